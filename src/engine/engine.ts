@@ -1,0 +1,38 @@
+/** The engine contract. engine/ is the only folder importing @clickhouse/client or chdb. */
+
+export interface EngineQueryOptions {
+  /** Lets a caller cancel the query (SQL proxy cancel requests, client disconnects). */
+  readonly signal?: AbortSignal;
+  readonly queryId?: string;
+  /** Overrides the configured per-query timeout. */
+  readonly timeoutMs?: number;
+}
+
+export interface EngineResult<T = Record<string, unknown>> {
+  readonly rows: T[];
+  readonly elapsedMs: number;
+}
+
+export interface EngineStats {
+  /** Number of SELECT statements executed since start (tests assert batching with it). */
+  readonly queries: number;
+  readonly errors: number;
+}
+
+export interface Engine {
+  readonly kind: 'chdb' | 'http';
+  readonly database: string;
+  /** Run a SELECT with ClickHouse query parameters; rows as JSON objects. */
+  query<T = Record<string, unknown>>(sql: string, params?: Readonly<Record<string, unknown>>, options?: EngineQueryOptions): Promise<EngineResult<T>>;
+  /** DDL / statements without a result. */
+  command(sql: string, params?: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Insert JS objects into a table of the configured database. */
+  insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
+  /** Best-effort server-side cancel of a running query. */
+  cancel(queryId: string): Promise<void>;
+  ping(): Promise<boolean>;
+  stats(): EngineStats;
+  /** Called for each finished query (metrics). */
+  onQuery(listener: (e: { sql: string; elapsedMs: number; ok: boolean }) => void): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,92 @@
+/**
+ * Error taxonomy shared by every layer. User errors carry a stable code that reaches the
+ * client; anything else is a bug and is masked as "Unexpected error" by the doors.
+ */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'QUERY_TIMEOUT'
+  | 'QUERY_CANCELLED'
+  | 'ENGINE_UNAVAILABLE'
+  | 'RATE_LIMITED'
+  | 'MODEL_INVALID'
+  | 'CONFIG_INVALID'
+  | 'CONFLICT';
+
+export interface ErrorDetails {
+  /** The member path the error is about, e.g. "ad_performance.clik". */
+  member?: string;
+  /** A likely intended name ("did you mean"). */
+  suggestion?: string;
+  /** Character position in user-supplied text (SQL proxy), 1-based. */
+  position?: number;
+  [key: string]: unknown;
+}
+
+export class UserError extends Error {
+  override readonly name: string = 'UserError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetails = {},
+  ) {
+    super(message);
+  }
+}
+
+export class ForbiddenError extends UserError {
+  override readonly name = 'ForbiddenError';
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('FORBIDDEN', message, details);
+  }
+}
+
+export class UnauthenticatedError extends UserError {
+  override readonly name = 'UnauthenticatedError';
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('UNAUTHENTICATED', message, details);
+  }
+}
+
+/** A failure inside ClickHouse. `sql` is shown to clients only in development. */
+export class EngineError extends Error {
+  override readonly name = 'EngineError';
+  constructor(
+    readonly code: Extract<ErrorCode, 'QUERY_TIMEOUT' | 'QUERY_CANCELLED' | 'ENGINE_UNAVAILABLE'> | 'ENGINE_ERROR',
+    message: string,
+    readonly sql?: string,
+    readonly params?: Record<string, unknown>,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** Model validation failure: every problem, each with its file:line. */
+export interface ModelProblem {
+  file: string;
+  line: number;
+  message: string;
+  suggestion?: string;
+}
+
+export class ModelError extends UserError {
+  override readonly name = 'ModelError';
+  constructor(readonly problems: readonly ModelProblem[]) {
+    super(
+      'MODEL_INVALID',
+      `model has ${problems.length} problem(s):\n` +
+        problems.map((p) => `  ${p.file}:${p.line}: ${p.message}${p.suggestion ? ` — did you mean "${p.suggestion}"?` : ''}`).join('\n'),
+    );
+  }
+}
+
+export function invariant(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`invariant failed: ${message}`);
+}
+
+export function isUserError(e: unknown): e is UserError {
+  return e instanceof UserError;
+}

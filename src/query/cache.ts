@@ -1,0 +1,72 @@
+/**
+ * Result cache. Keys always include the tenant and the caller's scope set, so an entry can never
+ * be served across tenants or across different scopes. Entries are tagged with the cubes they
+ * read and dropped when a refresh key changes or Strata ingests into one of them.
+ */
+export interface CacheEntry<V> {
+  readonly value: V;
+  readonly tenantId: string;
+  readonly cubes: readonly string[];
+  readonly storedAt: number;
+}
+
+export class ResultCache<V> {
+  private readonly entries = new Map<string, CacheEntry<V>>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  static key(tenantId: string, scopes: ReadonlySet<string>, statement: string): string {
+    return `${tenantId}\u0000${[...scopes].sort().join(' ')}\u0000${statement}`;
+  }
+
+  get enabled(): boolean {
+    return this.ttlMs > 0 && this.maxEntries > 0;
+  }
+
+  get(key: string): CacheEntry<V> | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (this.now() - e.storedAt > this.ttlMs) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    // refresh LRU position
+    this.entries.delete(key);
+    this.entries.set(key, e);
+    return e;
+  }
+
+  set(key: string, tenantId: string, cubes: readonly string[], value: V): void {
+    if (!this.enabled) return;
+    this.entries.delete(key);
+    this.entries.set(key, { value, tenantId, cubes, storedAt: this.now() });
+    while (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+    }
+  }
+
+  /** Drop a tenant's entries reading any of `cubes` (all its entries when cubes is undefined). */
+  invalidate(tenantId: string, cubes?: readonly string[]): number {
+    let dropped = 0;
+    for (const [k, e] of this.entries) {
+      if (e.tenantId !== tenantId) continue;
+      if (cubes && !e.cubes.some((c) => cubes.includes(c))) continue;
+      this.entries.delete(k);
+      dropped++;
+    }
+    return dropped;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

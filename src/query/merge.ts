@@ -1,0 +1,104 @@
+/**
+ * Merging of semantic queries that can share one SQL statement: same dimensions, time
+ * dimensions, segments, filters, time zone and measure cubes — only measures (and order)
+ * differ. Such queries group by the same keys over the same filtered rows, so one statement
+ * with the union of measures answers all of them; each caller gets its own columns back.
+ */
+import type { Model } from '../semantic/model.js';
+import type { NormalizedQuery, OrderDirection } from '../semantic/query.js';
+import { resolveMember } from '../semantic/resolve.js';
+import { canonicalJson } from './canonical.js';
+import type { CellValue } from './types.js';
+
+export interface MergeGroup {
+  /** Indexes into the input list. */
+  readonly members: readonly number[];
+  readonly merged: NormalizedQuery;
+  /** True when members differ in order/limit/offset: rows are re-sorted and sliced per member. */
+  readonly reorder: boolean;
+}
+
+function measureCube(model: Model, path: string): string {
+  const r = resolveMember(model, path);
+  return r.member.cube;
+}
+
+function mergeable(model: Model, q: NormalizedQuery): boolean {
+  if (q.ungrouped || q.total || q.measures.length === 0) return false;
+  return q.measures.every((m) => {
+    const r = resolveMember(model, m).member;
+    return r.kind === 'measure' && !r.rollingWindow;
+  });
+}
+
+function groupKey(model: Model, q: NormalizedQuery): string {
+  const cubes = [...new Set(q.measures.map((m) => measureCube(model, m)))].sort();
+  return canonicalJson({
+    cubes,
+    dimensions: q.dimensions,
+    segments: [...q.segments].sort(),
+    timeDimensions: q.timeDimensions,
+    filters: q.filters,
+    timezone: q.timezone,
+  });
+}
+
+export function planMerges(model: Model, queries: readonly NormalizedQuery[], maxLimit: number): MergeGroup[] {
+  const groups = new Map<string, number[]>();
+  const singles: MergeGroup[] = [];
+  queries.forEach((q, i) => {
+    if (!mergeable(model, q)) {
+      singles.push({ members: [i], merged: q, reorder: false });
+      return;
+    }
+    const key = groupKey(model, q);
+    const list = groups.get(key);
+    if (list) list.push(i);
+    else groups.set(key, [i]);
+  });
+  const out: MergeGroup[] = [...singles];
+  for (const idx of groups.values()) {
+    const first = queries[idx[0]];
+    if (idx.length === 1) {
+      out.push({ members: idx, merged: first, reorder: false });
+      continue;
+    }
+    const measures = [...new Set(idx.flatMap((i) => queries[i].measures))];
+    const sameShape = idx.every((i) => {
+      const q = queries[i];
+      return canonicalJson(q.order) === canonicalJson(first.order) && q.limit === first.limit && q.offset === first.offset;
+    });
+    if (sameShape) {
+      out.push({ members: idx, merged: { ...first, measures }, reorder: false });
+    } else {
+      // Fetch every group (up to the row cap); each member sorts and slices its own copy.
+      out.push({ members: idx, merged: { ...first, measures, order: first.order, limit: maxLimit, offset: 0 }, reorder: true });
+    }
+  }
+  return out;
+}
+
+/** Sort like ClickHouse (NULLs last) and slice, for a member of a re-ordered merge group. */
+export function sortAndSlice(
+  rows: readonly Record<string, CellValue>[],
+  order: readonly (readonly [string, OrderDirection])[],
+  limit: number,
+  offset: number,
+): Record<string, CellValue>[] {
+  const sorted = [...rows];
+  if (order.length > 0) {
+    sorted.sort((a, b) => {
+      for (const [key, dir] of order) {
+        const x = a[key];
+        const y = b[key];
+        if (x === y) continue;
+        if (x === null || x === undefined) return 1;
+        if (y === null || y === undefined) return -1;
+        const c = x < y ? -1 : 1;
+        return dir === 'desc' ? -c : c;
+      }
+      return 0;
+    });
+  }
+  return sorted.slice(offset, offset + limit);
+}

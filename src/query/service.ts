@@ -1,0 +1,237 @@
+/**
+ * The query service: authorize -> normalize -> compile -> batch/cache -> execute -> shape.
+ * Every door comes through here, so scope checks, tenant scoping, batching, caching and
+ * auditing happen once, the same way for all of them.
+ */
+import DataLoader from 'dataloader';
+import type { Principal } from '../auth/principal.js';
+import type { CompiledQuery } from '../compiler/compiled.js';
+import { compileQuery } from '../compiler/compile.js';
+import { normalizeQuery } from '../compiler/normalize.js';
+import type { Engine } from '../engine/engine.js';
+import { EngineError, UserError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { Model } from '../semantic/model.js';
+import type { NormalizedQuery, SemanticQuery } from '../semantic/query.js';
+import type { AuditSink } from './audit.js';
+import { authorizeQuery, referencedMembers } from './authorize.js';
+import { ResultCache } from './cache.js';
+import { canonicalJson, fingerprint } from './canonical.js';
+import { buildCatalog } from './catalog.js';
+import { planMerges, sortAndSlice } from './merge.js';
+import { annotate, shapeRows } from './shape.js';
+import type { CatalogCube, CellValue, CompileResult, QueryResult, QueryService, RequestContext } from './types.js';
+
+export interface RateLimitHook {
+  /** Throws UserError('RATE_LIMITED') when the tenant is over its limit. */
+  check(principal: Principal): void;
+}
+
+export interface QueryServiceDeps {
+  readonly model: Model;
+  readonly engine: Engine;
+  readonly limits: { readonly defaultRowLimit: number; readonly maxRowLimit: number };
+  readonly queryTimeoutMs: number;
+  readonly cache?: { readonly ttlMs: number; readonly maxEntries: number };
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  readonly audit?: AuditSink;
+  readonly rateLimit?: RateLimitHook;
+  /** Injectable clock for relative date ranges. */
+  readonly now?: () => Date;
+}
+
+interface ExecutedResult {
+  readonly compiled: CompiledQuery;
+  readonly rows: readonly Record<string, CellValue>[];
+  readonly total?: number;
+  readonly lastRefreshTime: string;
+  readonly fromCache: boolean;
+}
+
+export interface StrataQueryService extends QueryService {
+  /** Drop cached results of a tenant for the given cubes (ingestion, refresh-key change). */
+  invalidate(tenantId: string, cubes?: readonly string[]): void;
+  /** Normalize + authorize without compiling (live subscriptions key on it). */
+  prepare(principal: Principal, query: SemanticQuery): NormalizedQuery;
+  readonly model: Model;
+}
+
+const LOADER_KEY = 'query-service:loader';
+const RATE_KEY = 'query-service:rate-checked';
+
+export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
+  const { model, engine, limits } = deps;
+  const now = deps.now ?? (() => new Date());
+  const cache = new ResultCache<ExecutedResult>(deps.cache?.ttlMs ?? 0, deps.cache?.maxEntries ?? 0);
+  const catalogs = new Map<string, readonly CatalogCube[]>();
+
+  function prepare(principal: Principal, query: SemanticQuery): NormalizedQuery {
+    if (!query || typeof query !== 'object' || Array.isArray(query)) {
+      throw new UserError('BAD_USER_INPUT', 'query must be a JSON object in Cube query format');
+    }
+    const normalized = normalizeQuery(model, query, { now: now(), defaultLimit: limits.defaultRowLimit, maxLimit: limits.maxRowLimit });
+    authorizeQuery(model, principal, normalized);
+    return normalized;
+  }
+
+  async function execute(ctx: RequestContext, query: NormalizedQuery): Promise<ExecutedResult> {
+    const compiled = compileQuery(model, query, ctx.principal);
+    const key = ResultCache.key(ctx.principal.tenantId, ctx.principal.scopes, compiled.sql + canonicalJson(compiled.params));
+    if (cache.enabled) {
+      const hit = cache.get(key);
+      deps.metrics?.cacheLookups.inc({ result: hit ? 'hit' : 'miss' });
+      if (hit) return { ...hit.value, fromCache: true };
+    }
+    const options = { signal: ctx.signal, timeoutMs: deps.queryTimeoutMs };
+    const [result, total] = await Promise.all([
+      engine.query(compiled.sql, compiled.params, options),
+      compiled.total ? engine.query<{ total: unknown }>(compiled.total.sql, compiled.total.params, options) : undefined,
+    ]);
+    const executed: ExecutedResult = {
+      compiled,
+      rows: shapeRows(compiled.columns, result.rows),
+      total: total ? Number(Object.values(total.rows[0] ?? { total: 0 })[0]) : undefined,
+      lastRefreshTime: new Date().toISOString(),
+      fromCache: false,
+    };
+    cache.set(key, ctx.principal.tenantId, compiled.cubes, executed);
+    return executed;
+  }
+
+  /** One batch = the semantic queries of one request issued in the same tick. */
+  function loaderFor(ctx: RequestContext): DataLoader<NormalizedQuery, ExecutedResult, string> {
+    let loader = ctx.memo.get(LOADER_KEY) as DataLoader<NormalizedQuery, ExecutedResult, string> | undefined;
+    if (loader) return loader;
+    loader = new DataLoader<NormalizedQuery, ExecutedResult, string>(
+      async (queries) => {
+        const out: (ExecutedResult | Error)[] = new Array(queries.length);
+        const groups = planMerges(model, queries, limits.maxRowLimit);
+        await Promise.all(
+          groups.map(async (g) => {
+            try {
+              const result = await execute(ctx, g.merged);
+              if (g.reorder && result.rows.length >= limits.maxRowLimit) {
+                // The merged fetch hit the row cap, so per-member slices could be wrong: run each alone.
+                await Promise.all(g.members.map(async (i) => (out[i] = await execute(ctx, queries[i]))));
+                deps.metrics?.batchedQueries.inc({ outcome: 'executed' }, g.members.length);
+                return;
+              }
+              deps.metrics?.batchedQueries.inc({ outcome: g.members.length > 1 ? 'merged' : 'executed' }, g.members.length);
+              for (const i of g.members) out[i] = project(result, queries[i], g.reorder);
+            } catch (e) {
+              for (const i of g.members) out[i] = e as Error;
+            }
+          }),
+        );
+        return out;
+      },
+      { cacheKeyFn: (q) => canonicalJson(q) },
+    );
+    ctx.memo.set(LOADER_KEY, loader);
+    return loader;
+  }
+
+  function project(result: ExecutedResult, query: NormalizedQuery, reorder: boolean): ExecutedResult {
+    const wanted = new Set(query.measures);
+    const columns = result.compiled.columns.filter((c) => c.kind !== 'measure' || wanted.has(c.member));
+    if (columns.length === result.compiled.columns.length && !reorder) return result;
+    let rows = result.rows.map((r) => Object.fromEntries(columns.map((c) => [c.key, r[c.key]])));
+    if (reorder) {
+      const order = query.order.map(([m, d]) => [orderKey(query, m), d] as const);
+      rows = sortAndSlice(rows, order, query.limit, query.offset);
+    }
+    return { ...result, compiled: { ...result.compiled, columns }, rows };
+  }
+
+  function orderKey(query: NormalizedQuery, member: string): string {
+    const td = query.timeDimensions.find((t) => t.dimension === member && t.granularity);
+    return td ? `${member}.${td.granularity}` : member;
+  }
+
+  function checkRateOnce(ctx: RequestContext): void {
+    if (!deps.rateLimit || ctx.memo.has(RATE_KEY)) return;
+    ctx.memo.set(RATE_KEY, true);
+    deps.rateLimit.check(ctx.principal);
+  }
+
+  async function load(ctx: RequestContext, query: SemanticQuery): Promise<QueryResult> {
+    const started = performance.now();
+    let normalized: NormalizedQuery | undefined;
+    try {
+      checkRateOnce(ctx);
+      normalized = prepare(ctx.principal, query);
+      const seen = (ctx.memo.get('query-service:seen') as Set<string> | undefined) ?? new Set<string>();
+      ctx.memo.set('query-service:seen', seen);
+      const k = canonicalJson(normalized);
+      if (seen.has(k)) deps.metrics?.batchedQueries.inc({ outcome: 'deduplicated' });
+      seen.add(k);
+      const executed = await loaderFor(ctx).load(normalized);
+      audit(ctx, normalized, started, executed.rows.length);
+      return {
+        query: normalized,
+        columns: executed.compiled.columns,
+        rows: executed.rows,
+        annotation: annotate(model, normalized),
+        total: executed.total,
+        lastRefreshTime: executed.lastRefreshTime,
+        fromCache: executed.fromCache,
+      };
+    } catch (e) {
+      audit(ctx, normalized, started, 0, e);
+      if (e instanceof EngineError && e.code === 'ENGINE_ERROR') {
+        deps.logger?.error({ requestId: ctx.requestId, err: e.message, sql: e.sql }, 'engine error');
+      }
+      throw e;
+    }
+  }
+
+  function audit(ctx: RequestContext, q: NormalizedQuery | undefined, started: number, rows: number, error?: unknown): void {
+    if (!deps.audit) return;
+    try {
+      deps.audit.record({
+        at: new Date(),
+        tenantId: ctx.principal.tenantId,
+        subject: ctx.principal.subject,
+        door: ctx.door,
+        queryFingerprint: q ? fingerprint(q) : 'invalid',
+        members: q ? referencedMembers(q) : [],
+        rows,
+        durationMs: Math.round(performance.now() - started),
+        status: error ? 'error' : 'ok',
+        errorCode: error ? ((error as { code?: string }).code ?? 'INTERNAL') : undefined,
+        clientAddress: ctx.clientAddress,
+        requestId: ctx.requestId,
+      });
+    } catch (e) {
+      deps.logger?.warn({ err: (e as Error).message }, 'audit record failed');
+    }
+  }
+
+  function compile(principal: Principal, query: SemanticQuery): CompileResult {
+    const normalized = prepare(principal, query);
+    return { normalized, compiled: compileQuery(model, normalized, principal) };
+  }
+
+  function catalog(principal: Principal): readonly CatalogCube[] {
+    const key = [...principal.scopes].sort().join(' ');
+    let c = catalogs.get(key);
+    if (!c) {
+      c = buildCatalog(model, principal);
+      catalogs.set(key, c);
+    }
+    return c;
+  }
+
+  return {
+    model,
+    load,
+    compile,
+    catalog,
+    prepare,
+    invalidate: (tenantId, cubes) => {
+      cache.invalidate(tenantId, cubes);
+    },
+  };
+}
