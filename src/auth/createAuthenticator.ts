@@ -1,0 +1,93 @@
+/**
+ * Credential -> Principal. "sk_..." credentials are API keys checked by the key store;
+ * anything else must be a JWT (see jwt.ts). Nothing here logs a credential.
+ */
+import type { Config } from '../config.js';
+import { UnauthenticatedError } from '../errors.js';
+import type { ApiKeyVerifier, Authenticator } from './authenticator.js';
+import { createJwtVerifier, type JwksOptions } from './jwt.js';
+import { expandScopes, TENANT_ID_PATTERN, type Principal } from './principal.js';
+
+export interface AuthenticatorOptions {
+  readonly auth: Config['auth'];
+  readonly apiKeys?: ApiKeyVerifier;
+  readonly jwks?: JwksOptions;
+}
+
+/** Longest credential we will even look at (JWTs with many claims stay far below). */
+const MAX_CREDENTIAL_LENGTH = 8_192;
+
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const verifyJwt = options.auth.jwtSecret || options.auth.jwksUrl ? createJwtVerifier(options.auth, options.jwks) : null;
+
+  const fromApiKey = async (secret: string): Promise<Principal> => {
+    if (!options.apiKeys) throw new UnauthenticatedError('API keys are not accepted by this server');
+    const key = await options.apiKeys.verify(secret);
+    if (!key) {
+      const why = options.apiKeys.refusal ? await options.apiKeys.refusal(secret) : 'unknown';
+      throw new UnauthenticatedError(
+        why === 'revoked' ? 'API key has been revoked' : why === 'expired' ? 'API key has expired' : 'unknown API key',
+      );
+    }
+    return Object.freeze({
+      tenantId: key.tenantId,
+      scopes: expandScopes(key.scopes, []),
+      subject: key.id,
+      via: 'api_key' as const,
+      roles: Object.freeze([]),
+      ...(key.expiresAt ? { expiresAt: Math.floor(key.expiresAt.getTime() / 1000) } : {}),
+    });
+  };
+
+  const fromJwt = async (token: string): Promise<Principal> => {
+    if (!verifyJwt) throw new UnauthenticatedError('JWTs are not accepted by this server (no JWT secret or JWKS configured)');
+    const claims = await verifyJwt(token);
+
+    const tenant = claims.tenant_id;
+    if (tenant === undefined || tenant === null) throw new UnauthenticatedError('token has no "tenant_id" claim');
+    if (typeof tenant !== 'string' || tenant === '') throw new UnauthenticatedError('"tenant_id" claim must be a non-empty string');
+    if (!TENANT_ID_PATTERN.test(tenant)) {
+      throw new UnauthenticatedError('"tenant_id" claim has invalid characters (expected lower-case letters, digits, "-" or "_")');
+    }
+    const scope = claims.scope;
+    if (scope !== undefined && typeof scope !== 'string') {
+      throw new UnauthenticatedError('"scope" claim must be a space-delimited string');
+    }
+    const roles = claims.roles;
+    if (roles !== undefined && !(Array.isArray(roles) && roles.every((r) => typeof r === 'string'))) {
+      throw new UnauthenticatedError('"roles" claim must be an array of strings');
+    }
+    const roleList = Object.freeze([...((roles as string[] | undefined) ?? [])]);
+    return Object.freeze({
+      tenantId: tenant,
+      scopes: expandScopes(scope ? scope.split(/\s+/).filter(Boolean) : [], roleList),
+      subject: typeof claims.sub === 'string' && claims.sub !== '' ? claims.sub : 'anonymous',
+      via: 'jwt' as const,
+      roles: roleList,
+      ...(typeof claims.exp === 'number' ? { expiresAt: claims.exp } : {}),
+    });
+  };
+
+  return {
+    async authenticate(credential) {
+      const c = typeof credential === 'string' ? credential.trim() : '';
+      if (c === '') throw new UnauthenticatedError('missing credential: send "Authorization: Bearer <token or API key>"');
+      if (c.length > MAX_CREDENTIAL_LENGTH) throw new UnauthenticatedError('malformed token: credential is too long');
+      return c.startsWith('sk_') ? fromApiKey(c) : fromJwt(c);
+    },
+  };
+}
+
+/**
+ * The credential in an Authorization header value: "Bearer <token>" (any case) or a bare token.
+ * null when absent or empty; other schemes ("Basic ...") are not credentials we accept.
+ */
+export function extractCredential(headerValue: string | null | undefined): string | null {
+  if (typeof headerValue !== 'string') return null;
+  const v = headerValue.trim();
+  if (v === '') return null;
+  const m = /^(\S+)\s+(\S+)$/.exec(v);
+  if (m) return m[1].toLowerCase() === 'bearer' ? m[2] : null;
+  if (/\s/.test(v) || v.toLowerCase() === 'bearer') return null;
+  return v;
+}

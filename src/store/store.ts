@@ -1,0 +1,77 @@
+/**
+ * The metadata store: tenants, API keys, dashboards, saved queries, audit trail, change signals.
+ * A Postgres server through `pg` when a url is given, embedded PGlite otherwise. Same SQL, same migrations.
+ */
+import type { Config } from '../config.js';
+import { createApiKeyRepo, type ApiKeyRepo } from './apiKeys.js';
+import { createAuditLog, type AuditLog, type AuditOptions } from './audit.js';
+import { createDashboardRepo, type DashboardRepo } from './dashboards.js';
+import { silentLogger, type Db, type StoreLogger } from './db.js';
+import { runMigrations, type MigrationResult } from './migrate.js';
+import { openPgDb } from './pgDb.js';
+import { openPgliteDb } from './pgliteDb.js';
+import { createSavedQueryRepo, type SavedQueryRepo } from './savedQueries.js';
+import { createTenantRepo, DEMO_TENANTS, type TenantRepo } from './tenants.js';
+
+export interface Store {
+  readonly kind: 'postgres' | 'pglite';
+  /** Applies pending migrations under a lock. Safe to call from several instances at once. */
+  migrate(options?: { dir?: string }): Promise<MigrationResult>;
+  /** Creates acme, globex and initech if missing. */
+  ensureDemoTenants(): Promise<void>;
+  readonly tenants: TenantRepo;
+  readonly apiKeys: ApiKeyRepo;
+  readonly dashboards: DashboardRepo;
+  readonly savedQueries: SavedQueryRepo;
+  readonly audit: AuditLog;
+  /**
+   * Cross-instance change signals: LISTEN/NOTIFY on the server, PGlite's in-process
+   * notifications when embedded. Channel: lower-case identifier. Resolves once listening.
+   */
+  listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
+  notify(channel: string, payload: string): Promise<void>;
+  /** Flushes the audit buffer, waits for background writes, closes connections. */
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  readonly audit?: AuditOptions;
+}
+
+export async function createStore(options: Config['postgres'], logger: StoreLogger = silentLogger, extra: StoreOptions = {}): Promise<Store> {
+  return storeOnDb(await openDb(options, logger), logger, extra);
+}
+
+export function openDb(options: Config['postgres'], logger: StoreLogger = silentLogger): Promise<Db> {
+  return options.url ? openPgDb(options.url, logger) : openPgliteDb(options.pglitePath);
+}
+
+/** Builds the repos on an open Db (tests use it to reach the Db underneath). */
+export function storeOnDb(db: Db, logger: StoreLogger = silentLogger, extra: StoreOptions = {}): Store {
+  const tenants = createTenantRepo(db);
+  const apiKeys = createApiKeyRepo(db, logger);
+  const audit = createAuditLog(db, logger, extra.audit);
+  let closing: Promise<void> | null = null;
+  return {
+    kind: db.kind,
+    migrate: (opts) => runMigrations(db, { dir: opts?.dir, logger }),
+    async ensureDemoTenants() {
+      for (const t of DEMO_TENANTS) await tenants.ensure(t);
+    },
+    tenants,
+    apiKeys,
+    dashboards: createDashboardRepo(db),
+    savedQueries: createSavedQueryRepo(db),
+    audit,
+    listen: (channel, handler) => db.listen(channel, handler),
+    notify: (channel, payload) => db.notify(channel, payload),
+    close() {
+      closing ??= (async () => {
+        await audit.close();
+        await apiKeys.settle();
+        await db.close();
+      })();
+      return closing;
+    },
+  };
+}
