@@ -1,0 +1,145 @@
+/** Yoga plugins of the GraphQL door: authentication (401), metrics, and logging of masked errors. */
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { getOperationAST, type GraphQLError } from 'graphql';
+import type { Authenticator } from '../auth/authenticator.js';
+import { extractCredential } from '../auth/createAuthenticator.js';
+import type { Principal } from '../auth/principal.js';
+import { UserError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { GraphQLContext } from './context.js';
+import { publicError, rootCause } from './error-mapping.js';
+
+const STATUS: Partial<Record<string, number>> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, RATE_LIMITED: 429 };
+
+function errorResponse(status: number, message: string, code: string, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  });
+}
+
+/**
+ * Every GraphQL request (introspection included: the schema is a catalog) needs a valid credential.
+ * Failing requests end here with HTTP 401 before any parsing; the principal of a good one is
+ * handed to the context factory through `principals`.
+ */
+export function useAuthentication(authenticator: Authenticator, principals: WeakMap<Request, Principal>, logger: Logger): Plugin {
+  return {
+    async onRequestParse({ request, endResponse }) {
+      const credential = extractCredential(request.headers.get('authorization'));
+      if (!credential) {
+        endResponse(
+          errorResponse(401, 'missing credentials: send "Authorization: Bearer <JWT or API key>"', 'UNAUTHENTICATED', { 'www-authenticate': 'Bearer' }),
+        );
+        return;
+      }
+      try {
+        principals.set(request, await authenticator.authenticate(credential));
+      } catch (e) {
+        if (e instanceof UserError) {
+          endResponse(errorResponse(STATUS[e.code] ?? 401, e.message, e.code, e.code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer error="invalid_token"' } : {}));
+        } else {
+          logger.error({ err: e }, 'graphql: authenticator failed');
+          endResponse(errorResponse(503, 'authentication is unavailable, retry later', 'ENGINE_UNAVAILABLE'));
+        }
+      }
+    },
+  };
+}
+
+const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const MAX_OPERATION_LABELS = 200;
+
+/** Requests and latency by operation name (label cardinality bounded: clients choose names). */
+export function useRequestMetrics(metrics: Metrics): Plugin {
+  const started = new WeakMap<Request, number>();
+  const operations = new WeakMap<Request, string>();
+  const failed = new WeakSet<Request>();
+  const labels = new Set<string>();
+  const label = (name: string | null | undefined) => {
+    if (!name || !OPERATION_NAME.test(name)) return 'anonymous';
+    if (labels.has(name)) return name;
+    if (labels.size >= MAX_OPERATION_LABELS) return 'other';
+    labels.add(name);
+    return name;
+  };
+  return {
+    onRequest({ request }) {
+      started.set(request, performance.now());
+    },
+    onParams({ request, params }) {
+      operations.set(request, label(params.operationName));
+    },
+    onExecute({ args }) {
+      // The name in the document counts too (clients often send no operationName).
+      const request = (args.contextValue as { request?: Request }).request;
+      const name = getOperationAST(args.document, args.operationName)?.name?.value;
+      if (request && name) operations.set(request, label(name));
+    },
+    onExecutionResult({ request, result }) {
+      if (result && !isAsyncIterable(result) && result.errors?.length) failed.add(request);
+    },
+    onResponse({ request, response }) {
+      const start = started.get(request);
+      const op = operations.get(request) ?? (response.status === 401 ? 'unauthenticated' : undefined);
+      if (start === undefined || op === undefined) return; // GraphiQL page, health checks
+      const status = response.status === 401 ? 'unauthenticated' : response.status >= 400 ? 'rejected' : failed.has(request) ? 'error' : 'ok';
+      metrics.requests.inc({ door: 'graphql', operation: op, status });
+      metrics.requestSeconds.observe({ door: 'graphql', operation: op }, (performance.now() - start) / 1000);
+    },
+  };
+}
+
+/**
+ * Logs errors that will be masked, with the request id, before yoga masks them. Causes logged
+ * here are added to `logged` so the yoga logger adapter does not log them a second time.
+ */
+export function useErrorLogging(logger: Logger, logged: WeakSet<object>): Plugin<GraphQLContext> {
+  return {
+    onExecute({ args }) {
+      const ctx = args.contextValue as Partial<GraphQLContext>;
+      return {
+        onExecuteDone({ result }) {
+          if (isAsyncIterable(result)) return;
+          for (const error of (result.errors ?? []) as GraphQLError[]) {
+            if (publicError(error)) continue;
+            const cause = rootCause(error);
+            if (cause && typeof cause === 'object') logged.add(cause);
+            logger.error(
+              { requestId: ctx.strata?.requestId, tenantId: ctx.strata?.principal.tenantId, path: error.path?.join('.'), err: cause },
+              'graphql: unexpected error (masked)',
+            );
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * yoga's logger: it reports every error it masks or rewrites. User errors are expected traffic
+ * (debug); internal ones already logged with their request id are not repeated.
+ */
+export function yogaLogger(logger: Logger, logged: WeakSet<object>) {
+  return {
+    debug: (...args: unknown[]) => logger.debug({ yoga: args.map(String) }, 'yoga'),
+    info: (...args: unknown[]) => logger.info({ yoga: args.map(String) }, 'yoga'),
+    warn: (...args: unknown[]) => logger.warn({ yoga: args.map(String) }, 'yoga'),
+    error: (...args: unknown[]) => {
+      const cause = rootCause(args[0]);
+      if (publicError(args[0])) logger.debug({ err: cause }, 'graphql: user error');
+      else if (!(cause && typeof cause === 'object' && logged.has(cause))) logger.error({ err: cause }, 'graphql: unexpected error (masked)');
+    },
+  };
+}
+
+/** Echo the request id so a client can quote it when reporting a masked error. */
+export function useRequestIdHeader(requestIds: WeakMap<Request, string>): Plugin {
+  return {
+    onResponse({ request, response }) {
+      const id = requestIds.get(request);
+      if (id) response.headers.set('x-request-id', id);
+    },
+  };
+}
