@@ -1,0 +1,55 @@
+/**
+ * The compiler's entry points. Pure and synchronous: plan -> passes -> print.
+ *   normalizeQuery (normalize.ts)   SemanticQuery -> NormalizedQuery (validated, ranges resolved)
+ *   compileQuery                    NormalizedQuery -> CompiledQuery (tenant-scoped SQL + params)
+ *   compileRefreshKey               a cube's refresh_key.sql, tenant-scoped
+ */
+import { UserError } from '../errors.js';
+import type { Principal } from '../auth/principal.js';
+import type { Model } from '../semantic/model.js';
+import type { NormalizedQuery } from '../semantic/query.js';
+import { clickhouseDialect } from './clickhouse/dialect.js';
+import type { CompiledQuery, SqlStatement } from './compiled.js';
+import { isValidTimeZone } from './dates.js';
+import { applyRowLimit, countRows } from './passes/row-limit.js';
+import { scopeToTenant, scopedCubeSource, tenantParam } from './passes/tenant-scope.js';
+import { ParamBag, ident, raw, type Expr, type FromItem } from './plan.js';
+import { planQuery } from './planner.js';
+import { printFragments, printStatement } from './printer.js';
+import { renderTemplate } from './render.js';
+
+export const TZ_PARAM = 'tz';
+
+export function compileQuery(model: Model, query: NormalizedQuery, principal: Principal): CompiledQuery {
+  if (!isValidTimeZone(query.timezone)) throw new UserError('BAD_USER_INPUT', `unknown time zone "${String(query.timezone)}"`);
+  const tenant = tenantParam(principal.tenantId);
+  // The zone travels as a parameter too; ClickHouse substitutes it as a constant, which
+  // toDateTime64(x, 3, tz) requires.
+  const tz: Expr = { kind: 'param', name: TZ_PARAM, type: 'String', value: query.timezone };
+  const planned = planQuery(model, query, new ParamBag(), tz);
+  const scoped = scopeToTenant(planned.query, model, tenant);
+  const main = printStatement(applyRowLimit(scoped, query.limit, query.offset), clickhouseDialect);
+  const total = query.total ? printStatement(countRows(scoped), clickhouseDialect) : undefined;
+  return { ...main, columns: planned.columns, cubes: planned.cubes, ...(total ? { total } : {}) };
+}
+
+/**
+ * The refresh-key statement of a cube, evaluated per tenant. A cube reference in table position
+ * ({CUBE} not followed by ".") becomes the tenant-scoped source `(SELECT * … WHERE tenant) AS cube`;
+ * elsewhere it is the alias. Undefined when the cube has no refresh_key.sql.
+ */
+export function compileRefreshKey(model: Model, cubeName: string, principal: Principal): SqlStatement | undefined {
+  if (!Object.hasOwn(model.cubes, cubeName)) throw new UserError('NOT_FOUND', `unknown cube "${cubeName}"`);
+  const template = model.cubes[cubeName].refreshKey?.sql;
+  if (!template) return undefined;
+  const tenant = tenantParam(principal.tenantId);
+  const scope = { model, alias: (cube: string) => cube };
+  const parts = template.parts.map((part, i): { expr: Expr } | { from: FromItem } => {
+    if (part.kind === 'text') return { expr: raw(part.text) };
+    if (part.kind === 'member') return { expr: renderTemplate({ parts: [part], source: template.source }, scope) };
+    const next = template.parts[i + 1];
+    const qualifier = next?.kind === 'text' && next.text.startsWith('.');
+    return qualifier ? { expr: ident(part.cube) } : { from: scopedCubeSource(model, part.cube, part.cube, tenant) };
+  });
+  return printFragments(parts, clickhouseDialect);
+}
