@@ -1,0 +1,230 @@
+/**
+ * The SQL proxy over the REAL stack: chDB on a temp dir, the real migrations, model loader,
+ * query service and authenticator (JWT). Real clients: node-postgres and psql.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthenticator } from '../../../src/auth/createAuthenticator.js';
+import { mintDevToken } from '../../../src/auth/jwt.js';
+import { createEngine } from '../../../src/engine/create-engine.js';
+import type { Engine } from '../../../src/engine/engine.js';
+import { migrateClickhouse } from '../../../src/engine/migrate.js';
+import { createLogger } from '../../../src/logger.js';
+import { createMetrics } from '../../../src/metrics.js';
+import { createQueryService } from '../../../src/query/service.js';
+import { loadModel } from '../../../src/semantic/load.js';
+import { startSqlProxy, type SqlProxy } from '../../../src/sqlproxy/server.js';
+
+const run = promisify(execFile);
+const SECRET = 'sqlproxy-e2e-secret';
+
+const MODEL = `
+cubes:
+  - name: ad_performance
+    sql_table: ad_performance
+    tenant_column: tenant_id
+    measures:
+      - name: clicks
+        type: sum
+        sql: clicks
+      - name: impressions
+        type: sum
+        sql: impressions
+      - name: cost
+        type: sum
+        sql: cost
+        scopes: [finance:read]
+      - name: count
+        type: count
+      - name: ctr
+        type: number
+        sql: "{clicks} / nullIf({impressions}, 0)"
+    dimensions:
+      - name: platform
+        type: string
+        sql: platform
+      - name: device
+        type: string
+        sql: device
+      - name: date
+        type: time
+        sql: date
+    segments:
+      - name: mobile
+        sql: "{CUBE}.device = 'mobile'"
+views:
+  - name: ads
+    cubes:
+      - join_path: ad_performance
+        includes: [clicks, platform, date]
+`;
+
+interface Fact {
+  tenant_id: string;
+  date: string;
+  platform: string;
+  device: string;
+  clicks: number;
+  impressions: number;
+  cost: number;
+}
+
+/** Distinct platforms per tenant, so a leak would show up as a foreign platform name. */
+function facts(): Fact[] {
+  const out: Fact[] = [];
+  const platforms: Record<string, string[]> = { acme: ['google_ads', 'meta_ads'], globex: ['tiktok_ads', 'linkedin_ads'] };
+  for (const tenant of ['acme', 'globex']) {
+    for (let d = 0; d < 75; d++) {
+      const date = new Date(Date.UTC(2024, 0, 1 + d)).toISOString().slice(0, 10);
+      platforms[tenant].forEach((platform, i) => {
+        for (const device of ['mobile', 'desktop']) {
+          const seed = (d + 3) * (i + 5) * (device === 'mobile' ? 3 : 7) * (tenant === 'acme' ? 1 : 2);
+          out.push({ tenant_id: tenant, date, platform, device, clicks: seed % 89, impressions: 500 + (seed % 211), cost: (seed % 40) + 0.5 });
+        }
+      });
+    }
+  }
+  return out;
+}
+
+const rows = facts();
+let dir: string;
+let engine: Engine;
+let proxy: SqlProxy;
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  dir = mkdtempSync(`${tmpdir()}/strata-`);
+  engine = createEngine({ database: 'strata', chdbPath: `${dir}/ch`, queryTimeoutMs: 30_000 });
+  await migrateClickhouse(engine);
+  await engine.insert(
+    'ad_performance',
+    rows.map((r) => ({ ...r, account_id: 'a', campaign_id: 'c', ad_group_id: 'g', ad_id: 'ad', country: 'US', conversions: 0, conversion_value: 0, video_views: 0, engagements: 0 })),
+  );
+  const logger = createLogger('silent');
+  const model = loadModel([{ path: 'cube-models/sqlproxy-e2e.yml', text: MODEL }]);
+  const query = createQueryService({
+    model,
+    engine,
+    limits: { defaultRowLimit: 1000, maxRowLimit: 5000 },
+    queryTimeoutMs: 30_000,
+    cache: { ttlMs: 60_000, maxEntries: 1000 },
+    logger,
+    metrics: createMetrics(),
+  });
+  const authenticator = createAuthenticator({ auth: { jwtSecret: SECRET } });
+  proxy = await startSqlProxy({ config: { enabled: true, port: 0, host: '127.0.0.1' }, query, authenticator, logger });
+  tokens.acme = await mintDevToken(SECRET, { tenantId: 'acme', scopes: ['metrics:read', 'finance:read'] });
+  tokens.acmeViewer = await mintDevToken(SECRET, { tenantId: 'acme', scopes: ['metrics:read'] });
+  tokens.globex = await mintDevToken(SECRET, { tenantId: 'globex', scopes: ['metrics:read', 'finance:read'] });
+}, 120_000);
+
+afterAll(async () => {
+  await proxy?.close();
+  await engine?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function client(token: string): Promise<pg.Client> {
+  const c = new pg.Client({ host: '127.0.0.1', port: proxy.port, user: 'bi', database: 'strata', password: token });
+  c.on('error', () => {});
+  await c.connect();
+  return c;
+}
+
+function expected(tenant: string, pick: (f: Fact) => boolean, key: (f: Fact) => string) {
+  const out = new Map<string, { clicks: number; impressions: number; cost: number; n: number }>();
+  for (const f of rows) {
+    if (f.tenant_id !== tenant || !pick(f)) continue;
+    const k = key(f);
+    const cur = out.get(k) ?? { clicks: 0, impressions: 0, cost: 0, n: 0 };
+    out.set(k, { clicks: cur.clicks + f.clicks, impressions: cur.impressions + f.impressions, cost: cur.cost + f.cost, n: cur.n + 1 });
+  }
+  return [...out.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
+describe('numbers against the real engine, scoped to the credential tenant', () => {
+  it('each tenant sees exactly its own rows', async () => {
+    for (const tenant of ['acme', 'globex']) {
+      const c = await client(tokens[tenant]);
+      const res = await c.query('SELECT platform, SUM(clicks) AS clicks, COUNT(*) AS n FROM ad_performance GROUP BY platform ORDER BY platform');
+      expect(res.rows).toEqual(expected(tenant, () => true, (f) => f.platform).map(([platform, v]) => ({ platform, clicks: String(v.clicks), n: String(v.n) })));
+      await c.end();
+    }
+  });
+
+  it('date_trunc + time range + segment + HAVING + MEASURE(number)', async () => {
+    const c = await client(tokens.acme);
+    const res = await c.query(
+      "SELECT date_trunc('month', date) AS month, SUM(clicks) AS clicks, MEASURE(ctr) AS ctr FROM ad_performance WHERE mobile AND date >= $1 AND date < CAST('2024-03-01' AS date) GROUP BY 1 HAVING SUM(clicks) > 0 ORDER BY 1",
+      ['2024-01-15'],
+    );
+    const want = expected('acme', (f) => f.device === 'mobile' && f.date >= '2024-01-15' && f.date < '2024-03-01', (f) => f.date.slice(0, 7));
+    expect(res.rows.map((r) => [r.month.getFullYear() * 100 + r.month.getMonth() + 1, Number(r.clicks)])).toEqual(want.map(([m, v]) => [Number(m.replace('-', '')), v.clicks]));
+    res.rows.forEach((r, i) => expect(Number(r.ctr)).toBeCloseTo(want[i][1].clicks / want[i][1].impressions, 9));
+    await c.end();
+  });
+
+  it('views are tables too', async () => {
+    const c = await client(tokens.globex);
+    const res = await c.query("SELECT platform, SUM(clicks) AS clicks FROM ads WHERE platform LIKE 'tik%' GROUP BY 1");
+    expect(res.rows).toEqual(expected('globex', (f) => f.platform.startsWith('tik'), (f) => f.platform).map(([platform, v]) => ({ platform, clicks: String(v.clicks) })));
+    await c.end();
+  });
+
+  it('finance columns need finance:read (42501); with it the numbers match', async () => {
+    const viewer = await client(tokens.acmeViewer);
+    await expect(viewer.query('SELECT platform, SUM(cost) FROM ad_performance GROUP BY 1')).rejects.toMatchObject({ code: '42501', position: '22' });
+    const cols = await viewer.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'ad_performance'");
+    expect(cols.rows.map((r) => r.column_name).sort()).toEqual(['clicks', 'count', 'ctr', 'date', 'device', 'impressions', 'mobile', 'platform']);
+    await viewer.end();
+    const analyst = await client(tokens.acme);
+    const res = await analyst.query('SELECT SUM(cost) AS cost FROM ad_performance');
+    const total = rows.filter((r) => r.tenant_id === 'acme').reduce((a, r) => a + r.cost, 0);
+    expect(Number(res.rows[0].cost)).toBeCloseTo(total, 6);
+    await analyst.end();
+  });
+});
+
+describe('refusals: nothing user-written reaches ClickHouse', () => {
+  it('quotes and parameters stay values', async () => {
+    const c = await client(tokens.acme);
+    expect((await c.query("SELECT platform, SUM(clicks) FROM ad_performance WHERE platform = 'x'' OR tenant_id <> ''' GROUP BY 1")).rows).toEqual([]);
+    expect((await c.query('SELECT platform, SUM(clicks) FROM ad_performance WHERE platform = $1 GROUP BY 1', ["' OR 1=1 --"])).rows).toEqual([]);
+    await c.end();
+  });
+
+  it('raw ClickHouse functions, hidden columns and system tables are refused', async () => {
+    const c = await client(tokens.acme);
+    await expect(c.query('SELECT toStartOfMonth(date), SUM(clicks) FROM ad_performance GROUP BY 1')).rejects.toMatchObject({ code: '0A000', position: '8' });
+    await expect(c.query('SELECT tenant_id, SUM(clicks) FROM ad_performance GROUP BY 1')).rejects.toMatchObject({ code: '42703' });
+    await expect(c.query('SELECT * FROM system.tables')).rejects.toMatchObject({ code: '42P01' });
+    await expect(c.query("SELECT * FROM url('http://example.com', 'CSV')")).rejects.toMatchObject({ code: '42883' });
+    await expect(c.query('SELECT platform FROM ad_performance; DROP TABLE ad_performance')).rejects.toMatchObject({ code: '25006' });
+    await expect(c.query("SELECT SUM(clicks) FROM ad_performance WHERE platform IN (SELECT name FROM system.tables)")).rejects.toMatchObject({ code: '0A000' });
+    await c.end();
+  });
+
+  it('an expired or foreign token is refused at startup (28P01)', async () => {
+    const forged = await mintDevToken('another-secret', { tenantId: 'acme', scopes: ['metrics:read'] });
+    await expect(client(forged)).rejects.toMatchObject({ code: '28P01' });
+  });
+});
+
+describe('psql against the real stack', () => {
+  it('\\dt, \\d and a query', async () => {
+    const env = { ...process.env, PGPASSWORD: tokens.globex, PGSSLMODE: 'disable' };
+    const base = ['-h', '127.0.0.1', '-p', String(proxy.port), '-U', 'bi', '-d', 'strata', '-X', '-v', 'ON_ERROR_STOP=1'];
+    const dt = await run('psql', [...base, '-c', '\\dt'], { env });
+    expect(dt.stdout).toMatch(/public \| ad_performance \| table/);
+    const d = await run('psql', [...base, '-c', '\\d ad_performance'], { env });
+    expect(d.stdout).toMatch(/cost\s+\| numeric/);
+    const q = await run('psql', [...base, '-A', '-t', '-c', "SELECT platform, SUM(clicks) FROM ad_performance WHERE date BETWEEN '2024-02-01' AND '2024-02-29' GROUP BY 1 ORDER BY 2 DESC LIMIT 1"], { env });
+    const want = expected('globex', (f) => f.date >= '2024-02-01' && f.date <= '2024-02-29', (f) => f.platform).sort((a, b) => b[1].clicks - a[1].clicks)[0];
+    expect(q.stdout.trim()).toBe(`${want[0]}|${want[1].clicks}`);
+  });
+});
