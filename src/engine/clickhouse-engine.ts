@@ -1,0 +1,208 @@
+/** The Engine over a Transport: timeouts, cancellation, error mapping, stats and listeners. */
+import { randomUUID } from 'node:crypto';
+import type { ClickHouseSettings } from '@clickhouse/client';
+import { EngineError } from '../errors.js';
+import type { Engine, EngineQueryOptions, EngineResult, EngineStats } from './engine.js';
+import { toEngineError, type StopReason } from './errors.js';
+import { quoteIdent, type Transport } from './transport.js';
+
+export interface EngineSettings {
+  readonly database: string;
+  readonly queryTimeoutMs: number;
+}
+
+type QueryListener = (e: { sql: string; elapsedMs: number; ok: boolean }) => void;
+
+interface Running {
+  readonly token: string;
+  readonly queryId: string;
+  stop(reason: Exclude<StopReason, undefined>): void;
+}
+
+/** Lets the server report its own timeout first; the client-side abort is the backstop. */
+const CLIENT_GRACE_MS = 150;
+
+/** chDB keeps SET values for the session: statements without a deadline reset them. */
+const UNBOUNDED: ClickHouseSettings = { max_execution_time: 0, log_comment: '' };
+
+export class ClickHouseEngine implements Engine {
+  readonly kind: 'chdb' | 'http';
+  readonly database: string;
+  private readonly timeoutMs: number;
+  private ready: Promise<void> | undefined;
+  private readonly listeners: QueryListener[] = [];
+  private readonly running = new Map<string, Running>();
+  private queries = 0;
+  private errors = 0;
+  private closed = false;
+
+  constructor(
+    private readonly transport: Transport,
+    settings: EngineSettings,
+  ) {
+    this.kind = transport.kind;
+    this.database = settings.database;
+    this.timeoutMs = settings.queryTimeoutMs;
+    quoteIdent(settings.database);
+  }
+
+  async query<T = Record<string, unknown>>(
+    sql: string,
+    params?: Readonly<Record<string, unknown>>,
+    options: EngineQueryOptions = {},
+  ): Promise<EngineResult<T>> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    if (options.signal?.aborted) throw new EngineError('QUERY_CANCELLED', 'query was cancelled before it started', sql, copy(params));
+    await this.ensureReady(sql, params);
+    this.queries++;
+    const queryId = options.queryId ?? randomUUID();
+    const token = randomUUID();
+    const abort = new AbortController();
+    let stopReason: StopReason;
+    const stop = (reason: Exclude<StopReason, undefined>) => {
+      if (stopReason) return;
+      stopReason = reason;
+      abort.abort();
+      void this.kill(token, queryId);
+    };
+    const onCallerAbort = () => stop('cancelled');
+    options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const timer = setTimeout(() => stop('timeout'), timeoutMs + CLIENT_GRACE_MS);
+    this.running.set(queryId, { token, queryId, stop });
+    const started = performance.now();
+    try {
+      const rs = await this.transport.main.query({
+        query: sql,
+        format: 'JSONEachRow',
+        query_params: params ? { ...params } : undefined,
+        query_id: queryId,
+        abort_signal: abort.signal,
+        clickhouse_settings: {
+          max_execution_time: Math.max(timeoutMs, 1) / 1000,
+          ...this.transport.markSettings(token, queryId),
+        },
+      });
+      const rows = (await rs.json()) as T[];
+      if (stopReason) throw new Error(`query stopped: ${stopReason}`);
+      const elapsedMs = performance.now() - started;
+      this.emit(sql, elapsedMs, true);
+      return { rows, elapsedMs };
+    } catch (err) {
+      this.errors++;
+      this.emit(sql, performance.now() - started, false);
+      throw toEngineError(err, { sql, params, stopReason, timeoutMs });
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onCallerAbort);
+      this.running.delete(queryId);
+    }
+  }
+
+  async command(sql: string, params?: Readonly<Record<string, unknown>>): Promise<void> {
+    await this.ensureReady(sql, params);
+    try {
+      await this.transport.main.command({
+        query: sql,
+        query_params: params ? { ...params } : undefined,
+        clickhouse_settings: this.transport.kind === 'chdb' ? UNBOUNDED : undefined,
+      });
+    } catch (err) {
+      this.errors++;
+      throw toEngineError(err, { sql, params, stopReason: undefined, timeoutMs: 0 });
+    }
+  }
+
+  async insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+    const sql = `INSERT INTO ${quoteIdent(table)} FORMAT JSONEachRow`;
+    if (rows.length === 0) return;
+    await this.ensureReady(sql);
+    try {
+      await this.transport.main.insert({
+        table: quoteIdent(table),
+        values: rows as Record<string, unknown>[],
+        format: 'JSONEachRow',
+        clickhouse_settings: {
+          ...(this.transport.kind === 'chdb' ? UNBOUNDED : {}),
+          date_time_input_format: 'best_effort',
+        },
+      });
+    } catch (err) {
+      this.errors++;
+      throw toEngineError(err, { sql, stopReason: undefined, timeoutMs: 0 });
+    }
+  }
+
+  async cancel(queryId: string): Promise<void> {
+    const running = this.running.get(queryId);
+    if (running) {
+      running.stop('cancelled');
+      return;
+    }
+    // Not ours (another process / replica): still try the server, which knows HTTP query ids.
+    if (this.transport.kind === 'http') await this.kill('', queryId);
+  }
+
+  async ping(): Promise<boolean> {
+    if (this.closed) return false;
+    try {
+      await this.ensureReady('SELECT 1');
+      const r = await this.transport.control.ping();
+      return r.success;
+    } catch {
+      return false;
+    }
+  }
+
+  stats(): EngineStats {
+    return { queries: this.queries, errors: this.errors };
+  }
+
+  onQuery(listener: QueryListener): void {
+    this.listeners.push(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const r of this.running.values()) r.stop('cancelled');
+    await this.transport.close();
+  }
+
+  private ensureReady(sql: string, params?: Readonly<Record<string, unknown>>): Promise<void> {
+    if (this.closed) {
+      return Promise.reject(new EngineError('ENGINE_UNAVAILABLE', 'the engine is closed', sql, copy(params)));
+    }
+    if (!this.ready) {
+      this.ready = this.transport.init(this.database).catch((err: unknown) => {
+        this.ready = undefined; // a server that comes back later is retried on the next call
+        const e = toEngineError(err, { sql: `CREATE DATABASE IF NOT EXISTS ${this.database}`, stopReason: undefined, timeoutMs: 0 });
+        throw e.code === 'ENGINE_ERROR' ? e : new EngineError('ENGINE_UNAVAILABLE', e.message, sql, copy(params), err);
+      });
+    }
+    return this.ready;
+  }
+
+  /** Best effort: the query may already be over, or the server gone. */
+  private async kill(token: string, queryId: string): Promise<void> {
+    try {
+      const stmt = this.transport.killStatement(token, queryId);
+      await this.transport.control.command({ query: stmt.sql, query_params: stmt.params });
+    } catch {
+      /* ignored: the caller already has its answer (cancelled / timed out) */
+    }
+  }
+
+  private emit(sql: string, elapsedMs: number, ok: boolean): void {
+    for (const l of this.listeners) {
+      try {
+        l({ sql, elapsedMs, ok });
+      } catch {
+        /* a metrics listener must never break a query */
+      }
+    }
+  }
+}
+
+function copy(params?: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined {
+  return params ? { ...params } : undefined;
+}

@@ -1,0 +1,127 @@
+/**
+ * The two ways to reach ClickHouse behind one client API: embedded chDB (in-process) or HTTP.
+ * A transport owns the @clickhouse/client instances and knows how to find a running query again
+ * (to kill it), because chDB ignores client-supplied query ids.
+ */
+import { mkdirSync } from 'node:fs';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+
+/** Settings on every statement: numbers come back as JSON numbers on every server version. */
+export const BASE_SETTINGS: ClickHouseSettings = {
+  output_format_json_quote_64bit_integers: 0,
+  output_format_json_quote_64bit_floats: 0,
+  output_format_json_quote_decimals: 0,
+  output_format_json_quote_denormals: 0,
+};
+
+/** Failures surface as EngineErrors to callers, who log them; the client's own logger would duplicate them. */
+const SILENT = { level: ClickHouseLogLevel.OFF };
+
+export interface KillStatement {
+  readonly sql: string;
+  readonly params?: Record<string, unknown>;
+}
+
+export interface Transport {
+  readonly kind: 'chdb' | 'http';
+  /** Runs queries, commands and inserts. */
+  readonly main: ClickHouseClient;
+  /** A second session for KILL QUERY and ping, so they are not queued behind a long query. */
+  readonly control: ClickHouseClient;
+  /** Creates the database and makes it the default for every statement on `main`. */
+  init(database: string): Promise<void>;
+  /** Settings that tag a query so `killStatement(token)` can find it. */
+  markSettings(token: string, queryId: string): ClickHouseSettings;
+  killStatement(token: string, queryId: string): KillStatement;
+  close(): Promise<void>;
+}
+
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
+/** chdb types the Connection against its own copy of @clickhouse/client-common; same shape at runtime. */
+function chdbConnection(path: string): ClientConnection {
+  return createChdbConnection({ path }) as unknown as ClientConnection;
+}
+
+const TOKEN = /^[0-9a-f-]{36}$/;
+
+/**
+ * chDB: libchdb binds one data directory per process. A session runs one statement at a time,
+ * so cancel goes through a second session on the same path. chDB synthesises its own query ids
+ * and drops SQL comments from parameterised queries, so a query is tagged with `log_comment`.
+ */
+export function chdbTransport(path: string): Transport {
+  mkdirSync(path, { recursive: true });
+  const main = createClient({ connection: chdbConnection(path), clickhouse_settings: BASE_SETTINGS, log: SILENT });
+  const control = createClient({ connection: chdbConnection(path), clickhouse_settings: BASE_SETTINGS, log: SILENT });
+  return {
+    kind: 'chdb',
+    main,
+    control,
+    async init(database) {
+      await main.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdent(database)}` });
+      // USE sticks to the chDB session, which is how `sql_table: ad_performance` resolves.
+      await main.command({ query: `USE ${quoteIdent(database)}` });
+      await control.command({ query: `USE ${quoteIdent(database)}` });
+    },
+    markSettings: (token) => ({ log_comment: `strata:${token}` }),
+    killStatement(token) {
+      // Parameterised statements are serialised process-wide by chdb-node, so a KILL with
+      // parameters would wait for the very query it should stop. The token is our own UUID.
+      if (!TOKEN.test(token)) throw new Error(`invalid kill token ${token}`);
+      return { sql: `KILL QUERY WHERE Settings['log_comment'] = 'strata:${token}' ASYNC` };
+    },
+    async close() {
+      await Promise.allSettled([main.close(), control.close()]);
+    },
+  };
+}
+
+export interface HttpOptions {
+  readonly url: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly database: string;
+}
+
+/** A ClickHouse server (or cluster) over HTTP; the database is a connection parameter. */
+export function httpTransport(options: HttpOptions): Transport {
+  const common = {
+    url: options.url,
+    username: options.username,
+    password: options.password,
+    // Progress headers keep long statements (seeding) alive behind load balancers.
+    clickhouse_settings: { ...BASE_SETTINGS, send_progress_in_http_headers: 1 as const, http_headers_progress_interval_ms: '60000' },
+    // The engine enforces per-query timeouts itself; long commands (seeding) must not be cut.
+    request_timeout: 3_600_000,
+    log: SILENT,
+  };
+  const main = createClient({ ...common, database: options.database });
+  return {
+    kind: 'http',
+    main,
+    control: main,
+    async init(database) {
+      // The configured database may not exist yet: create it through a client bound to "default".
+      const admin = createClient({ ...common, database: 'default' });
+      try {
+        await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdent(database)}` });
+      } finally {
+        await admin.close();
+      }
+    },
+    markSettings: () => ({}),
+    killStatement: (_token, queryId) => ({ sql: 'KILL QUERY WHERE query_id = {id:String} ASYNC', params: { id: queryId } }),
+    async close() {
+      await main.close();
+    },
+  };
+}
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function quoteIdent(name: string): string {
+  if (!IDENT.test(name)) throw new Error(`invalid ClickHouse identifier ${JSON.stringify(name)}`);
+  return `\`${name}\``;
+}
