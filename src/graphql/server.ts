@@ -3,6 +3,7 @@
  * The lead mounts the returned instance in the node http server (it is a request listener and
  * has `fetch` for in-process tests).
  */
+import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
@@ -28,6 +29,8 @@ export interface GraphQLServerDeps {
   readonly metrics: Metrics;
   /** Mutations (API keys, dashboards, ingestion) and other fields added by other modules. */
   readonly extensions?: readonly SchemaExtension[];
+  /** A schema already built with buildSchema (shared with the graphql-ws endpoint). */
+  readonly schema?: GraphQLSchema;
 }
 
 /** What node's http adapter passes as server context. */
@@ -39,7 +42,7 @@ export type StrataYoga = YogaServerInstance<NodeServerContext, GraphQLContext>;
 
 export function createGraphQLServer(deps: GraphQLServerDeps): StrataYoga {
   const { config, logger } = deps;
-  const schema = buildSchema(deps.model, { extensions: deps.extensions });
+  const schema = deps.schema ?? buildSchema(deps.model, { extensions: deps.extensions });
   const principals = new WeakMap<Request, Principal>();
   const isDev = config.env === 'development';
   const log = logger.child({ door: 'graphql' });

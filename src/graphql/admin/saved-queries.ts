@@ -1,0 +1,134 @@
+/**
+ * Saved semantic queries of the caller's tenant (read/run: metrics:read, write: dashboards:write).
+ * A query is checked when saved (members, scopes, paging) and runs through the query service,
+ * so `runSavedQuery` answers exactly like the generic `query` field.
+ */
+import { SCOPES } from '../../auth/principal.js';
+import { UserError } from '../../errors.js';
+import type { QueryService } from '../../query/types.js';
+import type { SavedQuery, SavedQueryRepo } from '../../store/savedQueries.js';
+import { DATA_FIELD_COST } from '../cube-fields.js';
+import type { SchemaExtension } from '../schema.js';
+import { dateTimeScalar, perBuilder, QUERY_RESULT, validateQuery } from './types.js';
+
+const READ = { authScopes: { allOf: [SCOPES.METRICS_READ] }, extensions: { requiresScopes: [SCOPES.METRICS_READ] } } as const;
+const WRITE = { authScopes: { allOf: [SCOPES.DASHBOARDS_WRITE] }, extensions: { requiresScopes: [SCOPES.DASHBOARDS_WRITE] } } as const;
+
+export interface SavedQueryDeps {
+  readonly savedQueries: SavedQueryRepo;
+  readonly query: QueryService;
+}
+
+const savedQueryType = perBuilder((builder) => {
+  const DateTime = dateTimeScalar(builder);
+  return builder.objectRef<SavedQuery>('SavedQuery').implement({
+    description: 'A named semantic query of your tenant.',
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      name: t.exposeString('name', { description: 'Unique within your tenant.' }),
+      query: t.field({ type: 'JSON', description: 'The semantic query (Cube format), as saved.', resolve: (s) => s.query }),
+      createdBy: t.exposeString('createdBy'),
+      createdAt: t.field({ type: DateTime, resolve: (s) => s.createdAt }),
+      updatedAt: t.field({ type: DateTime, resolve: (s) => s.updatedAt }),
+    }),
+  });
+});
+
+export function savedQueryExtension(deps: SavedQueryDeps): SchemaExtension {
+  const { savedQueries, query } = deps;
+  const notFound = (id: string) => new UserError('NOT_FOUND', `saved query "${id}" not found`, { id });
+  return {
+    queries: (builder) => {
+      const savedQuery = savedQueryType(builder);
+      builder.queryField('savedQueries', (t) =>
+        t.field({
+          type: [savedQuery],
+          nullable: true,
+          description: 'Saved queries of your tenant, by name.',
+          ...READ,
+          resolve: (_root, _args, ctx) => savedQueries.list(ctx.strata.principal.tenantId),
+        }),
+      );
+      builder.queryField('savedQuery', (t) =>
+        t.field({
+          type: savedQuery,
+          nullable: true,
+          description: 'One saved query; null when your tenant has no such query.',
+          ...READ,
+          args: { id: t.arg.id({ required: true }) },
+          resolve: (_root, { id }, ctx) => savedQueries.get(ctx.strata.principal.tenantId, String(id)),
+        }),
+      );
+      builder.queryField('runSavedQuery', (t) =>
+        t.field({
+          type: QUERY_RESULT,
+          nullable: true,
+          description: 'Run a saved query now for your tenant; the same answer as `query` with its JSON. NOT_FOUND when your tenant has no such query.',
+          authScopes: READ.authScopes,
+          extensions: { ...READ.extensions, cost: DATA_FIELD_COST },
+          args: { id: t.arg.id({ required: true }) },
+          resolve: async (_root, { id }, ctx) => {
+            const saved = await savedQueries.get(ctx.strata.principal.tenantId, String(id));
+            if (!saved) throw notFound(String(id));
+            return query.load(ctx.strata, saved.query);
+          },
+        }),
+      );
+    },
+
+    mutations: (builder) => {
+      const savedQuery = savedQueryType(builder);
+      const createInput = builder.inputType('CreateSavedQueryInput', {
+        fields: (t) => ({
+          name: t.string({ required: true, description: 'Unique within your tenant (CONFLICT otherwise).' }),
+          query: t.field({ type: 'JSON', required: true, description: 'A semantic query in Cube format; checked now.' }),
+        }),
+      });
+      const updateInput = builder.inputType('UpdateSavedQueryInput', {
+        description: 'Omitted fields keep their current value.',
+        fields: (t) => ({
+          name: t.string(),
+          query: t.field({ type: 'JSON', description: 'A semantic query in Cube format; checked now.' }),
+        }),
+      });
+
+      builder.mutationField('createSavedQuery', (t) =>
+        t.field({
+          type: savedQuery,
+          nullable: true,
+          description: 'Save a query under a name. A query that would not run (unknown member, missing scope) is refused.',
+          ...WRITE,
+          args: { input: t.arg({ type: createInput, required: true }) },
+          resolve: (_root, { input }, ctx) => {
+            const p = ctx.strata.principal;
+            const q = validateQuery(query, p, input.query, ctx.limits.maxRowLimit, `saved query "${input.name}"`);
+            return savedQueries.create(p.tenantId, { name: input.name, query: q, createdBy: p.subject });
+          },
+        }),
+      );
+      builder.mutationField('updateSavedQuery', (t) =>
+        t.field({
+          type: savedQuery,
+          nullable: true,
+          description: 'Rename a saved query or replace its query. NOT_FOUND when your tenant has no such query.',
+          ...WRITE,
+          args: { id: t.arg.id({ required: true }), input: t.arg({ type: updateInput, required: true }) },
+          resolve: (_root, { id, input }, ctx) => {
+            const p = ctx.strata.principal;
+            const q = input.query == null ? undefined : validateQuery(query, p, input.query, ctx.limits.maxRowLimit, `saved query "${String(id)}"`);
+            return savedQueries.update(p.tenantId, String(id), { ...(input.name != null ? { name: input.name } : {}), ...(q ? { query: q } : {}) });
+          },
+        }),
+      );
+      builder.mutationField('deleteSavedQuery', (t) =>
+        t.boolean({
+          nullable: true,
+          description: 'Delete a saved query. false when your tenant has no such query.',
+          ...WRITE,
+          args: { id: t.arg.id({ required: true }) },
+          resolve: (_root, { id }, ctx) => savedQueries.delete(ctx.strata.principal.tenantId, String(id)),
+        }),
+      );
+    },
+  };
+}
