@@ -1,0 +1,124 @@
+/**
+ * Refresh keys with Cube's semantics, checked only for (tenant, cube) pairs that live queries read:
+ *  - `every` alone: the data may change behind our back; re-evaluate that often.
+ *  - `sql`: run the refresh-key SQL per tenant (every `every` when given, else every
+ *    config.live.refreshCheckIntervalMs) and re-evaluate when its value changes.
+ * Data Strata ingests itself is signalled immediately (signals.ts) and needs no refresh key.
+ */
+import type { Principal } from '../auth/principal.js';
+import type { SqlStatement } from '../compiler/compiled.js';
+import type { Engine } from '../engine/engine.js';
+import type { Model } from '../semantic/model.js';
+
+export type RefreshKeyCompiler = (model: Model, cube: string, principal: Principal) => SqlStatement | undefined;
+
+export interface RefreshSchedulerDeps {
+  readonly model: Model;
+  readonly engine: Engine;
+  readonly checkIntervalMs: number;
+  readonly compileRefreshKey?: RefreshKeyCompiler;
+  /** Tenants with live queries reading the cube. */
+  tenantsReading(cube: string): readonly string[];
+  /** A principal of that tenant to run its refresh-key SQL as. */
+  principalFor(tenantId: string, cube: string): Principal | undefined;
+  onChange(tenantId: string, cubes: readonly string[]): void;
+  readonly logger?: { warn(obj: object, msg?: string): void };
+  readonly now?: () => number;
+}
+
+export interface RefreshScheduler {
+  /** One check round (the timer calls it; tests call it directly). */
+  tick(): Promise<void>;
+  stop(): void;
+}
+
+interface Rule {
+  readonly cube: string;
+  readonly intervalMs: number;
+  readonly sql: boolean;
+}
+
+export function refreshRules(model: Model, checkIntervalMs: number): Rule[] {
+  const rules: Rule[] = [];
+  for (const cube of Object.values(model.cubes)) {
+    const rk = cube.refreshKey;
+    if (!rk) continue;
+    if (rk.sql) rules.push({ cube: cube.name, sql: true, intervalMs: rk.everySeconds ? rk.everySeconds * 1000 : checkIntervalMs });
+    else if (rk.everySeconds) rules.push({ cube: cube.name, sql: false, intervalMs: rk.everySeconds * 1000 });
+  }
+  return rules;
+}
+
+export function createRefreshScheduler(deps: RefreshSchedulerDeps, options: { autoStart?: boolean } = {}): RefreshScheduler {
+  const now = deps.now ?? Date.now;
+  const rules = refreshRules(deps.model, deps.checkIntervalMs).filter((r) => {
+    if (r.sql && !deps.compileRefreshKey) {
+      deps.logger?.warn({ cube: r.cube }, 'live: no refresh-key compiler; sql refresh key ignored (ingestion signals still apply)');
+      return false;
+    }
+    return true;
+  });
+  const nextDue = new Map<string, number>();
+  /** Last refresh-key value per tenant\0cube. */
+  const lastValues = new Map<string, string>();
+  let running = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  async function checkSql(rule: Rule, tenantId: string): Promise<void> {
+    const principal = deps.principalFor(tenantId, rule.cube);
+    if (!principal) return;
+    const key = `${tenantId}\u0000${rule.cube}`;
+    try {
+      const stmt = deps.compileRefreshKey!(deps.model, rule.cube, principal);
+      if (!stmt) return;
+      const { rows } = await deps.engine.query(stmt.sql, stmt.params);
+      const value = JSON.stringify(rows);
+      const prev = lastValues.get(key);
+      lastValues.set(key, value);
+      if (prev !== undefined && prev !== value) deps.onChange(tenantId, [rule.cube]);
+    } catch (err) {
+      deps.logger?.warn({ cube: rule.cube, tenantId, err: (err as Error).message }, 'live: refresh-key check failed');
+    }
+  }
+
+  async function tick(): Promise<void> {
+    if (running) return;
+    running = true;
+    try {
+      const t = now();
+      const checks: Promise<void>[] = [];
+      const active = new Set<string>();
+      for (const rule of rules) {
+        const tenants = deps.tenantsReading(rule.cube);
+        for (const tenant of tenants) active.add(`${tenant}\u0000${rule.cube}`);
+        if ((nextDue.get(rule.cube) ?? 0) > t) continue;
+        nextDue.set(rule.cube, t + rule.intervalMs);
+        for (const tenant of tenants) {
+          if (rule.sql) checks.push(checkSql(rule, tenant));
+          else deps.onChange(tenant, [rule.cube]);
+        }
+      }
+      await Promise.all(checks);
+      // A pair nobody watches forgets its value: a new subscription evaluates fresh anyway.
+      for (const k of lastValues.keys()) if (!active.has(k)) lastValues.delete(k);
+    } finally {
+      running = false;
+    }
+  }
+
+  if (options.autoStart !== false && rules.length > 0) {
+    const period = Math.max(50, Math.min(deps.checkIntervalMs, ...rules.map((r) => r.intervalMs)));
+    // `every` rules fire on their first tick only after one full interval.
+    for (const r of rules) if (!r.sql) nextDue.set(r.cube, now() + r.intervalMs);
+    timer = setInterval(() => void tick(), period);
+    timer.unref();
+  }
+
+  return {
+    tick,
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * The live service: subscribe to any semantic query; get the current result at once, then a new
+ * result only when the data behind it changed. Identical subscriptions (same tenant, scope set
+ * and canonical query) share one evaluation through the query service.
+ */
+import { createHash } from 'node:crypto';
+import type { Principal } from '../auth/principal.js';
+import { compileRefreshKey } from '../compiler/compile.js';
+import type { Config } from '../config.js';
+import type { Engine } from '../engine/engine.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { StrataQueryService } from '../query/service.js';
+import type { QueryResult, RequestContext } from '../query/types.js';
+import type { Model } from '../semantic/model.js';
+import type { SemanticQuery } from '../semantic/query.js';
+import { LiveHub, type HubStats } from './hub.js';
+import { evaluationPrincipal, groupKeyOf, liveKey } from './key.js';
+import { createRefreshScheduler, type RefreshKeyCompiler } from './refresh.js';
+import type { ChangeSignals } from './signals.js';
+
+export interface LiveServiceDeps {
+  readonly query: StrataQueryService;
+  readonly engine: Engine;
+  readonly model: Model;
+  readonly config: Pick<Config, 'live'>;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly signals: ChangeSignals;
+  /** Compiles a cube's `refresh_key.sql` for a tenant (default: the compiler's compileRefreshKey). */
+  readonly compileRefreshKey?: RefreshKeyCompiler;
+}
+
+export type LiveStats = HubStats;
+
+export interface LiveService {
+  /**
+   * Authorizes and validates now (throws UserError / ForbiddenError synchronously), then yields
+   * the current result and each changed result. return() on the iterator ends the subscription.
+   */
+  subscribe(ctx: RequestContext, query: SemanticQuery): AsyncIterableIterator<QueryResult>;
+  /** Re-evaluate a tenant's live queries reading `cubes` (empty: all). Also drops cached results. */
+  notifyChanged(tenantId: string, cubes: readonly string[]): void;
+  stats(): LiveStats;
+  close(): Promise<void>;
+}
+
+interface LiveInput {
+  readonly principal: Principal;
+  readonly query: SemanticQuery;
+}
+
+/** Content identity of a result: what a subscriber would see change. */
+export function resultVersion(r: QueryResult): string {
+  return createHash('sha1')
+    .update(JSON.stringify([r.columns.map((c) => c.key), r.rows, r.total ?? null]))
+    .digest('base64');
+}
+
+export function createLiveService(deps: LiveServiceDeps): LiveService {
+  const { query, metrics, logger } = deps;
+  let seq = 0;
+
+  const hub = new LiveHub<LiveInput, QueryResult>({
+    maxPerTenant: deps.config.live.maxPerTenant,
+    version: resultVersion,
+    async evaluate(batch) {
+      // A cached result may predate the change that triggered this run.
+      if (batch.refresh) query.invalidate(batch.tenantId, batch.cubes);
+      const ctx: RequestContext = {
+        requestId: `live-${++seq}`,
+        door: 'live',
+        principal: batch.inputs[0].principal,
+        memo: new Map(),
+      };
+      return Promise.allSettled(batch.inputs.map((i) => query.load(ctx, i.query)));
+    },
+    onEvaluated: (n) => metrics.liveEvaluations.inc(n),
+    onDeliver: () => metrics.livePushes.inc(),
+    onSubscriberCount: (tenant, n) => metrics.activeSubscriptions.set({ tenant }, n),
+    onError: (err, spec) => {
+      const e = err as { code?: string; message?: string };
+      logger.warn({ tenantId: spec.tenantId, cubes: spec.cubes, code: e.code, err: e.message }, 'live: evaluation failed');
+    },
+  });
+
+  function changed(tenantId: string, cubes: readonly string[]): void {
+    // Drop cached results even when nothing here is live: other doors of this instance read them.
+    query.invalidate(tenantId, cubes.length ? cubes : undefined);
+    hub.changed(tenantId, cubes);
+  }
+
+  const unsubscribe = deps.signals.onChange((e) => changed(e.tenantId, e.cubes));
+
+  const refresh = createRefreshScheduler({
+    model: deps.model,
+    engine: deps.engine,
+    checkIntervalMs: deps.config.live.refreshCheckIntervalMs,
+    compileRefreshKey: deps.compileRefreshKey ?? compileRefreshKey,
+    tenantsReading: (cube) => hub.tenantsReading(cube),
+    principalFor: (tenantId, cube) => hub.anyInputReading(tenantId, cube)?.principal,
+    onChange: changed,
+    logger,
+  });
+
+  return {
+    subscribe(ctx, semanticQuery) {
+      // compile = normalize + authorize + compile, all pure: errors surface before any await.
+      const { normalized, compiled } = query.compile(ctx.principal, semanticQuery);
+      const principal = evaluationPrincipal(ctx.principal);
+      const raw = structuredClone(semanticQuery) as SemanticQuery;
+      return hub.subscribe(
+        {
+          key: liveKey(principal, normalized, raw),
+          groupKey: groupKeyOf(principal),
+          tenantId: principal.tenantId,
+          cubes: compiled.cubes,
+          input: { principal, query: raw },
+        },
+        { expiresAt: ctx.principal.expiresAt },
+      );
+    },
+    notifyChanged: changed,
+    stats: () => hub.stats(),
+    async close() {
+      refresh.stop();
+      unsubscribe();
+      hub.close();
+    },
+  };
+}

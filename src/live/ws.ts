@@ -1,0 +1,178 @@
+/**
+ * GraphQL over WebSocket (graphql-ws protocol) on the server's HTTP port, path /graphql.
+ * - The credential comes in the connection_init payload: { authorization: "Bearer <jwt|key>" }
+ *   or { token: "<jwt|key>" }. No valid credential: the socket closes with 4401 and a reason.
+ * - The socket closes with 4401 "Unauthorized: token expired" when the principal expires.
+ * - Subscriptions per connection are capped (config.live.maxPerConnection); per tenant, the live
+ *   service caps them.
+ * - Errors reach the client as UserError codes; anything else is masked as "Unexpected error".
+ */
+import type { Server as HttpServer } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { GraphQLError, specifiedRules, validate, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Principal } from '../auth/principal.js';
+import { UserError } from '../errors.js';
+import { maskedError, publicError } from '../graphql/error-mapping.js';
+import { queryLimitsRule, type QueryLimits } from '../graphql/limits.js';
+import type { Logger } from '../logger.js';
+
+export interface WsContextInput {
+  readonly principal: Principal;
+  readonly requestId: string;
+  readonly clientAddress?: string;
+}
+
+export interface AttachGraphQLWsOptions {
+  readonly schema: GraphQLSchema;
+  readonly authenticator: Authenticator;
+  readonly logger: Logger;
+  /** Builds the GraphQL context of one operation (see liveGraphQLContext in graphql-subscriptions.ts). */
+  readonly context: (input: WsContextInput) => unknown;
+  readonly maxPerConnection: number;
+  /** Depth / complexity limits, the same rule the HTTP endpoint validates with. */
+  readonly limits?: QueryLimits;
+  /** Adds the original message of masked errors (development only). */
+  readonly isDev?: boolean;
+  readonly path?: string;
+  /** Largest accepted client message. Default 1 MiB. */
+  readonly maxPayloadBytes?: number;
+  /** Ping interval to detect dead peers (ms). Default 12 s. */
+  readonly keepAliveMs?: number;
+  /** Clock in ms (tests). */
+  readonly now?: () => number;
+}
+
+export interface GraphQLWsHandle {
+  readonly wss: WebSocketServer;
+  /** Connections currently open. */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+export const CLOSE_UNAUTHORIZED = 4401;
+const MAX_TIMER_MS = 2_147_483_647;
+
+interface Connection {
+  readonly id: string;
+  principal?: Principal;
+  timer?: NodeJS.Timeout;
+}
+
+/** Close reasons are limited to 123 bytes by the WebSocket protocol. */
+function reason(text: string): string {
+  return Buffer.byteLength(text) <= 123 ? text : `${Buffer.from(text).subarray(0, 120).toString()}...`;
+}
+
+export function credentialFrom(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  if (!params) return undefined;
+  const raw = params.authorization ?? params.Authorization ?? params.token;
+  if (typeof raw !== 'string') return undefined;
+  const v = raw.trim().replace(/^Bearer\s+/i, '');
+  return v || undefined;
+}
+
+/** Same client-facing shape as the HTTP endpoint (src/graphql/error-mapping.ts). */
+export function formatWsError(err: GraphQLError, logger: Logger, isDev = false): GraphQLFormattedError {
+  const pub = publicError(err);
+  if (pub) return pub.toJSON();
+  logger.error({ err: err.originalError?.message ?? err.message, path: err.path }, 'graphql-ws: unexpected error');
+  return maskedError(err, isDev).toJSON();
+}
+
+export function attachGraphQLWs(httpServer: HttpServer, options: AttachGraphQLWsOptions): GraphQLWsHandle {
+  const { logger } = options;
+  const now = options.now ?? Date.now;
+  const wss = new WebSocketServer({ server: httpServer, path: options.path ?? '/graphql', maxPayload: options.maxPayloadBytes ?? 1024 * 1024 });
+  const connections = new WeakMap<WebSocket, Connection>();
+  let open = 0;
+
+  const conn = (socket: WebSocket): Connection => {
+    let c = connections.get(socket);
+    if (!c) {
+      c = { id: randomUUID().slice(0, 8) };
+      connections.set(socket, c);
+      open++;
+      const state = c;
+      socket.once('close', () => {
+        open--;
+        if (state.timer) clearTimeout(state.timer);
+      });
+    }
+    return c;
+  };
+
+  const disposable = useServer<Record<string, unknown>>(
+    {
+      schema: options.schema,
+      ...(options.limits ? { validate: (schema, document) => validate(schema, document, [...specifiedRules, queryLimitsRule(options.limits!)]) } : {}),
+      async onConnect(ctx) {
+        const socket = ctx.extra.socket;
+        const c = conn(socket);
+        const credential = credentialFrom(ctx.connectionParams);
+        if (!credential) {
+          socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: send { authorization: "Bearer <token>" } in connection_init');
+          return false;
+        }
+        let principal: Principal;
+        try {
+          principal = await options.authenticator.authenticate(credential);
+        } catch (e) {
+          const msg = e instanceof UserError ? e.message : 'authentication failed';
+          if (!(e instanceof UserError)) logger.error({ err: (e as Error).message }, 'graphql-ws: authenticator failed');
+          socket.close(CLOSE_UNAUTHORIZED, reason(`Unauthorized: ${msg}`));
+          return false;
+        }
+        if (principal.expiresAt !== undefined) {
+          const ms = principal.expiresAt * 1000 - now();
+          if (ms <= 0) {
+            socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: token expired');
+            return false;
+          }
+          c.timer = setTimeout(() => socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: token expired'), Math.min(ms, MAX_TIMER_MS));
+          c.timer.unref();
+        }
+        c.principal = principal;
+        logger.debug({ connection: c.id, tenantId: principal.tenantId }, 'graphql-ws: connected');
+        return true;
+      },
+      onSubscribe(ctx) {
+        // ctx.subscriptions already holds this operation's id.
+        if (Object.keys(ctx.subscriptions).length > options.maxPerConnection) {
+          return [
+            new GraphQLError(`too many subscriptions on this connection (limit ${options.maxPerConnection})`, {
+              extensions: { code: 'RATE_LIMITED', limit: options.maxPerConnection },
+            }),
+          ];
+        }
+        return undefined;
+      },
+      context(ctx, id) {
+        const c = conn(ctx.extra.socket);
+        if (!c.principal) throw new Error('graphql-ws: operation on an unauthenticated connection');
+        return options.context({ principal: c.principal, requestId: `ws-${c.id}-${id}`.slice(0, 128), clientAddress: ctx.extra.request.socket.remoteAddress });
+      },
+      onNext(_ctx, _id, _payload, _args, result) {
+        if (!result.errors?.length) return undefined;
+        return { ...result, errors: result.errors.map((e) => formatWsError(e, logger, options.isDev)) };
+      },
+      onError(_ctx, _id, _payload, errors) {
+        return errors.map((e) => formatWsError(e, logger, options.isDev));
+      },
+    },
+    wss,
+    options.keepAliveMs ?? 12_000,
+  );
+
+  return {
+    wss,
+    connections: () => open,
+    async close() {
+      for (const client of wss.clients) client.close(1001, 'Going away');
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

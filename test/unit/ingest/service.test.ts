@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import type { Principal } from '../../../src/auth/principal.js';
+import type { Engine } from '../../../src/engine/engine.js';
+import { createIngestHandler } from '../../../src/ingest/http.js';
+import type { BatchRecord, Ledger, QuarantinedRow } from '../../../src/ingest/ledger.js';
+import { createIngestService } from '../../../src/ingest/service.js';
+import { createInProcessSignals, type ChangeEvent } from '../../../src/live/signals.js';
+import type { Cube, Model } from '../../../src/semantic/model.js';
+
+/** Unit level: the engine and ledger are in-memory stand-ins; the chDB suite covers the real ones. */
+function setup() {
+  const inserted: Record<string, unknown>[] = [];
+  const engine = {
+    database: 'strata',
+    async query() {
+      return {
+        rows: [
+          { name: 'tenant_id', type: 'String', default_kind: '' },
+          { name: 'date', type: 'Date', default_kind: '' },
+          { name: 'impressions', type: 'UInt64', default_kind: '' },
+          { name: 'clicks', type: 'UInt64', default_kind: '' },
+        ],
+        elapsedMs: 0,
+      };
+    },
+    async insert(_table: string, rows: readonly Record<string, unknown>[]) {
+      await new Promise((r) => setTimeout(r, 5));
+      inserted.push(...rows);
+    },
+  } as unknown as Engine;
+  const batches = new Map<string, BatchRecord>();
+  const quarantine: QuarantinedRow[] = [];
+  const ledger: Ledger = {
+    async findBatch(t, b) {
+      return batches.get(`${t}/${b}`);
+    },
+    async quarantinedOf() {
+      return quarantine.map(({ line, reason }) => ({ line, reason }));
+    },
+    async quarantine(_t, _b, _table, rows) {
+      quarantine.push(...rows);
+    },
+    async recordBatch(t, b) {
+      batches.set(`${t}/${b.batchId}`, b);
+    },
+  };
+  const model: Model = { cubes: { ad_performance: { name: 'ad_performance', sqlTable: 'ad_performance' } as Cube }, views: {} };
+  const signals = createInProcessSignals();
+  const events: ChangeEvent[] = [];
+  signals.onChange((e) => events.push(e));
+  const service = createIngestService({ engine, model, signals, ledger, chunkRows: 2 });
+  return { service, inserted, quarantine, events };
+}
+
+const writer: Principal = { tenantId: 'acme', scopes: new Set(['ingest:write']), subject: 'k1', via: 'api_key', roles: [] };
+const reader: Principal = { ...writer, scopes: new Set(['metrics:read']) };
+const ndjson = ['{"date":"2024-01-01","impressions":10,"clicks":1}', '{"date":"2024-01-02","impressions":10,"clicks":11}', '{"date":"2024-01-03","impressions":5,"clicks":5}', '{"date":"2024-01-04","impressions":5,"clicks":0,"tenant_id":"globex"}', '{"date":"2024-01-05","impressions":1,"clicks":1}'].join('\n');
+
+describe('ingest service', () => {
+  it('inserts good rows in chunks with the tenant, quarantines bad ones, signals the cubes', async () => {
+    const t = setup();
+    const report = await t.service.ingest(writer, 'ad_performance', ndjson, 'b1');
+    expect(report).toEqual({
+      batchId: 'b1',
+      table: 'ad_performance',
+      inserted: 3,
+      quarantined: [
+        { line: 2, reason: 'clicks (11) must not exceed impressions (10)' },
+        { line: 4, reason: 'field "tenant_id" must not be sent: the tenant comes from the credential' },
+      ],
+      quarantinedCount: 2,
+      duplicate: false,
+    });
+    expect(t.inserted.map((r) => [r.tenant_id, r.date])).toEqual([
+      ['acme', '2024-01-01'],
+      ['acme', '2024-01-03'],
+      ['acme', '2024-01-05'],
+    ]);
+    expect(t.quarantine[1].raw).toContain('"tenant_id":"globex"');
+    expect(t.events).toEqual([{ tenantId: 'acme', cubes: ['ad_performance'] }]);
+  });
+
+  it('a concurrent retry of the same batch id waits for the first and inserts nothing', async () => {
+    const t = setup();
+    const [a, b] = await Promise.all([t.service.ingest(writer, 'ad_performance', ndjson, 'b2'), t.service.ingest(writer, 'ad_performance', ndjson, 'b2')]);
+    expect(a.duplicate).toBe(false);
+    expect(b).toEqual({ ...a, duplicate: true });
+    const c = await t.service.ingest(writer, 'ad_performance', ndjson, 'b2');
+    expect(c).toMatchObject({ duplicate: true, inserted: 3, quarantinedCount: 2 });
+    expect(t.inserted).toHaveLength(3);
+    expect(t.events).toHaveLength(1);
+  });
+
+  it('refuses without ingest:write, unknown tables, a reused batch id on another table', async () => {
+    const t = setup();
+    await expect(t.service.ingest(reader, 'ad_performance', ndjson)).rejects.toMatchObject({ code: 'FORBIDDEN', message: 'ingestion requires scope "ingest:write"' });
+    await expect(t.service.ingest(writer, 'ad_perfromance', ndjson)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'unknown table "ad_perfromance" — did you mean "ad_performance"?; ingestible tables: ad_performance, web_sessions, email_activity, conversions, campaigns, clients',
+    });
+    await t.service.ingest(writer, 'ad_performance', ndjson, 'b3');
+    await expect(t.service.ingest(writer, 'campaigns', '{}', 'b3')).rejects.toMatchObject({ code: 'CONFLICT', message: 'batch id "b3" was already used for table "ad_performance", not "campaigns"' });
+    await expect(t.service.ingest(writer, 'ad_performance', ndjson, 'bad id!')).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    await expect(t.service.ingest(writer, 'ad_performance', '\n\n')).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: 'the batch holds no rows: send NDJSON, one JSON object per line' });
+    expect(t.inserted).toHaveLength(3);
+  });
+});
+
+describe('POST /v1/ingest/:table handler', () => {
+  const post = (body: BodyInit, headers: Record<string, string> = {}, path = '/v1/ingest/ad_performance') =>
+    new Request(`http://strata.test${path}`, { method: 'POST', body, headers: { 'content-type': 'application/x-ndjson', ...headers } });
+
+  it('returns the report; Idempotency-Key or ?batch_id= make retries duplicates', async () => {
+    const t = setup();
+    const handle = createIngestHandler(t.service);
+    const r1 = await handle(post(ndjson, { 'idempotency-key': 'k-1' }), writer);
+    expect(r1.status).toBe(200);
+    expect(await r1.json()).toMatchObject({ batchId: 'k-1', inserted: 3, quarantinedCount: 2, duplicate: false });
+    const r2 = await handle(post(ndjson, {}, '/v1/ingest/ad_performance?batch_id=k-1'), writer);
+    expect(await r2.json()).toMatchObject({ batchId: 'k-1', inserted: 3, duplicate: true });
+    expect(t.inserted).toHaveLength(3);
+  });
+
+  it('accepts a JSON array body', async () => {
+    const t = setup();
+    const r = await createIngestHandler(t.service)(post(JSON.stringify([{ date: '2024-01-01', impressions: 1, clicks: 1 }]), { 'content-type': 'application/json' }), writer);
+    expect(await r.json()).toMatchObject({ inserted: 1, quarantined: [] });
+  });
+
+  it('403 without the scope, 404 for an unknown table, 413 for a large body, 400 for bad input, 405 for GET', async () => {
+    const t = setup();
+    const handle = createIngestHandler(t.service, { maxBodyBytes: 1000 });
+    const forbidden = await handle(post(ndjson), reader);
+    expect(forbidden.status).toBe(403);
+    expect(await forbidden.json()).toEqual({ error: 'ingestion requires scope "ingest:write"', code: 'FORBIDDEN', details: { scopes: ['ingest:write'] } });
+    const unknown = await handle(post(ndjson, {}, '/v1/ingest/nope'), writer);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ code: 'NOT_FOUND' });
+    const big = await handle(post('x'.repeat(2000)), writer);
+    expect(big.status).toBe(413);
+    expect(await big.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', error: 'the body exceeds 1000 bytes; split the batch' });
+    const empty = await handle(post(''), writer);
+    expect(empty.status).toBe(400);
+    expect(await empty.json()).toMatchObject({ code: 'BAD_USER_INPUT' });
+    const badArray = await handle(post('[{"a":', { 'content-type': 'application/json' }), writer);
+    expect(badArray.status).toBe(400);
+    const get = await handle(new Request('http://strata.test/v1/ingest/ad_performance'), writer);
+    expect(get.status).toBe(405);
+    expect(t.inserted).toHaveLength(0);
+  });
+
+  it('413 also when a streamed body without content-length exceeds the limit', async () => {
+    const t = setup();
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < 10; i++) c.enqueue(new TextEncoder().encode('y'.repeat(200)));
+        c.close();
+      },
+    });
+    const req = new Request('http://strata.test/v1/ingest/ad_performance', { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
+    const r = await createIngestHandler(t.service, { maxBodyBytes: 1000 })(req, writer);
+    expect(r.status).toBe(413);
+  });
+});

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import type { Engine } from '../../../src/engine/engine.js';
+import { createRefreshScheduler, refreshRules } from '../../../src/live/refresh.js';
+import type { Cube, Model, RefreshKey } from '../../../src/semantic/model.js';
+
+function model(keys: Record<string, RefreshKey | undefined>): Model {
+  const cubes: Record<string, Cube> = {};
+  for (const [name, refreshKey] of Object.entries(keys)) cubes[name] = { name, refreshKey } as unknown as Cube;
+  return { cubes, views: {} };
+}
+
+const sqlKey = (text: string) => ({ parts: [{ kind: 'text' as const, text }], source: text });
+
+function fakeEngine(values: Map<string, number>) {
+  const asked: { sql: string; params: unknown }[] = [];
+  const engine = {
+    async query(sql: string, params?: Record<string, unknown>) {
+      asked.push({ sql, params });
+      return { rows: [{ v: values.get(String(params?.tenant)) ?? 0 }], elapsedMs: 0 };
+    },
+  } as unknown as Engine;
+  return { engine, asked };
+}
+
+describe('refresh keys', () => {
+  it('derives Cube semantics: every alone, sql checked at every or at the configured interval', () => {
+    const m = model({ a: { everySeconds: 10 }, b: { sql: sqlKey('SELECT max(ts) FROM t') }, c: { sql: sqlKey('x'), everySeconds: 60 }, d: undefined });
+    expect(refreshRules(m, 1000)).toEqual([
+      { cube: 'a', sql: false, intervalMs: 10_000 },
+      { cube: 'b', sql: true, intervalMs: 1000 },
+      { cube: 'c', sql: true, intervalMs: 60_000 },
+    ]);
+  });
+
+  it('`every` re-evaluates each watching tenant when due, and nobody else', async () => {
+    let now = 0;
+    const changes: [string, readonly string[]][] = [];
+    const s = createRefreshScheduler(
+      {
+        model: model({ ads: { everySeconds: 10 } }),
+        engine: fakeEngine(new Map()).engine,
+        checkIntervalMs: 1000,
+        tenantsReading: (cube) => (cube === 'ads' ? ['acme', 'globex'] : []),
+        principalFor: () => undefined,
+        onChange: (t, c) => changes.push([t, c]),
+        now: () => now,
+      },
+      { autoStart: false },
+    );
+    await s.tick();
+    expect(changes).toEqual([
+      ['acme', ['ads']],
+      ['globex', ['ads']],
+    ]);
+    now = 5_000;
+    await s.tick();
+    expect(changes).toHaveLength(2);
+    now = 10_000;
+    await s.tick();
+    expect(changes).toHaveLength(4);
+  });
+
+  it('`sql` runs the compiled refresh key per tenant and signals only when its value changes', async () => {
+    const values = new Map([
+      ['acme', 1],
+      ['globex', 1],
+    ]);
+    const { engine, asked } = fakeEngine(values);
+    const changes: [string, readonly string[]][] = [];
+    let now = 0;
+    const s = createRefreshScheduler(
+      {
+        model: model({ ads: { sql: sqlKey('SELECT max(updated_at) FROM ads') } }),
+        engine,
+        checkIntervalMs: 1000,
+        compileRefreshKey: (_m, cube, principal) => ({ sql: `SELECT rk FROM ${cube} WHERE tenant_id = {tenant:String}`, params: { tenant: principal.tenantId } }),
+        tenantsReading: () => ['acme', 'globex'],
+        principalFor: (tenantId) => ({ tenantId, scopes: new Set(['metrics:read']), subject: 'live', via: 'jwt', roles: [] }),
+        onChange: (t, c) => changes.push([t, c]),
+        now: () => now,
+      },
+      { autoStart: false },
+    );
+    await s.tick(); // baseline
+    expect(changes).toEqual([]);
+    expect(asked.map((a) => a.params)).toEqual([{ tenant: 'acme' }, { tenant: 'globex' }]);
+    now = 1000;
+    values.set('globex', 2);
+    await s.tick();
+    expect(changes).toEqual([['globex', ['ads']]]);
+    now = 2000;
+    await s.tick();
+    expect(changes).toHaveLength(1);
+  });
+
+  it('without a refresh-key compiler, sql keys are skipped (ingestion signals still apply)', async () => {
+    const { engine, asked } = fakeEngine(new Map());
+    const warned: object[] = [];
+    const s = createRefreshScheduler(
+      {
+        model: model({ ads: { sql: sqlKey('SELECT 1') } }),
+        engine,
+        checkIntervalMs: 1000,
+        tenantsReading: () => ['acme'],
+        principalFor: () => undefined,
+        onChange: () => {},
+        logger: { warn: (o) => warned.push(o) },
+      },
+      { autoStart: false },
+    );
+    await s.tick();
+    expect(asked).toEqual([]);
+    expect(warned).toEqual([{ cube: 'ads' }]);
+  });
+});
