@@ -3,12 +3,17 @@ import { UserError } from '../errors.js';
 import type { Cube, Member, Model, ResolvedMember } from './model.js';
 import { suggest } from './suggest.js';
 
+/** Paths of public members (the only ones worth suggesting to a caller). */
 export function allMemberPaths(model: Model): string[] {
   const out: string[] = [];
   for (const cube of Object.values(model.cubes)) {
-    for (const m of cubeMembers(cube)) out.push(m.path);
+    if (!cube.public) continue;
+    for (const m of cubeMembers(cube)) if (m.public) out.push(m.path);
   }
-  for (const view of Object.values(model.views)) for (const vm of Object.values(view.members)) out.push(vm.path);
+  for (const view of Object.values(model.views)) {
+    if (!view.public) continue;
+    for (const vm of Object.values(view.members)) if (vm.public) out.push(vm.path);
+  }
   return out;
 }
 
