@@ -18,7 +18,7 @@ import {
 import type { Model } from '../semantic/model.js';
 import { requiresScopesDirective } from './directives.js';
 import { requiredScopesOfField } from './field-meta.js';
-import { buildSchema } from './schema.js';
+import { buildSchema, type SchemaExtension } from './schema.js';
 
 function scopesDirective(scopes: readonly string[]): ConstDirectiveNode {
   return {
@@ -54,6 +54,6 @@ export function printSchemaWithScopes(schema: GraphQLSchema): string {
 }
 
 /** What `npm run print-schema` writes to schema/schema.graphql. Deterministic for a given model. */
-export function printStrataSchema(model: Model): string {
-  return printSchemaWithScopes(buildSchema(model));
+export function printStrataSchema(model: Model, extensions: readonly SchemaExtension[] = []): string {
+  return printSchemaWithScopes(buildSchema(model, { extensions }));
 }

@@ -30,6 +30,8 @@ export interface Store {
    */
   listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
+  /** True when the database answers (readiness). */
+  ping(): Promise<boolean>;
   /** Flushes the audit buffer, waits for background writes, closes connections. */
   close(): Promise<void>;
 }
@@ -65,6 +67,7 @@ export function storeOnDb(db: Db, logger: StoreLogger = silentLogger, extra: Sto
     audit,
     listen: (channel, handler) => db.listen(channel, handler),
     notify: (channel, payload) => db.notify(channel, payload),
+    ping: () => db.query('SELECT 1').then(() => true, () => false),
     close() {
       closing ??= (async () => {
         await audit.close();

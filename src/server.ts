@@ -1,0 +1,171 @@
+/**
+ * The HTTP server: GraphQL (+ graphql-ws subscriptions) at /graphql, Cube REST under
+ * /cubejs-api/v1, ingestion at /v1/ingest/:table, /health, /ready, /metrics; and the SQL proxy
+ * on its own port. Doors are mounted here and share the services built in services.ts.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createServerAdapter } from '@whatwg-node/server';
+import { extractCredential } from './auth/createAuthenticator.js';
+import { DEMO_TENANT_IDS } from './demo/tenants.js';
+import { mintDevToken } from './auth/jwt.js';
+import type { Config } from './config.js';
+import { UserError } from './errors.js';
+import { buildSchema } from './graphql/schema.js';
+import { createGraphQLServer } from './graphql/server.js';
+import { createIngestHandler } from './ingest/http.js';
+import { createIngestService } from './ingest/service.js';
+import { liveGraphQLContext } from './live/graphql-subscriptions.js';
+import { createLiveService } from './live/service.js';
+import { createNotifySignals } from './live/signals.js';
+import { attachGraphQLWs } from './live/ws.js';
+import { createRestHandler, REST_BASE_PATH } from './rest/handler.js';
+import { createServices, type Services } from './services.js';
+import { startSqlProxy } from './sqlproxy/server.js';
+import { strataExtensions } from './schema-extensions.js';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly sqlProxyPort?: number;
+  readonly services: Services;
+  readonly httpServer: Server;
+  close(): Promise<void>;
+}
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+}
+
+export async function startServer(services: Services): Promise<RunningServer> {
+  const { config, logger, metrics, model, query, engine, store, authenticator } = services;
+
+  const signals = await createNotifySignals(store, { logger });
+  const live = createLiveService({ query, engine, model, config, logger, metrics, signals });
+  const ingest = createIngestService({ engine, model, signals, metrics, logger });
+  const extensions = strataExtensions({ model, live, store, ingest, query });
+  const schema = buildSchema(model, { extensions });
+  const yoga = createGraphQLServer({ model, query, authenticator, config, logger, metrics, schema });
+  const rest = createRestHandler({ query, authenticator, config, logger, metrics });
+  const ingestHandler = createIngestHandler(ingest, { logger });
+
+  const routes = createServerAdapter<{ req: IncomingMessage }>(async (request, serverContext) => {
+    const url = new URL(request.url);
+    const clientAddress = serverContext.req?.socket?.remoteAddress;
+    if (url.pathname.startsWith(`${REST_BASE_PATH}/`) || url.pathname === REST_BASE_PATH) return rest(request, { clientAddress });
+    if (url.pathname === '/health' || url.pathname === '/healthz') return json(200, { status: 'ok' });
+    if (url.pathname === '/ready' || url.pathname === '/readyz') {
+      const [ch, pg] = await Promise.all([engine.ping().catch(() => false), store.ping().catch(() => false)]);
+      return json(ch && pg ? 200 : 503, { status: ch && pg ? 'ready' : 'unavailable', clickhouse: ch, postgres: pg });
+    }
+    if (url.pathname === '/metrics') {
+      return new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } });
+    }
+    if (url.pathname.startsWith('/v1/ingest/')) {
+      if (request.method !== 'POST') return json(405, { error: 'use POST with an NDJSON body', code: 'BAD_USER_INPUT' }, { allow: 'POST' });
+      try {
+        const credential = extractCredential(request.headers.get('authorization'));
+        if (!credential) throw new UserError('UNAUTHENTICATED', 'missing credential: send Authorization: Bearer <token or API key>');
+        const principal = await authenticator.authenticate(credential);
+        return await ingestHandler(request, principal);
+      } catch (e) {
+        if (e instanceof UserError) return json(e.code === 'UNAUTHENTICATED' ? 401 : 400, { error: e.message, code: e.code });
+        logger.error({ err: (e as Error).message }, 'ingest failed');
+        return json(500, { error: 'Unexpected error', code: 'INTERNAL' });
+      }
+    }
+    if (url.pathname === '/') return Response.redirect(new URL('/graphql', url), 302);
+    return json(404, { error: `no route for ${request.method} ${url.pathname}`, code: 'NOT_FOUND' });
+  });
+
+  const httpServer = createServer((req, res) => {
+    if (req.url?.startsWith('/graphql')) return void yoga(req, res);
+    return void routes(req, res, { req });
+  });
+  const ws = attachGraphQLWs(httpServer, {
+    schema,
+    authenticator,
+    logger,
+    context: liveGraphQLContext({ query, maxRowLimit: config.limits.maxRowLimit, logger }),
+    maxPerConnection: config.live.maxPerConnection,
+    limits: config.limits,
+    isDev: config.env === 'development',
+    path: '/graphql',
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+
+  const proxy = config.sqlProxy.enabled ? await startSqlProxy({ config: config.sqlProxy, query, authenticator, logger }) : undefined;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    port,
+    sqlProxyPort: proxy?.port,
+    services,
+    httpServer,
+    close() {
+      closing ??= (async () => {
+        await proxy?.close();
+        await ws.close();
+        await live.close();
+        await signals.close?.();
+        await new Promise<void>((resolve) => {
+          httpServer.close(() => resolve());
+          httpServer.closeIdleConnections?.();
+          setTimeout(() => httpServer.closeAllConnections?.(), 5_000).unref();
+        });
+        await services.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** `strata serve`: build services, start listening, print the banner, stop cleanly on signals. */
+export async function serve(config: Config): Promise<void> {
+  const services = await createServices(config);
+  const server = await startServer(services);
+  const { logger } = services;
+  logger.info({ url: server.url, sqlProxyPort: server.sqlProxyPort, env: config.env }, 'strata listening');
+  if (config.env === 'development') await printBanner(config, server);
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      (e) => {
+        logger.error({ err: (e as Error).message }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function printBanner(config: Config, server: RunningServer): Promise<void> {
+  const secret = config.auth.jwtSecret;
+  const lines = [
+    '',
+    `Strata ready (${config.env})`,
+    `  GraphQL + GraphiQL  ${server.url}/graphql`,
+    `  Cube REST API       ${server.url}${REST_BASE_PATH}`,
+    `  Subscriptions       ${server.url.replace('http', 'ws')}/graphql  (graphql-ws)`,
+    server.sqlProxyPort ? `  SQL proxy           psql "postgresql://acme@${config.sqlProxy.host}:${server.sqlProxyPort}/strata"  (password: a token below)` : '  SQL proxy           disabled',
+    `  Metrics / health    ${server.url}/metrics  /health  /ready`,
+  ];
+  if (secret) {
+    lines.push('  Tokens (analyst role: metrics:read finance:read clients:read, 12h):');
+    for (const tenantId of DEMO_TENANT_IDS) {
+      lines.push(`    ${tenantId.padEnd(8)} ${await mintDevToken(secret, { tenantId, roles: ['analyst'], expiresIn: '12h', subject: `dev-${tenantId}` })}`);
+    }
+    lines.push('  Mint others: npx strata token --tenant acme --roles viewer');
+  }
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+}
