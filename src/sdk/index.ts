@@ -16,88 +16,235 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
+  /** An instant as an ISO-8601 string ("2025-01-31T12:00:00.000Z"). */
+  DateTime: { input: unknown; output: unknown; }
   /** Any JSON value (the Cube query shape, result rows keyed "cube.member"). */
   JSON: { input: unknown; output: unknown; }
 };
 
 /** Sort key for `ad_performance`. Give one field per list element: the list order is the sort order. */
 export type AdPerformanceOrderByInput = {
+  /** Sort by `ad_performance.account_id`. */
+  accountId?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.active_campaigns`. */
+  activeCampaigns?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.ad_group_id`. */
+  adGroupId?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.ad_id`. */
+  adId?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.campaign_id`. */
   campaignId?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.clicks`. */
   clicks?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.clicks_7d`. */
+  clicks7d?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.conversion_rate`. */
+  conversionRate?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.conversion_value`. */
+  conversionValue?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.conversions`. */
+  conversions?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.cost`. */
+  cost?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.cost_7d`. */
+  cost7d?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.cost_to_date`. */
+  costToDate?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.country`. */
+  country?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.cpa`. */
+  cpa?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.cpc`. */
+  cpc?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.cpm`. */
+  cpm?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.ctr`. */
   ctr?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.date`. */
   date?: InputMaybe<OrderDirection>;
-  /** Sort by `ad_performance.id`. */
-  id?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.device`. */
+  device?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.engagement_rate`. */
+  engagementRate?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.engagements`. */
+  engagements?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.impressions`. */
   impressions?: InputMaybe<OrderDirection>;
-  /** Sort by `ad_performance.is_video`. */
-  isVideo?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.platform`. */
   platform?: InputMaybe<OrderDirection>;
-  /** Sort by `ad_performance.spend`. */
-  spend?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.roas`. */
+  roas?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.video_view_rate`. */
+  videoViewRate?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.video_views`. */
+  videoViews?: InputMaybe<OrderDirection>;
 };
 
 /** One result row of cube `ad_performance`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
 export type AdPerformanceRow = {
   /**
-   * Ad Performance Campaign Id
+   * Ad performance Ad account: Ad account id on the platform.
+   *
+   * Member `ad_performance.account_id` (dimension).
+   */
+  accountId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Ad performance Active campaigns: Number of distinct campaigns that served at least one impression.
+   *
+   * Member `ad_performance.active_campaigns` (measure, count_distinct).
+   */
+  activeCampaigns?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad performance Ad group id: Ad group (ad set) id.
+   *
+   * Member `ad_performance.ad_group_id` (dimension).
+   */
+  adGroupId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Ad performance Ad id
+   *
+   * Member `ad_performance.ad_id` (dimension).
+   */
+  adId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Ad performance Campaign id: Campaign id; join to campaigns for the name, type and status.
    *
    * Member `ad_performance.campaign_id` (dimension).
    */
-  campaignId?: Maybe<Scalars['Float']['output']>;
+  campaignId?: Maybe<Scalars['String']['output']>;
   /**
-   * Ad Performance Clicks: Clicks on the ad.
+   * Ad performance Clicks: Number of clicks on ads (sum of clicks).
    *
-   * Member `ad_performance.clicks` (measure, sum).
+   * Member `ad_performance.clicks` (measure, sum, format integer).
    */
   clicks?: Maybe<Scalars['Float']['output']>;
   /**
-   * Ad Performance CTR
+   * Ad performance Clicks, trailing 7 days: Clicks over the 7 days up to each point of the time dimension (rolling window).
+   *
+   * Member `ad_performance.clicks_7d` (measure, sum, format integer).
+   */
+  clicks7d?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad performance Conversion rate: Click-to-conversion rate in percent: platform-reported conversions divided by clicks, x 100.
+   *
+   * Member `ad_performance.conversion_rate` (measure, number, format percent).
+   */
+  conversionRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad performance Conversion value: Revenue or pipeline value of the platform-reported conversions (sum).
+   *
+   * Member `ad_performance.conversion_value` (measure, sum, format currency).
+   */
+  conversionValue?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad performance Conversions (platform-reported): Conversions attributed to ads by the ad platforms themselves (sum). For the tenant's own conversion tracking use the conversions cube.
+   *
+   *
+   * Member `ad_performance.conversions` (measure, sum, format integer).
+   */
+  conversions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad performance Ad spend: Total ad spend (cost) in the tenant currency, as billed by the platforms.
+   *
+   * Member `ad_performance.cost` (measure, sum, format currency).
+   */
+  cost?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad performance Ad spend, trailing 7 days: Ad spend over the 7 days up to each point of the time dimension (rolling window).
+   *
+   * Member `ad_performance.cost_7d` (measure, sum, format currency).
+   */
+  cost7d?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad performance Ad spend to date: Running total of ad spend from the beginning of the data (cumulative).
+   *
+   * Member `ad_performance.cost_to_date` (measure, sum, format currency).
+   */
+  costToDate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad performance Country: Country of the audience, ISO 3166-1 alpha-2 code (US, GB, DE...).
+   *
+   * Member `ad_performance.country` (dimension).
+   */
+  country?: Maybe<Scalars['String']['output']>;
+  /**
+   * Ad performance CPA: Cost per acquisition: total ad spend divided by platform-reported conversions.
+   *
+   * Member `ad_performance.cpa` (measure, number, format currency).
+   */
+  cpa?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad performance CPC: Cost per click: total ad spend divided by total clicks.
+   *
+   * Member `ad_performance.cpc` (measure, number, format currency).
+   */
+  cpc?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad performance CPM: Cost per mille: total ad spend per 1,000 impressions (cost / impressions x 1000).
+   *
+   * Member `ad_performance.cpm` (measure, number, format currency).
+   */
+  cpm?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad performance CTR: Click-through rate in percent: total clicks divided by total impressions, x 100.
    *
    * Member `ad_performance.ctr` (measure, number, format percent).
    */
   ctr?: Maybe<Scalars['Float']['output']>;
   /**
-   * Ad Performance Date
+   * Ad performance Date: Day the ads were delivered (platform reporting day).
    *
    * Member `ad_performance.date` (dimension).
    */
   date?: Maybe<Scalars['String']['output']>;
   /**
-   * Ad Performance Id
+   * Ad performance Device: Device of the audience: mobile, desktop or tablet.
    *
-   * Member `ad_performance.id` (dimension).
+   * Member `ad_performance.device` (dimension).
    */
-  id?: Maybe<Scalars['Float']['output']>;
+  device?: Maybe<Scalars['String']['output']>;
   /**
-   * Ad Performance Impressions
+   * Ad performance Engagement rate: Engagements divided by impressions, in percent.
    *
-   * Member `ad_performance.impressions` (measure, sum).
+   * Member `ad_performance.engagement_rate` (measure, number, format percent).
+   */
+  engagementRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad performance Engagements: Social engagements with ads — likes, shares, comments, follows (sum).
+   *
+   * Member `ad_performance.engagements` (measure, sum, format integer).
+   */
+  engagements?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad performance Impressions: Number of times ads were shown (sum of impressions).
+   *
+   * Member `ad_performance.impressions` (measure, sum, format integer).
    */
   impressions?: Maybe<Scalars['Float']['output']>;
   /**
-   * Ad Performance Is Video
-   *
-   * Member `ad_performance.is_video` (dimension).
-   */
-  isVideo?: Maybe<Scalars['Boolean']['output']>;
-  /**
-   * Ad Performance Platform: Ad platform (google, meta, tiktok).
+   * Ad performance Platform: Ad platform code: google_ads, microsoft_ads, meta, linkedin, tiktok or dv360.
    *
    * Member `ad_performance.platform` (dimension).
    */
   platform?: Maybe<Scalars['String']['output']>;
   /**
-   * Ad Performance Spend: Media cost.
+   * Ad performance ROAS: Return on ad spend: conversion value divided by ad spend (2.5 means 2.50 earned per 1.00 spent).
    *
-   * Member `ad_performance.spend` (measure, sum, format currency).
+   * Member `ad_performance.roas` (measure, number, format number).
    */
-  spend?: Maybe<Scalars['Float']['output']>;
+  roas?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad performance Video view rate: Video views divided by impressions, in percent.
+   *
+   * Member `ad_performance.video_view_rate` (measure, number, format percent).
+   */
+  videoViewRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad performance Video views: Video ad views (sum); zero for non-video ads.
+   *
+   * Member `ad_performance.video_views` (measure, sum, format integer).
+   */
+  videoViews?: Maybe<Scalars['Float']['output']>;
 };
 
 
@@ -109,11 +256,41 @@ export type AdPerformanceRowDateArgs = {
 /** Predefined filters of `ad_performance`. */
 export type AdPerformanceSegment =
   /**
-   * Ad Performance High Spend
+   * Ad performance Desktop
    *
-   * Member `ad_performance.high_spend` (segment).
+   * Member `ad_performance.desktop` (segment).
    */
-  | 'HIGH_SPEND';
+  | 'DESKTOP'
+  /**
+   * Ad performance Mobile: Ads shown on mobile phones.
+   *
+   * Member `ad_performance.mobile` (segment).
+   */
+  | 'MOBILE'
+  /**
+   * Ad performance Paid search: Search-engine advertising (Google Ads and Microsoft Ads).
+   *
+   * Member `ad_performance.paid_search` (segment).
+   */
+  | 'PAID_SEARCH'
+  /**
+   * Ad performance Paid social: Social-network advertising (Meta, LinkedIn, TikTok).
+   *
+   * Member `ad_performance.paid_social` (segment).
+   */
+  | 'PAID_SOCIAL'
+  /**
+   * Ad performance Programmatic: Programmatic display and video bought through DV360.
+   *
+   * Member `ad_performance.programmatic` (segment).
+   */
+  | 'PROGRAMMATIC'
+  /**
+   * Ad performance Video delivery: Rows of ads that produced video views.
+   *
+   * Member `ad_performance.video` (segment).
+   */
+  | 'VIDEO';
 
 /** Conditions on `ad_performance` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
 export type AdPerformanceWhereInput = {
@@ -121,24 +298,98 @@ export type AdPerformanceWhereInput = {
   AND?: InputMaybe<Array<AdPerformanceWhereInput>>;
   /** At least one of these must hold. */
   OR?: InputMaybe<Array<AdPerformanceWhereInput>>;
+  /** Condition on `ad_performance.account_id`. */
+  accountId?: InputMaybe<StringFilter>;
+  /** Condition on `ad_performance.active_campaigns`. */
+  activeCampaigns?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.ad_group_id`. */
+  adGroupId?: InputMaybe<StringFilter>;
+  /** Condition on `ad_performance.ad_id`. */
+  adId?: InputMaybe<StringFilter>;
   /** Condition on `ad_performance.campaign_id`. */
-  campaignId?: InputMaybe<FloatFilter>;
+  campaignId?: InputMaybe<StringFilter>;
   /** Condition on `ad_performance.clicks`. */
   clicks?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.clicks_7d`. */
+  clicks7d?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.conversion_rate`. */
+  conversionRate?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.conversion_value`. */
+  conversionValue?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.conversions`. */
+  conversions?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.cost`. */
+  cost?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.cost_7d`. */
+  cost7d?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.cost_to_date`. */
+  costToDate?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.country`. */
+  country?: InputMaybe<StringFilter>;
+  /** Condition on `ad_performance.cpa`. */
+  cpa?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.cpc`. */
+  cpc?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.cpm`. */
+  cpm?: InputMaybe<FloatFilter>;
   /** Condition on `ad_performance.ctr`. */
   ctr?: InputMaybe<FloatFilter>;
   /** Condition on `ad_performance.date`. */
   date?: InputMaybe<DateTimeFilter>;
-  /** Condition on `ad_performance.id`. */
-  id?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.device`. */
+  device?: InputMaybe<StringFilter>;
+  /** Condition on `ad_performance.engagement_rate`. */
+  engagementRate?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.engagements`. */
+  engagements?: InputMaybe<FloatFilter>;
   /** Condition on `ad_performance.impressions`. */
   impressions?: InputMaybe<FloatFilter>;
-  /** Condition on `ad_performance.is_video`. */
-  isVideo?: InputMaybe<BooleanFilter>;
   /** Condition on `ad_performance.platform`. */
   platform?: InputMaybe<StringFilter>;
-  /** Condition on `ad_performance.spend`. */
-  spend?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.roas`. */
+  roas?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.video_view_rate`. */
+  videoViewRate?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.video_views`. */
+  videoViews?: InputMaybe<FloatFilter>;
+};
+
+/** An API key of your tenant. The secret is shown once, when the key is created; only its prefix is kept visible. */
+export type ApiKey = {
+  createdAt: Scalars['DateTime']['output'];
+  /** Subject of the credential that created the key. */
+  createdBy: Scalars['String']['output'];
+  expiresAt?: Maybe<Scalars['DateTime']['output']>;
+  id: Scalars['ID']['output'];
+  /** Approximate (recorded at most once a minute). */
+  lastUsedAt?: Maybe<Scalars['DateTime']['output']>;
+  name: Scalars['String']['output'];
+  /** The visible start of the secret ("sk_live_ab12cd"), to recognise a key. */
+  prefix: Scalars['String']['output'];
+  revokedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** What the key may do (a subset of its creator's scopes). */
+  scopes: Array<Scalars['String']['output']>;
+};
+
+/** One data read (any door: graphql, rest, sqlproxy, live, cli). */
+export type AuditEntry = {
+  at: Scalars['DateTime']['output'];
+  clientAddress?: Maybe<Scalars['String']['output']>;
+  door: Scalars['String']['output'];
+  durationMs?: Maybe<Scalars['Int']['output']>;
+  errorCode?: Maybe<Scalars['String']['output']>;
+  /** Pass as `before` to read the next (older) page. */
+  id: Scalars['ID']['output'];
+  /** Members the query read (selected, filtered, ordered). */
+  members: Array<Scalars['String']['output']>;
+  /** Hash of the normalized query: equal queries, equal fingerprints. */
+  queryFingerprint?: Maybe<Scalars['String']['output']>;
+  requestId?: Maybe<Scalars['String']['output']>;
+  rows?: Maybe<Scalars['Int']['output']>;
+  /** ok or error. */
+  status: Scalars['String']['output'];
+  /** Token subject or API key id. */
+  subject: Scalars['String']['output'];
 };
 
 /** Conditions on a boolean member. */
@@ -151,45 +402,513 @@ export type BooleanFilter = {
   set?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
+/** Sort key for `campaign_performance`. Give one field per list element: the list order is the sort order. */
+export type CampaignPerformanceOrderByInput = {
+  /** Sort by `campaign_performance.active_campaigns`. */
+  activeCampaigns?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.campaign_id`. */
+  campaignId?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.campaigns_budget_type`. */
+  campaignsBudgetType?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.campaigns_end_date`. */
+  campaignsEndDate?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.campaigns_name`. */
+  campaignsName?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.campaigns_objective`. */
+  campaignsObjective?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.campaigns_start_date`. */
+  campaignsStartDate?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.campaigns_status`. */
+  campaignsStatus?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.campaigns_type`. */
+  campaignsType?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.clicks`. */
+  clicks?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.conversion_rate`. */
+  conversionRate?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.conversion_value`. */
+  conversionValue?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.conversions`. */
+  conversions?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.cost`. */
+  cost?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.cost_7d`. */
+  cost7d?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.country`. */
+  country?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.cpa`. */
+  cpa?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.cpc`. */
+  cpc?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.cpm`. */
+  cpm?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.ctr`. */
+  ctr?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.date`. */
+  date?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.device`. */
+  device?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.engagements`. */
+  engagements?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.impressions`. */
+  impressions?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.platform`. */
+  platform?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.platforms_channel`. */
+  platformsChannel?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.platforms_display_name`. */
+  platformsDisplayName?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.roas`. */
+  roas?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_performance.video_views`. */
+  videoViews?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of view `campaign_performance`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type CampaignPerformanceRow = {
+  /**
+   * Campaign performance Active campaigns: Number of distinct campaigns that served at least one impression.
+   *
+   * Member `campaign_performance.active_campaigns` (measure, count_distinct).
+   */
+  activeCampaigns?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign performance Campaign id: Campaign id; join to campaigns for the name, type and status.
+   *
+   * Member `campaign_performance.campaign_id` (dimension).
+   */
+  campaignId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign performance Campaigns Budget Type: daily (budget per day) or lifetime (budget for the whole flight).
+   *
+   * Member `campaign_performance.campaigns_budget_type` (dimension).
+   */
+  campaignsBudgetType?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign performance Campaigns End Date: Planned end of the flight; empty for always-on campaigns.
+   *
+   * Member `campaign_performance.campaigns_end_date` (dimension).
+   */
+  campaignsEndDate?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign performance Campaigns Name
+   *
+   * Member `campaign_performance.campaigns_name` (dimension).
+   */
+  campaignsName?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign performance Campaigns Objective: Marketing objective: awareness, traffic, leads, sales or app_installs.
+   *
+   * Member `campaign_performance.campaigns_objective` (dimension).
+   */
+  campaignsObjective?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign performance Campaigns Start Date
+   *
+   * Member `campaign_performance.campaigns_start_date` (dimension).
+   */
+  campaignsStartDate?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign performance Campaigns Status: active, paused or ended.
+   *
+   * Member `campaign_performance.campaigns_status` (dimension).
+   */
+  campaignsStatus?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign performance Campaigns Type: search, display, video, social, shopping or performance_max.
+   *
+   * Member `campaign_performance.campaigns_type` (dimension).
+   */
+  campaignsType?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign performance Clicks: Number of clicks on ads (sum of clicks).
+   *
+   * Member `campaign_performance.clicks` (measure, sum, format integer).
+   */
+  clicks?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign performance Conversion rate: Click-to-conversion rate in percent: platform-reported conversions divided by clicks, x 100.
+   *
+   * Member `campaign_performance.conversion_rate` (measure, number, format percent).
+   */
+  conversionRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign performance Conversion value: Revenue or pipeline value of the platform-reported conversions (sum).
+   *
+   * Member `campaign_performance.conversion_value` (measure, sum, format currency).
+   */
+  conversionValue?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign performance Conversions (platform-reported): Conversions attributed to ads by the ad platforms themselves (sum). For the tenant's own conversion tracking use the conversions cube.
+   *
+   *
+   * Member `campaign_performance.conversions` (measure, sum, format integer).
+   */
+  conversions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign performance Ad spend: Total ad spend (cost) in the tenant currency, as billed by the platforms.
+   *
+   * Member `campaign_performance.cost` (measure, sum, format currency).
+   */
+  cost?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign performance Ad spend, trailing 7 days: Ad spend over the 7 days up to each point of the time dimension (rolling window).
+   *
+   * Member `campaign_performance.cost_7d` (measure, sum, format currency).
+   */
+  cost7d?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign performance Country: Country of the audience, ISO 3166-1 alpha-2 code (US, GB, DE...).
+   *
+   * Member `campaign_performance.country` (dimension).
+   */
+  country?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign performance CPA: Cost per acquisition: total ad spend divided by platform-reported conversions.
+   *
+   * Member `campaign_performance.cpa` (measure, number, format currency).
+   */
+  cpa?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign performance CPC: Cost per click: total ad spend divided by total clicks.
+   *
+   * Member `campaign_performance.cpc` (measure, number, format currency).
+   */
+  cpc?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign performance CPM: Cost per mille: total ad spend per 1,000 impressions (cost / impressions x 1000).
+   *
+   * Member `campaign_performance.cpm` (measure, number, format currency).
+   */
+  cpm?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign performance CTR: Click-through rate in percent: total clicks divided by total impressions, x 100.
+   *
+   * Member `campaign_performance.ctr` (measure, number, format percent).
+   */
+  ctr?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign performance Date: Day the ads were delivered (platform reporting day).
+   *
+   * Member `campaign_performance.date` (dimension).
+   */
+  date?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign performance Device: Device of the audience: mobile, desktop or tablet.
+   *
+   * Member `campaign_performance.device` (dimension).
+   */
+  device?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign performance Engagements: Social engagements with ads — likes, shares, comments, follows (sum).
+   *
+   * Member `campaign_performance.engagements` (measure, sum, format integer).
+   */
+  engagements?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign performance Impressions: Number of times ads were shown (sum of impressions).
+   *
+   * Member `campaign_performance.impressions` (measure, sum, format integer).
+   */
+  impressions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign performance Platform: Ad platform code: google_ads, microsoft_ads, meta, linkedin, tiktok or dv360.
+   *
+   * Member `campaign_performance.platform` (dimension).
+   */
+  platform?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign performance Platforms Channel: Marketing channel of the platform: search, social, video or programmatic.
+   *
+   * Member `campaign_performance.platforms_channel` (dimension).
+   */
+  platformsChannel?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign performance Platforms Display Name: Human-readable platform name, e.g. "Google Ads".
+   *
+   * Member `campaign_performance.platforms_display_name` (dimension).
+   */
+  platformsDisplayName?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign performance ROAS: Return on ad spend: conversion value divided by ad spend (2.5 means 2.50 earned per 1.00 spent).
+   *
+   * Member `campaign_performance.roas` (measure, number, format number).
+   */
+  roas?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign performance Video views: Video ad views (sum); zero for non-video ads.
+   *
+   * Member `campaign_performance.video_views` (measure, sum, format integer).
+   */
+  videoViews?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of view `campaign_performance`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type CampaignPerformanceRowCampaignsEndDateArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+
+/** One result row of view `campaign_performance`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type CampaignPerformanceRowCampaignsStartDateArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+
+/** One result row of view `campaign_performance`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type CampaignPerformanceRowDateArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Conditions on `campaign_performance` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type CampaignPerformanceWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<CampaignPerformanceWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<CampaignPerformanceWhereInput>>;
+  /** Condition on `campaign_performance.active_campaigns`. */
+  activeCampaigns?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_performance.campaign_id`. */
+  campaignId?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_performance.campaigns_budget_type`. */
+  campaignsBudgetType?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_performance.campaigns_end_date`. */
+  campaignsEndDate?: InputMaybe<DateTimeFilter>;
+  /** Condition on `campaign_performance.campaigns_name`. */
+  campaignsName?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_performance.campaigns_objective`. */
+  campaignsObjective?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_performance.campaigns_start_date`. */
+  campaignsStartDate?: InputMaybe<DateTimeFilter>;
+  /** Condition on `campaign_performance.campaigns_status`. */
+  campaignsStatus?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_performance.campaigns_type`. */
+  campaignsType?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_performance.clicks`. */
+  clicks?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_performance.conversion_rate`. */
+  conversionRate?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_performance.conversion_value`. */
+  conversionValue?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_performance.conversions`. */
+  conversions?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_performance.cost`. */
+  cost?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_performance.cost_7d`. */
+  cost7d?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_performance.country`. */
+  country?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_performance.cpa`. */
+  cpa?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_performance.cpc`. */
+  cpc?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_performance.cpm`. */
+  cpm?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_performance.ctr`. */
+  ctr?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_performance.date`. */
+  date?: InputMaybe<DateTimeFilter>;
+  /** Condition on `campaign_performance.device`. */
+  device?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_performance.engagements`. */
+  engagements?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_performance.impressions`. */
+  impressions?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_performance.platform`. */
+  platform?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_performance.platforms_channel`. */
+  platformsChannel?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_performance.platforms_display_name`. */
+  platformsDisplayName?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_performance.roas`. */
+  roas?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_performance.video_views`. */
+  videoViews?: InputMaybe<FloatFilter>;
+};
+
 /** Sort key for `campaigns`. Give one field per list element: the list order is the sort order. */
 export type CampaignsOrderByInput = {
+  /** Sort by `campaigns.account_id`. */
+  accountId?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.active_count`. */
+  activeCount?: InputMaybe<OrderDirection>;
   /** Sort by `campaigns.budget`. */
   budget?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.budget_type`. */
+  budgetType?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.campaign_id`. */
+  campaignId?: InputMaybe<OrderDirection>;
   /** Sort by `campaigns.count`. */
   count?: InputMaybe<OrderDirection>;
-  /** Sort by `campaigns.id`. */
-  id?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.daily_budget`. */
+  dailyBudget?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.end_date`. */
+  endDate?: InputMaybe<OrderDirection>;
   /** Sort by `campaigns.name`. */
   name?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.objective`. */
+  objective?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.platform`. */
+  platform?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.start_date`. */
+  startDate?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.status`. */
+  status?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.type`. */
+  type?: InputMaybe<OrderDirection>;
 };
 
 /** One result row of cube `campaigns`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
 export type CampaignsRow = {
   /**
-   * Campaigns Budget
+   * Campaigns Ad account
    *
-   * Member `campaigns.budget` (measure, sum).
+   * Member `campaigns.account_id` (dimension).
+   */
+  accountId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaigns Active campaigns: Number of campaigns whose status is active.
+   *
+   * Member `campaigns.active_count` (measure, count).
+   */
+  activeCount?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaigns Budget: Campaign budget in the tenant currency, per day or for the lifetime (see budget_type).
+   *
+   * Member `campaigns.budget` (dimension, format currency).
    */
   budget?: Maybe<Scalars['Float']['output']>;
   /**
-   * Campaigns Count
+   * Campaigns Budget type: daily (budget per day) or lifetime (budget for the whole flight).
+   *
+   * Member `campaigns.budget_type` (dimension).
+   */
+  budgetType?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaigns Campaign id
+   *
+   * Member `campaigns.campaign_id` (dimension).
+   */
+  campaignId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaigns Campaigns: Number of campaigns.
    *
    * Member `campaigns.count` (measure, count).
    */
   count?: Maybe<Scalars['Float']['output']>;
   /**
-   * Campaigns Id
+   * Campaigns Daily budget: Sum of the daily budgets of campaigns with a daily budget (lifetime budgets excluded).
    *
-   * Member `campaigns.id` (dimension).
+   * Member `campaigns.daily_budget` (measure, sum, format currency).
    */
-  id?: Maybe<Scalars['Float']['output']>;
+  dailyBudget?: Maybe<Scalars['Float']['output']>;
   /**
-   * Campaigns Name
+   * Campaigns End date: Planned end of the flight; empty for always-on campaigns.
+   *
+   * Member `campaigns.end_date` (dimension).
+   */
+  endDate?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaigns Campaign name
    *
    * Member `campaigns.name` (dimension).
    */
   name?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaigns Objective: Marketing objective: awareness, traffic, leads, sales or app_installs.
+   *
+   * Member `campaigns.objective` (dimension).
+   */
+  objective?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaigns Platform: Ad platform code: google_ads, microsoft_ads, meta, linkedin, tiktok or dv360.
+   *
+   * Member `campaigns.platform` (dimension).
+   */
+  platform?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaigns Start date
+   *
+   * Member `campaigns.start_date` (dimension).
+   */
+  startDate?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaigns Status: active, paused or ended.
+   *
+   * Member `campaigns.status` (dimension).
+   */
+  status?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaigns Campaign type: search, display, video, social, shopping or performance_max.
+   *
+   * Member `campaigns.type` (dimension).
+   */
+  type?: Maybe<Scalars['String']['output']>;
 };
+
+
+/** One result row of cube `campaigns`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type CampaignsRowEndDateArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+
+/** One result row of cube `campaigns`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type CampaignsRowStartDateArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Predefined filters of `campaigns`. */
+export type CampaignsSegment =
+  /**
+   * Campaigns Active campaigns
+   *
+   * Member `campaigns.active` (segment).
+   */
+  | 'ACTIVE'
+  /**
+   * Campaigns Always-on campaigns: Campaigns without a planned end date.
+   *
+   * Member `campaigns.always_on` (segment).
+   */
+  | 'ALWAYS_ON'
+  /**
+   * Campaigns Display campaigns
+   *
+   * Member `campaigns.display` (segment).
+   */
+  | 'DISPLAY'
+  /**
+   * Campaigns Ended campaigns
+   *
+   * Member `campaigns.ended` (segment).
+   */
+  | 'ENDED'
+  /**
+   * Campaigns Paused campaigns
+   *
+   * Member `campaigns.paused` (segment).
+   */
+  | 'PAUSED'
+  /**
+   * Campaigns Search campaigns
+   *
+   * Member `campaigns.search` (segment).
+   */
+  | 'SEARCH'
+  /**
+   * Campaigns Social campaigns
+   *
+   * Member `campaigns.social` (segment).
+   */
+  | 'SOCIAL'
+  /**
+   * Campaigns Video campaigns
+   *
+   * Member `campaigns.video` (segment).
+   */
+  | 'VIDEO';
 
 /** Conditions on `campaigns` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
 export type CampaignsWhereInput = {
@@ -197,14 +916,34 @@ export type CampaignsWhereInput = {
   AND?: InputMaybe<Array<CampaignsWhereInput>>;
   /** At least one of these must hold. */
   OR?: InputMaybe<Array<CampaignsWhereInput>>;
+  /** Condition on `campaigns.account_id`. */
+  accountId?: InputMaybe<StringFilter>;
+  /** Condition on `campaigns.active_count`. */
+  activeCount?: InputMaybe<FloatFilter>;
   /** Condition on `campaigns.budget`. */
   budget?: InputMaybe<FloatFilter>;
+  /** Condition on `campaigns.budget_type`. */
+  budgetType?: InputMaybe<StringFilter>;
+  /** Condition on `campaigns.campaign_id`. */
+  campaignId?: InputMaybe<StringFilter>;
   /** Condition on `campaigns.count`. */
   count?: InputMaybe<FloatFilter>;
-  /** Condition on `campaigns.id`. */
-  id?: InputMaybe<FloatFilter>;
+  /** Condition on `campaigns.daily_budget`. */
+  dailyBudget?: InputMaybe<FloatFilter>;
+  /** Condition on `campaigns.end_date`. */
+  endDate?: InputMaybe<DateTimeFilter>;
   /** Condition on `campaigns.name`. */
   name?: InputMaybe<StringFilter>;
+  /** Condition on `campaigns.objective`. */
+  objective?: InputMaybe<StringFilter>;
+  /** Condition on `campaigns.platform`. */
+  platform?: InputMaybe<StringFilter>;
+  /** Condition on `campaigns.start_date`. */
+  startDate?: InputMaybe<DateTimeFilter>;
+  /** Condition on `campaigns.status`. */
+  status?: InputMaybe<StringFilter>;
+  /** Condition on `campaigns.type`. */
+  type?: InputMaybe<StringFilter>;
 };
 
 /** Everything the caller may query. */
@@ -269,6 +1008,751 @@ export type CatalogMember = {
   type: Scalars['String']['output'];
 };
 
+/** Sort key for `clients`. Give one field per list element: the list order is the sort order. */
+export type ClientsOrderByInput = {
+  /** Sort by `clients.active_clients`. */
+  activeClients?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.arpa`. */
+  arpa?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.arr`. */
+  arr?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.average_churn_score`. */
+  averageChurnScore?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.canceled_clients`. */
+  canceledClients?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.churn_risk`. */
+  churnRisk?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.churn_risk_share`. */
+  churnRiskShare?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.churn_score`. */
+  churnScore?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.client_id`. */
+  clientId?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.clients_at_churn_risk`. */
+  clientsAtChurnRisk?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.count`. */
+  count?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.first_touch_channel`. */
+  firstTouchChannel?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.industry`. */
+  industry?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.lifecycle_stage`. */
+  lifecycleStage?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.mrr`. */
+  mrr?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.name`. */
+  name?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.plan`. */
+  plan?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.signed_up_at`. */
+  signedUpAt?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.subscription_mrr`. */
+  subscriptionMrr?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.subscription_status`. */
+  subscriptionStatus?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.trialing_clients`. */
+  trialingClients?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `clients`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type ClientsRow = {
+  /**
+   * Clients Active clients: Clients with a paying subscription (status active or past_due).
+   *
+   * Member `clients.active_clients` (measure, count).
+   */
+  activeClients?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Clients ARPA: Average revenue per account: MRR divided by active (paying) clients.
+   *
+   * Member `clients.arpa` (measure, number, format currency).
+   */
+  arpa?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Clients ARR: Annual recurring revenue: MRR x 12.
+   *
+   * Member `clients.arr` (measure, number, format currency).
+   */
+  arr?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Clients Average churn score: Mean predicted churn probability (0-1) of the selected clients.
+   *
+   * Member `clients.average_churn_score` (measure, avg, format number).
+   */
+  averageChurnScore?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Clients Canceled clients
+   *
+   * Member `clients.canceled_clients` (measure, count).
+   */
+  canceledClients?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Clients Churn risk: Predicted churn risk band: low, medium or high.
+   *
+   * Member `clients.churn_risk` (dimension).
+   */
+  churnRisk?: Maybe<Scalars['String']['output']>;
+  /**
+   * Clients Share of clients at churn risk: Clients at churn risk / active clients x 100.
+   *
+   * Member `clients.churn_risk_share` (measure, number, format percent).
+   */
+  churnRiskShare?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Clients Churn score: Predicted probability (0-1) that the client churns in the next 90 days.
+   *
+   * Member `clients.churn_score` (dimension).
+   */
+  churnScore?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Clients Client id
+   *
+   * Member `clients.client_id` (dimension).
+   */
+  clientId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Clients Clients at churn risk: Paying clients (active or past_due) whose churn risk is high.
+   *
+   * Member `clients.clients_at_churn_risk` (measure, count).
+   */
+  clientsAtChurnRisk?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Clients Clients: Number of clients, whatever their status.
+   *
+   * Member `clients.count` (measure, count).
+   */
+  count?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Clients First-touch channel: Marketing channel of the client's first visit: paid_search, paid_social, organic, email, referral or direct.
+   *
+   * Member `clients.first_touch_channel` (dimension).
+   */
+  firstTouchChannel?: Maybe<Scalars['String']['output']>;
+  /**
+   * Clients Industry
+   *
+   * Member `clients.industry` (dimension).
+   */
+  industry?: Maybe<Scalars['String']['output']>;
+  /**
+   * Clients Lifecycle stage: trial, onboarding, customer or churned.
+   *
+   * Member `clients.lifecycle_stage` (dimension).
+   */
+  lifecycleStage?: Maybe<Scalars['String']['output']>;
+  /**
+   * Clients MRR: Monthly recurring revenue, summed over the selected clients.
+   *
+   * Member `clients.mrr` (measure, sum, format currency).
+   */
+  mrr?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Clients Client name
+   *
+   * Member `clients.name` (dimension).
+   */
+  name?: Maybe<Scalars['String']['output']>;
+  /**
+   * Clients Plan: Subscription plan: starter, growth, pro or enterprise.
+   *
+   * Member `clients.plan` (dimension).
+   */
+  plan?: Maybe<Scalars['String']['output']>;
+  /**
+   * Clients Signed up at
+   *
+   * Member `clients.signed_up_at` (dimension).
+   */
+  signedUpAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Clients Client MRR: Monthly recurring revenue of the client (0 when trialing or canceled).
+   *
+   * Member `clients.subscription_mrr` (dimension, format currency).
+   */
+  subscriptionMrr?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Clients Subscription status: trialing, active, past_due (payment failed) or canceled.
+   *
+   * Member `clients.subscription_status` (dimension).
+   */
+  subscriptionStatus?: Maybe<Scalars['String']['output']>;
+  /**
+   * Clients Trialing clients
+   *
+   * Member `clients.trialing_clients` (measure, count).
+   */
+  trialingClients?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of cube `clients`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type ClientsRowSignedUpAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Predefined filters of `clients`. */
+export type ClientsSegment =
+  /**
+   * Clients Paying clients
+   *
+   * Member `clients.active` (segment).
+   */
+  | 'ACTIVE'
+  /**
+   * Clients Churned
+   *
+   * Member `clients.churned` (segment).
+   */
+  | 'CHURNED'
+  /**
+   * Clients Enterprise plan
+   *
+   * Member `clients.enterprise` (segment).
+   */
+  | 'ENTERPRISE'
+  /**
+   * Clients High churn risk
+   *
+   * Member `clients.high_risk` (segment).
+   */
+  | 'HIGH_RISK'
+  /**
+   * Clients In trial
+   *
+   * Member `clients.trialing` (segment).
+   */
+  | 'TRIALING';
+
+/** Conditions on `clients` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type ClientsWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<ClientsWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<ClientsWhereInput>>;
+  /** Condition on `clients.active_clients`. */
+  activeClients?: InputMaybe<FloatFilter>;
+  /** Condition on `clients.arpa`. */
+  arpa?: InputMaybe<FloatFilter>;
+  /** Condition on `clients.arr`. */
+  arr?: InputMaybe<FloatFilter>;
+  /** Condition on `clients.average_churn_score`. */
+  averageChurnScore?: InputMaybe<FloatFilter>;
+  /** Condition on `clients.canceled_clients`. */
+  canceledClients?: InputMaybe<FloatFilter>;
+  /** Condition on `clients.churn_risk`. */
+  churnRisk?: InputMaybe<StringFilter>;
+  /** Condition on `clients.churn_risk_share`. */
+  churnRiskShare?: InputMaybe<FloatFilter>;
+  /** Condition on `clients.churn_score`. */
+  churnScore?: InputMaybe<FloatFilter>;
+  /** Condition on `clients.client_id`. */
+  clientId?: InputMaybe<StringFilter>;
+  /** Condition on `clients.clients_at_churn_risk`. */
+  clientsAtChurnRisk?: InputMaybe<FloatFilter>;
+  /** Condition on `clients.count`. */
+  count?: InputMaybe<FloatFilter>;
+  /** Condition on `clients.first_touch_channel`. */
+  firstTouchChannel?: InputMaybe<StringFilter>;
+  /** Condition on `clients.industry`. */
+  industry?: InputMaybe<StringFilter>;
+  /** Condition on `clients.lifecycle_stage`. */
+  lifecycleStage?: InputMaybe<StringFilter>;
+  /** Condition on `clients.mrr`. */
+  mrr?: InputMaybe<FloatFilter>;
+  /** Condition on `clients.name`. */
+  name?: InputMaybe<StringFilter>;
+  /** Condition on `clients.plan`. */
+  plan?: InputMaybe<StringFilter>;
+  /** Condition on `clients.signed_up_at`. */
+  signedUpAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `clients.subscription_mrr`. */
+  subscriptionMrr?: InputMaybe<FloatFilter>;
+  /** Condition on `clients.subscription_status`. */
+  subscriptionStatus?: InputMaybe<StringFilter>;
+  /** Condition on `clients.trialing_clients`. */
+  trialingClients?: InputMaybe<FloatFilter>;
+};
+
+/** Sort key for `conversion_attribution`. Give one field per list element: the list order is the sort order. */
+export type ConversionAttributionOrderByInput = {
+  /** Sort by `conversion_attribution.attribution_model`. */
+  attributionModel?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_attribution.average_value`. */
+  averageValue?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_attribution.campaign_id`. */
+  campaignId?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_attribution.campaigns_name`. */
+  campaignsName?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_attribution.campaigns_objective`. */
+  campaignsObjective?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_attribution.campaigns_type`. */
+  campaignsType?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_attribution.conversion_type`. */
+  conversionType?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_attribution.count`. */
+  count?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_attribution.count_7d`. */
+  count7d?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_attribution.demo_requests`. */
+  demoRequests?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_attribution.leads`. */
+  leads?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_attribution.occurred_at`. */
+  occurredAt?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_attribution.platform`. */
+  platform?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_attribution.platforms_channel`. */
+  platformsChannel?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_attribution.platforms_display_name`. */
+  platformsDisplayName?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_attribution.purchases`. */
+  purchases?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_attribution.signups`. */
+  signups?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_attribution.value`. */
+  value?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of view `conversion_attribution`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type ConversionAttributionRow = {
+  /**
+   * Conversion attribution Attribution model: How the conversion was credited to the campaign: last_click, first_click, linear or data_driven.
+   *
+   * Member `conversion_attribution.attribution_model` (dimension).
+   */
+  attributionModel?: Maybe<Scalars['String']['output']>;
+  /**
+   * Conversion attribution Average conversion value: Conversion value divided by conversions.
+   *
+   * Member `conversion_attribution.average_value` (measure, number, format currency).
+   */
+  averageValue?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversion attribution Campaign id
+   *
+   * Member `conversion_attribution.campaign_id` (dimension).
+   */
+  campaignId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Conversion attribution Campaigns Name
+   *
+   * Member `conversion_attribution.campaigns_name` (dimension).
+   */
+  campaignsName?: Maybe<Scalars['String']['output']>;
+  /**
+   * Conversion attribution Campaigns Objective: Marketing objective: awareness, traffic, leads, sales or app_installs.
+   *
+   * Member `conversion_attribution.campaigns_objective` (dimension).
+   */
+  campaignsObjective?: Maybe<Scalars['String']['output']>;
+  /**
+   * Conversion attribution Campaigns Type: search, display, video, social, shopping or performance_max.
+   *
+   * Member `conversion_attribution.campaigns_type` (dimension).
+   */
+  campaignsType?: Maybe<Scalars['String']['output']>;
+  /**
+   * Conversion attribution Conversion type: purchase, signup, lead or demo_request.
+   *
+   * Member `conversion_attribution.conversion_type` (dimension).
+   */
+  conversionType?: Maybe<Scalars['String']['output']>;
+  /**
+   * Conversion attribution Conversions: Number of tracked conversions.
+   *
+   * Member `conversion_attribution.count` (measure, count, format integer).
+   */
+  count?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversion attribution Conversions, trailing 7 days: Conversions over the 7 days up to each point of the time dimension (rolling window).
+   *
+   * Member `conversion_attribution.count_7d` (measure, count, format integer).
+   */
+  count7d?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversion attribution Demo requests
+   *
+   * Member `conversion_attribution.demo_requests` (measure, count).
+   */
+  demoRequests?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversion attribution Leads
+   *
+   * Member `conversion_attribution.leads` (measure, count).
+   */
+  leads?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversion attribution Converted at
+   *
+   * Member `conversion_attribution.occurred_at` (dimension).
+   */
+  occurredAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Conversion attribution Platform
+   *
+   * Member `conversion_attribution.platform` (dimension).
+   */
+  platform?: Maybe<Scalars['String']['output']>;
+  /**
+   * Conversion attribution Platforms Channel: Marketing channel of the platform: search, social, video or programmatic.
+   *
+   * Member `conversion_attribution.platforms_channel` (dimension).
+   */
+  platformsChannel?: Maybe<Scalars['String']['output']>;
+  /**
+   * Conversion attribution Platforms Display Name: Human-readable platform name, e.g. "Google Ads".
+   *
+   * Member `conversion_attribution.platforms_display_name` (dimension).
+   */
+  platformsDisplayName?: Maybe<Scalars['String']['output']>;
+  /**
+   * Conversion attribution Purchases
+   *
+   * Member `conversion_attribution.purchases` (measure, count).
+   */
+  purchases?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversion attribution Sign-ups
+   *
+   * Member `conversion_attribution.signups` (measure, count).
+   */
+  signups?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversion attribution Conversion value: Total value of the tracked conversions (order value or estimated pipeline value).
+   *
+   * Member `conversion_attribution.value` (measure, sum, format currency).
+   */
+  value?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of view `conversion_attribution`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type ConversionAttributionRowOccurredAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Predefined filters of `conversion_attribution`. */
+export type ConversionAttributionSegment =
+  /**
+   * Conversion attribution Data-driven attribution
+   *
+   * Member `conversion_attribution.data_driven` (segment).
+   */
+  | 'DATA_DRIVEN'
+  /**
+   * Conversion attribution Last-click attribution
+   *
+   * Member `conversion_attribution.last_click` (segment).
+   */
+  | 'LAST_CLICK'
+  /**
+   * Conversion attribution Leads and demo requests
+   *
+   * Member `conversion_attribution.lead_conversions` (segment).
+   */
+  | 'LEAD_CONVERSIONS'
+  /**
+   * Conversion attribution Purchases
+   *
+   * Member `conversion_attribution.purchase_conversions` (segment).
+   */
+  | 'PURCHASE_CONVERSIONS';
+
+/** Conditions on `conversion_attribution` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type ConversionAttributionWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<ConversionAttributionWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<ConversionAttributionWhereInput>>;
+  /** Condition on `conversion_attribution.attribution_model`. */
+  attributionModel?: InputMaybe<StringFilter>;
+  /** Condition on `conversion_attribution.average_value`. */
+  averageValue?: InputMaybe<FloatFilter>;
+  /** Condition on `conversion_attribution.campaign_id`. */
+  campaignId?: InputMaybe<StringFilter>;
+  /** Condition on `conversion_attribution.campaigns_name`. */
+  campaignsName?: InputMaybe<StringFilter>;
+  /** Condition on `conversion_attribution.campaigns_objective`. */
+  campaignsObjective?: InputMaybe<StringFilter>;
+  /** Condition on `conversion_attribution.campaigns_type`. */
+  campaignsType?: InputMaybe<StringFilter>;
+  /** Condition on `conversion_attribution.conversion_type`. */
+  conversionType?: InputMaybe<StringFilter>;
+  /** Condition on `conversion_attribution.count`. */
+  count?: InputMaybe<FloatFilter>;
+  /** Condition on `conversion_attribution.count_7d`. */
+  count7d?: InputMaybe<FloatFilter>;
+  /** Condition on `conversion_attribution.demo_requests`. */
+  demoRequests?: InputMaybe<FloatFilter>;
+  /** Condition on `conversion_attribution.leads`. */
+  leads?: InputMaybe<FloatFilter>;
+  /** Condition on `conversion_attribution.occurred_at`. */
+  occurredAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `conversion_attribution.platform`. */
+  platform?: InputMaybe<StringFilter>;
+  /** Condition on `conversion_attribution.platforms_channel`. */
+  platformsChannel?: InputMaybe<StringFilter>;
+  /** Condition on `conversion_attribution.platforms_display_name`. */
+  platformsDisplayName?: InputMaybe<StringFilter>;
+  /** Condition on `conversion_attribution.purchases`. */
+  purchases?: InputMaybe<FloatFilter>;
+  /** Condition on `conversion_attribution.signups`. */
+  signups?: InputMaybe<FloatFilter>;
+  /** Condition on `conversion_attribution.value`. */
+  value?: InputMaybe<FloatFilter>;
+};
+
+/** Sort key for `conversions`. Give one field per list element: the list order is the sort order. */
+export type ConversionsOrderByInput = {
+  /** Sort by `conversions.attribution_model`. */
+  attributionModel?: InputMaybe<OrderDirection>;
+  /** Sort by `conversions.average_value`. */
+  averageValue?: InputMaybe<OrderDirection>;
+  /** Sort by `conversions.campaign_id`. */
+  campaignId?: InputMaybe<OrderDirection>;
+  /** Sort by `conversions.conversion_type`. */
+  conversionType?: InputMaybe<OrderDirection>;
+  /** Sort by `conversions.count`. */
+  count?: InputMaybe<OrderDirection>;
+  /** Sort by `conversions.count_7d`. */
+  count7d?: InputMaybe<OrderDirection>;
+  /** Sort by `conversions.demo_requests`. */
+  demoRequests?: InputMaybe<OrderDirection>;
+  /** Sort by `conversions.leads`. */
+  leads?: InputMaybe<OrderDirection>;
+  /** Sort by `conversions.occurred_at`. */
+  occurredAt?: InputMaybe<OrderDirection>;
+  /** Sort by `conversions.platform`. */
+  platform?: InputMaybe<OrderDirection>;
+  /** Sort by `conversions.purchases`. */
+  purchases?: InputMaybe<OrderDirection>;
+  /** Sort by `conversions.signups`. */
+  signups?: InputMaybe<OrderDirection>;
+  /** Sort by `conversions.value`. */
+  value?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `conversions`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type ConversionsRow = {
+  /**
+   * Conversions Attribution model: How the conversion was credited to the campaign: last_click, first_click, linear or data_driven.
+   *
+   * Member `conversions.attribution_model` (dimension).
+   */
+  attributionModel?: Maybe<Scalars['String']['output']>;
+  /**
+   * Conversions Average conversion value: Conversion value divided by conversions.
+   *
+   * Member `conversions.average_value` (measure, number, format currency).
+   */
+  averageValue?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversions Campaign id
+   *
+   * Member `conversions.campaign_id` (dimension).
+   */
+  campaignId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Conversions Conversion type: purchase, signup, lead or demo_request.
+   *
+   * Member `conversions.conversion_type` (dimension).
+   */
+  conversionType?: Maybe<Scalars['String']['output']>;
+  /**
+   * Conversions Conversions: Number of tracked conversions.
+   *
+   * Member `conversions.count` (measure, count, format integer).
+   */
+  count?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversions Conversions, trailing 7 days: Conversions over the 7 days up to each point of the time dimension (rolling window).
+   *
+   * Member `conversions.count_7d` (measure, count, format integer).
+   */
+  count7d?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversions Demo requests
+   *
+   * Member `conversions.demo_requests` (measure, count).
+   */
+  demoRequests?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversions Leads
+   *
+   * Member `conversions.leads` (measure, count).
+   */
+  leads?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversions Converted at
+   *
+   * Member `conversions.occurred_at` (dimension).
+   */
+  occurredAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Conversions Platform
+   *
+   * Member `conversions.platform` (dimension).
+   */
+  platform?: Maybe<Scalars['String']['output']>;
+  /**
+   * Conversions Purchases
+   *
+   * Member `conversions.purchases` (measure, count).
+   */
+  purchases?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversions Sign-ups
+   *
+   * Member `conversions.signups` (measure, count).
+   */
+  signups?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversions Conversion value: Total value of the tracked conversions (order value or estimated pipeline value).
+   *
+   * Member `conversions.value` (measure, sum, format currency).
+   */
+  value?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of cube `conversions`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type ConversionsRowOccurredAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Predefined filters of `conversions`. */
+export type ConversionsSegment =
+  /**
+   * Conversions Data-driven attribution
+   *
+   * Member `conversions.data_driven` (segment).
+   */
+  | 'DATA_DRIVEN'
+  /**
+   * Conversions Last-click attribution
+   *
+   * Member `conversions.last_click` (segment).
+   */
+  | 'LAST_CLICK'
+  /**
+   * Conversions Leads and demo requests
+   *
+   * Member `conversions.lead_conversions` (segment).
+   */
+  | 'LEAD_CONVERSIONS'
+  /**
+   * Conversions Purchases
+   *
+   * Member `conversions.purchase_conversions` (segment).
+   */
+  | 'PURCHASE_CONVERSIONS';
+
+/** Conditions on `conversions` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type ConversionsWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<ConversionsWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<ConversionsWhereInput>>;
+  /** Condition on `conversions.attribution_model`. */
+  attributionModel?: InputMaybe<StringFilter>;
+  /** Condition on `conversions.average_value`. */
+  averageValue?: InputMaybe<FloatFilter>;
+  /** Condition on `conversions.campaign_id`. */
+  campaignId?: InputMaybe<StringFilter>;
+  /** Condition on `conversions.conversion_type`. */
+  conversionType?: InputMaybe<StringFilter>;
+  /** Condition on `conversions.count`. */
+  count?: InputMaybe<FloatFilter>;
+  /** Condition on `conversions.count_7d`. */
+  count7d?: InputMaybe<FloatFilter>;
+  /** Condition on `conversions.demo_requests`. */
+  demoRequests?: InputMaybe<FloatFilter>;
+  /** Condition on `conversions.leads`. */
+  leads?: InputMaybe<FloatFilter>;
+  /** Condition on `conversions.occurred_at`. */
+  occurredAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `conversions.platform`. */
+  platform?: InputMaybe<StringFilter>;
+  /** Condition on `conversions.purchases`. */
+  purchases?: InputMaybe<FloatFilter>;
+  /** Condition on `conversions.signups`. */
+  signups?: InputMaybe<FloatFilter>;
+  /** Condition on `conversions.value`. */
+  value?: InputMaybe<FloatFilter>;
+};
+
+export type CreateApiKeyInput = {
+  /** When the key stops working; never when omitted. */
+  expiresAt?: InputMaybe<Scalars['DateTime']['input']>;
+  /** What the key is for ("looker export"). */
+  name: Scalars['String']['input'];
+  /** Scopes of the key; each must be one you hold ("metrics:read"). */
+  scopes: Array<Scalars['String']['input']>;
+};
+
+export type CreateApiKeyPayload = {
+  apiKey: ApiKey;
+  /** The full key. Shown this once: store it now, it cannot be read again. */
+  secret: Scalars['String']['output'];
+};
+
+export type CreateDashboardInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+  /** At most 100; every query is checked when saved. */
+  widgets?: InputMaybe<Array<DashboardWidgetInput>>;
+};
+
+export type CreateSavedQueryInput = {
+  /** Unique within your tenant (CONFLICT otherwise). */
+  name: Scalars['String']['input'];
+  /** A semantic query in Cube format; checked now. */
+  query: Scalars['JSON']['input'];
+};
+
+/** A versioned dashboard of your tenant. */
+export type Dashboard = {
+  createdAt: Scalars['DateTime']['output'];
+  createdBy: Scalars['String']['output'];
+  description?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+  /** The version shown (the current one unless asked otherwise). */
+  version: Scalars['Int']['output'];
+  /** Every saved version, oldest first. */
+  versions: Array<DashboardVersion>;
+  widgets: Array<DashboardWidget>;
+};
+
+export type DashboardVersion = {
+  createdAt: Scalars['DateTime']['output'];
+  createdBy: Scalars['String']['output'];
+  version: Scalars['Int']['output'];
+  widgetCount: Scalars['Int']['output'];
+};
+
+export type DashboardWidget = {
+  /** Display hints for the frontend, as saved. */
+  display?: Maybe<Scalars['JSON']['output']>;
+  id: Scalars['String']['output'];
+  /** The semantic query (Cube format), as saved. */
+  query: Scalars['JSON']['output'];
+  /** The query run now for your tenant. Widgets of one dashboard are batched: one SQL per distinct query. */
+  result?: Maybe<QueryResult>;
+  title: Scalars['String']['output'];
+};
+
+export type DashboardWidgetInput = {
+  /** Free-form display hints (chart type, size, colours...). */
+  display?: InputMaybe<Scalars['JSON']['input']>;
+  /** Unique within the dashboard. */
+  id: Scalars['String']['input'];
+  /** A semantic query in Cube format, as for `query`. */
+  query: Scalars['JSON']['input'];
+  title?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** Conditions on a time member, in the query time zone. Ranges are inclusive: ["2024-01-01", "2024-01-31"], or one relative phrase ("last 7 days", "this month", "from 2024-01-01 to 2024-02-01"). */
 export type DateTimeFilter = {
   /** Strictly after the date-time. */
@@ -285,6 +1769,253 @@ export type DateTimeFilter = {
   notInDateRange?: InputMaybe<Array<Scalars['String']['input']>>;
   /** true: is not null; false: is null. */
   set?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+/** Sort key for `email_activity`. Give one field per list element: the list order is the sort order. */
+export type EmailActivityOrderByInput = {
+  /** Sort by `email_activity.bounce_rate`. */
+  bounceRate?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.bounced`. */
+  bounced?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.click_rate`. */
+  clickRate?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.click_to_open_rate`. */
+  clickToOpenRate?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.clicked`. */
+  clicked?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.date`. */
+  date?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.delivered`. */
+  delivered?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.delivery_rate`. */
+  deliveryRate?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.email_campaign_id`. */
+  emailCampaignId?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.email_campaign_name`. */
+  emailCampaignName?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.mailbox`. */
+  mailbox?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.open_rate`. */
+  openRate?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.opened`. */
+  opened?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.replied`. */
+  replied?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.reply_rate`. */
+  replyRate?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.sent`. */
+  sent?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.sequence_step`. */
+  sequenceStep?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.spam_complaints`. */
+  spamComplaints?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.spam_rate`. */
+  spamRate?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.unsubscribe_rate`. */
+  unsubscribeRate?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.unsubscribed`. */
+  unsubscribed?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `email_activity`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type EmailActivityRow = {
+  /**
+   * Email activity Email bounce rate: Bounces / sent x 100.
+   *
+   * Member `email_activity.bounce_rate` (measure, number, format percent).
+   */
+  bounceRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email activity Bounces: Sent emails rejected by the recipient server.
+   *
+   * Member `email_activity.bounced` (measure, sum, format integer).
+   */
+  bounced?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email activity Click rate: Clicks / delivered x 100.
+   *
+   * Member `email_activity.click_rate` (measure, number, format percent).
+   */
+  clickRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email activity Click-to-open rate: Clicks / opens x 100.
+   *
+   * Member `email_activity.click_to_open_rate` (measure, number, format percent).
+   */
+  clickToOpenRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email activity Clicks: Delivered emails with at least one link click.
+   *
+   * Member `email_activity.clicked` (measure, sum, format integer).
+   */
+  clicked?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email activity Date: Day the emails were sent.
+   *
+   * Member `email_activity.date` (dimension).
+   */
+  date?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email activity Emails delivered: Sent emails accepted by the recipient server (sent minus bounced).
+   *
+   * Member `email_activity.delivered` (measure, sum, format integer).
+   */
+  delivered?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email activity Delivery rate: Delivered / sent x 100.
+   *
+   * Member `email_activity.delivery_rate` (measure, number, format percent).
+   */
+  deliveryRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email activity Email campaign id
+   *
+   * Member `email_activity.email_campaign_id` (dimension).
+   */
+  emailCampaignId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email activity Email campaign
+   *
+   * Member `email_activity.email_campaign_name` (dimension).
+   */
+  emailCampaignName?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email activity Mailbox: Sending mailbox (address).
+   *
+   * Member `email_activity.mailbox` (dimension).
+   */
+  mailbox?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email activity Open rate: Opens / delivered x 100.
+   *
+   * Member `email_activity.open_rate` (measure, number, format percent).
+   */
+  openRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email activity Opens: Delivered emails that were opened (unique opens).
+   *
+   * Member `email_activity.opened` (measure, sum, format integer).
+   */
+  opened?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email activity Replies
+   *
+   * Member `email_activity.replied` (measure, sum, format integer).
+   */
+  replied?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email activity Reply rate: Replies / delivered x 100.
+   *
+   * Member `email_activity.reply_rate` (measure, number, format percent).
+   */
+  replyRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email activity Emails sent
+   *
+   * Member `email_activity.sent` (measure, sum, format integer).
+   */
+  sent?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email activity Sequence step: Position of the email in its sequence (1 = first touch, 2+ = follow-ups).
+   *
+   * Member `email_activity.sequence_step` (dimension).
+   */
+  sequenceStep?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email activity Spam complaints
+   *
+   * Member `email_activity.spam_complaints` (measure, sum, format integer).
+   */
+  spamComplaints?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email activity Spam complaint rate: Spam complaints / delivered x 100.
+   *
+   * Member `email_activity.spam_rate` (measure, number, format percent).
+   */
+  spamRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email activity Unsubscribe rate: Unsubscribes / delivered x 100.
+   *
+   * Member `email_activity.unsubscribe_rate` (measure, number, format percent).
+   */
+  unsubscribeRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email activity Unsubscribes
+   *
+   * Member `email_activity.unsubscribed` (measure, sum, format integer).
+   */
+  unsubscribed?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of cube `email_activity`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type EmailActivityRowDateArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Predefined filters of `email_activity`. */
+export type EmailActivitySegment =
+  /**
+   * Email activity First emails: The first email of each sequence.
+   *
+   * Member `email_activity.first_touch` (segment).
+   */
+  | 'FIRST_TOUCH'
+  /**
+   * Email activity Follow-ups: Emails after the first one in a sequence.
+   *
+   * Member `email_activity.follow_ups` (segment).
+   */
+  | 'FOLLOW_UPS';
+
+/** Conditions on `email_activity` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type EmailActivityWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<EmailActivityWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<EmailActivityWhereInput>>;
+  /** Condition on `email_activity.bounce_rate`. */
+  bounceRate?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.bounced`. */
+  bounced?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.click_rate`. */
+  clickRate?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.click_to_open_rate`. */
+  clickToOpenRate?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.clicked`. */
+  clicked?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.date`. */
+  date?: InputMaybe<DateTimeFilter>;
+  /** Condition on `email_activity.delivered`. */
+  delivered?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.delivery_rate`. */
+  deliveryRate?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.email_campaign_id`. */
+  emailCampaignId?: InputMaybe<StringFilter>;
+  /** Condition on `email_activity.email_campaign_name`. */
+  emailCampaignName?: InputMaybe<StringFilter>;
+  /** Condition on `email_activity.mailbox`. */
+  mailbox?: InputMaybe<StringFilter>;
+  /** Condition on `email_activity.open_rate`. */
+  openRate?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.opened`. */
+  opened?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.replied`. */
+  replied?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.reply_rate`. */
+  replyRate?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.sent`. */
+  sent?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.sequence_step`. */
+  sequenceStep?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.spam_complaints`. */
+  spamComplaints?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.spam_rate`. */
+  spamRate?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.unsubscribe_rate`. */
+  unsubscribeRate?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.unsubscribed`. */
+  unsubscribed?: InputMaybe<FloatFilter>;
 };
 
 /** Conditions on a numeric member; all given conditions must hold. On a measure they filter aggregated values (HAVING). */
@@ -309,76 +2040,97 @@ export type FloatFilter = {
   set?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
-/** Sort key for `marketing_overview`. Give one field per list element: the list order is the sort order. */
-export type MarketingOverviewOrderByInput = {
-  /** Sort by `marketing_overview.campaigns_name`. */
-  campaignsName?: InputMaybe<OrderDirection>;
-  /** Sort by `marketing_overview.clicks`. */
-  clicks?: InputMaybe<OrderDirection>;
-  /** Sort by `marketing_overview.date`. */
-  date?: InputMaybe<OrderDirection>;
-  /** Sort by `marketing_overview.platform`. */
-  platform?: InputMaybe<OrderDirection>;
-  /** Sort by `marketing_overview.spend`. */
-  spend?: InputMaybe<OrderDirection>;
+/** A row that failed a check and went to the quarantine. */
+export type IngestRejectedRow = {
+  /** 1-based position of the row in the batch. */
+  line: Scalars['Int']['output'];
+  /** The first check the row failed. */
+  reason: Scalars['String']['output'];
 };
 
-/** One result row of view `marketing_overview`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
-export type MarketingOverviewRow = {
-  /**
-   * Marketing Overview Campaigns Name
-   *
-   * Member `marketing_overview.campaigns_name` (dimension).
-   */
-  campaignsName?: Maybe<Scalars['String']['output']>;
-  /**
-   * Marketing Overview Clicks: Clicks on the ad.
-   *
-   * Member `marketing_overview.clicks` (measure, sum).
-   */
-  clicks?: Maybe<Scalars['Float']['output']>;
-  /**
-   * Marketing Overview Date
-   *
-   * Member `marketing_overview.date` (dimension).
-   */
-  date?: Maybe<Scalars['String']['output']>;
-  /**
-   * Marketing Overview Platform: Ad platform (google, meta, tiktok).
-   *
-   * Member `marketing_overview.platform` (dimension).
-   */
-  platform?: Maybe<Scalars['String']['output']>;
-  /**
-   * Marketing Overview Spend: Media cost.
-   *
-   * Member `marketing_overview.spend` (measure, sum, format currency).
-   */
-  spend?: Maybe<Scalars['Float']['output']>;
+/** Outcome of an ingestion batch. */
+export type IngestReport = {
+  /** Send it again to retry safely: a known batch id inserts nothing twice. */
+  batchId: Scalars['String']['output'];
+  /** True when this batch id had already been ingested. */
+  duplicate: Scalars['Boolean']['output'];
+  /** Rows inserted (by the first delivery of this batch id). */
+  inserted: Scalars['Int']['output'];
+  /** Rejected rows (first 1000). */
+  quarantined: Array<IngestRejectedRow>;
+  /** All rejected rows. */
+  quarantinedCount: Scalars['Int']['output'];
+  table: Scalars['String']['output'];
+};
+
+export type Mutation = {
+  /** Create an API key for your tenant with some of your own scopes. Use it as "Authorization: Bearer sk_live_...". */
+  createApiKey?: Maybe<CreateApiKeyPayload>;
+  /** Create a dashboard (version 1). A widget whose query would not run (unknown member, missing scope) is refused. */
+  createDashboard?: Maybe<Dashboard>;
+  /** Save a query under a name. A query that would not run (unknown member, missing scope) is refused. */
+  createSavedQuery?: Maybe<SavedQuery>;
+  /** Delete a dashboard and all its versions. false when your tenant has no such dashboard. */
+  deleteDashboard?: Maybe<Scalars['Boolean']['output']>;
+  /** Delete a saved query. false when your tenant has no such query. */
+  deleteSavedQuery?: Maybe<Scalars['Boolean']['output']>;
+  /** Ingest up to 10000 rows into a warehouse table for your tenant. Rows failing a data-quality check are quarantined and listed. */
+  ingest: IngestReport;
+  /** Revoke a key of your tenant; it is refused from the next request on. false when your tenant has no such active key. */
+  revokeApiKey?: Maybe<Scalars['Boolean']['output']>;
+  /** Save a new version. NOT_FOUND when your tenant has no such dashboard; CONFLICT when expectedVersion is stale. */
+  updateDashboard?: Maybe<Dashboard>;
+  /** Rename a saved query or replace its query. NOT_FOUND when your tenant has no such query. */
+  updateSavedQuery?: Maybe<SavedQuery>;
 };
 
 
-/** One result row of view `marketing_overview`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
-export type MarketingOverviewRowDateArgs = {
-  granularity?: InputMaybe<TimeGranularity>;
+export type MutationCreateApiKeyArgs = {
+  input: CreateApiKeyInput;
 };
 
-/** Conditions on `marketing_overview` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
-export type MarketingOverviewWhereInput = {
-  /** All of these must hold. */
-  AND?: InputMaybe<Array<MarketingOverviewWhereInput>>;
-  /** At least one of these must hold. */
-  OR?: InputMaybe<Array<MarketingOverviewWhereInput>>;
-  /** Condition on `marketing_overview.campaigns_name`. */
-  campaignsName?: InputMaybe<StringFilter>;
-  /** Condition on `marketing_overview.clicks`. */
-  clicks?: InputMaybe<FloatFilter>;
-  /** Condition on `marketing_overview.date`. */
-  date?: InputMaybe<DateTimeFilter>;
-  /** Condition on `marketing_overview.platform`. */
-  platform?: InputMaybe<StringFilter>;
-  /** Condition on `marketing_overview.spend`. */
-  spend?: InputMaybe<FloatFilter>;
+
+export type MutationCreateDashboardArgs = {
+  input: CreateDashboardInput;
+};
+
+
+export type MutationCreateSavedQueryArgs = {
+  input: CreateSavedQueryInput;
+};
+
+
+export type MutationDeleteDashboardArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteSavedQueryArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationIngestArgs = {
+  batchId?: InputMaybe<Scalars['String']['input']>;
+  rows: Array<Scalars['JSON']['input']>;
+  table: Scalars['String']['input'];
+};
+
+
+export type MutationRevokeApiKeyArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationUpdateDashboardArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateDashboardInput;
+};
+
+
+export type MutationUpdateSavedQueryArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateSavedQueryInput;
 };
 
 /** Sort direction. */
@@ -388,16 +2140,85 @@ export type OrderDirection =
   /** Descending (largest, latest, Z first). */
   | 'DESC';
 
+/** Sort key for `platforms`. Give one field per list element: the list order is the sort order. */
+export type PlatformsOrderByInput = {
+  /** Sort by `platforms.channel`. */
+  channel?: InputMaybe<OrderDirection>;
+  /** Sort by `platforms.count`. */
+  count?: InputMaybe<OrderDirection>;
+  /** Sort by `platforms.display_name`. */
+  displayName?: InputMaybe<OrderDirection>;
+  /** Sort by `platforms.platform`. */
+  platform?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `platforms`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type PlatformsRow = {
+  /**
+   * Ad platforms Channel: Marketing channel of the platform: search, social, video or programmatic.
+   *
+   * Member `platforms.channel` (dimension).
+   */
+  channel?: Maybe<Scalars['String']['output']>;
+  /**
+   * Ad platforms Platforms
+   *
+   * Member `platforms.count` (measure, count).
+   */
+  count?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad platforms Platform: Human-readable platform name, e.g. "Google Ads".
+   *
+   * Member `platforms.display_name` (dimension).
+   */
+  displayName?: Maybe<Scalars['String']['output']>;
+  /**
+   * Ad platforms Platform code
+   *
+   * Member `platforms.platform` (dimension).
+   */
+  platform?: Maybe<Scalars['String']['output']>;
+};
+
+/** Conditions on `platforms` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type PlatformsWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<PlatformsWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<PlatformsWhereInput>>;
+  /** Condition on `platforms.channel`. */
+  channel?: InputMaybe<StringFilter>;
+  /** Condition on `platforms.count`. */
+  count?: InputMaybe<FloatFilter>;
+  /** Condition on `platforms.display_name`. */
+  displayName?: InputMaybe<StringFilter>;
+  /** Condition on `platforms.platform`. */
+  platform?: InputMaybe<StringFilter>;
+};
+
 /** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
 export type Query = {
   /**
-   * Ad Performance: Daily ad delivery and cost per campaign and platform.
+   * Ad performance: Daily paid-media delivery from the ad platforms (Google Ads, Microsoft Ads, Meta, LinkedIn, TikTok, DV360): one row per day, ad, country and device. Use it for spend, reach, clicks and platform-reported conversions. KPIs are ratios of totals over the selected rows.
+   *
    *
    * Cube `ad_performance`.
    */
   adPerformance?: Maybe<Array<AdPerformanceRow>>;
+  /** API keys of your tenant, revoked ones included (oldest first). */
+  apiKeys?: Maybe<Array<ApiKey>>;
+  /** Data reads of your tenant, newest first. Entries are written in the background and appear within about a second. */
+  auditLog?: Maybe<Array<AuditEntry>>;
   /**
-   * Campaigns
+   * Campaign performance: Paid-media performance with campaign attributes: spend, delivery and platform-reported conversions by day, platform, campaign name, type, status and objective.
+   *
+   *
+   * View `campaign_performance`.
+   */
+  campaignPerformance?: Maybe<Array<CampaignPerformanceRow>>;
+  /**
+   * Campaigns: Advertising campaigns and their settings (platform, type, status, objective, budget, flight dates). One row per campaign; join from ad_performance for performance by campaign attributes.
+   *
    *
    * Cube `campaigns`.
    */
@@ -405,13 +2226,63 @@ export type Query = {
   /** Cubes and views the caller may query, their members, the join graph and example queries. Start here. */
   catalog?: Maybe<Catalog>;
   /**
-   * Marketing Overview: Ad delivery with campaign names.
+   * Clients: The tenant's customers and their subscriptions: plan, status, monthly recurring revenue (MRR), lifecycle stage and predicted churn risk. One row per client (current state).
    *
-   * View `marketing_overview`.
+   *
+   * Cube `clients`.
    */
-  marketingOverview?: Maybe<Array<MarketingOverviewRow>>;
+  clients?: Maybe<Array<ClientsRow>>;
+  /**
+   * Conversion attribution: Tracked conversions by campaign, platform, channel and attribution model.
+   *
+   * View `conversion_attribution`.
+   */
+  conversionAttribution?: Maybe<Array<ConversionAttributionRow>>;
+  /**
+   * Conversions: Conversions tracked by the tenant (purchases, sign-ups, leads, demo requests), each credited to one campaign under one attribution model. The tenant's own source of truth for conversions; ad_performance.conversions is what the ad platforms report.
+   *
+   *
+   * Cube `conversions`.
+   */
+  conversions?: Maybe<Array<ConversionsRow>>;
+  /** One dashboard: its current version, or the given one. null when your tenant has no such dashboard (or version). */
+  dashboard?: Maybe<Dashboard>;
+  /** Dashboards of your tenant (current versions, oldest first). */
+  dashboards?: Maybe<Array<Dashboard>>;
+  /**
+   * Email activity: Outbound email (newsletters, nurture and sales sequences) per day, email campaign, sequence step and sending mailbox. Rates are ratios of totals: use them instead of averaging daily rates.
+   *
+   *
+   * Cube `email_activity`.
+   */
+  emailActivity?: Maybe<Array<EmailActivityRow>>;
+  /**
+   * Ad platforms: Reference list of advertising platforms and their marketing channel. Shared by all tenants.
+   *
+   * Cube `platforms`.
+   */
+  platforms?: Maybe<Array<PlatformsRow>>;
   /** Run a query in Cube REST format: {measures, dimensions, segments, timeDimensions: [{dimension, granularity, dateRange}], filters: [{member, operator, values}], order, limit, offset, timezone, total}. Members are "cube.member" paths from `catalog`. */
   query?: Maybe<QueryResult>;
+  /** Run a saved query now for your tenant; the same answer as `query` with its JSON. NOT_FOUND when your tenant has no such query. */
+  runSavedQuery?: Maybe<QueryResult>;
+  /** Saved queries of your tenant, by name. */
+  savedQueries?: Maybe<Array<SavedQuery>>;
+  /** One saved query; null when your tenant has no such query. */
+  savedQuery?: Maybe<SavedQuery>;
+  /**
+   * Traffic by campaign: Website sessions and their outcomes, with the attributes of the paid campaign that brought them.
+   *
+   * View `traffic_by_campaign`.
+   */
+  trafficByCampaign?: Maybe<Array<TrafficByCampaignRow>>;
+  /**
+   * Web sessions: Website visits from web analytics: one row per session with its traffic source, landing page, engagement and e-commerce outcome. Paid sessions carry the campaign id in utm_campaign.
+   *
+   *
+   * Cube `web_sessions`.
+   */
+  webSessions?: Maybe<Array<WebSessionsRow>>;
 };
 
 
@@ -427,28 +2298,131 @@ export type QueryAdPerformanceArgs = {
 
 
 /** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryAuditLogArgs = {
+  before?: InputMaybe<Scalars['ID']['input']>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryCampaignPerformanceArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<CampaignPerformanceOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<CampaignPerformanceWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
 export type QueryCampaignsArgs = {
   limit?: InputMaybe<Scalars['Int']['input']>;
   offset?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<CampaignsOrderByInput>>;
+  segments?: InputMaybe<Array<CampaignsSegment>>;
   timezone?: InputMaybe<Scalars['String']['input']>;
   where?: InputMaybe<CampaignsWhereInput>;
 };
 
 
 /** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
-export type QueryMarketingOverviewArgs = {
+export type QueryClientsArgs = {
   limit?: InputMaybe<Scalars['Int']['input']>;
   offset?: InputMaybe<Scalars['Int']['input']>;
-  orderBy?: InputMaybe<Array<MarketingOverviewOrderByInput>>;
+  orderBy?: InputMaybe<Array<ClientsOrderByInput>>;
+  segments?: InputMaybe<Array<ClientsSegment>>;
   timezone?: InputMaybe<Scalars['String']['input']>;
-  where?: InputMaybe<MarketingOverviewWhereInput>;
+  where?: InputMaybe<ClientsWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryConversionAttributionArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ConversionAttributionOrderByInput>>;
+  segments?: InputMaybe<Array<ConversionAttributionSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<ConversionAttributionWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryConversionsArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ConversionsOrderByInput>>;
+  segments?: InputMaybe<Array<ConversionsSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<ConversionsWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryDashboardArgs = {
+  id: Scalars['ID']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryEmailActivityArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<EmailActivityOrderByInput>>;
+  segments?: InputMaybe<Array<EmailActivitySegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<EmailActivityWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryPlatformsArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<PlatformsOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<PlatformsWhereInput>;
 };
 
 
 /** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
 export type QueryQueryArgs = {
   query: Scalars['JSON']['input'];
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryRunSavedQueryArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QuerySavedQueryArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryTrafficByCampaignArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<TrafficByCampaignOrderByInput>>;
+  segments?: InputMaybe<Array<TrafficByCampaignSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<TrafficByCampaignWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryWebSessionsArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<WebSessionsOrderByInput>>;
+  segments?: InputMaybe<Array<WebSessionsSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<WebSessionsWhereInput>;
 };
 
 /** How to display one result column. */
@@ -484,6 +2458,18 @@ export type QueryResult = {
   total?: Maybe<Scalars['Float']['output']>;
 };
 
+/** A named semantic query of your tenant. */
+export type SavedQuery = {
+  createdAt: Scalars['DateTime']['output'];
+  createdBy: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** Unique within your tenant. */
+  name: Scalars['String']['output'];
+  /** The semantic query (Cube format), as saved. */
+  query: Scalars['JSON']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+};
+
 /** Conditions on a string member; all given conditions must hold. */
 export type StringFilter = {
   /** Contains the text (case-insensitive). */
@@ -510,6 +2496,181 @@ export type StringFilter = {
   startsWith?: InputMaybe<Scalars['String']['input']>;
 };
 
+export type Subscription = {
+  /**
+   * Live version of the `adPerformance` query: rows now, then again each time they change. Ad performance: Daily paid-media delivery from the ad platforms (Google Ads, Microsoft Ads, Meta, LinkedIn, TikTok, DV360): one row per day, ad, country and device. Use it for spend, reach, clicks and platform-reported conversions. KPIs are ratios of totals over the selected rows.
+   *
+   *
+   * Cube `ad_performance`.
+   */
+  adPerformance?: Maybe<Array<AdPerformanceRow>>;
+  /**
+   * Live version of the `campaignPerformance` query: rows now, then again each time they change. Campaign performance: Paid-media performance with campaign attributes: spend, delivery and platform-reported conversions by day, platform, campaign name, type, status and objective.
+   *
+   *
+   * View `campaign_performance`.
+   */
+  campaignPerformance?: Maybe<Array<CampaignPerformanceRow>>;
+  /**
+   * Live version of the `campaigns` query: rows now, then again each time they change. Campaigns: Advertising campaigns and their settings (platform, type, status, objective, budget, flight dates). One row per campaign; join from ad_performance for performance by campaign attributes.
+   *
+   *
+   * Cube `campaigns`.
+   */
+  campaigns?: Maybe<Array<CampaignsRow>>;
+  /**
+   * Live version of the `clients` query: rows now, then again each time they change. Clients: The tenant's customers and their subscriptions: plan, status, monthly recurring revenue (MRR), lifecycle stage and predicted churn risk. One row per client (current state).
+   *
+   *
+   * Cube `clients`.
+   */
+  clients?: Maybe<Array<ClientsRow>>;
+  /**
+   * Live version of the `conversionAttribution` query: rows now, then again each time they change. Conversion attribution: Tracked conversions by campaign, platform, channel and attribution model.
+   *
+   * View `conversion_attribution`.
+   */
+  conversionAttribution?: Maybe<Array<ConversionAttributionRow>>;
+  /**
+   * Live version of the `conversions` query: rows now, then again each time they change. Conversions: Conversions tracked by the tenant (purchases, sign-ups, leads, demo requests), each credited to one campaign under one attribution model. The tenant's own source of truth for conversions; ad_performance.conversions is what the ad platforms report.
+   *
+   *
+   * Cube `conversions`.
+   */
+  conversions?: Maybe<Array<ConversionsRow>>;
+  /**
+   * Live version of the `emailActivity` query: rows now, then again each time they change. Email activity: Outbound email (newsletters, nurture and sales sequences) per day, email campaign, sequence step and sending mailbox. Rates are ratios of totals: use them instead of averaging daily rates.
+   *
+   *
+   * Cube `email_activity`.
+   */
+  emailActivity?: Maybe<Array<EmailActivityRow>>;
+  /** Live version of `query`: the current result at once, then a new result each time the data behind the query changes (never the same result twice in a row). */
+  live: QueryResult;
+  /**
+   * Live version of the `platforms` query: rows now, then again each time they change. Ad platforms: Reference list of advertising platforms and their marketing channel. Shared by all tenants.
+   *
+   * Cube `platforms`.
+   */
+  platforms?: Maybe<Array<PlatformsRow>>;
+  /**
+   * Live version of the `trafficByCampaign` query: rows now, then again each time they change. Traffic by campaign: Website sessions and their outcomes, with the attributes of the paid campaign that brought them.
+   *
+   * View `traffic_by_campaign`.
+   */
+  trafficByCampaign?: Maybe<Array<TrafficByCampaignRow>>;
+  /**
+   * Live version of the `webSessions` query: rows now, then again each time they change. Web sessions: Website visits from web analytics: one row per session with its traffic source, landing page, engagement and e-commerce outcome. Paid sessions carry the campaign id in utm_campaign.
+   *
+   *
+   * Cube `web_sessions`.
+   */
+  webSessions?: Maybe<Array<WebSessionsRow>>;
+};
+
+
+export type SubscriptionAdPerformanceArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<AdPerformanceOrderByInput>>;
+  segments?: InputMaybe<Array<AdPerformanceSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<AdPerformanceWhereInput>;
+};
+
+
+export type SubscriptionCampaignPerformanceArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<CampaignPerformanceOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<CampaignPerformanceWhereInput>;
+};
+
+
+export type SubscriptionCampaignsArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<CampaignsOrderByInput>>;
+  segments?: InputMaybe<Array<CampaignsSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<CampaignsWhereInput>;
+};
+
+
+export type SubscriptionClientsArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ClientsOrderByInput>>;
+  segments?: InputMaybe<Array<ClientsSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<ClientsWhereInput>;
+};
+
+
+export type SubscriptionConversionAttributionArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ConversionAttributionOrderByInput>>;
+  segments?: InputMaybe<Array<ConversionAttributionSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<ConversionAttributionWhereInput>;
+};
+
+
+export type SubscriptionConversionsArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ConversionsOrderByInput>>;
+  segments?: InputMaybe<Array<ConversionsSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<ConversionsWhereInput>;
+};
+
+
+export type SubscriptionEmailActivityArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<EmailActivityOrderByInput>>;
+  segments?: InputMaybe<Array<EmailActivitySegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<EmailActivityWhereInput>;
+};
+
+
+export type SubscriptionLiveArgs = {
+  query: Scalars['JSON']['input'];
+};
+
+
+export type SubscriptionPlatformsArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<PlatformsOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<PlatformsWhereInput>;
+};
+
+
+export type SubscriptionTrafficByCampaignArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<TrafficByCampaignOrderByInput>>;
+  segments?: InputMaybe<Array<TrafficByCampaignSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<TrafficByCampaignWhereInput>;
+};
+
+
+export type SubscriptionWebSessionsArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<WebSessionsOrderByInput>>;
+  segments?: InputMaybe<Array<WebSessionsSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<WebSessionsWhereInput>;
+};
+
 /** Truncation unit of a time dimension (in the query time zone). */
 export type TimeGranularity =
   /** Truncate to the day. */
@@ -529,6 +2690,686 @@ export type TimeGranularity =
   /** Truncate to the year. */
   | 'YEAR';
 
+/** Sort key for `traffic_by_campaign`. Give one field per list element: the list order is the sort order. */
+export type TrafficByCampaignOrderByInput = {
+  /** Sort by `traffic_by_campaign.average_order_value`. */
+  averageOrderValue?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.avg_session_duration`. */
+  avgSessionDuration?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.bounce_rate`. */
+  bounceRate?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.bounced`. */
+  bounced?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.bounces`. */
+  bounces?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.campaigns_name`. */
+  campaignsName?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.campaigns_platform`. */
+  campaignsPlatform?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.campaigns_status`. */
+  campaignsStatus?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.campaigns_type`. */
+  campaignsType?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.channel_group`. */
+  channelGroup?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.country`. */
+  country?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.device`. */
+  device?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.ecommerce_conversion_rate`. */
+  ecommerceConversionRate?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.landing_page`. */
+  landingPage?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.medium`. */
+  medium?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.pageviews`. */
+  pageviews?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.pageviews_per_session`. */
+  pageviewsPerSession?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.revenue`. */
+  revenue?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.revenue_per_session`. */
+  revenuePerSession?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.sessions`. */
+  sessions?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.sessions_7d`. */
+  sessions7d?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.sessions_per_user`. */
+  sessionsPerUser?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.source`. */
+  source?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.started_at`. */
+  startedAt?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.total_duration_seconds`. */
+  totalDurationSeconds?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.transactions`. */
+  transactions?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.user_id`. */
+  userId?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.users`. */
+  users?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.utm_campaign`. */
+  utmCampaign?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of view `traffic_by_campaign`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type TrafficByCampaignRow = {
+  /**
+   * Traffic by campaign Average order value: Revenue divided by transactions.
+   *
+   * Member `traffic_by_campaign.average_order_value` (measure, number, format currency).
+   */
+  averageOrderValue?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Traffic by campaign Average session duration: Average time on site in seconds: total session duration / sessions.
+   *
+   * Member `traffic_by_campaign.avg_session_duration` (measure, number, format number).
+   */
+  avgSessionDuration?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Traffic by campaign Bounce rate: Share of sessions with a single pageview, in percent: bounces / sessions x 100.
+   *
+   * Member `traffic_by_campaign.bounce_rate` (measure, number, format percent).
+   */
+  bounceRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Traffic by campaign Bounced: True when the session had a single pageview.
+   *
+   * Member `traffic_by_campaign.bounced` (dimension).
+   */
+  bounced?: Maybe<Scalars['Boolean']['output']>;
+  /**
+   * Traffic by campaign Bounces: Sessions with a single pageview.
+   *
+   * Member `traffic_by_campaign.bounces` (measure, sum, format integer).
+   */
+  bounces?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Traffic by campaign Campaigns Name
+   *
+   * Member `traffic_by_campaign.campaigns_name` (dimension).
+   */
+  campaignsName?: Maybe<Scalars['String']['output']>;
+  /**
+   * Traffic by campaign Campaigns Platform: Ad platform code: google_ads, microsoft_ads, meta, linkedin, tiktok or dv360.
+   *
+   * Member `traffic_by_campaign.campaigns_platform` (dimension).
+   */
+  campaignsPlatform?: Maybe<Scalars['String']['output']>;
+  /**
+   * Traffic by campaign Campaigns Status: active, paused or ended.
+   *
+   * Member `traffic_by_campaign.campaigns_status` (dimension).
+   */
+  campaignsStatus?: Maybe<Scalars['String']['output']>;
+  /**
+   * Traffic by campaign Campaigns Type: search, display, video, social, shopping or performance_max.
+   *
+   * Member `traffic_by_campaign.campaigns_type` (dimension).
+   */
+  campaignsType?: Maybe<Scalars['String']['output']>;
+  /**
+   * Traffic by campaign Channel group: Sessions grouped into marketing channels from their medium.
+   *
+   * Member `traffic_by_campaign.channel_group` (dimension).
+   */
+  channelGroup?: Maybe<Scalars['String']['output']>;
+  /**
+   * Traffic by campaign Country: ISO 3166-1 alpha-2 country code of the visitor.
+   *
+   * Member `traffic_by_campaign.country` (dimension).
+   */
+  country?: Maybe<Scalars['String']['output']>;
+  /**
+   * Traffic by campaign Device: mobile, desktop or tablet.
+   *
+   * Member `traffic_by_campaign.device` (dimension).
+   */
+  device?: Maybe<Scalars['String']['output']>;
+  /**
+   * Traffic by campaign E-commerce conversion rate: Transactions per session in percent: transactions / sessions x 100.
+   *
+   * Member `traffic_by_campaign.ecommerce_conversion_rate` (measure, number, format percent).
+   */
+  ecommerceConversionRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Traffic by campaign Landing page
+   *
+   * Member `traffic_by_campaign.landing_page` (dimension).
+   */
+  landingPage?: Maybe<Scalars['String']['output']>;
+  /**
+   * Traffic by campaign Medium: Traffic medium: cpc, paid_social, display, video, organic, email, referral or (none).
+   *
+   * Member `traffic_by_campaign.medium` (dimension).
+   */
+  medium?: Maybe<Scalars['String']['output']>;
+  /**
+   * Traffic by campaign Pageviews: Pages viewed (sum over sessions).
+   *
+   * Member `traffic_by_campaign.pageviews` (measure, sum, format integer).
+   */
+  pageviews?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Traffic by campaign Pages per session: Pageviews divided by sessions.
+   *
+   * Member `traffic_by_campaign.pageviews_per_session` (measure, number, format number).
+   */
+  pageviewsPerSession?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Traffic by campaign Revenue: E-commerce revenue of the transactions, in the tenant currency.
+   *
+   * Member `traffic_by_campaign.revenue` (measure, sum, format currency).
+   */
+  revenue?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Traffic by campaign Revenue per session: Revenue divided by sessions.
+   *
+   * Member `traffic_by_campaign.revenue_per_session` (measure, number, format currency).
+   */
+  revenuePerSession?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Traffic by campaign Sessions: Number of website sessions (visits).
+   *
+   * Member `traffic_by_campaign.sessions` (measure, count, format integer).
+   */
+  sessions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Traffic by campaign Sessions, trailing 7 days: Sessions over the 7 days up to each point of the time dimension (rolling window).
+   *
+   * Member `traffic_by_campaign.sessions_7d` (measure, count, format integer).
+   */
+  sessions7d?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Traffic by campaign Sessions per user: Sessions divided by distinct users.
+   *
+   * Member `traffic_by_campaign.sessions_per_user` (measure, number, format number).
+   */
+  sessionsPerUser?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Traffic by campaign Source: Traffic source, e.g. google, facebook, newsletter, (direct).
+   *
+   * Member `traffic_by_campaign.source` (dimension).
+   */
+  source?: Maybe<Scalars['String']['output']>;
+  /**
+   * Traffic by campaign Session start
+   *
+   * Member `traffic_by_campaign.started_at` (dimension).
+   */
+  startedAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Traffic by campaign Total session duration: Sum of session durations in seconds.
+   *
+   * Member `traffic_by_campaign.total_duration_seconds` (measure, sum, format integer).
+   */
+  totalDurationSeconds?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Traffic by campaign Transactions: E-commerce transactions (orders) completed during sessions.
+   *
+   * Member `traffic_by_campaign.transactions` (measure, sum, format integer).
+   */
+  transactions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Traffic by campaign User id: Pseudonymous visitor id.
+   *
+   * Member `traffic_by_campaign.user_id` (dimension).
+   */
+  userId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Traffic by campaign Users: Number of distinct visitors (count distinct user_id).
+   *
+   * Member `traffic_by_campaign.users` (measure, count_distinct, format integer).
+   */
+  users?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Traffic by campaign Campaign id (UTM): Campaign id from the utm_campaign parameter; empty for unpaid traffic.
+   *
+   * Member `traffic_by_campaign.utm_campaign` (dimension).
+   */
+  utmCampaign?: Maybe<Scalars['String']['output']>;
+};
+
+
+/** One result row of view `traffic_by_campaign`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type TrafficByCampaignRowStartedAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Predefined filters of `traffic_by_campaign`. */
+export type TrafficByCampaignSegment =
+  /**
+   * Traffic by campaign Direct traffic
+   *
+   * Member `traffic_by_campaign.direct_traffic` (segment).
+   */
+  | 'DIRECT_TRAFFIC'
+  /**
+   * Traffic by campaign Email traffic
+   *
+   * Member `traffic_by_campaign.email_traffic` (segment).
+   */
+  | 'EMAIL_TRAFFIC'
+  /**
+   * Traffic by campaign Engaged sessions: Sessions with more than one pageview.
+   *
+   * Member `traffic_by_campaign.engaged_sessions` (segment).
+   */
+  | 'ENGAGED_SESSIONS'
+  /**
+   * Traffic by campaign Mobile traffic
+   *
+   * Member `traffic_by_campaign.mobile_traffic` (segment).
+   */
+  | 'MOBILE_TRAFFIC'
+  /**
+   * Traffic by campaign Organic search traffic: Unpaid visits from search engines.
+   *
+   * Member `traffic_by_campaign.organic_traffic` (segment).
+   */
+  | 'ORGANIC_TRAFFIC'
+  /**
+   * Traffic by campaign Paid traffic: Visits from paid campaigns (utm_campaign set).
+   *
+   * Member `traffic_by_campaign.paid_traffic` (segment).
+   */
+  | 'PAID_TRAFFIC';
+
+/** Conditions on `traffic_by_campaign` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type TrafficByCampaignWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<TrafficByCampaignWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<TrafficByCampaignWhereInput>>;
+  /** Condition on `traffic_by_campaign.average_order_value`. */
+  averageOrderValue?: InputMaybe<FloatFilter>;
+  /** Condition on `traffic_by_campaign.avg_session_duration`. */
+  avgSessionDuration?: InputMaybe<FloatFilter>;
+  /** Condition on `traffic_by_campaign.bounce_rate`. */
+  bounceRate?: InputMaybe<FloatFilter>;
+  /** Condition on `traffic_by_campaign.bounced`. */
+  bounced?: InputMaybe<BooleanFilter>;
+  /** Condition on `traffic_by_campaign.bounces`. */
+  bounces?: InputMaybe<FloatFilter>;
+  /** Condition on `traffic_by_campaign.campaigns_name`. */
+  campaignsName?: InputMaybe<StringFilter>;
+  /** Condition on `traffic_by_campaign.campaigns_platform`. */
+  campaignsPlatform?: InputMaybe<StringFilter>;
+  /** Condition on `traffic_by_campaign.campaigns_status`. */
+  campaignsStatus?: InputMaybe<StringFilter>;
+  /** Condition on `traffic_by_campaign.campaigns_type`. */
+  campaignsType?: InputMaybe<StringFilter>;
+  /** Condition on `traffic_by_campaign.channel_group`. */
+  channelGroup?: InputMaybe<StringFilter>;
+  /** Condition on `traffic_by_campaign.country`. */
+  country?: InputMaybe<StringFilter>;
+  /** Condition on `traffic_by_campaign.device`. */
+  device?: InputMaybe<StringFilter>;
+  /** Condition on `traffic_by_campaign.ecommerce_conversion_rate`. */
+  ecommerceConversionRate?: InputMaybe<FloatFilter>;
+  /** Condition on `traffic_by_campaign.landing_page`. */
+  landingPage?: InputMaybe<StringFilter>;
+  /** Condition on `traffic_by_campaign.medium`. */
+  medium?: InputMaybe<StringFilter>;
+  /** Condition on `traffic_by_campaign.pageviews`. */
+  pageviews?: InputMaybe<FloatFilter>;
+  /** Condition on `traffic_by_campaign.pageviews_per_session`. */
+  pageviewsPerSession?: InputMaybe<FloatFilter>;
+  /** Condition on `traffic_by_campaign.revenue`. */
+  revenue?: InputMaybe<FloatFilter>;
+  /** Condition on `traffic_by_campaign.revenue_per_session`. */
+  revenuePerSession?: InputMaybe<FloatFilter>;
+  /** Condition on `traffic_by_campaign.sessions`. */
+  sessions?: InputMaybe<FloatFilter>;
+  /** Condition on `traffic_by_campaign.sessions_7d`. */
+  sessions7d?: InputMaybe<FloatFilter>;
+  /** Condition on `traffic_by_campaign.sessions_per_user`. */
+  sessionsPerUser?: InputMaybe<FloatFilter>;
+  /** Condition on `traffic_by_campaign.source`. */
+  source?: InputMaybe<StringFilter>;
+  /** Condition on `traffic_by_campaign.started_at`. */
+  startedAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `traffic_by_campaign.total_duration_seconds`. */
+  totalDurationSeconds?: InputMaybe<FloatFilter>;
+  /** Condition on `traffic_by_campaign.transactions`. */
+  transactions?: InputMaybe<FloatFilter>;
+  /** Condition on `traffic_by_campaign.user_id`. */
+  userId?: InputMaybe<StringFilter>;
+  /** Condition on `traffic_by_campaign.users`. */
+  users?: InputMaybe<FloatFilter>;
+  /** Condition on `traffic_by_campaign.utm_campaign`. */
+  utmCampaign?: InputMaybe<StringFilter>;
+};
+
+/** Omitted fields keep their current value. Every update makes a new version. */
+export type UpdateDashboardInput = {
+  /** null or omitted keeps the current description; "" clears it. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Refuse with CONFLICT unless the dashboard is still at this version (optimistic concurrency). */
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** The complete new widget list (replaces the current one). */
+  widgets?: InputMaybe<Array<DashboardWidgetInput>>;
+};
+
+/** Omitted fields keep their current value. */
+export type UpdateSavedQueryInput = {
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** A semantic query in Cube format; checked now. */
+  query?: InputMaybe<Scalars['JSON']['input']>;
+};
+
+/** Sort key for `web_sessions`. Give one field per list element: the list order is the sort order. */
+export type WebSessionsOrderByInput = {
+  /** Sort by `web_sessions.average_order_value`. */
+  averageOrderValue?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.avg_session_duration`. */
+  avgSessionDuration?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.bounce_rate`. */
+  bounceRate?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.bounced`. */
+  bounced?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.bounces`. */
+  bounces?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.channel_group`. */
+  channelGroup?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.country`. */
+  country?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.device`. */
+  device?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.ecommerce_conversion_rate`. */
+  ecommerceConversionRate?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.landing_page`. */
+  landingPage?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.medium`. */
+  medium?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.pageviews`. */
+  pageviews?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.pageviews_per_session`. */
+  pageviewsPerSession?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.revenue`. */
+  revenue?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.revenue_per_session`. */
+  revenuePerSession?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.sessions`. */
+  sessions?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.sessions_7d`. */
+  sessions7d?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.sessions_per_user`. */
+  sessionsPerUser?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.source`. */
+  source?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.started_at`. */
+  startedAt?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.total_duration_seconds`. */
+  totalDurationSeconds?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.transactions`. */
+  transactions?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.user_id`. */
+  userId?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.users`. */
+  users?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.utm_campaign`. */
+  utmCampaign?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `web_sessions`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type WebSessionsRow = {
+  /**
+   * Web sessions Average order value: Revenue divided by transactions.
+   *
+   * Member `web_sessions.average_order_value` (measure, number, format currency).
+   */
+  averageOrderValue?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Web sessions Average session duration: Average time on site in seconds: total session duration / sessions.
+   *
+   * Member `web_sessions.avg_session_duration` (measure, number, format number).
+   */
+  avgSessionDuration?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Web sessions Bounce rate: Share of sessions with a single pageview, in percent: bounces / sessions x 100.
+   *
+   * Member `web_sessions.bounce_rate` (measure, number, format percent).
+   */
+  bounceRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Web sessions Bounced: True when the session had a single pageview.
+   *
+   * Member `web_sessions.bounced` (dimension).
+   */
+  bounced?: Maybe<Scalars['Boolean']['output']>;
+  /**
+   * Web sessions Bounces: Sessions with a single pageview.
+   *
+   * Member `web_sessions.bounces` (measure, sum, format integer).
+   */
+  bounces?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Web sessions Channel group: Sessions grouped into marketing channels from their medium.
+   *
+   * Member `web_sessions.channel_group` (dimension).
+   */
+  channelGroup?: Maybe<Scalars['String']['output']>;
+  /**
+   * Web sessions Country: ISO 3166-1 alpha-2 country code of the visitor.
+   *
+   * Member `web_sessions.country` (dimension).
+   */
+  country?: Maybe<Scalars['String']['output']>;
+  /**
+   * Web sessions Device: mobile, desktop or tablet.
+   *
+   * Member `web_sessions.device` (dimension).
+   */
+  device?: Maybe<Scalars['String']['output']>;
+  /**
+   * Web sessions E-commerce conversion rate: Transactions per session in percent: transactions / sessions x 100.
+   *
+   * Member `web_sessions.ecommerce_conversion_rate` (measure, number, format percent).
+   */
+  ecommerceConversionRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Web sessions Landing page
+   *
+   * Member `web_sessions.landing_page` (dimension).
+   */
+  landingPage?: Maybe<Scalars['String']['output']>;
+  /**
+   * Web sessions Medium: Traffic medium: cpc, paid_social, display, video, organic, email, referral or (none).
+   *
+   * Member `web_sessions.medium` (dimension).
+   */
+  medium?: Maybe<Scalars['String']['output']>;
+  /**
+   * Web sessions Pageviews: Pages viewed (sum over sessions).
+   *
+   * Member `web_sessions.pageviews` (measure, sum, format integer).
+   */
+  pageviews?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Web sessions Pages per session: Pageviews divided by sessions.
+   *
+   * Member `web_sessions.pageviews_per_session` (measure, number, format number).
+   */
+  pageviewsPerSession?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Web sessions Revenue: E-commerce revenue of the transactions, in the tenant currency.
+   *
+   * Member `web_sessions.revenue` (measure, sum, format currency).
+   */
+  revenue?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Web sessions Revenue per session: Revenue divided by sessions.
+   *
+   * Member `web_sessions.revenue_per_session` (measure, number, format currency).
+   */
+  revenuePerSession?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Web sessions Sessions: Number of website sessions (visits).
+   *
+   * Member `web_sessions.sessions` (measure, count, format integer).
+   */
+  sessions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Web sessions Sessions, trailing 7 days: Sessions over the 7 days up to each point of the time dimension (rolling window).
+   *
+   * Member `web_sessions.sessions_7d` (measure, count, format integer).
+   */
+  sessions7d?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Web sessions Sessions per user: Sessions divided by distinct users.
+   *
+   * Member `web_sessions.sessions_per_user` (measure, number, format number).
+   */
+  sessionsPerUser?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Web sessions Source: Traffic source, e.g. google, facebook, newsletter, (direct).
+   *
+   * Member `web_sessions.source` (dimension).
+   */
+  source?: Maybe<Scalars['String']['output']>;
+  /**
+   * Web sessions Session start
+   *
+   * Member `web_sessions.started_at` (dimension).
+   */
+  startedAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Web sessions Total session duration: Sum of session durations in seconds.
+   *
+   * Member `web_sessions.total_duration_seconds` (measure, sum, format integer).
+   */
+  totalDurationSeconds?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Web sessions Transactions: E-commerce transactions (orders) completed during sessions.
+   *
+   * Member `web_sessions.transactions` (measure, sum, format integer).
+   */
+  transactions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Web sessions User id: Pseudonymous visitor id.
+   *
+   * Member `web_sessions.user_id` (dimension).
+   */
+  userId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Web sessions Users: Number of distinct visitors (count distinct user_id).
+   *
+   * Member `web_sessions.users` (measure, count_distinct, format integer).
+   */
+  users?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Web sessions Campaign id (UTM): Campaign id from the utm_campaign parameter; empty for unpaid traffic.
+   *
+   * Member `web_sessions.utm_campaign` (dimension).
+   */
+  utmCampaign?: Maybe<Scalars['String']['output']>;
+};
+
+
+/** One result row of cube `web_sessions`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type WebSessionsRowStartedAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Predefined filters of `web_sessions`. */
+export type WebSessionsSegment =
+  /**
+   * Web sessions Direct traffic
+   *
+   * Member `web_sessions.direct_traffic` (segment).
+   */
+  | 'DIRECT_TRAFFIC'
+  /**
+   * Web sessions Email traffic
+   *
+   * Member `web_sessions.email_traffic` (segment).
+   */
+  | 'EMAIL_TRAFFIC'
+  /**
+   * Web sessions Engaged sessions: Sessions with more than one pageview.
+   *
+   * Member `web_sessions.engaged_sessions` (segment).
+   */
+  | 'ENGAGED_SESSIONS'
+  /**
+   * Web sessions Mobile traffic
+   *
+   * Member `web_sessions.mobile_traffic` (segment).
+   */
+  | 'MOBILE_TRAFFIC'
+  /**
+   * Web sessions Organic search traffic: Unpaid visits from search engines.
+   *
+   * Member `web_sessions.organic_traffic` (segment).
+   */
+  | 'ORGANIC_TRAFFIC'
+  /**
+   * Web sessions Paid traffic: Visits from paid campaigns (utm_campaign set).
+   *
+   * Member `web_sessions.paid_traffic` (segment).
+   */
+  | 'PAID_TRAFFIC';
+
+/** Conditions on `web_sessions` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type WebSessionsWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<WebSessionsWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<WebSessionsWhereInput>>;
+  /** Condition on `web_sessions.average_order_value`. */
+  averageOrderValue?: InputMaybe<FloatFilter>;
+  /** Condition on `web_sessions.avg_session_duration`. */
+  avgSessionDuration?: InputMaybe<FloatFilter>;
+  /** Condition on `web_sessions.bounce_rate`. */
+  bounceRate?: InputMaybe<FloatFilter>;
+  /** Condition on `web_sessions.bounced`. */
+  bounced?: InputMaybe<BooleanFilter>;
+  /** Condition on `web_sessions.bounces`. */
+  bounces?: InputMaybe<FloatFilter>;
+  /** Condition on `web_sessions.channel_group`. */
+  channelGroup?: InputMaybe<StringFilter>;
+  /** Condition on `web_sessions.country`. */
+  country?: InputMaybe<StringFilter>;
+  /** Condition on `web_sessions.device`. */
+  device?: InputMaybe<StringFilter>;
+  /** Condition on `web_sessions.ecommerce_conversion_rate`. */
+  ecommerceConversionRate?: InputMaybe<FloatFilter>;
+  /** Condition on `web_sessions.landing_page`. */
+  landingPage?: InputMaybe<StringFilter>;
+  /** Condition on `web_sessions.medium`. */
+  medium?: InputMaybe<StringFilter>;
+  /** Condition on `web_sessions.pageviews`. */
+  pageviews?: InputMaybe<FloatFilter>;
+  /** Condition on `web_sessions.pageviews_per_session`. */
+  pageviewsPerSession?: InputMaybe<FloatFilter>;
+  /** Condition on `web_sessions.revenue`. */
+  revenue?: InputMaybe<FloatFilter>;
+  /** Condition on `web_sessions.revenue_per_session`. */
+  revenuePerSession?: InputMaybe<FloatFilter>;
+  /** Condition on `web_sessions.sessions`. */
+  sessions?: InputMaybe<FloatFilter>;
+  /** Condition on `web_sessions.sessions_7d`. */
+  sessions7d?: InputMaybe<FloatFilter>;
+  /** Condition on `web_sessions.sessions_per_user`. */
+  sessionsPerUser?: InputMaybe<FloatFilter>;
+  /** Condition on `web_sessions.source`. */
+  source?: InputMaybe<StringFilter>;
+  /** Condition on `web_sessions.started_at`. */
+  startedAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `web_sessions.total_duration_seconds`. */
+  totalDurationSeconds?: InputMaybe<FloatFilter>;
+  /** Condition on `web_sessions.transactions`. */
+  transactions?: InputMaybe<FloatFilter>;
+  /** Condition on `web_sessions.user_id`. */
+  userId?: InputMaybe<StringFilter>;
+  /** Condition on `web_sessions.users`. */
+  users?: InputMaybe<FloatFilter>;
+  /** Condition on `web_sessions.utm_campaign`. */
+  utmCampaign?: InputMaybe<StringFilter>;
+};
+
 export type AdPerformanceByPlatformQueryVariables = Exact<{
   dateRange: Array<string> | string;
   platforms?: Array<string> | string | null | undefined;
@@ -536,7 +3377,7 @@ export type AdPerformanceByPlatformQueryVariables = Exact<{
 }>;
 
 
-export type AdPerformanceByPlatformQuery = { adPerformance: Array<{ platform: string | null, impressions: number | null, clicks: number | null, ctr: number | null, spend: number | null, day: string | null }> | null };
+export type AdPerformanceByPlatformQuery = { adPerformance: Array<{ platform: string | null, impressions: number | null, clicks: number | null, ctr: number | null, day: string | null, spend: number | null }> | null };
 
 export type CatalogQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -544,6 +3385,13 @@ export type CatalogQueryVariables = Exact<{ [key: string]: never; }>;
 export type CatalogQuery = { catalog: { cubes: Array<{ name: string, kind: string, graphqlField: string | null, title: string, description: string | null, exampleQuery: unknown, measures: Array<{ name: string, path: string, graphqlName: string | null, kind: string, type: string, aggType: string | null, format: string | null, title: string, shortTitle: string, description: string | null, requiredScopes: Array<string> }>, dimensions: Array<{ name: string, path: string, graphqlName: string | null, kind: string, type: string, aggType: string | null, format: string | null, title: string, shortTitle: string, description: string | null, requiredScopes: Array<string> }>, segments: Array<{ name: string, path: string, graphqlName: string | null, kind: string, type: string, aggType: string | null, format: string | null, title: string, shortTitle: string, description: string | null, requiredScopes: Array<string> }>, joins: Array<{ from: string, to: string, relationship: string }> }>, joins: Array<{ from: string, to: string, relationship: string }> } | null };
 
 export type CatalogMemberFieldsFragment = { name: string, path: string, graphqlName: string | null, kind: string, type: string, aggType: string | null, format: string | null, title: string, shortTitle: string, description: string | null, requiredScopes: Array<string> };
+
+export type OverviewTilesQueryVariables = Exact<{
+  dateRange: Array<string> | string;
+}>;
+
+
+export type OverviewTilesQuery = { impressions: Array<{ platform: string | null, impressions: number | null }> | null, clicks: Array<{ platform: string | null, clicks: number | null }> | null, cost: Array<{ platform: string | null, cost: number | null }> | null, conversions: Array<{ platform: string | null, conversions: number | null }> | null, ctr: Array<{ platform: string | null, ctr: number | null }> | null, cpc: Array<{ platform: string | null, cpc: number | null }> | null, cpa: Array<{ platform: string | null, cpa: number | null }> | null, roas: Array<{ platform: string | null, roas: number | null }> | null };
 
 export type RunQueryQueryVariables = Exact<{
   query: unknown;
@@ -553,8 +3401,9 @@ export type RunQueryQueryVariables = Exact<{
 export type RunQueryQuery = { query: { data: Array<unknown>, total: number | null, lastRefreshTime: string, fromCache: boolean, annotation: Array<{ member: string, kind: string, type: string, format: string | null, title: string, shortTitle: string, description: string | null, granularity: string | null }> } | null };
 
 export const CatalogMemberFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"CatalogMemberFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CatalogMember"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"graphqlName"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"aggType"}},{"kind":"Field","name":{"kind":"Name","value":"format"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"shortTitle"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"requiredScopes"}}]}}]} as unknown as DocumentNode;
-export const AdPerformanceByPlatformDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"AdPerformanceByPlatform"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"dateRange"}},"type":{"kind":"NonNullType","type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"platforms"}},"type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"limit"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"1000"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"adPerformance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"where"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"date"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"inDateRange"},"value":{"kind":"Variable","name":{"kind":"Name","value":"dateRange"}}}]}},{"kind":"ObjectField","name":{"kind":"Name","value":"platform"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"in"},"value":{"kind":"Variable","name":{"kind":"Name","value":"platforms"}}}]}}]}},{"kind":"Argument","name":{"kind":"Name","value":"orderBy"},"value":{"kind":"ListValue","values":[{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"date"},"value":{"kind":"EnumValue","value":"ASC"}}]},{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"clicks"},"value":{"kind":"EnumValue","value":"DESC"}}]}]}},{"kind":"Argument","name":{"kind":"Name","value":"limit"},"value":{"kind":"Variable","name":{"kind":"Name","value":"limit"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"platform"}},{"kind":"Field","alias":{"kind":"Name","value":"day"},"name":{"kind":"Name","value":"date"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"granularity"},"value":{"kind":"EnumValue","value":"DAY"}}]},{"kind":"Field","name":{"kind":"Name","value":"impressions"}},{"kind":"Field","name":{"kind":"Name","value":"clicks"}},{"kind":"Field","name":{"kind":"Name","value":"ctr"}},{"kind":"Field","name":{"kind":"Name","value":"spend"}}]}}]}}]} as unknown as DocumentNode;
+export const AdPerformanceByPlatformDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"AdPerformanceByPlatform"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"dateRange"}},"type":{"kind":"NonNullType","type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"platforms"}},"type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"limit"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"1000"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"adPerformance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"where"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"date"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"inDateRange"},"value":{"kind":"Variable","name":{"kind":"Name","value":"dateRange"}}}]}},{"kind":"ObjectField","name":{"kind":"Name","value":"platform"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"in"},"value":{"kind":"Variable","name":{"kind":"Name","value":"platforms"}}}]}}]}},{"kind":"Argument","name":{"kind":"Name","value":"orderBy"},"value":{"kind":"ListValue","values":[{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"date"},"value":{"kind":"EnumValue","value":"ASC"}}]},{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"clicks"},"value":{"kind":"EnumValue","value":"DESC"}}]}]}},{"kind":"Argument","name":{"kind":"Name","value":"limit"},"value":{"kind":"Variable","name":{"kind":"Name","value":"limit"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"platform"}},{"kind":"Field","alias":{"kind":"Name","value":"day"},"name":{"kind":"Name","value":"date"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"granularity"},"value":{"kind":"EnumValue","value":"DAY"}}]},{"kind":"Field","name":{"kind":"Name","value":"impressions"}},{"kind":"Field","name":{"kind":"Name","value":"clicks"}},{"kind":"Field","name":{"kind":"Name","value":"ctr"}},{"kind":"Field","alias":{"kind":"Name","value":"spend"},"name":{"kind":"Name","value":"cost"}}]}}]}}]} as unknown as DocumentNode;
 export const CatalogDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Catalog"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"catalog"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cubes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"graphqlField"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"measures"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"CatalogMemberFields"}}]}},{"kind":"Field","name":{"kind":"Name","value":"dimensions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"CatalogMemberFields"}}]}},{"kind":"Field","name":{"kind":"Name","value":"segments"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"CatalogMemberFields"}}]}},{"kind":"Field","name":{"kind":"Name","value":"joins"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"from"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"relationship"}}]}},{"kind":"Field","name":{"kind":"Name","value":"exampleQuery"}}]}},{"kind":"Field","name":{"kind":"Name","value":"joins"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"from"}},{"kind":"Field","name":{"kind":"Name","value":"to"}},{"kind":"Field","name":{"kind":"Name","value":"relationship"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"CatalogMemberFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CatalogMember"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"graphqlName"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"aggType"}},{"kind":"Field","name":{"kind":"Name","value":"format"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"shortTitle"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"requiredScopes"}}]}}]} as unknown as DocumentNode;
+export const OverviewTilesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"OverviewTiles"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"dateRange"}},"type":{"kind":"NonNullType","type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","alias":{"kind":"Name","value":"impressions"},"name":{"kind":"Name","value":"adPerformance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"where"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"date"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"inDateRange"},"value":{"kind":"Variable","name":{"kind":"Name","value":"dateRange"}}}]}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"platform"}},{"kind":"Field","name":{"kind":"Name","value":"impressions"}}]}},{"kind":"Field","alias":{"kind":"Name","value":"clicks"},"name":{"kind":"Name","value":"adPerformance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"where"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"date"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"inDateRange"},"value":{"kind":"Variable","name":{"kind":"Name","value":"dateRange"}}}]}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"platform"}},{"kind":"Field","name":{"kind":"Name","value":"clicks"}}]}},{"kind":"Field","alias":{"kind":"Name","value":"cost"},"name":{"kind":"Name","value":"adPerformance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"where"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"date"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"inDateRange"},"value":{"kind":"Variable","name":{"kind":"Name","value":"dateRange"}}}]}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"platform"}},{"kind":"Field","name":{"kind":"Name","value":"cost"}}]}},{"kind":"Field","alias":{"kind":"Name","value":"conversions"},"name":{"kind":"Name","value":"adPerformance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"where"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"date"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"inDateRange"},"value":{"kind":"Variable","name":{"kind":"Name","value":"dateRange"}}}]}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"platform"}},{"kind":"Field","name":{"kind":"Name","value":"conversions"}}]}},{"kind":"Field","alias":{"kind":"Name","value":"ctr"},"name":{"kind":"Name","value":"adPerformance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"where"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"date"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"inDateRange"},"value":{"kind":"Variable","name":{"kind":"Name","value":"dateRange"}}}]}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"platform"}},{"kind":"Field","name":{"kind":"Name","value":"ctr"}}]}},{"kind":"Field","alias":{"kind":"Name","value":"cpc"},"name":{"kind":"Name","value":"adPerformance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"where"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"date"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"inDateRange"},"value":{"kind":"Variable","name":{"kind":"Name","value":"dateRange"}}}]}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"platform"}},{"kind":"Field","name":{"kind":"Name","value":"cpc"}}]}},{"kind":"Field","alias":{"kind":"Name","value":"cpa"},"name":{"kind":"Name","value":"adPerformance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"where"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"date"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"inDateRange"},"value":{"kind":"Variable","name":{"kind":"Name","value":"dateRange"}}}]}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"platform"}},{"kind":"Field","name":{"kind":"Name","value":"cpa"}}]}},{"kind":"Field","alias":{"kind":"Name","value":"roas"},"name":{"kind":"Name","value":"adPerformance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"where"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"date"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"inDateRange"},"value":{"kind":"Variable","name":{"kind":"Name","value":"dateRange"}}}]}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"platform"}},{"kind":"Field","name":{"kind":"Name","value":"roas"}}]}}]}}]} as unknown as DocumentNode;
 export const RunQueryDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"RunQuery"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"query"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"JSON"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"query"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"query"},"value":{"kind":"Variable","name":{"kind":"Name","value":"query"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"data"}},{"kind":"Field","name":{"kind":"Name","value":"annotation"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"member"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"format"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"shortTitle"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"granularity"}}]}},{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"lastRefreshTime"}},{"kind":"Field","name":{"kind":"Name","value":"fromCache"}}]}}]}}]} as unknown as DocumentNode;
 
 export type SdkFunctionWrapper = <T>(action: (requestHeaders?:Record<string, string>) => Promise<T>, operationName: string, operationType?: string, variables?: any) => Promise<T>;
@@ -569,6 +3418,9 @@ export function getSdk(client: GraphQLClient, withWrapper: SdkFunctionWrapper = 
     },
     Catalog(variables?: CatalogQueryVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<CatalogQuery> {
       return withWrapper((wrappedRequestHeaders) => client.request<CatalogQuery>({ document: CatalogDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'Catalog', 'query', variables);
+    },
+    OverviewTiles(variables: OverviewTilesQueryVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<OverviewTilesQuery> {
+      return withWrapper((wrappedRequestHeaders) => client.request<OverviewTilesQuery>({ document: OverviewTilesDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'OverviewTiles', 'query', variables);
     },
     RunQuery(variables: RunQueryQueryVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<RunQueryQuery> {
       return withWrapper((wrappedRequestHeaders) => client.request<RunQueryQuery>({ document: RunQueryDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'RunQuery', 'query', variables);
