@@ -29,6 +29,8 @@ export function createBuilder(): StrataBuilder {
       authScopes: (ctx) => ({
         allOf: (scopes: readonly string[]) => scopes.every((s) => ctx.strata.principal.scopes.has(s)),
       }),
+      // Subscriptions are checked once when they start (the query service re-checks every evaluation).
+      authorizeOnSubscribe: true,
       unauthorizedError: (_parent, ctx, info) => forbidden(ctx, info),
     },
   });

@@ -12,6 +12,8 @@ export interface CacheEntry<V> {
 
 export class ResultCache<V> {
   private readonly entries = new Map<string, CacheEntry<V>>();
+  /** Bumped on every invalidation of (tenant, cube): a load that started before it may not store. */
+  private readonly generations = new Map<string, number>();
 
   constructor(
     private readonly ttlMs: number,
@@ -40,8 +42,14 @@ export class ResultCache<V> {
     return e;
   }
 
-  set(key: string, tenantId: string, cubes: readonly string[], value: V): void {
+  /** Snapshot to pass to set(): results read before a later invalidation are not stored. */
+  generation(tenantId: string, cubes: readonly string[]): string {
+    return cubes.map((c) => this.generations.get(`${tenantId}\u0000${c}`) ?? 0).join(',') + `|${this.generations.get(`${tenantId}\u0000*`) ?? 0}`;
+  }
+
+  set(key: string, tenantId: string, cubes: readonly string[], value: V, generation?: string): void {
     if (!this.enabled) return;
+    if (generation !== undefined && generation !== this.generation(tenantId, cubes)) return;
     this.entries.delete(key);
     this.entries.set(key, { value, tenantId, cubes, storedAt: this.now() });
     while (this.entries.size > this.maxEntries) {
@@ -52,6 +60,10 @@ export class ResultCache<V> {
 
   /** Drop a tenant's entries reading any of `cubes` (all its entries when cubes is undefined). */
   invalidate(tenantId: string, cubes?: readonly string[]): number {
+    for (const c of cubes ?? ['*']) {
+      const g = `${tenantId}\u0000${c}`;
+      this.generations.set(g, (this.generations.get(g) ?? 0) + 1);
+    }
     let dropped = 0;
     for (const [k, e] of this.entries) {
       if (e.tenantId !== tenantId) continue;

@@ -84,6 +84,7 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
       deps.metrics?.cacheLookups.inc({ result: hit ? 'hit' : 'miss' });
       if (hit) return { ...hit.value, fromCache: true };
     }
+    const generation = cache.generation(ctx.principal.tenantId, compiled.cubes);
     const options = { signal: ctx.signal, timeoutMs: deps.queryTimeoutMs };
     const [result, total] = await Promise.all([
       engine.query(compiled.sql, compiled.params, options),
@@ -96,7 +97,7 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
       lastRefreshTime: new Date().toISOString(),
       fromCache: false,
     };
-    cache.set(key, ctx.principal.tenantId, compiled.cubes, executed);
+    cache.set(key, ctx.principal.tenantId, compiled.cubes, executed, generation);
     return executed;
   }
 
