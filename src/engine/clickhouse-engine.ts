@@ -132,6 +132,19 @@ export class ClickHouseEngine implements Engine {
     }
   }
 
+  /** Pre-serialized JSONEachRow rows (ingestion's fast path). */
+  async insertRaw(table: string, body: Buffer, format: 'JSONEachRow' = 'JSONEachRow'): Promise<void> {
+    const sql = `INSERT INTO ${quoteIdent(table)} FORMAT ${format}`;
+    if (body.length === 0) return;
+    await this.ensureReady(sql);
+    try {
+      await this.transport.insertRaw(table, body);
+    } catch (err) {
+      this.errors++;
+      throw toEngineError(err, { sql, stopReason: undefined, timeoutMs: 0 });
+    }
+  }
+
   async cancel(queryId: string): Promise<void> {
     const running = this.running.get(queryId);
     if (running) {

@@ -28,6 +28,8 @@ export interface Engine {
   command(sql: string, params?: Readonly<Record<string, unknown>>): Promise<void>;
   /** Insert JS objects into a table of the configured database. */
   insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
+  /** Insert rows already serialized as JSONEachRow (one JSON object per line). */
+  insertRaw(table: string, body: Buffer, format: 'JSONEachRow'): Promise<void>;
   /** Best-effort server-side cancel of a running query. */
   cancel(queryId: string): Promise<void>;
   ping(): Promise<boolean>;

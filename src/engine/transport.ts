@@ -4,6 +4,7 @@
  * (to kill it), because chDB ignores client-supplied query ids.
  */
 import { mkdirSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 
@@ -34,6 +35,8 @@ export interface Transport {
   /** Settings that tag a query so `killStatement(token)` can find it. */
   markSettings(token: string, queryId: string): ClickHouseSettings;
   killStatement(token: string, queryId: string): KillStatement;
+  /** Pre-serialized JSONEachRow bytes, parsed by the engine (no per-row JS work). */
+  insertRaw(table: string, body: Buffer): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,13 +56,16 @@ const TOKEN = /^[0-9a-f-]{36}$/;
  */
 export function chdbTransport(path: string): Transport {
   mkdirSync(path, { recursive: true });
-  const main = createClient({ connection: chdbConnection(path), clickhouse_settings: BASE_SETTINGS, log: SILENT });
+  const mainConnection = createChdbConnection({ path });
+  const main = createClient({ connection: mainConnection as unknown as ClientConnection, clickhouse_settings: BASE_SETTINGS, log: SILENT });
   const control = createClient({ connection: chdbConnection(path), clickhouse_settings: BASE_SETTINGS, log: SILENT });
+  let database = 'default';
   return {
     kind: 'chdb',
     main,
     control,
-    async init(database) {
+    async init(db) {
+      database = db;
       await main.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdent(database)}` });
       // USE sticks to the chDB session, which is how `sql_table: ad_performance` resolves.
       await main.command({ query: `USE ${quoteIdent(database)}` });
@@ -71,6 +77,11 @@ export function chdbTransport(path: string): Transport {
       // parameters would wait for the very query it should stop. The token is our own UUID.
       if (!TOKEN.test(token)) throw new Error(`invalid kill token ${token}`);
       return { sql: `KILL QUERY WHERE Settings['log_comment'] = 'strata:${token}' ASYNC` };
+    },
+    async insertRaw(table, body) {
+      // chDB's native passthrough: the buffer goes to its multithreaded parser zero-copy.
+      quoteIdent(table); // validates; chDB quotes the (plain) name itself
+      await mainConnection.chdb.rawInsert({ table: `${database}.${table}`, values: body, format: 'JSONEachRow', settings: { date_time_input_format: 'best_effort', max_execution_time: 0 } });
     },
     async close() {
       await Promise.allSettled([main.close(), control.close()]);
@@ -113,6 +124,14 @@ export function httpTransport(options: HttpOptions): Transport {
     },
     markSettings: () => ({}),
     killStatement: (_token, queryId) => ({ sql: 'KILL QUERY WHERE query_id = {id:String} ASYNC', params: { id: queryId } }),
+    async insertRaw(table, body) {
+      const result = await main.exec({
+        query: `INSERT INTO ${quoteIdent(table)} FORMAT JSONEachRow`,
+        values: Readable.from([body]),
+        clickhouse_settings: { date_time_input_format: 'best_effort' },
+      });
+      result.stream.resume(); // drain the (empty) response so the socket is reused
+    },
     async close() {
       await main.close();
     },

@@ -39,6 +39,7 @@ export function recordingEngine(): RecordingEngine {
     },
     async command() {},
     async insert() {},
+    async insertRaw() {},
     async cancel() {},
     async ping() {
       return true;
