@@ -2,7 +2,7 @@
 import { adminExtensions } from './graphql/admin/extension.js';
 import type { SchemaExtension } from './graphql/schema.js';
 import type { IngestService } from './ingest/service.js';
-import { liveSubscriptions } from './live/graphql-subscriptions.js';
+import { liveSubscriptions } from './graphql/subscriptions.js';
 import type { LiveService } from './live/service.js';
 import type { QueryService } from './query/types.js';
 import type { Model } from './semantic/model.js';

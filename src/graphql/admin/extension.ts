@@ -4,7 +4,7 @@
  * caller's (ctx.strata.principal); no argument names one.
  */
 import type { IngestService } from '../../ingest/service.js';
-import { ingestMutation } from '../../ingest/graphql-mutation.js';
+import { ingestMutation } from '../ingest-mutation.js';
 import type { QueryService } from '../../query/types.js';
 import type { Store } from '../../store/store.js';
 import type { SchemaExtension } from '../schema.js';

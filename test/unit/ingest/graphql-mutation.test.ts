@@ -2,7 +2,7 @@ import { execute, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../../src/auth/principal.js';
 import { buildSchema } from '../../../src/graphql/schema.js';
-import { ingestMutation } from '../../../src/ingest/graphql-mutation.js';
+import { ingestMutation } from '../../../src/graphql/ingest-mutation.js';
 import type { IngestService } from '../../../src/ingest/service.js';
 import { createLogger } from '../../../src/logger.js';
 import type { QueryService } from '../../../src/query/types.js';

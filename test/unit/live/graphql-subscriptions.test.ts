@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../../src/auth/principal.js';
 import { UserError } from '../../../src/errors.js';
 import { buildSchema } from '../../../src/graphql/schema.js';
-import { liveGraphQLContext, liveSubscriptions } from '../../../src/live/graphql-subscriptions.js';
+import { liveGraphQLContext, liveSubscriptions } from '../../../src/graphql/subscriptions.js';
 import type { LiveService } from '../../../src/live/service.js';
 import { createLogger } from '../../../src/logger.js';
 import type { QueryResult, QueryService, RequestContext } from '../../../src/query/types.js';

@@ -15,8 +15,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import { UserError } from '../errors.js';
-import { maskedError, publicError } from '../graphql/error-mapping.js';
-import { queryLimitsRule, type QueryLimits } from '../graphql/limits.js';
+import { maskedError, publicError } from './error-mapping.js';
+import { queryLimitsRule, type QueryLimits } from './limits.js';
 import type { Logger } from '../logger.js';
 
 export interface WsContextInput {

@@ -5,9 +5,9 @@
  */
 import { SCOPES } from '../auth/principal.js';
 import { UserError } from '../errors.js';
-import type { GraphQLContext } from '../graphql/context.js';
-import type { SchemaExtension } from '../graphql/schema.js';
-import type { IngestReport, IngestService } from './service.js';
+import type { GraphQLContext } from './context.js';
+import type { SchemaExtension } from './schema.js';
+import type { IngestReport, IngestService } from '../ingest/service.js';
 
 export const MAX_GRAPHQL_INGEST_ROWS = 10_000;
 

@@ -9,17 +9,17 @@
  */
 import type { GraphQLResolveInfo } from 'graphql';
 import { SCOPES } from '../auth/principal.js';
-import type { GraphQLContext } from '../graphql/context.js';
-import { parseGenericQuery } from '../graphql/generic-query.js';
-import { exposedSources, sourceDescription, type ExposedMember, type ExposedSource } from '../graphql/members.js';
-import type { SchemaExtension } from '../graphql/schema.js';
-import { selectedMembers } from '../graphql/selection.js';
-import { checkPaging, translateOrderBy, translateWhere, type OrderByInput, type WhereInput } from '../graphql/translate.js';
+import type { GraphQLContext } from './context.js';
+import { parseGenericQuery } from './generic-query.js';
+import { exposedSources, sourceDescription, type ExposedMember, type ExposedSource } from './members.js';
+import type { SchemaExtension } from './schema.js';
+import { selectedMembers } from './selection.js';
+import { checkPaging, translateOrderBy, translateWhere, type OrderByInput, type WhereInput } from './translate.js';
 import type { Logger } from '../logger.js';
 import type { QueryService, QueryResult, RequestContext } from '../query/types.js';
 import type { Model } from '../semantic/model.js';
 import type { OrderDirection, SemanticQuery, TimeDimensionQuery } from '../semantic/query.js';
-import type { LiveService } from './service.js';
+import type { LiveService } from '../live/service.js';
 import type { WsContextInput } from './ws.js';
 
 interface RootArgs {
