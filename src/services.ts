@@ -3,7 +3,6 @@
  * Nothing else constructs these; doors receive what they need from here.
  */
 import type { Authenticator } from './auth/authenticator.js';
-import { createAuthenticator } from './auth/createAuthenticator.js';
 import type { Config } from './config.js';
 import { isWarehouseEmpty, seedDemo } from './demo/seed.js';
 import { createEngine } from './engine/create-engine.js';
@@ -16,7 +15,7 @@ import { createQueryService, type StrataQueryService } from './query/service.js'
 import { createRateLimiter, rateLimitedError } from './ratelimit/rateLimiter.js';
 import type { Model } from './semantic/model.js';
 import { loadModel } from './semantic/load.js';
-import { createStore, type Store } from './store/store.js';
+import type { Store } from './store/store.js';
 import type { Tenant } from './store/tenants.js';
 
 export interface CoreServices {
@@ -108,6 +107,8 @@ export async function createCoreServices(config: Config, options: ServiceOptions
 }
 
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
+  // Loaded here, not at the top: the CLI's query path needs neither (PGlite and jose are heavy to load).
+  const [{ createStore }, { createAuthenticator }] = await Promise.all([import('./store/store.js'), import('./auth/createAuthenticator.js')]);
   const logger = options.logger ?? createLogger(config.logLevel);
   const store = await createStore(config.postgres, logger);
   await store.migrate();
