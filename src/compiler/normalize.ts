@@ -22,7 +22,7 @@ import { suggest } from '../semantic/suggest.js';
 import type { CompileOptions } from './compiled.js';
 import { isValidTimeZone, resolveDateRange } from './dates.js';
 import { resolveDimension, resolveFilterMember, resolveMeasure, resolveSegment, resolveTimeDimension } from './members.js';
-import { normalizeFilterValues } from './values.js';
+import { normalizeFilterValues, shown } from './values.js';
 
 function bad(message: string, details: Record<string, unknown> = {}): UserError {
   return new UserError('BAD_USER_INPUT', message, details);
@@ -41,7 +41,7 @@ function unique<T>(items: readonly T[]): T[] {
 export function normalizeQuery(model: Model, query: SemanticQuery, options: CompileOptions): NormalizedQuery {
   if (typeof query !== 'object' || query === null || Array.isArray(query)) throw bad('a query must be an object');
   const timezone = query.timezone ?? 'UTC';
-  if (!isValidTimeZone(timezone)) throw bad(`unknown time zone "${String(timezone)}": use an IANA name such as "Europe/Paris" or "UTC"`);
+  if (!isValidTimeZone(timezone)) throw bad(`unknown time zone "${shown(timezone)}": use an IANA name such as "Europe/Paris" or "UTC"`);
 
   const measures = unique(list(query.measures, 'measures').map((m) => resolveMeasure(model, m).path));
   const dimensions = unique(list(query.dimensions, 'dimensions').map((d) => resolveDimension(model, d).path));
@@ -100,8 +100,8 @@ function normalizeTimeDimension(model: Model, td: unknown, tz: string, now: Date
   let granularity: Granularity | undefined;
   if (q.granularity !== undefined && q.granularity !== null) {
     if (!(GRANULARITIES as readonly string[]).includes(q.granularity)) {
-      const suggestion = suggest(String(q.granularity), GRANULARITIES);
-      throw bad(`unknown granularity "${String(q.granularity)}" for "${dimension}"${suggestion ? ` — did you mean "${suggestion}"?` : ''} (one of ${GRANULARITIES.join(', ')})`, {
+      const suggestion = typeof q.granularity === 'string' ? suggest(q.granularity, GRANULARITIES) : undefined;
+      throw bad(`unknown granularity "${shown(q.granularity)}" for "${dimension}"${suggestion ? ` — did you mean "${suggestion}"?` : ''} (one of ${GRANULARITIES.join(', ')})`, {
         member: dimension,
         suggestion,
       });

@@ -106,7 +106,7 @@ export function coerceValue(
   value: unknown,
   dates?: { tz: string; now: Date; edge: 'start' | 'end' },
 ): string | number | boolean {
-  const describe = () => (typeof value === 'string' ? `"${value}"` : String(value));
+  const describe = () => (typeof value === 'string' ? `"${value}"` : shown(value));
   if (value === null || value === undefined) {
     throw bad(`filter values for "${memberPath}" must not be null (use the set / notSet operators)`, memberPath);
   }
@@ -137,4 +137,14 @@ export function coerceValue(
 /** Escape LIKE wildcards so a user's text matches literally. */
 export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** Text for an error message about any user value; never throws (objects may have a hostile toString). */
+export function shown(v: unknown): string {
+  if (typeof v === 'string') return v;
+  try {
+    return JSON.stringify(v) ?? typeof v;
+  } catch {
+    return typeof v;
+  }
 }
