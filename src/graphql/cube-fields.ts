@@ -7,25 +7,17 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { SCOPES } from '../auth/principal.js';
 import { ForbiddenError } from '../errors.js';
 import type { CellValue } from '../query/types.js';
-import type { Granularity, OrderDirection, SemanticQuery, TimeDimensionQuery } from '../semantic/query.js';
+import type { Granularity } from '../semantic/query.js';
 import type { StrataBuilder } from './builder.js';
 import type { GraphQLContext } from './context.js';
 import { memberFieldExtensions } from './field-meta.js';
 import { memberDescription, sourceDescription, type ExposedMember, type ExposedSource } from './members.js';
 import { rowKey, selectedMembers } from './selection.js';
 import type { SharedTypes } from './shared-types.js';
-import { checkPaging, translateOrderBy, translateWhere, type OrderByInput, type WhereInput } from './translate.js';
+import { checkPaging, type OrderByInput, type WhereInput } from './translate.js';
+import { rootFieldQuery, type RootArgs } from './root-query.js';
 
 type Row = Readonly<Record<string, CellValue>>;
-
-interface RootArgs {
-  where?: WhereInput | null;
-  orderBy?: OrderByInput[] | null;
-  segments?: string[] | null;
-  limit?: number | null;
-  offset?: number | null;
-  timezone?: string | null;
-}
 
 export const DATA_FIELD_COST = 10;
 
@@ -133,35 +125,7 @@ async function resolveRows(byField: ReadonlyMap<string, ExposedMember>, args: Ro
     });
   }
 
-  const { filters, dateRanges } = translateWhere(args.where, byField);
-  const measures: string[] = [];
-  const dimensions: string[] = [];
-  const timeDimensions: TimeDimensionQuery[] = [];
-  for (const { member, granularity } of allowed) {
-    if (member.kind === 'measure') measures.push(member.path);
-    else if (granularity) timeDimensions.push(withRange({ dimension: member.path, granularity }, dateRanges.get(member.path)));
-    else dimensions.push(member.path);
-  }
-  for (const [dimension, dateRange] of dateRanges) {
-    if (!timeDimensions.some((td) => td.dimension === dimension)) timeDimensions.push({ dimension, dateRange });
-  }
-  const order: [string, OrderDirection][] = translateOrderBy(args.orderBy, byField);
-
-  const query: SemanticQuery = {
-    ...(measures.length ? { measures } : {}),
-    ...(dimensions.length ? { dimensions } : {}),
-    ...(timeDimensions.length ? { timeDimensions } : {}),
-    ...(filters.length ? { filters } : {}),
-    ...(args.segments?.length ? { segments: [...new Set(args.segments)] } : {}),
-    ...(order.length ? { order } : {}),
-    ...(args.limit != null ? { limit: args.limit } : {}),
-    ...(args.offset != null ? { offset: args.offset } : {}),
-    ...(args.timezone != null ? { timezone: args.timezone } : {}),
-  };
+  const query = rootFieldQuery(byField, args, allowed);
   const result = await ctx.query.load(ctx.strata, query);
   return result.rows;
-}
-
-function withRange(td: TimeDimensionQuery, dateRange: TimeDimensionQuery['dateRange']): TimeDimensionQuery {
-  return dateRange === undefined ? td : { ...td, dateRange };
 }

@@ -14,22 +14,14 @@ import { parseGenericQuery } from './generic-query.js';
 import { exposedSources, sourceDescription, type ExposedMember, type ExposedSource } from './members.js';
 import type { SchemaExtension } from './schema.js';
 import { selectedMembers } from './selection.js';
-import { checkPaging, translateOrderBy, translateWhere, type OrderByInput, type WhereInput } from './translate.js';
+import { checkPaging } from './translate.js';
+import { rootFieldQuery, type RootArgs } from './root-query.js';
 import type { Logger } from '../logger.js';
 import type { QueryService, QueryResult, RequestContext } from '../query/types.js';
 import type { Model } from '../semantic/model.js';
-import type { OrderDirection, SemanticQuery, TimeDimensionQuery } from '../semantic/query.js';
+import type { SemanticQuery } from '../semantic/query.js';
 import type { LiveService } from '../live/service.js';
 import type { WsContextInput } from './ws.js';
-
-interface RootArgs {
-  where?: WhereInput | null;
-  orderBy?: OrderByInput[] | null;
-  segments?: string[] | null;
-  limit?: number | null;
-  offset?: number | null;
-  timezone?: string | null;
-}
 
 /** The GraphQL context of one operation on a WebSocket (door "live"). */
 export function liveGraphQLContext(deps: { query: QueryService; maxRowLimit: number; logger: Logger }): (input: WsContextInput) => GraphQLContext {
@@ -48,33 +40,8 @@ export function liveGraphQLContext(deps: { query: QueryService; maxRowLimit: num
 /** Typed field arguments + selection -> the SemanticQuery (mirrors the query field's resolver). */
 export function sourceQuery(byField: ReadonlyMap<string, ExposedMember>, args: RootArgs, info: GraphQLResolveInfo, maxRowLimit: number): SemanticQuery {
   checkPaging(args.limit, args.offset, maxRowLimit);
-  const { filters, dateRanges } = translateWhere(args.where, byField);
-  const measures: string[] = [];
-  const dimensions: string[] = [];
-  const timeDimensions: TimeDimensionQuery[] = [];
   // Every selected member goes in: a forbidden one makes the whole subscription fail at start.
-  for (const { member, granularity } of selectedMembers(info)) {
-    if (member.kind === 'measure') measures.push(member.path);
-    else if (granularity) {
-      const range = dateRanges.get(member.path);
-      timeDimensions.push(range === undefined ? { dimension: member.path, granularity } : { dimension: member.path, granularity, dateRange: range });
-    } else dimensions.push(member.path);
-  }
-  for (const [dimension, dateRange] of dateRanges) {
-    if (!timeDimensions.some((td) => td.dimension === dimension)) timeDimensions.push({ dimension, dateRange });
-  }
-  const order: [string, OrderDirection][] = translateOrderBy(args.orderBy, byField);
-  return {
-    ...(measures.length ? { measures } : {}),
-    ...(dimensions.length ? { dimensions } : {}),
-    ...(timeDimensions.length ? { timeDimensions } : {}),
-    ...(filters.length ? { filters } : {}),
-    ...(args.segments?.length ? { segments: [...new Set(args.segments)] } : {}),
-    ...(order.length ? { order } : {}),
-    ...(args.limit != null ? { limit: args.limit } : {}),
-    ...(args.offset != null ? { offset: args.offset } : {}),
-    ...(args.timezone != null ? { timezone: args.timezone } : {}),
-  };
+  return rootFieldQuery(byField, args, selectedMembers(info));
 }
 
 export interface LiveSubscriptionOptions {
