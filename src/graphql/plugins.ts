@@ -24,7 +24,13 @@ function errorResponse(status: number, message: string, code: string, headers: R
  * Failing requests end here with HTTP 401 before any parsing; the principal of a good one is
  * handed to the context factory through `principals`.
  */
-export function useAuthentication(authenticator: Authenticator, principals: WeakMap<Request, Principal>, logger: Logger): Plugin {
+export function useAuthentication(
+  authenticator: Authenticator,
+  principals: WeakMap<Request, Principal>,
+  logger: Logger,
+  /** Rate limiting at the edge, so a limited request gets HTTP 429 (throws RATE_LIMITED). */
+  admit?: (principal: Principal, request: Request) => void,
+): Plugin {
   return {
     async onRequestParse({ request, endResponse }) {
       const credential = extractCredential(request.headers.get('authorization'));
@@ -35,10 +41,18 @@ export function useAuthentication(authenticator: Authenticator, principals: Weak
         return;
       }
       try {
-        principals.set(request, await authenticator.authenticate(credential));
+        const principal = await authenticator.authenticate(credential);
+        admit?.(principal, request);
+        principals.set(request, principal);
       } catch (e) {
         if (e instanceof UserError) {
-          endResponse(errorResponse(STATUS[e.code] ?? 401, e.message, e.code, e.code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer error="invalid_token"' } : {}));
+          const headers: Record<string, string> =
+            e.code === 'UNAUTHENTICATED'
+              ? { 'www-authenticate': 'Bearer error="invalid_token"' }
+              : e.code === 'RATE_LIMITED'
+                ? { 'retry-after': String(Math.max(1, Math.ceil(Number(e.details.retryAfterMs ?? 1000) / 1000))) }
+                : {};
+          endResponse(errorResponse(STATUS[e.code] ?? 401, e.message, e.code, headers));
         } else {
           logger.error({ err: e }, 'graphql: authenticator failed');
           endResponse(errorResponse(503, 'authentication is unavailable, retry later', 'ENGINE_UNAVAILABLE'));

@@ -10,6 +10,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { markAdmitted } from '../query/service.js';
 import type { QueryService } from '../query/types.js';
 import type { Model } from '../semantic/model.js';
 import { createGraphQLContext, createRequestContext, type GraphQLContext } from './context.js';
@@ -48,6 +49,7 @@ export function createGraphQLServer(deps: GraphQLServerDeps): StrataYoga {
   const log = logger.child({ door: 'graphql' });
   const logged = new WeakSet<object>();
   const requestIds = new WeakMap<Request, string>();
+  const admitted = new WeakSet<Request>();
 
   return createYoga<NodeServerContext, GraphQLContext>({
     schema,
@@ -67,11 +69,15 @@ export function createGraphQLServer(deps: GraphQLServerDeps): StrataYoga {
         signal: request.signal,
       });
       requestIds.set(request, strata.requestId);
+      if (admitted.has(request)) markAdmitted(strata);
       return createGraphQLContext(strata, { query: deps.query, maxRowLimit: config.limits.maxRowLimit, logger: log });
     },
     plugins: [
       useRequestMetrics(deps.metrics),
-      useAuthentication(deps.authenticator, principals, log),
+      useAuthentication(deps.authenticator, principals, log, (principal, request) => {
+        deps.query.admit?.({ requestId: 'admission', door: 'graphql', principal, memo: new Map() });
+        admitted.add(request);
+      }),
       useErrorLogging(log, logged),
       useRequestIdHeader(requestIds),
       useQueryLimits(config.limits),

@@ -56,10 +56,20 @@ export interface StrataQueryService extends QueryService {
   /** Normalize + authorize without compiling (live subscriptions key on it). */
   prepare(principal: Principal, query: SemanticQuery): NormalizedQuery;
   readonly model: Model;
+  /**
+   * Charges one request to the tenant's rate limit now (doors that can answer HTTP 429 call it at
+   * the edge) and marks the request so its loads are not charged again. Throws RATE_LIMITED.
+   */
+  admit(ctx: RequestContext): void;
 }
 
 const LOADER_KEY = 'query-service:loader';
 const RATE_KEY = 'query-service:rate-checked';
+
+/** For a door that admitted the request at its edge: later loads of this context are not charged again. */
+export function markAdmitted(ctx: RequestContext): void {
+  ctx.memo.set(RATE_KEY, true);
+}
 
 export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
   const { model, engine, limits } = deps;
@@ -231,6 +241,7 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
     compile,
     catalog,
     prepare,
+    admit: checkRateOnce,
     invalidate: (tenantId, cubes) => {
       cache.invalidate(tenantId, cubes);
     },

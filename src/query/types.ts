@@ -96,4 +96,6 @@ export interface QueryService {
   compile(principal: Principal, query: SemanticQuery): CompileResult;
   /** Cubes and views with only the members the principal may read. */
   catalog(principal: Principal): readonly CatalogCube[];
+  /** Charge the tenant's rate limit once for this request (throws RATE_LIMITED). */
+  admit?(ctx: RequestContext): void;
 }

@@ -46,6 +46,7 @@ const service: StrataQueryService = {
   },
   catalog: (p) => buildCatalog(model, p),
   invalidate: () => {},
+  admit: () => {},
   async load(ctx, q) {
     seen.push(ctx);
     if (failure) throw failure;
