@@ -16,6 +16,8 @@ export interface AuthenticatorOptions {
 
 /** Longest credential we will even look at (JWTs with many claims stay far below). */
 const MAX_CREDENTIAL_LENGTH = 8_192;
+const VERIFIED_TTL_MS = 60_000;
+const VERIFIED_MAX = 10_000;
 
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const verifyJwt = options.auth.jwtSecret || options.auth.jwksUrl ? createJwtVerifier(options.auth, options.jwks) : null;
@@ -68,12 +70,29 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     });
   };
 
+  // Verified JWTs, reused until they expire (at most VERIFIED_TTL_MS): a dashboard sends the same
+  // token with every request. Only with a static secret: a JWKS key removed on rotation must stop
+  // its tokens at once, so JWKS-verified tokens are checked every time.
+  const cacheable = !options.auth.jwksUrl;
+  const verified = new Map<string, { principal: Principal; until: number }>();
+  const cachedJwt = async (token: string): Promise<Principal> => {
+    const now = Date.now();
+    const hit = verified.get(token);
+    if (hit && hit.until > now) return hit.principal;
+    if (hit) verified.delete(token);
+    const principal = await fromJwt(token);
+    const until = Math.min(now + VERIFIED_TTL_MS, principal.expiresAt !== undefined ? principal.expiresAt * 1000 : Infinity);
+    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
+    verified.set(token, { principal, until });
+    return principal;
+  };
+
   return {
     async authenticate(credential) {
       const c = typeof credential === 'string' ? credential.trim() : '';
       if (c === '') throw new UnauthenticatedError('missing credential: send "Authorization: Bearer <token or API key>"');
       if (c.length > MAX_CREDENTIAL_LENGTH) throw new UnauthenticatedError('malformed token: credential is too long');
-      return c.startsWith('sk_') ? fromApiKey(c) : fromJwt(c);
+      return c.startsWith('sk_') ? fromApiKey(c) : cacheable ? cachedJwt(c) : fromJwt(c);
     },
   };
 }

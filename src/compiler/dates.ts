@@ -12,8 +12,15 @@ const LOCAL_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}$/;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const UNIT = '(second|minute|hour|day|week|month|quarter|year)s?';
 
+const zoneValidity = new Map<string, boolean>();
 export function isValidTimeZone(tz: unknown): tz is string {
-  return typeof tz === 'string' && tz.length > 0 && IANAZone.isValidZone(tz);
+  if (typeof tz !== 'string' || tz.length === 0) return false;
+  let ok = zoneValidity.get(tz);
+  if (ok === undefined) {
+    ok = IANAZone.isValidZone(tz);
+    if (zoneValidity.size < 1_000) zoneValidity.set(tz, ok);
+  }
+  return ok;
 }
 
 export function toLocal(dt: DateTime): LocalDateTime {
@@ -22,7 +29,11 @@ export function toLocal(dt: DateTime): LocalDateTime {
 
 /** True for the normalized local format (what the compiler accepts from a NormalizedQuery). */
 export function isLocalDateTime(value: unknown): value is LocalDateTime {
-  return typeof value === 'string' && LOCAL_PATTERN.test(value) && DateTime.fromFormat(value, LOCAL_FORMAT, { zone: 'UTC' }).isValid;
+  if (typeof value !== 'string' || !LOCAL_PATTERN.test(value)) return false;
+  const n = (a: number, b: number) => Number(value.slice(a, b));
+  const [y, mo, d, h, mi, s] = [n(0, 4), n(5, 7), n(8, 10), n(11, 13), n(14, 16), n(17, 19)];
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return false;
+  return d <= new Date(Date.UTC(y, mo, 0)).getUTCDate();
 }
 
 export function fromLocal(value: LocalDateTime, tz: string): DateTime {
@@ -76,7 +87,19 @@ export function parseDatePoint(text: string, tz: string, now: Date, edge: 'start
  *  - "from X to Y": X and Y as in parseDatePoint
  *  - a single date: that day; [a, b]: from the start of a to the end of b
  */
+const absoluteRanges = new Map<string, [LocalDateTime, LocalDateTime]>();
 export function resolveDateRange(range: unknown, tz: string, now: Date): [LocalDateTime, LocalDateTime] {
+  // [date, date] does not depend on the clock: resolve once per zone.
+  const absolute = Array.isArray(range) && range.length === 2 && DATE_ONLY.test(String(range[0])) && DATE_ONLY.test(String(range[1]));
+  const key = absolute ? `${tz}|${range[0]}|${range[1]}` : '';
+  const hit = absolute ? absoluteRanges.get(key) : undefined;
+  if (hit) return [hit[0], hit[1]];
+  const out = resolveDateRangeUncached(range, tz, now);
+  if (absolute && absoluteRanges.size < 10_000) absoluteRanges.set(key, out);
+  return [out[0], out[1]];
+}
+
+function resolveDateRangeUncached(range: unknown, tz: string, now: Date): [LocalDateTime, LocalDateTime] {
   const [from, to] = resolveRangeBounds(range, tz, now);
   if (from > to) {
     throw new UserError('BAD_USER_INPUT', `invalid dateRange: start ${toLocal(from)} is after end ${toLocal(to)}`);

@@ -87,13 +87,15 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
   }
 
   async function execute(ctx: RequestContext, query: NormalizedQuery): Promise<ExecutedResult> {
-    const compiled = compileQuery(model, query, ctx.principal);
-    const key = ResultCache.key(ctx.principal.tenantId, ctx.principal.scopes, compiled.sql + canonicalJson(compiled.params));
+    // The normalized query (relative ranges already resolved) + tenant + scopes determine the SQL,
+    // so a hit needs no compile.
+    const key = cache.enabled ? ResultCache.key(ctx.principal.tenantId, ctx.principal.scopes, canonicalJson(query)) : '';
     if (cache.enabled) {
       const hit = cache.get(key);
       deps.metrics?.cacheLookups.inc({ result: hit ? 'hit' : 'miss' });
       if (hit) return { ...hit.value, fromCache: true };
     }
+    const compiled = compileQuery(model, query, ctx.principal);
     const generation = cache.generation(ctx.principal.tenantId, compiled.cubes);
     const options = { signal: ctx.signal, timeoutMs: deps.queryTimeoutMs };
     const [result, total] = await Promise.all([
