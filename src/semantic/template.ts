@@ -16,7 +16,15 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export class TemplateSyntaxError extends Error {}
 
+const LITERAL_WORDS = new Set(['null', 'true', 'false']);
+
 export function parseSqlTemplate(source: string, ctx: TemplateContext): SqlTemplate {
+  // Like Cube, a bare column name (`sql: campaign_id`) means the owning cube's column, so it stays
+  // unambiguous when the query joins other cubes that have a column of the same name.
+  const bare = source.trim();
+  if (IDENT.test(bare) && !LITERAL_WORDS.has(bare.toLowerCase())) {
+    return { parts: [{ kind: 'cube', cube: ctx.cube }, { kind: 'text', text: `.${bare}` }], source };
+  }
   const parts: SqlPart[] = [];
   let text = '';
   let i = 0;
