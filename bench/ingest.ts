@@ -1,0 +1,113 @@
+/**
+ * Ingestion throughput: NDJSON batches POSTed to /v1/ingest/ad_performance with the real
+ * data-quality checks; 1 row in 100 breaks a rule (clicks > impressions) and must be quarantined.
+ */
+import { summarize, type Summary } from './stats.js';
+
+export interface IngestResult {
+  readonly batches: number;
+  readonly rowsPerBatch: number;
+  readonly bytesPerBatch: number;
+  readonly rows: number;
+  readonly inserted: number;
+  readonly quarantined: number;
+  readonly expectedQuarantined: number;
+  readonly seconds: number;
+  readonly rowsPerSecond: number;
+  readonly batchMs: Summary;
+  /** engine.insert of the same NDJSON (parsed with JSON.parse, no checks) inside the server process. */
+  readonly floor: {
+    readonly rows: number;
+    readonly parseMs: number;
+    readonly insertMs: number;
+    readonly rowsPerSecond: number;
+    readonly insertRowsPerSecond: number;
+    /** chdb's zero-copy rawInsert of the same rows as one JSONEachRow buffer (what an Engine.insertRaw would do). */
+    readonly rawRowsPerSecond?: number;
+  };
+}
+
+function batchBody(batch: number, rows: number): string {
+  const lines: string[] = new Array(rows);
+  const devices = ['mobile', 'desktop', 'tablet'];
+  const countries = ['US', 'CA', 'GB', 'DE', 'FR'];
+  for (let i = 0; i < rows; i++) {
+    const impressions = 500 + ((i * 7919) % 5000);
+    const bad = i % 100 === 99;
+    lines[i] = JSON.stringify({
+      date: `2026-10-${String(1 + (i % 28)).padStart(2, '0')}`,
+      platform: i % 2 ? 'meta' : 'google_ads',
+      account_id: `bench-acc-${i % 10}`,
+      campaign_id: `bench-cmp-${i % 50}`,
+      ad_group_id: `bench-ag-${i % 200}`,
+      ad_id: `bench-ad-${batch}-${i}`,
+      country: countries[i % countries.length],
+      device: devices[i % devices.length],
+      impressions,
+      clicks: bad ? impressions + 1 : i % 97,
+      cost: (i % 1000) / 10,
+      // conversions <= clicks holds on every good row (the checks enforce it too).
+      conversions: bad ? 0 : Math.min(i % 5, i % 97),
+      conversion_value: (i % 5) * 42.5,
+      video_views: 0,
+      engagements: i % 13,
+    });
+  }
+  return lines.join('\n');
+}
+
+export async function runIngest(opts: {
+  url: string;
+  token: string;
+  batches: number;
+  rowsPerBatch: number;
+  runId: string;
+  insertFloor: (ndjson: string) => Promise<{ rows: number; parseMs: number; insertMs: number; rawMs?: number }>;
+}): Promise<IngestResult> {
+  const bodies = Array.from({ length: opts.batches }, (_, b) => batchBody(b, opts.rowsPerBatch));
+  const times: number[] = [];
+  let inserted = 0;
+  let quarantined = 0;
+  const t0 = performance.now();
+  for (let b = 0; b < opts.batches; b++) {
+    const s = performance.now();
+    const res = await fetch(`${opts.url}/v1/ingest/ad_performance`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${opts.token}`, 'content-type': 'application/x-ndjson', 'idempotency-key': `bench-${opts.runId}-${b}` },
+      body: bodies[b],
+    });
+    const report = (await res.json()) as { inserted?: number; quarantinedCount?: number; error?: string };
+    times.push(performance.now() - s);
+    if (!res.ok) throw new Error(`ingest ${res.status}: ${JSON.stringify(report).slice(0, 300)}`);
+    inserted += report.inserted ?? 0;
+    quarantined += report.quarantinedCount ?? 0;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const rows = opts.batches * opts.rowsPerBatch;
+  let floorRows = 0;
+  let parseMs = 0;
+  let insertMs = 0;
+  let rawMs: number | undefined;
+  for (const body of bodies.slice(0, Math.min(2, bodies.length))) {
+    const f = await opts.insertFloor(body);
+    floorRows += f.rows;
+    parseMs += f.parseMs;
+    insertMs += f.insertMs;
+    if (f.rawMs !== undefined) rawMs = (rawMs ?? 0) + f.rawMs;
+  }
+  return {
+    batches: opts.batches,
+    rowsPerBatch: opts.rowsPerBatch,
+    bytesPerBatch: Buffer.byteLength(bodies[0] ?? ''),
+    rows,
+    inserted,
+    quarantined,
+    expectedQuarantined: opts.batches * Math.floor(opts.rowsPerBatch / 100),
+    seconds,
+    rowsPerSecond: rows / seconds,
+    batchMs: summarize(times),
+    floor: { rows: floorRows, parseMs, insertMs, rowsPerSecond: floorRows / ((parseMs + insertMs) / 1000), insertRowsPerSecond: floorRows / (insertMs / 1000),
+      rawRowsPerSecond: rawMs === undefined ? undefined : floorRows / (rawMs / 1000),
+    },
+  };
+}

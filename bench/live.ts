@@ -1,0 +1,184 @@
+/**
+ * Live subscriptions at scale: N graphql-ws subscriptions spread over a few connections and a
+ * set of distinct dashboard queries, then ingestion-driven changes. Measures the time to
+ * subscribe everyone, server memory per 1,000 subscriptions, evaluations per change and push
+ * latency (from the start of the ingest request to each subscriber's new result).
+ */
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import type { SemanticQuery } from '../src/semantic/query.js';
+import type { ServerChild } from './child.js';
+import { summarize, type Summary } from './stats.js';
+import { liveQueries, WIDGETS } from './workload.js';
+
+export interface LiveResult {
+  readonly subscriptions: number;
+  readonly connections: number;
+  readonly distinctQueries: number;
+  readonly subscribeSeconds: number;
+  readonly rssBefore: number;
+  readonly rssAfter: number;
+  readonly heapBefore: number;
+  readonly heapAfter: number;
+  readonly changes: number;
+  readonly expectedPerChange: number;
+  readonly evaluationsPerChange: number;
+  readonly deliveredPerChange: number;
+  readonly unexpectedPushes: number;
+  readonly push: Summary;
+  readonly ingestMs: Summary;
+}
+
+const SUBSCRIPTION = 'subscription ($q: JSON!) { live(query: $q) { data } }';
+/** Widgets whose cube reads ad_performance: an ingest into it must reach exactly these. */
+const READS_AD_PERFORMANCE = new Set(['kpis', 'trend', 'platforms', 'top-campaigns', 'geo-device']);
+
+interface Sub {
+  readonly affected: boolean;
+  received: number;
+}
+
+async function metricValue(server: ServerChild, name: string): Promise<number> {
+  const all = await server.call<{ name: string; values: { value: number }[] }[]>({ op: 'metrics' });
+  return all.find((m) => m.name === name)?.values.reduce((a, v) => a + v.value, 0) ?? 0;
+}
+
+function changeRows(change: number): string {
+  // Dated inside every live window; a large cost moves every ad_performance widget's result.
+  const rows = Array.from({ length: 50 }, (_, i) => ({
+    date: '2026-10-30',
+    platform: 'google_ads',
+    account_id: 'bench-acc',
+    campaign_id: `bench-cmp-${change}`,
+    ad_group_id: 'bench-ag',
+    ad_id: `bench-live-${change}-${i}`,
+    country: 'US',
+    device: 'desktop',
+    impressions: 1000,
+    clicks: 100,
+    cost: 10_000 * (change + 1),
+    conversions: 5,
+    conversion_value: 500,
+    video_views: 0,
+    engagements: 0,
+  }));
+  return rows.map((r) => JSON.stringify(r)).join('\n');
+}
+
+export async function runLive(opts: {
+  server: ServerChild;
+  userToken: string;
+  ingestToken: string;
+  subscriptions: number;
+  connections: number;
+  variants: number;
+  changes: number;
+  timeoutMs?: number;
+}): Promise<LiveResult> {
+  const { server } = opts;
+  const queries: SemanticQuery[] = liveQueries(opts.variants);
+  const widgetOf = (k: number) => WIDGETS[k % WIDGETS.length].id;
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const before = await server.call<NodeJS.MemoryUsage>({ op: 'memory', gc: true });
+
+  const clients: Client[] = [];
+  for (let c = 0; c < opts.connections; c++) {
+    clients.push(
+      createClient({
+        url: `${server.url.replace('http', 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${opts.userToken}` },
+        retryAttempts: 0,
+        lazy: false,
+      }),
+    );
+  }
+  const subs: Sub[] = [];
+  let change: { t0: number; baseline: number[]; latencies: number[]; remaining: number } | undefined;
+  let unexpected = 0;
+  let initial = 0;
+  let failed: Error | undefined;
+  const allInitial = new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`live: only ${initial}/${opts.subscriptions} initial results after ${timeoutMs} ms`)), timeoutMs);
+    const t0 = performance.now();
+    for (let i = 0; i < opts.subscriptions; i++) {
+      const k = i % queries.length;
+      const sub: Sub = { affected: READS_AD_PERFORMANCE.has(widgetOf(k)), received: 0 };
+      subs.push(sub);
+      clients[i % clients.length].subscribe(
+        { query: SUBSCRIPTION, variables: { q: queries[k] } },
+        {
+          next: (msg) => {
+            if (msg.errors?.length) failed ??= new Error(`live: ${JSON.stringify(msg.errors).slice(0, 300)}`);
+            sub.received++;
+            if (sub.received === 1 && ++initial === opts.subscriptions) {
+              clearTimeout(t);
+              resolve();
+            }
+            if (change && sub.received === change.baseline[i] + 1) {
+              if (sub.affected) {
+                change.latencies.push(performance.now() - change.t0);
+                change.remaining--;
+              } else unexpected++;
+            }
+          },
+          error: (e) => {
+            failed ??= e instanceof Error ? e : new Error(`live: ${JSON.stringify(e).slice(0, 300)}`);
+            reject(failed);
+          },
+          complete: () => undefined,
+        },
+      );
+    }
+    void t0;
+  });
+  const s0 = performance.now();
+  await allInitial;
+  const subscribeSeconds = (performance.now() - s0) / 1000;
+  if (failed) throw failed;
+  const after = await server.call<NodeJS.MemoryUsage>({ op: 'memory', gc: true });
+
+  const pushes: number[] = [];
+  const ingestMs: number[] = [];
+  const expected = subs.filter((s) => s.affected).length;
+  let delivered = 0;
+  const evalBefore = await metricValue(server, 'strata_live_evaluations_total');
+  for (let k = 0; k < opts.changes; k++) {
+    const current = { t0: performance.now(), baseline: subs.map((s) => s.received), latencies: [] as number[], remaining: expected };
+    change = current;
+    const res = await fetch(`${server.url}/v1/ingest/ad_performance`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${opts.ingestToken}`, 'content-type': 'application/x-ndjson', 'idempotency-key': `bench-live-${k}` },
+      body: changeRows(k),
+    });
+    ingestMs.push(performance.now() - current.t0);
+    if (!res.ok) throw new Error(`live: ingest failed ${res.status} ${await res.text()}`);
+    const deadline = performance.now() + timeoutMs;
+    while (current.remaining > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    // Let stragglers and any (wrong) pushes to unaffected subscribers arrive before the next change.
+    await new Promise((r) => setTimeout(r, 200));
+    pushes.push(...current.latencies);
+    delivered += current.latencies.length;
+    change = undefined;
+  }
+  const evaluations = (await metricValue(server, 'strata_live_evaluations_total')) - evalBefore;
+  await Promise.all(clients.map((c) => c.dispose()));
+  if (failed) throw failed;
+  return {
+    subscriptions: opts.subscriptions,
+    connections: opts.connections,
+    distinctQueries: Math.min(queries.length, opts.subscriptions),
+    subscribeSeconds,
+    rssBefore: before.rss,
+    rssAfter: after.rss,
+    heapBefore: before.heapUsed,
+    heapAfter: after.heapUsed,
+    changes: opts.changes,
+    expectedPerChange: expected,
+    evaluationsPerChange: evaluations / opts.changes,
+    deliveredPerChange: delivered / opts.changes,
+    unexpectedPushes: unexpected,
+    push: summarize(pushes),
+    ingestMs: summarize(ingestMs),
+  };
+}

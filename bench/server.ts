@@ -1,0 +1,147 @@
+/**
+ * The bench's server process: the real server (createServices + startServer, exactly what
+ * `strata serve` wires) plus a bench-only control channel over Node IPC. The control channel
+ * runs the floor (compiled SQL straight through services.engine) and the compile micro-benchmark
+ * in THIS process, so floor and doors share one chDB instance, one data directory and the same
+ * warm caches, while the load generator (bench/run.ts) stays off this event loop.
+ * Started by bench/child.ts; never imported by src/.
+ */
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { expandScopes, type Principal } from '../src/auth/principal.js';
+import { createChdbConnection } from 'chdb/connection';
+import { loadConfig } from '../src/config.js';
+import { countDemoRows } from '../src/demo/seed.js';
+import { startServer } from '../src/server.js';
+import { createServices } from '../src/services.js';
+import type { SemanticQuery } from '../src/semantic/query.js';
+import { checksum } from './checksum.js';
+
+export interface FloorSample {
+  readonly ms: number;
+  readonly rows: number;
+  readonly checksum: number;
+}
+
+export type ControlRequest =
+  | { op: 'floor'; tenantId: string; roles: string[]; query: SemanticQuery }
+  | { op: 'compile'; tenantId: string; roles: string[]; queries: SemanticQuery[]; iterations: number }
+  | { op: 'info' }
+  | { op: 'memory'; gc: boolean }
+  | { op: 'metrics' }
+  | { op: 'insert-floor'; table: string; tenantId: string; ndjson: string }
+  | { op: 'profile-start' }
+  | { op: 'profile-stop'; path: string }
+  | { op: 'stop' };
+
+function principal(tenantId: string, roles: string[]): Principal {
+  return { tenantId, roles, scopes: expandScopes([], roles), subject: 'bench', via: 'cli' };
+}
+
+const startedAt = performance.now();
+const config = loadConfig();
+const services = await createServices(config);
+const server = await startServer(services);
+const { engine, query, metrics } = services;
+
+async function handle(req: ControlRequest): Promise<unknown> {
+  switch (req.op) {
+    case 'floor': {
+      // What the query service does before execute (normalize + authorize + compile) happens
+      // outside the timer: the floor is the engine alone.
+      const { compiled } = query.compile(principal(req.tenantId, req.roles), req.query);
+      const t0 = performance.now();
+      const r = await engine.query<Record<string, unknown>>(compiled.sql, compiled.params);
+      const ms = performance.now() - t0;
+      return { ms, rows: r.rows.length, checksum: checksum(r.rows) } satisfies FloorSample;
+    }
+    case 'compile': {
+      const p = principal(req.tenantId, req.roles);
+      // Warm up the JIT, then time each query separately: µs per normalize+authorize+compile.
+      for (let i = 0; i < Math.min(2_000, req.iterations); i++) for (const q of req.queries) query.compile(p, q);
+      const perQuery: number[][] = req.queries.map(() => []);
+      for (let i = 0; i < req.iterations; i++) {
+        req.queries.forEach((q, k) => {
+          const t0 = performance.now();
+          query.compile(p, q);
+          perQuery[k].push((performance.now() - t0) * 1000);
+        });
+      }
+      return perQuery;
+    }
+    case 'info': {
+      const { rows } = await engine.query<{ v: string }>('SELECT version() AS v');
+      return { chdbVersion: rows[0]?.v, rows: await countDemoRows(engine), startupMs: server ? readyMs : 0 };
+    }
+    case 'memory': {
+      if (req.gc && typeof globalThis.gc === 'function') {
+        for (let i = 0; i < 3; i++) {
+          globalThis.gc();
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+      return process.memoryUsage();
+    }
+    case 'insert-floor': {
+      // The ingestion floor: the same rows straight into engine.insert, no checks, no ledger.
+      const t0 = performance.now();
+      const rows = req.ndjson.split('\n').map((line) => ({ ...(JSON.parse(line) as Record<string, unknown>), tenant_id: req.tenantId }));
+      const parsed = performance.now();
+      await engine.insert(req.table, rows);
+      const insertMs = performance.now() - parsed;
+      // What src/ingest/sink.ts's `insertRaw` fast path would get: the same rows as one
+      // pre-serialized buffer through chdb's zero-copy rawInsert (a bench-only probe; the Engine
+      // does not offer insertRaw yet). Only with the embedded engine.
+      let rawMs: number | undefined;
+      if (engine.kind === 'chdb') {
+        const body = Buffer.from(rows.map((r) => JSON.stringify({ ...r, tenant_id: `${req.tenantId}-raw` })).join('\n'));
+        const t1 = performance.now();
+        await rawInserter().rawInsert({ table: `${config.clickhouse.database}.${req.table}`, values: body, format: 'JSONEachRow' });
+        rawMs = performance.now() - t1;
+      }
+      return { rows: rows.length, parseMs: parsed - t0, insertMs, rawMs };
+    }
+    case 'metrics':
+      return metrics.registry.getMetricsAsJSON();
+    case 'profile-start': {
+      // A V8 CPU profile of this (main) thread over one scenario only, not the start-up.
+      profiler ??= new Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
+      await profiler.post('Profiler.start');
+      return { started: true };
+    }
+    case 'profile-stop': {
+      if (!profiler) throw new Error('profiler not started');
+      const { profile } = await profiler.post('Profiler.stop');
+      writeFileSync(req.path, JSON.stringify(profile));
+      profiler.disconnect();
+      profiler = undefined;
+      return { path: req.path };
+    }
+    case 'stop':
+      await server.close();
+      setImmediate(() => process.exit(0)); // a clean exit writes --cpu-prof profiles
+      return { stopped: true };
+  }
+}
+
+let profiler: Session | undefined;
+let raw: { rawInsert(p: { table: string; values: Buffer; format: string }): Promise<unknown> } | undefined;
+function rawInserter() {
+  raw ??= (createChdbConnection({ path: config.clickhouse.chdbPath }) as unknown as { chdb: NonNullable<typeof raw> }).chdb;
+  return raw;
+}
+const readyMs = performance.now() - startedAt;
+process.on('message', (msg: { id: number; req: ControlRequest }) => {
+  handle(msg.req).then(
+    (result) => process.send?.({ id: msg.id, result }),
+    (e: Error) => process.send?.({ id: msg.id, error: `${e.name}: ${e.message}` }),
+  );
+});
+process.on('disconnect', () => {
+  void server.close().finally(() => process.exit(0));
+});
+process.send?.({ ready: { url: server.url, port: server.port, sqlProxyPort: server.sqlProxyPort, readyMs } });
