@@ -246,3 +246,11 @@ export class CatalogEngines {
     await Promise.all(all.map((e) => e?.close().catch(() => undefined)));
   }
 }
+
+/**
+ * The catalog engine is a newer Postgres than the server_version we announce (15): psql 15/16's
+ * `\l` reads pg_database.daticulocale, renamed datlocale in Postgres 17. Map that one column.
+ */
+export function catalogCompat(sql: string): string {
+  return sql.replace(/\bdaticulocale\b/g, 'datlocale');
+}

@@ -11,7 +11,7 @@ import { ForbiddenError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { QueryService, RequestContext } from '../query/types.js';
 import type { SemanticQuery } from '../semantic/query.js';
-import type { CatalogEngines, BackendMessage } from './catalog-db.js';
+import { catalogCompat, type CatalogEngines, type BackendMessage } from './catalog-db.js';
 import {
   BodyReader,
   CANCEL_REQUEST,
@@ -492,7 +492,7 @@ export class Connection {
         return { paramOids: [], rowDescription: stmt.kind === 'VariableShowStmt' ? this.showDescription(stmt.node) : null };
       case 'catalog': {
         const engine = await this.deps.engines.forCatalog(catalog);
-        const out = await engine.run([frontend.parse('', stmt.text, prepared.paramOids), frontend.describe('S', '')]);
+        const out = await engine.run([frontend.parse('', catalogCompat(stmt.text), prepared.paramOids), frontend.describe('S', '')]);
         const t = out.find((m) => m.type === 't');
         const paramOids: number[] = [];
         if (t) {
@@ -554,7 +554,7 @@ export class Connection {
         const engine = await this.deps.engines.forCatalog(catalog);
         const formats = paramFormats.length ? paramFormats : [];
         const out = await engine.run(
-          [frontend.parse('', stmt.text, paramOids), frontend.bind('', '', formats, values, resultFormats), frontend.describe('P', ''), frontend.execute('', 0)],
+          [frontend.parse('', catalogCompat(stmt.text), paramOids), frontend.bind('', '', formats, values, resultFormats), frontend.describe('P', ''), frontend.execute('', 0)],
           offset,
         );
         this.deps.logger.debug({ pid: this.pid, route: 'catalog', ms: Date.now() - started, sql: stmt.text.slice(0, 200) }, 'sqlproxy statement');

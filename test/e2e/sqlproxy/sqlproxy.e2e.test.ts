@@ -221,6 +221,8 @@ describe('psql against the real stack', () => {
     const base = ['-h', '127.0.0.1', '-p', String(proxy.port), '-U', 'bi', '-d', 'strata', '-X', '-v', 'ON_ERROR_STOP=1'];
     const dt = await run('psql', [...base, '-c', '\\dt'], { env });
     expect(dt.stdout).toMatch(/public \| ad_performance \| table/);
+    const l = await run('psql', [...base, '-c', '\\l'], { env });
+    expect(l.stdout).toMatch(/List of databases/);
     const d = await run('psql', [...base, '-c', '\\d ad_performance'], { env });
     expect(d.stdout).toMatch(/cost\s+\| numeric/);
     const q = await run('psql', [...base, '-A', '-t', '-c', "SELECT platform, SUM(clicks) FROM ad_performance WHERE date BETWEEN '2024-02-01' AND '2024-02-29' GROUP BY 1 ORDER BY 2 DESC LIMIT 1"], { env });
