@@ -16,6 +16,8 @@ import type { Model } from '../semantic/model.js';
 import { createGraphQLContext, createRequestContext, type GraphQLContext } from './context.js';
 import { maskError } from './error-mapping.js';
 import { useQueryLimits } from './limits.js';
+import { exposedSources } from './members.js';
+import { useResponseCache, type ResponseCacheDeps } from './response-cache.js';
 import { useAuthentication, useErrorLogging, useRequestIdHeader, useRequestMetrics, yogaLogger } from './plugins.js';
 import { buildSchema, type SchemaExtension } from './schema.js';
 
@@ -78,9 +80,27 @@ export function createGraphQLServer(deps: GraphQLServerDeps): StrataYoga {
         deps.query.admit?.({ requestId: 'admission', door: 'graphql', principal, memo: new Map() });
         admitted.add(request);
       }),
+      // Only over the real query service: it owns invalidation and the audit trail.
+      ...(hasCacheHooks(deps.query)
+        ? [
+            useResponseCache({
+              ttlMs: config.cache.ttlMs,
+              maxEntries: config.cache.maxEntries,
+              principalOf: (request) => principals.get(request),
+              query: deps.query,
+              metrics: deps.metrics,
+              cacheableRootFields: new Set(['query', 'catalog', ...exposedSources(deps.model).map((src) => src.fieldName)]),
+            }),
+          ]
+        : []),
       useErrorLogging(log, logged),
       useRequestIdHeader(requestIds),
       useQueryLimits(config.limits),
     ],
   });
+}
+
+function hasCacheHooks(q: QueryService): q is QueryService & ResponseCacheDeps['query'] {
+  const c = q as Partial<ResponseCacheDeps['query']>;
+  return typeof c.onInvalidate === 'function' && typeof c.auditReplay === 'function';
 }

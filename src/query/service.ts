@@ -53,6 +53,10 @@ interface ExecutedResult {
 export interface StrataQueryService extends QueryService {
   /** Drop cached results of a tenant for the given cubes (ingestion, refresh-key change). */
   invalidate(tenantId: string, cubes?: readonly string[]): void;
+  /** Called after every invalidation (a door's own caches follow the same rule). */
+  onInvalidate(listener: (tenantId: string, cubes?: readonly string[]) => void): void;
+  /** Re-records audit entries for reads a door answered from its own cache. */
+  auditReplay(ctx: RequestContext, reads: readonly ServedRead[]): void;
   /** Normalize + authorize without compiling (live subscriptions key on it). */
   prepare(principal: Principal, query: SemanticQuery): NormalizedQuery;
   readonly model: Model;
@@ -61,6 +65,21 @@ export interface StrataQueryService extends QueryService {
    * the edge) and marks the request so its loads are not charged again. Throws RATE_LIMITED.
    */
   admit(ctx: RequestContext): void;
+}
+
+/** What a load read, kept on the request so a door cache can replay its audit on a hit. */
+export interface ServedRead {
+  readonly fingerprint: string;
+  readonly members: readonly string[];
+  readonly rows: number;
+  readonly cubes: readonly string[];
+}
+
+const READS_KEY = 'query-service:reads';
+
+/** Reads of the request so far (successful loads only). */
+export function servedReads(ctx: RequestContext): readonly ServedRead[] {
+  return (ctx.memo.get(READS_KEY) as ServedRead[] | undefined) ?? [];
 }
 
 const LOADER_KEY = 'query-service:loader';
@@ -76,6 +95,7 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
   const now = deps.now ?? (() => new Date());
   const cache = new ResultCache<ExecutedResult>(deps.cache?.ttlMs ?? 0, deps.cache?.maxEntries ?? 0);
   const catalogs = new Map<string, readonly CatalogCube[]>();
+  const invalidationListeners: ((tenantId: string, cubes?: readonly string[]) => void)[] = [];
 
   function prepare(principal: Principal, query: SemanticQuery): NormalizedQuery {
     if (!query || typeof query !== 'object' || Array.isArray(query)) {
@@ -182,6 +202,9 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
       seen.add(k);
       const executed = await loaderFor(ctx).load(normalized);
       audit(ctx, normalized, started, executed.rows.length);
+      const reads = (ctx.memo.get(READS_KEY) as ServedRead[] | undefined) ?? [];
+      ctx.memo.set(READS_KEY, reads);
+      reads.push({ fingerprint: fingerprint(normalized), members: referencedMembers(normalized), rows: executed.rows.length, cubes: executed.compiled.cubes });
       return {
         query: normalized,
         columns: executed.compiled.columns,
@@ -244,8 +267,30 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
     catalog,
     prepare,
     admit: checkRateOnce,
+    onInvalidate: (listener) => {
+      invalidationListeners.push(listener);
+    },
+    auditReplay(ctx, reads) {
+      if (!deps.audit) return;
+      for (const r of reads) {
+        deps.audit.record({
+          at: new Date(),
+          tenantId: ctx.principal.tenantId,
+          subject: ctx.principal.subject,
+          door: ctx.door,
+          queryFingerprint: r.fingerprint,
+          members: r.members,
+          rows: r.rows,
+          durationMs: 0,
+          status: 'ok',
+          clientAddress: ctx.clientAddress,
+          requestId: ctx.requestId,
+        });
+      }
+    },
     invalidate: (tenantId, cubes) => {
       cache.invalidate(tenantId, cubes);
+      for (const l of invalidationListeners) l(tenantId, cubes);
     },
   };
 }

@@ -47,6 +47,8 @@ const service: StrataQueryService = {
   catalog: (p) => buildCatalog(model, p),
   invalidate: () => {},
   admit: () => {},
+  onInvalidate: () => {},
+  auditReplay: () => {},
   async load(ctx, q) {
     seen.push(ctx);
     if (failure) throw failure;

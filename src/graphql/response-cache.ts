@@ -1,0 +1,109 @@
+/**
+ * Whole-response cache for GraphQL queries: a hit skips parsing, validation and execution.
+ * Same rules as the query service's result cache, because it sits on top of it:
+ * - the key holds the tenant and the caller's full scope set (never shared across either) plus
+ *   the document, variables and operation name;
+ * - an entry is tagged with the cubes its reads touched and dropped by the same invalidations
+ *   (ingestion, refresh keys), and a response computed across an invalidation is never stored;
+ * - only error-free query results are stored (a partial FORBIDDEN answer never is);
+ * - a hit replays the audit entries of the reads it stands for, so the audit trail stays complete.
+ * Relative date ranges ("last month") are resolved when the entry is made: an entry may outlive a
+ * period boundary by at most the TTL.
+ */
+import { randomUUID } from 'node:crypto';
+import { getOperationAST, Kind, type ExecutionResult } from 'graphql';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import type { Principal } from '../auth/principal.js';
+import type { Metrics } from '../metrics.js';
+import { ResultCache } from '../query/cache.js';
+import { servedReads, type ServedRead } from '../query/service.js';
+import type { RequestContext } from '../query/types.js';
+import type { GraphQLContext } from './context.js';
+
+export interface ResponseCacheDeps {
+  readonly ttlMs: number;
+  readonly maxEntries: number;
+  readonly principalOf: (request: Request) => Principal | undefined;
+  readonly query: {
+    onInvalidate(listener: (tenantId: string, cubes?: readonly string[]) => void): void;
+    auditReplay(ctx: RequestContext, reads: readonly ServedRead[]): void;
+  };
+  readonly metrics?: Metrics;
+  /**
+   * Root fields whose answers only change with warehouse data (cube/view fields, `query`,
+   * `catalog`). Anything reading metadata (dashboards, keys, audit) is never stored: mutations
+   * and other instances change it without a cube invalidation.
+   */
+  readonly cacheableRootFields: ReadonlySet<string>;
+}
+
+interface Entry {
+  readonly result: ExecutionResult;
+  readonly reads: readonly ServedRead[];
+}
+
+interface Pending {
+  readonly key: string;
+  readonly tenantId: string;
+  readonly generation: number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function useResponseCache(deps: ResponseCacheDeps): Plugin {
+  const cache = new ResultCache<Entry>(deps.ttlMs, deps.maxEntries);
+  // Per-tenant invalidation counter: a response whose execution spans an invalidation is not stored.
+  const generations = new Map<string, number>();
+  deps.query.onInvalidate((tenantId, cubes) => {
+    generations.set(tenantId, (generations.get(tenantId) ?? 0) + 1);
+    cache.invalidate(tenantId, cubes);
+  });
+  const pending = new WeakMap<Request, Pending>();
+
+  return {
+    onParams({ params, request, setResult, context }) {
+      if (!cache.enabled) return;
+      const principal = deps.principalOf(request);
+      if (!principal || typeof params.query !== 'string') return;
+      const key = ResultCache.key(principal.tenantId, principal.scopes, JSON.stringify([params.query, params.variables ?? null, params.operationName ?? null]));
+      const hit = cache.get(key);
+      if (hit) {
+        deps.metrics?.cacheLookups.inc({ result: 'response_hit' });
+        const header = request.headers.get('x-request-id');
+        const serverContext = context as { req?: { socket?: { remoteAddress?: string } } } | undefined;
+        deps.query.auditReplay(
+          {
+            requestId: header && REQUEST_ID.test(header) ? header : randomUUID(),
+            door: 'graphql',
+            principal,
+            clientAddress: serverContext?.req?.socket?.remoteAddress,
+            memo: new Map(),
+          },
+          hit.value.reads,
+        );
+        setResult(hit.value.result);
+        return;
+      }
+      pending.set(request, { key, tenantId: principal.tenantId, generation: generations.get(principal.tenantId) ?? 0 });
+    },
+    onExecute({ args }) {
+      const ctx = args.contextValue as unknown as GraphQLContext & { request?: Request };
+      const p = ctx.request ? pending.get(ctx.request) : undefined;
+      const operation = getOperationAST(args.document, args.operationName);
+      if (!p || operation?.operation !== 'query') return;
+      const onlyData = operation.selectionSet.selections.every(
+        (s) => s.kind === Kind.FIELD && (s.name.value === '__typename' || deps.cacheableRootFields.has(s.name.value)),
+      );
+      if (!onlyData) return;
+      return {
+        onExecuteDone({ result }) {
+          if (isAsyncIterable(result) || (result.errors && result.errors.length > 0)) return;
+          if ((generations.get(p.tenantId) ?? 0) !== p.generation) return;
+          const reads = servedReads(ctx.strata);
+          const cubes = [...new Set(reads.flatMap((r) => r.cubes))];
+          cache.set(p.key, p.tenantId, cubes, { result, reads });
+        },
+      };
+    },
+  };
+}
