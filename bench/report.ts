@@ -135,8 +135,9 @@ ${table(
 ${mismatchNote(W)}
 ## 3. The doors, cached
 
-Same requests against a server with the result cache on (filled before timing). A hit still
-authenticates, parses, normalizes, authorizes and compiles (the cache key is the compiled SQL).
+Same requests against a server with the caches on (filled before timing). GraphQL hits the whole-response
+cache (authentication, rate limit and an audit entry still run; parsing, validation and execution do not);
+REST and the SQL proxy hit the query service's result cache (normalize + authorize, no compile, no engine).
 
 ${table(
   ['widget', 'GraphQL p50', 'GraphQL p95', 'REST p50', 'REST p95', 'SQL p50', 'SQL p95', 'uncached floor p50'],
@@ -235,10 +236,12 @@ ${table(
   so uncached throughput is bounded by 1 / floor time whatever the concurrency: more connections only queue.
 - **Uncached door time = floor + fixed overhead** (HTTP, auth, GraphQL parse/validate/execute, compile, shaping,
   audit). The ratio to the floor grows as the floor shrinks: small queries on a small dataset look worse than on 10M rows.
-- **Cached throughput is CPU-bound in the server process** (one event loop): JWT verification, GraphQL
-  execution and compile run on every hit.
+- **Cached throughput is CPU-bound in the server process** (one event loop): HTTP handling, the
+  (cached) token check, rate limiting, the audit entry (written to embedded PGlite on the same thread)
+  and JSON serialisation run on every hit.
 - **Live pushes** include the ingest itself (HTTP, checks, insert, change signal), one shared evaluation per
-  distinct affected query (serial on the engine), then fan-out to every subscriber (GraphQL execution + WebSocket send each).
+  distinct affected query (serial on chDB: with N distinct queries a push waits for up to N engine
+  round trips; a ClickHouse server runs them in parallel), then fan-out to every subscriber (GraphQL execution + WebSocket send each).
 - **RSS** counts the whole server process: chDB (ClickHouse caches, thread stacks), PGlite (metadata store) and the
   SQL proxy's catalog PGlite worker, not only Strata's JS heap.
 - Timings are client round trips on loopback; a network adds its own latency to every door but not to the floor.
