@@ -20,7 +20,7 @@ const HELP = `strata — GraphQL semantic layer for multi-tenant marketing analy
 Commands:
   serve                         start GraphQL, REST, subscriptions and the SQL proxy
   migrate                       apply ClickHouse and Postgres migrations
-  seed [--force]                load the deterministic demo warehouse
+  seed                          (re)load the deterministic demo warehouse (replaces the demo tenants' rows)
   validate-models               check cube-models/ and list every problem with file:line
   query --tenant T [--scopes S] [--roles R] '<json>'
                                 run a Cube-style semantic query as tenant T and print a table
@@ -41,7 +41,6 @@ async function main(argv: string[]): Promise<number> {
       roles: { type: 'string' },
       expires: { type: 'string' },
       out: { type: 'string' },
-      force: { type: 'boolean' },
       json: { type: 'boolean' },
       stdout: { type: 'boolean' },
     },
@@ -60,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'seed':
-      return seed(config, Boolean(values.force));
+      return seed(config);
     case 'validate-models':
       return validate(config);
     case 'query':
@@ -81,11 +80,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function seed(config: Config, force: boolean): Promise<number> {
+async function seed(config: Config): Promise<number> {
   const { seedDemo } = await import('./demo/seed.js');
   const core = await createCoreServices(config, { seed: false });
   try {
-    if (force) await core.engine.command('SELECT 1');
     const started = Date.now();
     const { rows } = await seedDemo(core.engine, { scale: config.demo.scale });
     console.log(renderTable(['table', 'rows'], Object.entries(rows)));

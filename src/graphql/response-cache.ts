@@ -52,12 +52,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function useResponseCache(deps: ResponseCacheDeps): Plugin {
   const cache = new ResultCache<Entry>(deps.ttlMs, deps.maxEntries);
-  // Per-tenant invalidation counter: a response whose execution spans an invalidation is not stored.
-  const generations = new Map<string, number>();
-  deps.query.onInvalidate((tenantId, cubes) => {
-    generations.set(tenantId, (generations.get(tenantId) ?? 0) + 1);
-    cache.invalidate(tenantId, cubes);
-  });
+  deps.query.onInvalidate((tenantId, cubes) => cache.invalidate(tenantId, cubes));
   const pending = new WeakMap<Request, Pending>();
 
   return {
@@ -84,7 +79,7 @@ export function useResponseCache(deps: ResponseCacheDeps): Plugin {
         setResult(hit.value.result);
         return;
       }
-      pending.set(request, { key, tenantId: principal.tenantId, generation: generations.get(principal.tenantId) ?? 0 });
+      pending.set(request, { key, tenantId: principal.tenantId, generation: cache.tenantGeneration(principal.tenantId) });
     },
     onExecute({ args }) {
       const ctx = args.contextValue as unknown as GraphQLContext & { request?: Request };
@@ -98,7 +93,8 @@ export function useResponseCache(deps: ResponseCacheDeps): Plugin {
       return {
         onExecuteDone({ result }) {
           if (isAsyncIterable(result) || (result.errors && result.errors.length > 0)) return;
-          if ((generations.get(p.tenantId) ?? 0) !== p.generation) return;
+          // A response whose execution spans an invalidation of its tenant is not stored.
+          if (cache.tenantGeneration(p.tenantId) !== p.generation) return;
           const reads = servedReads(ctx.strata);
           const cubes = [...new Set(reads.flatMap((r) => r.cubes))];
           cache.set(p.key, p.tenantId, cubes, { result, reads });

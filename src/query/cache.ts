@@ -14,6 +14,7 @@ export class ResultCache<V> {
   private readonly entries = new Map<string, CacheEntry<V>>();
   /** Bumped on every invalidation of (tenant, cube): a load that started before it may not store. */
   private readonly generations = new Map<string, number>();
+  private readonly tenantGenerations = new Map<string, number>();
 
   constructor(
     private readonly ttlMs: number,
@@ -42,6 +43,11 @@ export class ResultCache<V> {
     return e;
   }
 
+  /** Counts every invalidation of a tenant (for callers that learn the cubes only afterwards). */
+  tenantGeneration(tenantId: string): number {
+    return this.tenantGenerations.get(tenantId) ?? 0;
+  }
+
   /** Snapshot to pass to set(): results read before a later invalidation are not stored. */
   generation(tenantId: string, cubes: readonly string[]): string {
     return cubes.map((c) => this.generations.get(`${tenantId}\u0000${c}`) ?? 0).join(',') + `|${this.generations.get(`${tenantId}\u0000*`) ?? 0}`;
@@ -60,6 +66,7 @@ export class ResultCache<V> {
 
   /** Drop a tenant's entries reading any of `cubes` (all its entries when cubes is undefined). */
   invalidate(tenantId: string, cubes?: readonly string[]): number {
+    this.tenantGenerations.set(tenantId, this.tenantGeneration(tenantId) + 1);
     for (const c of cubes ?? ['*']) {
       const g = `${tenantId}\u0000${c}`;
       this.generations.set(g, (this.generations.get(g) ?? 0) + 1);

@@ -201,10 +201,11 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
       if (seen.has(k)) deps.metrics?.batchedQueries.inc({ outcome: 'deduplicated' });
       seen.add(k);
       const executed = await loaderFor(ctx).load(normalized);
-      audit(ctx, normalized, started, executed.rows.length);
+      const read: ServedRead = { fingerprint: fingerprint(normalized), members: referencedMembers(normalized), rows: executed.rows.length, cubes: executed.compiled.cubes };
+      audit(ctx, read, performance.now() - started);
       const reads = (ctx.memo.get(READS_KEY) as ServedRead[] | undefined) ?? [];
       ctx.memo.set(READS_KEY, reads);
-      reads.push({ fingerprint: fingerprint(normalized), members: referencedMembers(normalized), rows: executed.rows.length, cubes: executed.compiled.cubes });
+      reads.push(read);
       return {
         query: normalized,
         columns: executed.compiled.columns,
@@ -215,7 +216,8 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
         fromCache: executed.fromCache,
       };
     } catch (e) {
-      audit(ctx, normalized, started, 0, e);
+      const read = normalized ? { fingerprint: fingerprint(normalized), members: referencedMembers(normalized), rows: 0 } : { fingerprint: 'invalid', members: [], rows: 0 };
+      audit(ctx, read, performance.now() - started, e);
       if (e instanceof EngineError && e.code === 'ENGINE_ERROR') {
         deps.logger?.error({ requestId: ctx.requestId, err: e.message, sql: e.sql }, 'engine error');
       }
@@ -223,7 +225,8 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
     }
   }
 
-  function audit(ctx: RequestContext, q: NormalizedQuery | undefined, started: number, rows: number, error?: unknown): void {
+  /** Never throws nor blocks: the sink buffers; a failing sink costs a warning, not the query. */
+  function audit(ctx: RequestContext, read: Pick<ServedRead, 'fingerprint' | 'members' | 'rows'>, durationMs: number, error?: unknown): void {
     if (!deps.audit) return;
     try {
       deps.audit.record({
@@ -231,10 +234,10 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
         tenantId: ctx.principal.tenantId,
         subject: ctx.principal.subject,
         door: ctx.door,
-        queryFingerprint: q ? fingerprint(q) : 'invalid',
-        members: q ? referencedMembers(q) : [],
-        rows,
-        durationMs: Math.round(performance.now() - started),
+        queryFingerprint: read.fingerprint,
+        members: read.members,
+        rows: read.rows,
+        durationMs: Math.round(durationMs),
         status: error ? 'error' : 'ok',
         errorCode: error ? ((error as { code?: string }).code ?? 'INTERNAL') : undefined,
         clientAddress: ctx.clientAddress,
@@ -271,22 +274,7 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
       invalidationListeners.push(listener);
     },
     auditReplay(ctx, reads) {
-      if (!deps.audit) return;
-      for (const r of reads) {
-        deps.audit.record({
-          at: new Date(),
-          tenantId: ctx.principal.tenantId,
-          subject: ctx.principal.subject,
-          door: ctx.door,
-          queryFingerprint: r.fingerprint,
-          members: r.members,
-          rows: r.rows,
-          durationMs: 0,
-          status: 'ok',
-          clientAddress: ctx.clientAddress,
-          requestId: ctx.requestId,
-        });
-      }
+      for (const r of reads) audit(ctx, r, 0);
     },
     invalidate: (tenantId, cubes) => {
       cache.invalidate(tenantId, cubes);
