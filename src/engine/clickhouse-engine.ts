@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseSettings } from '@clickhouse/client';
 import { EngineError } from '../errors.js';
-import type { Engine, EngineQueryOptions, EngineResult, EngineStats } from './engine.js';
+import type { Engine, EngineQueryOptions, EngineResult, EngineStats, RawInsertFormat } from './engine.js';
 import { toEngineError, type StopReason } from './errors.js';
 import { quoteIdent, type Transport } from './transport.js';
 
@@ -132,13 +132,14 @@ export class ClickHouseEngine implements Engine {
     }
   }
 
-  /** Pre-serialized JSONEachRow rows (ingestion's fast path). */
-  async insertRaw(table: string, body: Buffer, format: 'JSONEachRow' = 'JSONEachRow'): Promise<void> {
+  /** Pre-serialized rows (ingestion's fast path). */
+  async insertRaw(table: string, body: Buffer, format: RawInsertFormat = 'JSONEachRow', columns?: readonly string[]): Promise<void> {
     const sql = `INSERT INTO ${quoteIdent(table)} FORMAT ${format}`;
     if (body.length === 0) return;
+    if (format === 'JSONCompactEachRow' && !columns?.length) throw new Error('insertRaw: JSONCompactEachRow needs the column list');
     await this.ensureReady(sql);
     try {
-      await this.transport.insertRaw(table, body);
+      await this.transport.insertRaw(table, body, format, columns);
     } catch (err) {
       this.errors++;
       throw toEngineError(err, { sql, stopReason: undefined, timeoutMs: 0 });

@@ -58,7 +58,7 @@ function handle(key: string, entry: Entry): Engine {
     query: (sql, params, options) => engine.query(sql, params, options),
     command: (sql, params) => engine.command(sql, params),
     insert: (table, rows) => engine.insert(table, rows),
-    insertRaw: (table, body, format) => engine.insertRaw(table, body, format),
+    insertRaw: (table, body, format, columns) => engine.insertRaw(table, body, format, columns),
     cancel: (queryId) => engine.cancel(queryId),
     ping: () => engine.ping(),
     stats: () => engine.stats(),

@@ -8,6 +8,9 @@ export interface EngineQueryOptions {
   readonly timeoutMs?: number;
 }
 
+/** Line-delimited JSON formats the engine parses natively. Compact skips key matching: ~1.5x faster. */
+export type RawInsertFormat = 'JSONEachRow' | 'JSONCompactEachRow';
+
 export interface EngineResult<T = Record<string, unknown>> {
   readonly rows: T[];
   readonly elapsedMs: number;
@@ -28,8 +31,11 @@ export interface Engine {
   command(sql: string, params?: Readonly<Record<string, unknown>>): Promise<void>;
   /** Insert JS objects into a table of the configured database. */
   insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
-  /** Insert rows already serialized as JSONEachRow (one JSON object per line). */
-  insertRaw(table: string, body: Buffer, format: 'JSONEachRow'): Promise<void>;
+  /**
+   * Insert rows already serialized: JSONEachRow (one object per line) or JSONCompactEachRow (one
+   * array per line, values in `columns` order; null in a non-Nullable column takes its default).
+   */
+  insertRaw(table: string, body: Buffer, format: RawInsertFormat, columns?: readonly string[]): Promise<void>;
   /** Best-effort server-side cancel of a running query. */
   cancel(queryId: string): Promise<void>;
   ping(): Promise<boolean>;

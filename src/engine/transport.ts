@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
+import type { RawInsertFormat } from './engine.js';
 
 /** Settings on every statement: numbers come back as JSON numbers on every server version. */
 export const BASE_SETTINGS: ClickHouseSettings = {
@@ -35,8 +36,8 @@ export interface Transport {
   /** Settings that tag a query so `killStatement(token)` can find it. */
   markSettings(token: string, queryId: string): ClickHouseSettings;
   killStatement(token: string, queryId: string): KillStatement;
-  /** Pre-serialized JSONEachRow bytes, parsed by the engine (no per-row JS work). */
-  insertRaw(table: string, body: Buffer): Promise<void>;
+  /** Pre-serialized rows, parsed by the engine (no per-row JS work). `columns`: the compact format's order. */
+  insertRaw(table: string, body: Buffer, format: RawInsertFormat, columns?: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,6 +49,9 @@ function chdbConnection(path: string): ClientConnection {
 }
 
 const TOKEN = /^[0-9a-f-]{36}$/;
+
+/** Raw inserts: no deadline (chDB keeps session settings), null -> the column's default. */
+const INSERT_SETTINGS = { date_time_input_format: 'best_effort', input_format_null_as_default: 1, max_execution_time: 0 };
 
 /**
  * chDB: libchdb binds one data directory per process. A session runs one statement at a time,
@@ -78,10 +82,17 @@ export function chdbTransport(path: string): Transport {
       if (!TOKEN.test(token)) throw new Error(`invalid kill token ${token}`);
       return { sql: `KILL QUERY WHERE Settings['log_comment'] = 'strata:${token}' ASYNC` };
     },
-    async insertRaw(table, body) {
+    async insertRaw(table, body, format, columns) {
       // chDB's native passthrough: the buffer goes to its multithreaded parser zero-copy.
-      quoteIdent(table); // validates; chDB quotes the (plain) name itself
-      await mainConnection.chdb.rawInsert({ table: `${database}.${table}`, values: body, format: 'JSONEachRow', settings: { date_time_input_format: 'best_effort', max_execution_time: 0 } });
+      quoteIdent(table); // validates; chDB validates and quotes the (plain) names itself
+      columns?.forEach(quoteIdent);
+      await mainConnection.chdb.rawInsert({
+        table: `${database}.${table}`,
+        columns: columns ? [...columns] : undefined,
+        values: body,
+        format,
+        settings: INSERT_SETTINGS,
+      });
     },
     async close() {
       await Promise.allSettled([main.close(), control.close()]);
@@ -124,11 +135,12 @@ export function httpTransport(options: HttpOptions): Transport {
     },
     markSettings: () => ({}),
     killStatement: (_token, queryId) => ({ sql: 'KILL QUERY WHERE query_id = {id:String} ASYNC', params: { id: queryId } }),
-    async insertRaw(table, body) {
+    async insertRaw(table, body, format, columns) {
+      const list = columns ? ` (${columns.map(quoteIdent).join(', ')})` : '';
       const result = await main.exec({
-        query: `INSERT INTO ${quoteIdent(table)} FORMAT JSONEachRow`,
+        query: `INSERT INTO ${quoteIdent(table)}${list} FORMAT ${format}`,
         values: Readable.from([body]),
-        clickhouse_settings: { date_time_input_format: 'best_effort' },
+        clickhouse_settings: { date_time_input_format: 'best_effort', input_format_null_as_default: 1 },
       });
       result.stream.resume(); // drain the (empty) response so the socket is reused
     },

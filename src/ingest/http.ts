@@ -3,6 +3,7 @@
  * principal; this checks the scope, reads the body under a size limit and maps errors to
  * statuses with `{error, code}` bodies.
  */
+import { isUtf8 } from 'node:buffer';
 import { SCOPES, type Principal } from '../auth/principal.js';
 import { EngineError, UserError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -57,7 +58,10 @@ async function readBody(request: Request, max: number): Promise<string> {
     }
     chunks.push(value);
   }
-  return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  const body = Buffer.concat(chunks, size);
+  // isUtf8 (native, no copy) + toString is several times faster than a fatal TextDecoder.
+  if (!isUtf8(body)) throw new Error('invalid UTF-8');
+  return body.toString('utf8');
 }
 
 export function createIngestHandler(ingest: IngestService, options: IngestHandlerOptions = {}): IngestHandler {

@@ -17,7 +17,7 @@ import { NDJSON_START, walkNdjson } from './ndjson.js';
 import { describeTable, type TableSchema } from './schema.js';
 import { createRowSink } from './sink.js';
 import { cubesReadingTable, INGESTIBLE_TABLES, isIngestibleTable, type IngestibleTable } from './tables.js';
-import { compileValidator } from './validate.js';
+import { compileRowEncoder } from './validate.js';
 
 export interface IngestReport {
   readonly batchId: string;
@@ -49,7 +49,7 @@ export interface IngestServiceDeps {
 
 export const REPORTED_QUARANTINE = 1_000;
 export const BATCH_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-const DEFAULT_CHUNK_ROWS = 50_000;
+const DEFAULT_CHUNK_ROWS = 20_000;
 
 export function createIngestService(deps: IngestServiceDeps): IngestService {
   const { engine, model } = deps;
@@ -87,13 +87,13 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     }
 
     const schema = await schemaOf(table);
-    const validate = compileValidator(schema, tenantId);
-    const sink = createRowSink(engine, table);
+    const encoder = compileRowEncoder(schema, tenantId);
+    const sink = createRowSink(engine, { table, columns: encoder.columns, compact: encoder.compact });
     const bad: QuarantinedRow[] = [];
     let seen = 0;
     const check = (value: unknown, line: number, raw: () => string) => {
       seen++;
-      const r = validate(value);
+      const r = encoder.encode(value);
       if (typeof r === 'string') bad.push({ line, reason: r, raw: raw() });
       else sink.add(r);
     };

@@ -3,22 +3,15 @@
  * chunk k (on its own threads) while JS validates chunk k+1. At most one insert is in flight, so
  * memory stays bounded by two chunks beyond the input itself.
  *
- * Fast path: an engine that offers `insertRaw` (pre-serialized JSONEachRow bytes, handed to
- * chDB's native parser without clickhouse-js' per-row streaming) is used when present.
+ * Rows arrive as values in `columns` order and leave as one pre-serialized buffer per chunk
+ * (engine.insertRaw): JSONCompactEachRow when the table allows it (no key names to write or for
+ * ClickHouse to match: ~1.5x faster to parse than JSONEachRow), else JSONEachRow objects.
  */
 import type { Engine } from '../engine/engine.js';
-
-/** Optional engine capability: insert pre-serialized rows. */
-export interface RawInsertCapable {
-  insertRaw(table: string, body: Buffer, format: 'JSONEachRow'): Promise<void>;
-}
-
-export function canInsertRaw(engine: Engine): engine is Engine & RawInsertCapable {
-  return typeof (engine as Partial<RawInsertCapable>).insertRaw === 'function';
-}
+import { rowObject } from './validate.js';
 
 export interface RowSink {
-  add(row: Record<string, unknown>): void;
+  add(values: readonly unknown[]): void;
   /** Rows added so far. */
   readonly count: number;
   /** Starts inserting the buffered rows once the previous chunk is in; resolves when it may continue. */
@@ -27,9 +20,16 @@ export interface RowSink {
   finish(): Promise<void>;
 }
 
-export function createRowSink(engine: Engine, table: string): RowSink {
-  const raw = canInsertRaw(engine) ? engine : undefined;
-  let objects: Record<string, unknown>[] = [];
+export interface SinkTarget {
+  readonly table: string;
+  /** Insert order of the values handed to add(). */
+  readonly columns: readonly string[];
+  /** Absent values may travel as null (see RowEncoder.compact). */
+  readonly compact: boolean;
+}
+
+export function createRowSink(engine: Engine, target: SinkTarget): RowSink {
+  const { table, columns, compact } = target;
   let lines: string[] = [];
   let count = 0;
   let inFlight: Promise<void> | undefined;
@@ -40,24 +40,17 @@ export function createRowSink(engine: Engine, table: string): RowSink {
   };
 
   const start = (): void => {
-    if (raw) {
-      if (lines.length === 0) return;
-      const body = Buffer.from(lines.join('\n'));
-      lines = [];
-      inFlight = track(raw.insertRaw(table, body, 'JSONEachRow'));
-    } else {
-      if (objects.length === 0) return;
-      const chunk = objects;
-      objects = [];
-      inFlight = track(engine.insert(table, chunk));
-    }
+    if (lines.length === 0) return;
+    const body = Buffer.from(lines.join('\n'));
+    lines = [];
+    inFlight = track(compact ? engine.insertRaw(table, body, 'JSONCompactEachRow', columns) : engine.insertRaw(table, body, 'JSONEachRow'));
   };
 
   return {
-    add(row) {
+    add(values) {
       count++;
-      if (raw) lines.push(JSON.stringify(row));
-      else objects.push(row);
+      // Holes (absent values) serialize as null, which the engine turns into the column default.
+      lines.push(JSON.stringify(compact ? values : rowObject(columns, values)));
     },
     get count() {
       return count;

@@ -152,7 +152,23 @@ interface ColumnCheck {
   readonly range?: readonly [number, number];
 }
 
-export function compileValidator(schema: TableSchema, tenantId: string): RowValidator {
+/**
+ * The checks as an encoder: a good row becomes its values in `columns` order, ready for the
+ * engine's compact format (no per-row object, no key names). `undefined` = absent: the column's
+ * default applies.
+ */
+export interface RowEncoder {
+  /** Insert order: the tenant column first (when the table has one), then the writable columns. */
+  readonly columns: readonly string[];
+  /**
+   * True when an absent value may be sent as null (null_as_default gives the default). False when
+   * a Nullable column has a DEFAULT: there null and "absent" differ, so rows must go as objects.
+   */
+  readonly compact: boolean;
+  encode(row: unknown): unknown[] | string;
+}
+
+export function compileRowEncoder(schema: TableSchema, tenantId: string): RowEncoder {
   const tenantCol = schema.columns.find((c) => c.name === TENANT_COLUMN);
   const writable = schema.columns.filter((c) => c.writable && c.name !== TENANT_COLUMN);
   const known = new Set(writable.map((c) => c.name));
@@ -169,7 +185,11 @@ export function compileValidator(schema: TableSchema, tenantId: string): RowVali
       range: numeric ? RANGES[`${schema.table}.${c.name}`] : undefined,
     };
   });
-  const pairs = ORDERED_PAIRS.filter(([a, b]) => known.has(a) && known.has(b));
+  const offset = tenantCol ? 1 : 0;
+  const columns = [...(tenantCol ? [TENANT_COLUMN] : []), ...writable.map((c) => c.name)];
+  const width = columns.length;
+  // "a <= b" rules as positions in the value array.
+  const pairs = ORDERED_PAIRS.filter(([a, b]) => known.has(a) && known.has(b)).map(([a, b]) => [a, b, columns.indexOf(a), columns.indexOf(b)] as const);
   const allNames = [...known];
 
   function unknownField(row: Record<string, unknown>): string {
@@ -182,12 +202,12 @@ export function compileValidator(schema: TableSchema, tenantId: string): RowVali
     return 'unknown field';
   }
 
-  return (input) => {
+  function encode(input: unknown): unknown[] | string {
     if (input === null || typeof input !== 'object' || Array.isArray(input)) return `row must be a JSON object, got ${jsType(input)}`;
     const row = input as Record<string, unknown>;
     if (TENANT_COLUMN in row) return `field "${TENANT_COLUMN}" must not be sent: the tenant comes from the credential`;
-    const out: Record<string, unknown> = {};
-    if (tenantCol) out[TENANT_COLUMN] = tenantId;
+    const out: unknown[] = new Array(width);
+    if (tenantCol) out[0] = tenantId;
     let seen = 0;
     for (let i = 0; i < checks.length; i++) {
       const c = checks[i];
@@ -199,7 +219,7 @@ export function compileValidator(schema: TableSchema, tenantId: string): RowVali
       seen++;
       if (v === null) {
         if (c.nullable) {
-          out[c.name] = null;
+          out[i + offset] = null;
           continue;
         }
         if (c.required) return `field "${c.name}" must not be null`;
@@ -209,17 +229,35 @@ export function compileValidator(schema: TableSchema, tenantId: string): RowVali
       if (x === BAD) return `field "${c.name}": expected ${c.expected}, got ${show(v)}`;
       if (c.nonNegative && (x as number) < 0) return `field "${c.name}" must not be negative, got ${show(v)}`;
       if (c.range && ((x as number) < c.range[0] || (x as number) > c.range[1])) return `field "${c.name}" must be between ${c.range[0]} and ${c.range[1]}, got ${show(v)}`;
-      out[c.name] = x;
+      out[i + offset] = x;
     }
     let keys = 0;
     for (const _ in row) keys++;
     if (seen !== keys) return unknownField(row);
     for (let i = 0; i < pairs.length; i++) {
-      const [a, b] = pairs[i];
-      const x = out[a];
-      const y = out[b];
+      const [a, b, ia, ib] = pairs[i];
+      const x = out[ia];
+      const y = out[ib];
       if (typeof x === 'number' && typeof y === 'number' && x > y) return `${a} (${x}) must not exceed ${b} (${y})`;
     }
     return out;
+  }
+
+  return { columns, compact: !writable.some((c) => c.nullable && c.hasDefault), encode };
+}
+
+/** Values in `columns` order -> the row object (absent values left out). */
+export function rowObject(columns: readonly string[], values: readonly unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < columns.length; i++) if (values[i] !== undefined) out[columns[i]] = values[i];
+  return out;
+}
+
+/** The checks with an object result: known columns only, tenant column set from the credential. */
+export function compileValidator(schema: TableSchema, tenantId: string): RowValidator {
+  const { columns, encode } = compileRowEncoder(schema, tenantId);
+  return (input) => {
+    const r = encode(input);
+    return typeof r === 'string' ? r : rowObject(columns, r);
   };
 }

@@ -128,4 +128,19 @@ describe('ingestion into chDB', () => {
     const { rows } = await s.engine.query<{ t: string }>("SELECT toString(occurred_at) AS t FROM strata.conversions WHERE tenant_id = 'acme' AND conversion_id = 'cv1'");
     expect(rows).toEqual([{ t: '2024-03-01 08:00:00' }]);
   });
+
+  it('every sent value lands in its column; an omitted defaulted column gets its DEFAULT, a Nullable one keeps null', async () => {
+    const before = Date.now();
+    const campaign = { campaign_id: 'cmp-x', platform: 'meta', account_id: 'acc-9', name: 'Winter "sale", 50% off', type: 'social', status: 'active', objective: 'sales', budget: 125.5, budget_type: 'daily', start_date: '2024-02-01' };
+    const r = await s.ingest.ingest(acme, 'campaigns', [campaign, { ...campaign, campaign_id: 'cmp-y', end_date: '2024-04-30' }, { ...campaign, campaign_id: 'cmp-z', end_date: null }], 'campaigns-1');
+    expect(r).toMatchObject({ inserted: 3, quarantinedCount: 0 });
+    const { rows } = await s.engine.query<Record<string, unknown>>(
+      "SELECT * EXCEPT ingested_at, toUnixTimestamp64Milli(ingested_at) AS at_ms FROM strata.campaigns FINAL WHERE tenant_id = 'acme' AND campaign_id LIKE 'cmp-_' ORDER BY campaign_id",
+    );
+    const { at_ms: _at, ...x } = rows[0];
+    expect(x).toEqual({ tenant_id: 'acme', ...campaign, end_date: null });
+    expect(rows.map((row) => row.end_date)).toEqual([null, '2024-04-30', null]);
+    // now64(3) at insert time, not the type's zero (1970) that a plain null would give.
+    for (const row of rows) expect(Number(row.at_ms)).toBeGreaterThanOrEqual(before - 1000);
+  });
 });

@@ -23,9 +23,14 @@ function setup() {
         elapsedMs: 0,
       };
     },
-    async insert(_table: string, rows: readonly Record<string, unknown>[]) {
+    // What the sink sends: one JSON array per line, values in `columns` order.
+    async insertRaw(_table: string, body: Buffer, format: string, columns: readonly string[]) {
+      expect(format).toBe('JSONCompactEachRow');
       await new Promise((r) => setTimeout(r, 5));
-      inserted.push(...rows);
+      for (const line of body.toString().split('\n')) {
+        const values = JSON.parse(line) as unknown[];
+        inserted.push(Object.fromEntries(columns.map((c, i) => [c, values[i]])));
+      }
     },
   } as unknown as Engine;
   const batches = new Map<string, BatchRecord>();

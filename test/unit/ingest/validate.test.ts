@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { columnSpec, parseColumnType, type TableSchema } from '../../../src/ingest/schema.js';
-import { compileValidator } from '../../../src/ingest/validate.js';
+import { compileRowEncoder, compileValidator } from '../../../src/ingest/validate.js';
 
 /** Shaped like the ad_performance migration: what system.columns reports. */
 const AD_PERFORMANCE: TableSchema = {
@@ -83,5 +83,24 @@ describe('row validation', () => {
     for (const r of rows) if (typeof validate(r) === 'string') bad++;
     expect(expectedBad).toBe(2_000);
     expect(bad).toBe(expectedBad);
+  });
+});
+
+describe('row encoder (the compact insert form)', () => {
+  it('gives values in column order: tenant first, absent values left as holes, materialized columns out', () => {
+    const enc = compileRowEncoder(AD_PERFORMANCE, 'acme');
+    expect(enc.columns).toEqual(['tenant_id', 'date', 'campaign_id', 'platform', 'impressions', 'clicks', 'conversions', 'spend', 'updated_at', 'note']);
+    expect(enc.compact).toBe(true);
+    const { conversions: _omitted, ...withoutConversions } = good;
+    const values = enc.encode({ ...withoutConversions, note: null }) as unknown[];
+    expect(JSON.stringify(values)).toBe('["acme","2024-03-01","c1","google",100,10,null,12.5,null,null]');
+    expect(3 in values).toBe(true);
+    expect(6 in values).toBe(false); // absent: the DEFAULT applies (null_as_default)
+    expect(enc.encode({ ...good, clicks: 101 })).toBe('clicks (101) must not exceed impressions (100)');
+  });
+
+  it('is not compact when a Nullable column has a DEFAULT (null and absent differ there)', () => {
+    const schema: TableSchema = { table: 't', columns: [columnSpec('a', 'String'), columnSpec('b', 'Nullable(String)', 'DEFAULT')] };
+    expect(compileRowEncoder(schema, 'acme').compact).toBe(false);
   });
 });
