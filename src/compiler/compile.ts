@@ -9,12 +9,12 @@ import type { Principal } from '../auth/principal.js';
 import type { Model } from '../semantic/model.js';
 import type { NormalizedQuery } from '../semantic/query.js';
 import { clickhouseDialect } from './clickhouse/dialect.js';
-import type { CompiledQuery, SqlStatement } from './compiled.js';
+import type { CompiledQuery, CompiledSplitQuery, SqlStatement } from './compiled.js';
 import { isValidTimeZone } from './dates.js';
 import { applyRowLimit, countRows } from './passes/row-limit.js';
 import { scopeToTenant, scopedCubeSource, tenantParam } from './passes/tenant-scope.js';
 import { ParamBag, ident, raw, type Expr, type FromItem } from './plan.js';
-import { planQuery } from './planner.js';
+import { planQuery, type RangeSplit } from './planner.js';
 import { printFragments, printStatement } from './printer.js';
 import { renderTemplate } from './render.js';
 
@@ -31,6 +31,20 @@ export function compileQuery(model: Model, query: NormalizedQuery, principal: Pr
   const main = printStatement(applyRowLimit(scoped, query.limit, query.offset), clickhouseDialect);
   const total = query.total ? printStatement(countRows(scoped), clickhouseDialect) : undefined;
   return { ...main, columns: planned.columns, cubes: planned.cubes, ...(total ? { total } : {}) };
+}
+
+/**
+ * One statement answering the query over several date ranges of one time dimension (see
+ * RangeSplit): `query` must carry a range covering them all, its limit caps the groups fetched.
+ * Throws SplitUnsupportedError when the query's shape cannot be split; run the ranges separately then.
+ */
+export function compileSplitQuery(model: Model, query: NormalizedQuery, split: RangeSplit, principal: Principal): CompiledSplitQuery {
+  if (!isValidTimeZone(query.timezone)) throw new UserError('BAD_USER_INPUT', `unknown time zone "${String(query.timezone)}"`);
+  const tenant = tenantParam(principal.tenantId);
+  const tz: Expr = { kind: 'param', name: TZ_PARAM, type: 'String', value: query.timezone };
+  const planned = planQuery(model, query, new ParamBag(), tz, split);
+  const main = printStatement(applyRowLimit(scopeToTenant(planned.query, model, tenant), query.limit, 0), clickhouseDialect);
+  return { ...main, columns: planned.columns, cubes: planned.cubes, splits: planned.splits ?? [] };
 }
 
 /**

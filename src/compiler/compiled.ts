@@ -29,6 +29,15 @@ export interface CompiledQuery extends SqlStatement {
   readonly total?: SqlStatement;
 }
 
+/** A statement answering several date ranges at once (compileSplitQuery). */
+export interface CompiledSplitQuery extends CompiledQuery {
+  /** Per range, in the order asked: its row-count alias and each measure alias's per-range alias. */
+  readonly splits: readonly {
+    readonly countAlias: string;
+    readonly measureAliases: Readonly<Record<string, string>>;
+  }[];
+}
+
 export interface CompileOptions {
   /** Reference instant for relative date ranges (the compiler never reads the clock). */
   readonly now: Date;

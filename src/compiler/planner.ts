@@ -31,7 +31,7 @@
 import { UserError, invariant } from '../errors.js';
 import type { CompiledColumn } from './compiled.js';
 import type { Dimension, Measure, Model, ResolvedMember, RollingWindow } from '../semantic/model.js';
-import type { NormalizedFilter, NormalizedQuery, NormalizedTimeDimension } from '../semantic/query.js';
+import type { LocalDateTime, NormalizedFilter, NormalizedQuery, NormalizedTimeDimension } from '../semantic/query.js';
 import { filterExpr, valueParam, type FilterContext } from './filters.js';
 import { buildJoinTree, isMultiplied, type JoinTree } from './join-tree.js';
 import { aggregateOf, isDuplicateSensitive, leavesOf, rowValueOf, valueOf } from './measures.js';
@@ -61,7 +61,30 @@ export interface Planned {
   readonly query: Select;
   readonly columns: readonly CompiledColumn[];
   readonly cubes: readonly string[];
+  /** With a range split: where each range's measures and row count are (see RangeSplit). */
+  readonly splits?: readonly SplitColumns[];
 }
+
+/**
+ * Several date ranges of ONE time dimension answered by one statement: the WHERE keeps the
+ * query's own (covering) range, and every measure is computed once per range with its
+ * aggregates restricted to that range (-If combinators), so the rows are read once.
+ */
+export interface RangeSplit {
+  /** Index into the query's timeDimensions. */
+  readonly td: number;
+  readonly ranges: readonly (readonly [LocalDateTime, LocalDateTime])[];
+}
+
+export interface SplitColumns {
+  /** Rows of the range in each group: a group with 0 does not exist for that range. */
+  readonly countAlias: string;
+  /** Measure alias of the plain query -> its alias for this range. */
+  readonly measureAliases: Readonly<Record<string, string>>;
+}
+
+/** The query cannot be split by range (rolling windows, fan-out, HAVING, custom aggregates...). */
+export class SplitUnsupportedError extends Error {}
 
 interface DimColumn extends CompiledColumn {
   readonly expr: Expr;
@@ -77,7 +100,7 @@ interface Group {
 
 const cubeItem = (cube: string): FromItem => ({ kind: 'cube', cube, alias: cube });
 
-export function planQuery(model: Model, q: NormalizedQuery, params: ParamBag, tz: Expr): Planned {
+export function planQuery(model: Model, q: NormalizedQuery, params: ParamBag, tz: Expr, split?: RangeSplit): Planned {
   const measures = q.measures.map((p) => resolveMeasure(model, p));
   const dimensions = q.dimensions.map((p) => resolveDimension(model, p));
   const tds = q.timeDimensions.map((td) => ({ td, r: resolveTimeDimension(model, td.dimension) }));
@@ -184,6 +207,37 @@ export function planQuery(model: Model, q: NormalizedQuery, params: ParamBag, tz
     );
 
   const multiStage = [...groups.values()].some((g) => g.multipliedCube || g.rolling);
+  if (split) {
+    if (multiStage || q.ungrouped || q.total || havingFilters.length > 0) throw new SplitUnsupportedError('query shape cannot be split by range');
+    const { td, r } = tds[split.td] ?? {};
+    if (!td?.dateRange) throw new SplitUnsupportedError('the split time dimension has no date range');
+    const x = renderDimension(r.member, rowScope);
+    const splits: SplitColumns[] = [];
+    const splitColumns: SelectColumn[] = [];
+    split.ranges.forEach(([from, to], i) => {
+      const inRange = and(binary('>=', x, valueParam(whereCtx, td.dimension, 'time', from)), binary('<=', x, valueParam(whereCtx, td.dimension, 'time', to)))!;
+      const leaf = (m: Measure): Expr => {
+        const a = aggregateOf(m, rowScope);
+        if (a.kind !== 'aggregate') throw new SplitUnsupportedError(`measure ${m.path} is a custom aggregate expression`);
+        return { ...a, filter: and(a.filter, inRange) };
+      };
+      const measureAliases: Record<string, string> = {};
+      measures.forEach((m, k) => {
+        const alias = `${measureColumns[k].alias}__r${i}`;
+        measureAliases[measureColumns[k].alias] = alias;
+        splitColumns.push({ expr: valueOf(model, m.member, leaf, rowScope), alias });
+      });
+      splits.push({ countAlias: `__rows_r${i}`, measureAliases });
+      splitColumns.push({ expr: { kind: 'aggregate', fn: 'count', filter: inRange }, alias: `__rows_r${i}` });
+    });
+    const query = treeSelect({
+      columns: [...dimColumns.map((c) => ({ expr: c.expr, alias: c.alias })), ...splitColumns],
+      where: whereExcept(),
+      groupBy: dimColumns.map((c) => ident(c.alias)),
+    });
+    // Each range sorts and slices its own rows; the statement needs no order.
+    return { query, columns: [...dimColumns.map(({ expr: _e, td: _t, ...c }) => c), ...measureColumns], cubes: tree.cubes, splits };
+  }
   if (!multiStage) {
     const leaf = (m: Measure) => (q.ungrouped ? rowValueOf(m, rowScope) : aggregateOf(m, rowScope));
     const having = havingOver(leaf, rowScope);

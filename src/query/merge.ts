@@ -3,9 +3,13 @@
  * dimensions, segments, filters, time zone and measure cubes — only measures (and order)
  * differ. Such queries group by the same keys over the same filtered rows, so one statement
  * with the union of measures answers all of them; each caller gets its own columns back.
+ *
+ * Queries that also differ in the date range of their one ranged time dimension (a dashboard
+ * seen over "last 7 / 30 / 90 days", live queries with trailing windows) form a range split:
+ * one statement over the covering range computes every measure per range (compileSplitQuery).
  */
 import type { Model } from '../semantic/model.js';
-import type { NormalizedQuery, OrderDirection } from '../semantic/query.js';
+import type { LocalDateTime, NormalizedQuery, OrderDirection } from '../semantic/query.js';
 import { resolveMember } from '../semantic/resolve.js';
 import { canonicalJson } from './canonical.js';
 import type { CellValue } from './types.js';
@@ -16,6 +20,13 @@ export interface MergeGroup {
   readonly merged: NormalizedQuery;
   /** True when members differ in order/limit/offset: rows are re-sorted and sliced per member. */
   readonly reorder: boolean;
+  /** Members differ in the date range of time dimension `td`: `merged` covers `ranges`. */
+  readonly split?: {
+    readonly td: number;
+    readonly ranges: readonly (readonly [LocalDateTime, LocalDateTime])[];
+    /** Per member (same positions as `members`): index into `ranges`. */
+    readonly rangeOf: readonly number[];
+  };
 }
 
 function measureCube(model: Model, path: string): string {
@@ -31,13 +42,21 @@ function mergeable(model: Model, q: NormalizedQuery): boolean {
   });
 }
 
+/** The one time dimension with a date range, when there is exactly one (what a split varies). */
+function rangedTd(q: NormalizedQuery): number | undefined {
+  const ranged = q.timeDimensions.flatMap((td, i) => (td.dateRange ? [i] : []));
+  return ranged.length === 1 ? ranged[0] : undefined;
+}
+
+/** Members of a group may differ only in measures, order, limit/offset and the ranged td's range. */
 function groupKey(model: Model, q: NormalizedQuery): string {
   const cubes = [...new Set(q.measures.map((m) => measureCube(model, m)))].sort();
+  const td = rangedTd(q);
   return canonicalJson({
     cubes,
     dimensions: q.dimensions,
     segments: [...q.segments].sort(),
-    timeDimensions: q.timeDimensions,
+    timeDimensions: q.timeDimensions.map((t, i) => (i === td ? { ...t, dateRange: 'split' } : t)),
     filters: q.filters,
     timezone: q.timezone,
   });
@@ -64,6 +83,20 @@ export function planMerges(model: Model, queries: readonly NormalizedQuery[], ma
       continue;
     }
     const measures = [...new Set(idx.flatMap((i) => queries[i].measures))];
+    const td = rangedTd(first);
+    const rangeKeys = td === undefined ? [] : [...new Set(idx.map((i) => canonicalJson(queries[i].timeDimensions[td].dateRange)))];
+    if (td !== undefined && rangeKeys.length > 1) {
+      const ranges = rangeKeys.map((k) => JSON.parse(k) as [LocalDateTime, LocalDateTime]);
+      const cover: [LocalDateTime, LocalDateTime] = [ranges.reduce((a, r) => (r[0] < a ? r[0] : a), ranges[0][0]), ranges.reduce((a, r) => (r[1] > a ? r[1] : a), ranges[0][1])];
+      const timeDimensions = first.timeDimensions.map((t, i) => (i === td ? { ...t, dateRange: cover } : t));
+      out.push({
+        members: idx,
+        merged: { ...first, measures, timeDimensions, order: [], limit: maxLimit, offset: 0 },
+        reorder: true,
+        split: { td, ranges, rangeOf: idx.map((i) => rangeKeys.indexOf(canonicalJson(queries[i].timeDimensions[td].dateRange))) },
+      });
+      continue;
+    }
     const sameShape = idx.every((i) => {
       const q = queries[i];
       return canonicalJson(q.order) === canonicalJson(first.order) && q.limit === first.limit && q.offset === first.offset;

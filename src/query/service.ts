@@ -5,8 +5,9 @@
  */
 import DataLoader from 'dataloader';
 import type { Principal } from '../auth/principal.js';
-import type { CompiledQuery } from '../compiler/compiled.js';
-import { compileQuery } from '../compiler/compile.js';
+import type { CompiledQuery, CompiledSplitQuery } from '../compiler/compiled.js';
+import { compileQuery, compileSplitQuery } from '../compiler/compile.js';
+import { SplitUnsupportedError } from '../compiler/planner.js';
 import { normalizeQuery } from '../compiler/normalize.js';
 import type { Engine } from '../engine/engine.js';
 import { EngineError, UserError } from '../errors.js';
@@ -19,7 +20,7 @@ import { authorizeQuery, referencedMembers } from './authorize.js';
 import { ResultCache } from './cache.js';
 import { canonicalJson, fingerprint } from './canonical.js';
 import { buildCatalog } from './catalog.js';
-import { planMerges, sortAndSlice } from './merge.js';
+import { planMerges, sortAndSlice, type MergeGroup } from './merge.js';
 import { annotate, shapeRows } from './shape.js';
 import type { CatalogCube, CellValue, CompileResult, QueryResult, QueryService, RequestContext } from './types.js';
 
@@ -106,15 +107,22 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
     return normalized;
   }
 
+  // The normalized query (relative ranges already resolved) + tenant + scopes determine the SQL,
+  // so a hit needs no compile.
+  const cacheKey = (ctx: RequestContext, query: NormalizedQuery): string =>
+    cache.enabled ? ResultCache.key(ctx.principal.tenantId, ctx.principal.scopes, canonicalJson(query)) : '';
+
+  function cached(key: string): ExecutedResult | undefined {
+    if (!cache.enabled) return undefined;
+    const hit = cache.get(key);
+    deps.metrics?.cacheLookups.inc({ result: hit ? 'hit' : 'miss' });
+    return hit ? { ...hit.value, fromCache: true } : undefined;
+  }
+
   async function execute(ctx: RequestContext, query: NormalizedQuery): Promise<ExecutedResult> {
-    // The normalized query (relative ranges already resolved) + tenant + scopes determine the SQL,
-    // so a hit needs no compile.
-    const key = cache.enabled ? ResultCache.key(ctx.principal.tenantId, ctx.principal.scopes, canonicalJson(query)) : '';
-    if (cache.enabled) {
-      const hit = cache.get(key);
-      deps.metrics?.cacheLookups.inc({ result: hit ? 'hit' : 'miss' });
-      if (hit) return { ...hit.value, fromCache: true };
-    }
+    const key = cacheKey(ctx, query);
+    const hit = cached(key);
+    if (hit) return hit;
     const compiled = compileQuery(model, query, ctx.principal);
     const generation = cache.generation(ctx.principal.tenantId, compiled.cubes);
     const options = { signal: ctx.signal, timeoutMs: deps.queryTimeoutMs };
@@ -139,31 +147,82 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
     if (loader) return loader;
     loader = new DataLoader<NormalizedQuery, ExecutedResult, string>(
       async (queries) => {
-        const out: (ExecutedResult | Error)[] = new Array(queries.length);
-        const groups = planMerges(model, queries, limits.maxRowLimit);
-        await Promise.all(
-          groups.map(async (g) => {
-            try {
-              const result = await execute(ctx, g.merged);
-              if (g.reorder && result.rows.length >= limits.maxRowLimit) {
-                // The merged fetch hit the row cap, so per-member slices could be wrong: run each alone.
-                await Promise.all(g.members.map(async (i) => (out[i] = await execute(ctx, queries[i]))));
-                deps.metrics?.batchedQueries.inc({ outcome: 'executed' }, g.members.length);
-                return;
-              }
-              deps.metrics?.batchedQueries.inc({ outcome: g.members.length > 1 ? 'merged' : 'executed' }, g.members.length);
-              for (const i of g.members) out[i] = project(result, queries[i], g.reorder);
-            } catch (e) {
-              for (const i of g.members) out[i] = e as Error;
-            }
-          }),
-        );
-        return out;
+        const out: Promise<ExecutedResult>[] = new Array(queries.length);
+        for (const g of planMerges(model, queries, limits.maxRowLimit)) {
+          const group = runGroup(ctx, g, queries);
+          for (const i of g.members) {
+            const one = group.then((results) => results.get(i)!);
+            one.catch(() => undefined); // rejections reach the caller through load(); never unhandled here
+            out[i] = one;
+          }
+        }
+        // Each load() adopts its own promise: a group's callers get their rows as soon as that
+        // group's statement is done, not when the slowest statement of the batch is.
+        return out as unknown as ExecutedResult[];
       },
       { cacheKeyFn: (q) => canonicalJson(q) },
     );
     ctx.memo.set(LOADER_KEY, loader);
     return loader;
+  }
+
+  /** One merge group: one statement (or, past the row cap, one per member); results by query index. */
+  async function runGroup(ctx: RequestContext, g: MergeGroup, queries: readonly NormalizedQuery[]): Promise<Map<number, ExecutedResult>> {
+    const results = new Map<number, ExecutedResult>();
+    if (g.split) {
+      const split = await runSplit(ctx, g, queries);
+      if (split) return split;
+      // Not splittable, or capped: each member alone (still concurrently, still cached).
+      await Promise.all(g.members.map(async (i) => results.set(i, await execute(ctx, queries[i]))));
+      deps.metrics?.batchedQueries.inc({ outcome: 'executed' }, g.members.length);
+      return results;
+    }
+    const result = await execute(ctx, g.merged);
+    if (g.reorder && result.rows.length >= limits.maxRowLimit) {
+      // The merged fetch hit the row cap, so per-member slices could be wrong: run each alone.
+      await Promise.all(g.members.map(async (i) => results.set(i, await execute(ctx, queries[i]))));
+      deps.metrics?.batchedQueries.inc({ outcome: 'executed' }, g.members.length);
+      return results;
+    }
+    deps.metrics?.batchedQueries.inc({ outcome: g.members.length > 1 ? 'merged' : 'executed' }, g.members.length);
+    for (const i of g.members) results.set(i, project(result, queries[i], g.reorder));
+    return results;
+  }
+
+  /** A range-split group: one statement, each member's rows cut from its range's columns. Undefined: not possible. */
+  async function runSplit(ctx: RequestContext, g: MergeGroup, queries: readonly NormalizedQuery[]): Promise<Map<number, ExecutedResult> | undefined> {
+    const split = g.split!;
+    const results = new Map<number, ExecutedResult>();
+    const pending = g.members.flatMap((i, pos) => {
+      const hit = cached(cacheKey(ctx, queries[i]));
+      if (hit) results.set(i, hit);
+      return hit ? [] : [pos];
+    });
+    if (pending.length === 0) return results;
+    let compiled: CompiledSplitQuery;
+    try {
+      compiled = compileSplitQuery(model, g.merged, split, ctx.principal);
+    } catch (e) {
+      if (e instanceof SplitUnsupportedError) return undefined;
+      throw e;
+    }
+    const generation = cache.generation(ctx.principal.tenantId, compiled.cubes);
+    const { rows } = await engine.query(compiled.sql, compiled.params, { signal: ctx.signal, timeoutMs: deps.queryTimeoutMs });
+    if (rows.length >= limits.maxRowLimit) return undefined; // some range may have lost groups to the cap
+    const lastRefreshTime = new Date().toISOString();
+    const { splits: _s, ...statement } = compiled;
+    const perRange = compiled.splits.map((s) => {
+      const columns = compiled.columns.map((c) => (c.kind === 'measure' ? { ...c, alias: s.measureAliases[c.alias] } : c));
+      return shapeRows(columns, rows.filter((r) => Number(r[s.countAlias]) > 0));
+    });
+    for (const pos of pending) {
+      const i = g.members[pos];
+      const one = project({ compiled: statement, rows: perRange[split.rangeOf[pos]], lastRefreshTime, fromCache: false }, queries[i], true);
+      cache.set(cacheKey(ctx, queries[i]), ctx.principal.tenantId, compiled.cubes, one, generation);
+      results.set(i, one);
+    }
+    deps.metrics?.batchedQueries.inc({ outcome: 'merged' }, pending.length);
+    return results;
   }
 
   function project(result: ExecutedResult, query: NormalizedQuery, reorder: boolean): ExecutedResult {

@@ -1,0 +1,159 @@
+/**
+ * Range splits: queries that differ only in the date range of their time dimension, loaded in
+ * one request, are answered by ONE statement (aggregates restricted per range). Every member's
+ * rows must equal the same query run alone, for every shape the split supports; shapes it does not
+ * support (rolling windows, fan-out) must fall back to one statement per query and stay right.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CellValue, QueryResult, RequestContext } from '../../../src/query/types.js';
+import type { SemanticQuery } from '../../../src/semantic/query.js';
+import { isClose, principalFor, startCore, type Core } from './harness.js';
+
+let core: Core;
+beforeAll(async () => {
+  core = await startCore();
+}, 120_000);
+afterAll(async () => {
+  await core?.close();
+});
+
+/** Overlapping, nested and disjoint windows (the demo data spans 2024-11-01 .. 2026-10-31). */
+const RANGES: [string, string][] = [
+  ['2026-08-01', '2026-10-31'],
+  ['2026-09-15', '2026-10-31'],
+  ['2026-10-01', '2026-10-07'],
+  ['2025-01-01', '2025-03-31'],
+];
+
+const td = (dimension: string, granularity?: 'day' | 'week' | 'month') => (range: [string, string]) => [{ dimension, dateRange: range, ...(granularity ? { granularity } : {}) }];
+
+interface Shape {
+  readonly name: string;
+  readonly query: (range: [string, string]) => SemanticQuery;
+  /** One statement for all ranges (false: the shape falls back to one per range). */
+  readonly split: boolean;
+}
+
+const SHAPES: Shape[] = [
+  {
+    name: 'KPI tiles with ratio measures',
+    query: (r) => ({ measures: ['ad_performance.cost', 'ad_performance.clicks', 'ad_performance.ctr', 'ad_performance.roas', 'ad_performance.cpa'], timeDimensions: td('ad_performance.date')(r) }),
+    split: true,
+  },
+  {
+    name: 'daily trend',
+    query: (r) => ({ measures: ['ad_performance.clicks', 'ad_performance.cost'], timeDimensions: td('ad_performance.date', 'day')(r) }),
+    split: true,
+  },
+  {
+    name: 'top 3 platforms by cost (order + limit per range)',
+    query: (r) => ({ measures: ['ad_performance.cost', 'ad_performance.conversions'], dimensions: ['ad_performance.platform'], timeDimensions: td('ad_performance.date')(r), order: [['ad_performance.cost', 'desc']], limit: 3 }),
+    split: true,
+  },
+  {
+    name: 'count distinct + segment + filter by device and week',
+    query: (r) => ({
+      measures: ['ad_performance.active_campaigns', 'ad_performance.impressions'],
+      dimensions: ['ad_performance.device'],
+      segments: ['ad_performance.paid_social'],
+      filters: [{ member: 'ad_performance.country', operator: 'equals', values: ['US', 'GB'] }],
+      timeDimensions: td('ad_performance.date', 'week')(r),
+    }),
+    split: true,
+  },
+  {
+    name: 'a joined dimension (campaign name), top 5 by spend, in a time zone',
+    query: (r) => ({
+      measures: ['ad_performance.cost'],
+      dimensions: ['campaigns.name'],
+      timeDimensions: td('ad_performance.date')(r),
+      order: [['ad_performance.cost', 'desc']],
+      limit: 5,
+      timezone: 'America/New_York',
+    }),
+    split: true,
+  },
+  {
+    name: 'web sessions by month and medium (DateTime column)',
+    query: (r) => ({ measures: ['web_sessions.sessions', 'web_sessions.bounce_rate'], dimensions: ['web_sessions.medium'], timeDimensions: td('web_sessions.started_at', 'month')(r) }),
+    split: true,
+  },
+  {
+    name: 'rolling window (falls back)',
+    query: (r) => ({ measures: ['ad_performance.cost_7d'], timeDimensions: td('ad_performance.date', 'week')(r) }),
+    split: false,
+  },
+  {
+    name: 'fan-out through a one_to_many join (falls back)',
+    query: (r) => ({ measures: ['campaigns.count', 'ad_performance.cost'], dimensions: ['ad_performance.platform'], timeDimensions: td('ad_performance.date')(r) }),
+    split: false,
+  },
+];
+
+function ctx(tenant: string): RequestContext {
+  return { requestId: `split-${Math.random()}`, door: 'cli', principal: principalFor(tenant), memo: new Map() };
+}
+
+/** Rows in a stable order (by every non-measure cell) unless the query orders them itself. */
+function comparable(r: QueryResult, ordered: boolean): Record<string, CellValue>[] {
+  if (ordered) return [...r.rows];
+  const dims = r.columns.filter((c) => c.kind !== 'measure').map((c) => c.key);
+  return [...r.rows].sort((a, b) => (JSON.stringify(dims.map((d) => a[d])) < JSON.stringify(dims.map((d) => b[d])) ? -1 : 1));
+}
+
+function expectSameRows(actual: QueryResult, expected: QueryResult, ordered: boolean, label: string): void {
+  expect(actual.columns.map((c) => c.key), label).toEqual(expected.columns.map((c) => c.key));
+  const a = comparable(actual, ordered);
+  const e = comparable(expected, ordered);
+  expect(a.length, `${label}: rows`).toBe(e.length);
+  a.forEach((row, i) => {
+    for (const c of expected.columns) {
+      const ok = c.kind === 'measure' ? isClose(row[c.key], e[i][c.key]) : row[c.key] === e[i][c.key];
+      if (!ok) throw new Error(`${label}: row ${i} ${c.key}: got ${String(row[c.key])}, expected ${String(e[i][c.key])}`);
+    }
+  });
+}
+
+describe.each(['acme', 'globex'])('range split (tenant %s)', (tenant) => {
+  it.each(SHAPES.map((s) => [s.name, s] as const))('%s: every range equals the query run alone', async (_name, shape) => {
+    const queries = RANGES.map((r) => shape.query(r));
+    const before = core.wh.engine.stats().queries;
+    const batch = ctx(tenant);
+    const together = await Promise.all(queries.map((q) => core.service.load(batch, q)));
+    const statements = core.wh.engine.stats().queries - before;
+    expect(statements).toBe(shape.split ? 1 : RANGES.length);
+
+    const alone: QueryResult[] = [];
+    for (const q of queries) alone.push(await core.service.load(ctx(tenant), q));
+    expect(alone.some((r) => r.rows.length > 0)).toBe(true);
+    together.forEach((r, i) => expectSameRows(r, alone[i], Boolean(queries[i].order), `${shape.name} ${RANGES[i].join('..')}`));
+  });
+});
+
+describe('range split bookkeeping', () => {
+  it('a repeated range is one member of the split; measure sets may differ', async () => {
+    const base = SHAPES[2].query(RANGES[0]);
+    const qs: SemanticQuery[] = [base, { ...base }, { ...SHAPES[2].query(RANGES[1]), measures: ['ad_performance.clicks'], order: [['ad_performance.clicks', 'desc']] }];
+    const before = core.wh.engine.stats().queries;
+    const batch = ctx('acme');
+    const [a, b, c] = await Promise.all(qs.map((q) => core.service.load(batch, q)));
+    expect(core.wh.engine.stats().queries - before).toBe(1);
+    expect(b.rows).toEqual(a.rows);
+    expect(c.columns.map((x) => x.key)).toEqual(['ad_performance.platform', 'ad_performance.clicks']);
+    expectSameRows(c, await core.service.load(ctx('acme'), qs[2]), true, 'clicks by platform');
+  });
+
+  it('tenants never share a split: each tenant gets its own rows', async () => {
+    const q = (r: [string, string]) => SHAPES[0].query(r);
+    const [acme, globex] = await Promise.all(['acme', 'globex'].map(async (t) => {
+      const batch = ctx(t);
+      return Promise.all(RANGES.slice(0, 2).map((r) => core.service.load(batch, q(r))));
+    }));
+    expect(acme[0].rows[0]['ad_performance.cost']).not.toEqual(globex[0].rows[0]['ad_performance.cost']);
+    const direct = await core.sql<{ cost: number }>(
+      "SELECT sum(cost) AS cost FROM ad_performance WHERE tenant_id = {t:String} AND date BETWEEN '2026-09-15' AND '2026-10-31'",
+      { t: 'globex' },
+    );
+    expect(isClose(globex[1].rows[0]['ad_performance.cost'], direct[0].cost)).toBe(true);
+  });
+});

@@ -1,0 +1,42 @@
+/** Range splits: one statement, every measure restricted per date range with -If combinators. */
+import { describe, expect, it } from 'vitest';
+import { compileSplitQuery } from '../../../src/compiler/compile.js';
+import { normalizeQuery } from '../../../src/compiler/normalize.js';
+import { SplitUnsupportedError } from '../../../src/compiler/planner.js';
+import type { SemanticQuery } from '../../../src/semantic/query.js';
+import { model, options, principal } from './fixture.js';
+
+const RANGES = [
+  ['2024-02-01T00:00:00.000', '2024-02-29T23:59:59.999'],
+  ['2024-02-15T00:00:00.000', '2024-02-29T23:59:59.999'],
+] as const;
+
+function split(query: SemanticQuery) {
+  const q = normalizeQuery(model, { ...query, timeDimensions: [{ dimension: 'orders.created_at', dateRange: ['2024-02-01', '2024-02-29'], granularity: 'day' }] }, options);
+  return compileSplitQuery(model, q, { td: 0, ranges: RANGES }, principal);
+}
+
+describe('compileSplitQuery', () => {
+  it('restricts every aggregate (filters and derived measures included) to its range and counts rows per range', () => {
+    const c = split({ measures: ['orders.revenue', 'orders.paid_ratio', 'orders.customers_count'], dimensions: ['orders.status'] });
+    expect(c.sql).toMatchInlineSnapshot(`
+      "SELECT \`orders\`.status AS \`orders__status\`, toDateTime64(toStartOfDay(toDateTime64(\`orders\`.created_at, 3, {tz:String})), 3, {tz:String}) AS \`orders__created_at_day\`, sumIf(\`orders\`.amount, \`orders\`.created_at >= toDateTime64({p2:String}, 3, {tz:String}) AND \`orders\`.created_at <= toDateTime64({p3:String}, 3, {tz:String})) AS \`orders__revenue__r0\`, (countIf(\`orders\`.id, (\`orders\`.paid = 1) AND \`orders\`.created_at >= toDateTime64({p2:String}, 3, {tz:String}) AND \`orders\`.created_at <= toDateTime64({p3:String}, 3, {tz:String})) / nullIf(countIf(\`orders\`.id, \`orders\`.created_at >= toDateTime64({p2:String}, 3, {tz:String}) AND \`orders\`.created_at <= toDateTime64({p3:String}, 3, {tz:String})), 0)) AS \`orders__paid_ratio__r0\`, uniqExactIf(\`orders\`.customer_id, \`orders\`.created_at >= toDateTime64({p2:String}, 3, {tz:String}) AND \`orders\`.created_at <= toDateTime64({p3:String}, 3, {tz:String})) AS \`orders__customers_count__r0\`, countIf(\`orders\`.created_at >= toDateTime64({p2:String}, 3, {tz:String}) AND \`orders\`.created_at <= toDateTime64({p3:String}, 3, {tz:String})) AS \`__rows_r0\`, sumIf(\`orders\`.amount, \`orders\`.created_at >= toDateTime64({p4:String}, 3, {tz:String}) AND \`orders\`.created_at <= toDateTime64({p5:String}, 3, {tz:String})) AS \`orders__revenue__r1\`, (countIf(\`orders\`.id, (\`orders\`.paid = 1) AND \`orders\`.created_at >= toDateTime64({p4:String}, 3, {tz:String}) AND \`orders\`.created_at <= toDateTime64({p5:String}, 3, {tz:String})) / nullIf(countIf(\`orders\`.id, \`orders\`.created_at >= toDateTime64({p4:String}, 3, {tz:String}) AND \`orders\`.created_at <= toDateTime64({p5:String}, 3, {tz:String})), 0)) AS \`orders__paid_ratio__r1\`, uniqExactIf(\`orders\`.customer_id, \`orders\`.created_at >= toDateTime64({p4:String}, 3, {tz:String}) AND \`orders\`.created_at <= toDateTime64({p5:String}, 3, {tz:String})) AS \`orders__customers_count__r1\`, countIf(\`orders\`.created_at >= toDateTime64({p4:String}, 3, {tz:String}) AND \`orders\`.created_at <= toDateTime64({p5:String}, 3, {tz:String})) AS \`__rows_r1\`
+      FROM (SELECT * FROM strata.orders WHERE \`tenant_id\` = {tenant:String}) AS \`orders\`
+      WHERE \`orders\`.created_at >= toDateTime64({p0:String}, 3, {tz:String}) AND \`orders\`.created_at <= toDateTime64({p1:String}, 3, {tz:String})
+      GROUP BY \`orders__status\`, \`orders__created_at_day\`
+      LIMIT 10000"
+    `);
+    expect(c.params).toMatchObject({ tenant: 'acme', p2: RANGES[0][0], p3: RANGES[0][1], p4: RANGES[1][0], p5: RANGES[1][1] });
+    expect(c.splits).toEqual([
+      { countAlias: '__rows_r0', measureAliases: { orders__revenue: 'orders__revenue__r0', orders__paid_ratio: 'orders__paid_ratio__r0', orders__customers_count: 'orders__customers_count__r0' } },
+      { countAlias: '__rows_r1', measureAliases: { orders__revenue: 'orders__revenue__r1', orders__paid_ratio: 'orders__paid_ratio__r1', orders__customers_count: 'orders__customers_count__r1' } },
+    ]);
+    expect(c.columns.map((x) => x.alias)).toEqual(['orders__status', 'orders__created_at_day', 'orders__revenue', 'orders__paid_ratio', 'orders__customers_count']);
+  });
+
+  it('refuses shapes it cannot split: custom aggregate SQL, rolling windows, measure filters (HAVING)', () => {
+    expect(() => split({ measures: ['orders.raw_ratio'] })).toThrow(SplitUnsupportedError);
+    expect(() => split({ measures: ['orders.revenue_7d'] })).toThrow(SplitUnsupportedError);
+    expect(() => split({ measures: ['orders.revenue'], filters: [{ member: 'orders.revenue', operator: 'gt', values: [10] }] })).toThrow(SplitUnsupportedError);
+  });
+});
