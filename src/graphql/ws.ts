@@ -16,6 +16,8 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import { UserError } from '../errors.js';
 import { maskedError, publicError } from './error-mapping.js';
+import { createSharedSubscribe } from './shared-subscribe.js';
+import { batchSends, sharedPayloadReplacer } from './ws-fanout.js';
 import { queryLimitsRule, type QueryLimits } from './limits.js';
 import type { Logger } from '../logger.js';
 
@@ -87,6 +89,8 @@ export function attachGraphQLWs(httpServer: HttpServer, options: AttachGraphQLWs
   const now = options.now ?? Date.now;
   const wss = new WebSocketServer({ server: httpServer, path: options.path ?? '/graphql', maxPayload: options.maxPayloadBytes ?? 1024 * 1024 });
   const connections = new WeakMap<WebSocket, Connection>();
+  /** Operation context -> what may change its payload (tenant + scope set): equal keys share one execution. */
+  const shareKeys = new WeakMap<object, string>();
   let open = 0;
 
   const conn = (socket: WebSocket): Connection => {
@@ -104,9 +108,13 @@ export function attachGraphQLWs(httpServer: HttpServer, options: AttachGraphQLWs
     return c;
   };
 
+  // Registered before graphql-ws's own handler, so every send of the connection goes through it.
+  wss.on('connection', (socket, request) => batchSends(socket, request.socket));
   const disposable = useServer<Record<string, unknown>>(
     {
       schema: options.schema,
+      jsonMessageReplacer: sharedPayloadReplacer,
+      subscribe: createSharedSubscribe((contextValue) => (typeof contextValue === 'object' && contextValue ? shareKeys.get(contextValue) : undefined)),
       ...(options.limits ? { validate: (schema, document) => validate(schema, document, [...specifiedRules, queryLimitsRule(options.limits!)]) } : {}),
       async onConnect(ctx) {
         const socket = ctx.extra.socket;
@@ -152,10 +160,13 @@ export function attachGraphQLWs(httpServer: HttpServer, options: AttachGraphQLWs
       context(ctx, id) {
         const c = conn(ctx.extra.socket);
         if (!c.principal) throw new Error('graphql-ws: operation on an unauthenticated connection');
-        return options.context({ principal: c.principal, requestId: `ws-${c.id}-${id}`.slice(0, 128), clientAddress: ctx.extra.request.socket.remoteAddress });
+        const value = options.context({ principal: c.principal, requestId: `ws-${c.id}-${id}`.slice(0, 128), clientAddress: ctx.extra.request.socket.remoteAddress });
+        if (typeof value === 'object' && value) shareKeys.set(value, `${c.principal.tenantId}\n${[...c.principal.scopes].sort().join(' ')}`);
+        return value;
       },
       onNext(_ctx, _id, _payload, _args, result) {
-        if (!result.errors?.length) return undefined;
+        // The result itself (not graphql-ws's copy of it): a shared one is serialized only once.
+        if (!result.errors?.length) return result;
         return { ...result, errors: result.errors.map((e) => formatWsError(e, logger, options.isDev)) };
       },
       onError(_ctx, _id, _payload, errors) {

@@ -36,8 +36,11 @@ export interface EvaluationBatch<Q> {
 }
 
 export interface HubOptions<Q, R> {
-  /** Evaluates a group; one settled result per input, in order. */
-  evaluate(batch: EvaluationBatch<Q>): Promise<readonly PromiseSettledResult<R>[]>;
+  /**
+   * Evaluates a group: one promise per input, in order. Each result is pushed as soon as its own
+   * promise settles, so a fast query's watchers do not wait for the slowest query of the group.
+   */
+  evaluate(batch: EvaluationBatch<Q>): readonly Promise<R>[];
   /** Content identity of a result (equal content, equal version). */
   version(result: R): string;
   readonly maxPerTenant: number;
@@ -227,7 +230,7 @@ export class LiveHub<Q, R> {
     for (const g of groups.values()) void this.run(g);
   }
 
-  private async run(group: Shared<Q, R>[]): Promise<void> {
+  private run(group: Shared<Q, R>[]): void {
     const cubes = [...new Set(group.flatMap((s) => s.spec.cubes))];
     const batch: EvaluationBatch<Q> = {
       tenantId: group[0].spec.tenantId,
@@ -236,23 +239,30 @@ export class LiveHub<Q, R> {
       cubes,
       refresh: group.some((s) => s.current !== undefined),
     };
-    let settled: readonly PromiseSettledResult<R>[];
+    let results: readonly Promise<R>[];
     try {
-      settled = await this.options.evaluate(batch);
+      results = this.options.evaluate(batch);
     } catch (e) {
-      settled = group.map(() => ({ status: 'rejected', reason: e }) as const);
+      results = group.map(() => Promise.reject(e));
     }
-    this.evaluations += group.length;
     this.options.onEvaluated?.(group.length);
     group.forEach((s, i) => {
-      s.running = false;
-      const r = settled[i] ?? { status: 'rejected', reason: new Error('live: evaluator returned too few results') };
-      if (!s.removed && !this.closed) this.apply(s, r);
-      if (s.dirty && !s.removed) {
-        s.dirty = false;
-        this.markDirty(s);
-      }
+      const result = results[i] ?? Promise.reject(new Error('live: evaluator returned too few results'));
+      void result.then(
+        (value) => this.settle(s, { status: 'fulfilled', value }),
+        (reason: unknown) => this.settle(s, { status: 'rejected', reason }),
+      );
     });
+  }
+
+  private settle(s: Shared<Q, R>, r: PromiseSettledResult<R>): void {
+    this.evaluations++;
+    s.running = false;
+    if (!s.removed && !this.closed) this.apply(s, r);
+    if (s.dirty && !s.removed) {
+      s.dirty = false;
+      this.markDirty(s);
+    }
   }
 
   private apply(s: Shared<Q, R>, r: PromiseSettledResult<R>): void {

@@ -64,7 +64,7 @@ export function createLiveService(deps: LiveServiceDeps): LiveService {
   const hub = new LiveHub<LiveInput, QueryResult>({
     maxPerTenant: deps.config.live.maxPerTenant,
     version: resultVersion,
-    async evaluate(batch) {
+    evaluate(batch) {
       // A cached result may predate the change that triggered this run.
       if (batch.refresh) query.invalidate(batch.tenantId, batch.cubes);
       const ctx: RequestContext = {
@@ -73,7 +73,7 @@ export function createLiveService(deps: LiveServiceDeps): LiveService {
         principal: batch.inputs[0].principal,
         memo: new Map(),
       };
-      return Promise.allSettled(batch.inputs.map((i) => query.load(ctx, i.query)));
+      return batch.inputs.map((i) => query.load(ctx, i.query));
     },
     onEvaluated: (n) => metrics.liveEvaluations.inc(n),
     onDeliver: () => metrics.livePushes.inc(),

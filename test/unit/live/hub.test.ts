@@ -8,7 +8,7 @@ interface Input {
   readonly name: string;
 }
 
-function setup(options: { maxPerTenant?: number; now?: () => number } = {}) {
+function setup(options: { maxPerTenant?: number; now?: () => number; slow?: { name: string; until: Promise<void> } } = {}) {
   const data = new Map<string, number>(); // tenant:name -> value
   const batches: EvaluationBatch<Input>[] = [];
   let gate: Promise<void> | undefined;
@@ -17,15 +17,18 @@ function setup(options: { maxPerTenant?: number; now?: () => number } = {}) {
     maxPerTenant: options.maxPerTenant ?? 1000,
     now: options.now,
     version: (r) => r,
-    async evaluate(batch) {
+    evaluate(batch) {
       batches.push(batch);
-      if (gate) await gate;
-      if (failNext) {
-        const e = failNext;
-        failNext = undefined;
-        return batch.inputs.map(() => ({ status: 'rejected' as const, reason: e }));
-      }
-      return batch.inputs.map((i) => ({ status: 'fulfilled' as const, value: `${i.tenant}/${i.name}=${data.get(`${i.tenant}:${i.name}`) ?? 0}` }));
+      // failNext fails this whole batch; values are read once the gate opens.
+      const fail = failNext;
+      failNext = undefined;
+      const waitFor = gate;
+      return batch.inputs.map(async (i) => {
+        if (waitFor) await waitFor;
+        if (options.slow?.name === i.name) await options.slow.until;
+        if (fail) throw fail;
+        return `${i.tenant}/${i.name}=${data.get(`${i.tenant}:${i.name}`) ?? 0}`;
+      });
     },
   });
   const spec = (tenant: string, name: string, cubes: string[] = ['ads'], scopes = 'metrics:read'): LiveQuerySpec<Input> => ({
@@ -112,6 +115,22 @@ describe('LiveHub sharing and fan-out', () => {
     void acmeAds[0].next().then(() => (again = true));
     await settle();
     expect(again).toBe(false);
+  });
+
+  it('each query of a batch is pushed when its own result is in, not when the slowest one is', async () => {
+    let finishSlow!: () => void;
+    const t = setup({ slow: { name: 'slow', until: new Promise<void>((r) => (finishSlow = r)) } });
+    const fast = t.hub.subscribe(t.spec('acme', 'fast'));
+    const slow = t.hub.subscribe(t.spec('acme', 'slow'));
+    let slowGot = false;
+    void slow.next().then(() => (slowGot = true));
+    expect((await fast.next()).value).toBe('acme/fast=0');
+    expect(t.batches).toHaveLength(1); // one batch, one request context
+    expect(slowGot).toBe(false);
+    finishSlow();
+    await settle();
+    expect(slowGot).toBe(true);
+    expect(t.hub.stats().evaluations).toBe(2);
   });
 
   it('empty cube list means every query of the tenant', async () => {
