@@ -11,7 +11,19 @@
  * Drop-in for graphql-js `subscribe` (graphql-ws's `subscribe` option): same source stream
  * (`createSourceEventStream`), same per-event `execute({ ...args, rootValue: event })`.
  */
-import { createSourceEventStream, execute, print, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import {
+  createSourceEventStream,
+  execute,
+  GraphQLError,
+  parse,
+  print,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
 import { markShared } from './ws-fanout.js';
 
 /** The part of the context that can change a payload (tenant + scope set); undefined: never share. */
@@ -75,6 +87,30 @@ function mapIterator<T, U>(source: AsyncIterable<T>, fn: (value: T) => U | Promi
     },
     [Symbol.asyncIterator]() {
       return this;
+    },
+  };
+}
+
+export type CheckedDocument = { readonly document: DocumentNode } | { readonly errors: readonly GraphQLError[] };
+
+/** Parse + validate by operation text, remembered for the most recent `max` texts. */
+export function createDocumentCache(schema: GraphQLSchema, rules: readonly ValidationRule[], max = 1_000): { check(text: string): CheckedDocument } {
+  const byText = new Map<string, CheckedDocument>();
+  return {
+    check(text) {
+      const hit = byText.get(text);
+      if (hit) return hit;
+      let checked: CheckedDocument;
+      try {
+        const document = parse(text);
+        const errors = validate(schema, document, rules);
+        checked = errors.length > 0 ? { errors } : { document };
+      } catch (e) {
+        checked = { errors: [e instanceof GraphQLError ? e : new GraphQLError(String((e as Error).message ?? e))] };
+      }
+      if (byText.size >= max) byText.delete(byText.keys().next().value!);
+      byText.set(text, checked);
+      return checked;
     },
   };
 }

@@ -9,14 +9,14 @@
  */
 import type { Server as HttpServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, specifiedRules, validate, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, specifiedRules, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import { UserError } from '../errors.js';
 import { maskedError, publicError } from './error-mapping.js';
-import { createSharedSubscribe } from './shared-subscribe.js';
+import { createDocumentCache, createSharedSubscribe } from './shared-subscribe.js';
 import { batchSends, sharedPayloadReplacer } from './ws-fanout.js';
 import { queryLimitsRule, type QueryLimits } from './limits.js';
 import type { Logger } from '../logger.js';
@@ -108,6 +108,8 @@ export function attachGraphQLWs(httpServer: HttpServer, options: AttachGraphQLWs
     return c;
   };
 
+  const documents = createDocumentCache(options.schema, options.limits ? [...specifiedRules, queryLimitsRule(options.limits)] : specifiedRules);
+
   // Registered before graphql-ws's own handler, so every send of the connection goes through it.
   wss.on('connection', (socket, request) => batchSends(socket, request.socket));
   const disposable = useServer<Record<string, unknown>>(
@@ -115,7 +117,6 @@ export function attachGraphQLWs(httpServer: HttpServer, options: AttachGraphQLWs
       schema: options.schema,
       jsonMessageReplacer: sharedPayloadReplacer,
       subscribe: createSharedSubscribe((contextValue) => (typeof contextValue === 'object' && contextValue ? shareKeys.get(contextValue) : undefined)),
-      ...(options.limits ? { validate: (schema, document) => validate(schema, document, [...specifiedRules, queryLimitsRule(options.limits!)]) } : {}),
       async onConnect(ctx) {
         const socket = ctx.extra.socket;
         const c = conn(socket);
@@ -146,7 +147,7 @@ export function attachGraphQLWs(httpServer: HttpServer, options: AttachGraphQLWs
         logger.debug({ connection: c.id, tenantId: principal.tenantId }, 'graphql-ws: connected');
         return true;
       },
-      onSubscribe(ctx) {
+      onSubscribe(ctx, _id, payload) {
         // ctx.subscriptions already holds this operation's id.
         if (Object.keys(ctx.subscriptions).length > options.maxPerConnection) {
           return [
@@ -155,7 +156,11 @@ export function attachGraphQLWs(httpServer: HttpServer, options: AttachGraphQLWs
             }),
           ];
         }
-        return undefined;
+        // Dashboards open the same operation many times: parse and validate each text once, and
+        // share the document (less memory per subscription, and one key for shared execution).
+        const checked = documents.check(payload.query);
+        if ('errors' in checked) return checked.errors;
+        return { schema: options.schema, document: checked.document, operationName: payload.operationName, variableValues: payload.variables };
       },
       context(ctx, id) {
         const c = conn(ctx.extra.socket);
