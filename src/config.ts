@@ -39,6 +39,7 @@ const EnvSchema = z.object({
   MAX_ROW_LIMIT: int(50_000, 1),
   MAX_QUERY_DEPTH: int(12, 1),
   MAX_QUERY_COMPLEXITY: int(2_000, 1),
+  MAX_GRAPHQL_BODY_BYTES: int(1_048_576, 1_024),
   CACHE_TTL_MS: int(60_000, 0),
   CACHE_MAX_ENTRIES: int(5_000, 0),
 
@@ -92,6 +93,8 @@ export interface Config {
     readonly maxRowLimit: number;
     readonly maxDepth: number;
     readonly maxComplexity: number;
+    /** Largest POST /graphql body; larger ones get 413. */
+    readonly maxGraphQLBodyBytes: number;
   };
   readonly cache: { readonly ttlMs: number; readonly maxEntries: number };
   readonly sqlProxy: {
@@ -162,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxRowLimit: e.MAX_ROW_LIMIT,
       maxDepth: e.MAX_QUERY_DEPTH,
       maxComplexity: e.MAX_QUERY_COMPLEXITY,
+      maxGraphQLBodyBytes: e.MAX_GRAPHQL_BODY_BYTES,
     },
     cache: { ttlMs: e.CACHE_TTL_MS, maxEntries: e.CACHE_MAX_ENTRIES },
     sqlProxy: {

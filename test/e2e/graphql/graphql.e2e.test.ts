@@ -262,6 +262,13 @@ describe('the catalog is enough for an agent', () => {
 });
 
 describe('operations', () => {
+  it('refuses a body over the limit with 413 and a code, and still serves the next request on the connection', async () => {
+    const auth = `Bearer ${await analyst('acme')}`;
+    const big = await rawGraphQL(auth, `{ __typename }`, { pad: 'x'.repeat(1_100_000) });
+    expect(big).toEqual({ status: 413, body: { errors: [{ message: 'the request body exceeds 1048576 bytes', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] } });
+    expect(await rawGraphQL(auth, '{ __typename }')).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
+  });
+
   it('exposes health, readiness and Prometheus metrics', async () => {
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
     const ready = await (await fetch(`${server.url}/ready`)).json();
