@@ -22,7 +22,7 @@ export interface IngestResult {
     readonly insertMs: number;
     readonly rowsPerSecond: number;
     readonly insertRowsPerSecond: number;
-    /** chdb's zero-copy rawInsert of the same rows as one JSONEachRow buffer (what an Engine.insertRaw would do). */
+    /** engine.insertRaw of the same rows as one JSONCompactEachRow buffer (what the ingest sink sends). */
     readonly rawRowsPerSecond?: number;
   };
 }

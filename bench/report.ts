@@ -1,4 +1,5 @@
 /** Renders BENCHMARKS.md from one run's results. Every number here comes from that run. */
+import { headline, type Headline } from './baselines.js';
 import type { LoadResult } from './load.js';
 import type { Results, WidgetTimings } from './run.js';
 import { int, mib, ms, ratio, summarize, table } from './stats.js';
@@ -28,7 +29,36 @@ function loadTable(rows: readonly LoadResult[]): string {
   );
 }
 
-export function writeReport(r: Results): string {
+/** Earlier full runs (bench/baselines.json) next to this one. */
+function beforeAfter(r: Results, baselines: readonly Headline[]): string {
+  const rows = [...baselines, headline(r, 'this run')];
+  const n = (v: number | null, f: (x: number) => string) => (v === null ? 'n/a' : f(v));
+  return `## Before / after
+
+Headline figures of earlier full runs on this machine (saved by \`npm run bench -- --save-baseline "label"\`
+from their own results, in bench/baselines.json) and of this run. Runs on shared cores differ by ±10–20 %
+from one to the next; compare the large steps.
+
+${table(
+  ['run', 'date (UTC)', 'commit', 'compile p50', 'uncached within target', 'GraphQL − floor (median)', 'cached req/s (p99)', 'RSS, 10k subs', 'push p50 / p95', 'evaluations per change', 'ingest rows/s'],
+  rows.map((h) => [
+    h.label,
+    h.date,
+    h.commit,
+    us(h.compileP50Us),
+    `${h.uncachedWithin} of ${h.widgets}`,
+    `${ms(h.uncachedOverheadMs)} ms`,
+    h.cachedRps === null ? 'n/a' : `${int(h.cachedRps)} (${ms(h.cachedP99Ms ?? NaN)} ms)`,
+    n(h.rssWithSubscriptionsMiB, (x) => `${x.toFixed(0)} MiB`),
+    h.pushP50Ms === null ? 'n/a' : `${ms(h.pushP50Ms)} / ${ms(h.pushP95Ms ?? NaN)} ms`,
+    n(h.evaluationsPerChange, (x) => x.toFixed(1)),
+    n(h.ingestRowsPerSecond, int),
+  ]),
+)}
+`;
+}
+
+export function writeReport(r: Results, baselines: readonly Headline[] = []): string {
   const o = r.options;
   const W = r.widgets;
   const compileP50s = W.map((w) => w.compileUs.p50);
@@ -96,6 +126,7 @@ ${table(
   ],
 )}
 
+${beforeAfter(r, baselines)}
 ## 1. Compile only
 
 Normalize + authorize + compile (\`QueryService.compile\`, what every door does before the engine),
@@ -219,7 +250,7 @@ ${table(
     ['floor: JSON.parse + engine.insert of the same rows in the server (no checks, no HTTP)', `${int(g.floor.rowsPerSecond)} rows/s (${int(g.floor.rows)} rows; engine.insert alone ${int(g.floor.insertRowsPerSecond)} rows/s)`],
     ['door / floor time', ratio(g.floor.rowsPerSecond / g.rowsPerSecond)],
     [
-      'probe: chdb rawInsert of the same rows as one JSONEachRow buffer (the sink\'s insertRaw fast path, not wired in the Engine yet)',
+      'engine.insertRaw of the same rows as one JSONCompactEachRow buffer (what the ingest sink sends: the engine\'s parse + write alone)',
       g.floor.rawRowsPerSecond === undefined ? 'n/a (HTTP engine)' : `${int(g.floor.rawRowsPerSecond)} rows/s`,
     ],
   ],

@@ -7,6 +7,7 @@
  *   npm run bench -- --profile         also V8 CPU profiles of the server (bench/.data/profiles)
  *   npm run bench -- --fresh           rebuild the dataset instead of reusing it
  *   npm run bench -- --out FILE        write the report elsewhere
+ *   npm run bench -- --save-baseline L also keep this run's headline figures in bench/baselines.json (before/after)
  *
  * How: the dataset is seeded once per scale into bench/.data/seed-<scale> and copied to a fresh
  * run directory each run (ingestion scenarios write to it). The server runs as a child process
@@ -29,6 +30,7 @@ import { runIngest, type IngestResult } from './ingest.js';
 import { runLive, type LiveResult } from './live.js';
 import { runLoad, type LoadResult } from './load.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
+import { headline, readBaselines, saveBaseline } from './baselines.js';
 import { writeReport } from './report.js';
 import type { FloorSample } from './server.js';
 import { summarize, type Summary } from './stats.js';
@@ -36,6 +38,7 @@ import { BENCH_ROLES, BENCH_TENANT, graphqlDocument, WIDGETS } from './workload.
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DATA = join(ROOT, 'bench/.data');
+const BASELINES = join(ROOT, 'bench/baselines.json');
 const SECRET = 'strata-bench-secret-0123456789abcdef0123';
 const ROWS_AT_SCALE_1 = Object.values(ROW_TARGETS).reduce((a, b) => a + b, 0);
 
@@ -57,6 +60,8 @@ export interface Options {
   readonly ingestBatches: number;
   readonly ingestRowsPerBatch: number;
   readonly argv: string;
+  /** Append this run's headline figures to bench/baselines.json under this label. */
+  readonly saveBaseline?: string;
 }
 
 function parseCount(v: string): number {
@@ -94,6 +99,7 @@ function parseArgs(argv: string[]): Options {
     ingestBatches: quick ? 3 : 5,
     ingestRowsPerBatch: quick ? 20_000 : 100_000,
     argv: argv.join(' '),
+    saveBaseline: value('save-baseline'),
   };
 }
 
@@ -397,7 +403,7 @@ async function main(): Promise<void> {
         insertFloor: (ndjson) => c.call({ op: 'insert-floor', table: 'ad_performance', tenantId: 'bench-floor', ndjson }),
       }),
     );
-    log(`  ${ingest.rowsPerSecond.toFixed(0)} rows/s (engine.insert floor ${ingest.floor.rowsPerSecond.toFixed(0)} rows/s, chdb rawInsert ${ingest.floor.rawRowsPerSecond?.toFixed(0)} rows/s)`);
+    log(`  ${ingest.rowsPerSecond.toFixed(0)} rows/s (engine.insert floor ${ingest.floor.rowsPerSecond.toFixed(0)} rows/s, engine.insertRaw compact ${ingest.floor.rawRowsPerSecond?.toFixed(0)} rows/s)`);
   } catch (e) {
     ingestError = (e as Error).message;
     log(`  ingest failed: ${ingestError}`);
@@ -440,7 +446,8 @@ async function main(): Promise<void> {
     profiles,
   };
   writeFileSync(join(DATA, 'last-run.json'), JSON.stringify(results, null, 2));
-  writeFileSync(opts.out, writeReport(results));
+  if (opts.saveBaseline) saveBaseline(BASELINES, headline(results, opts.saveBaseline));
+  writeFileSync(opts.out, writeReport(results, readBaselines(BASELINES)));
   log(`wrote ${opts.out} (${results.seconds.toFixed(0)} s)`);
 }
 

@@ -10,7 +10,6 @@ import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { expandScopes, type Principal } from '../src/auth/principal.js';
-import { createChdbConnection } from 'chdb/connection';
 import { loadConfig } from '../src/config.js';
 import { countDemoRows } from '../src/demo/seed.js';
 import { startServer } from '../src/server.js';
@@ -90,16 +89,13 @@ async function handle(req: ControlRequest): Promise<unknown> {
       const parsed = performance.now();
       await engine.insert(req.table, rows);
       const insertMs = performance.now() - parsed;
-      // What src/ingest/sink.ts's `insertRaw` fast path would get: the same rows as one
-      // pre-serialized buffer through chdb's zero-copy rawInsert (a bench-only probe; the Engine
-      // does not offer insertRaw yet). Only with the embedded engine.
-      let rawMs: number | undefined;
-      if (engine.kind === 'chdb') {
-        const body = Buffer.from(rows.map((r) => JSON.stringify({ ...r, tenant_id: `${req.tenantId}-raw` })).join('\n'));
-        const t1 = performance.now();
-        await rawInserter().rawInsert({ table: `${config.clickhouse.database}.${req.table}`, values: body, format: 'JSONEachRow' });
-        rawMs = performance.now() - t1;
-      }
+      // What src/ingest/sink.ts sends: the same rows as one JSONCompactEachRow buffer through
+      // engine.insertRaw (serialized outside the timer): the engine's own parse + write.
+      const columns = Object.keys(rows[0] ?? {});
+      const body = Buffer.from(rows.map((r) => JSON.stringify(columns.map((c) => (c === 'tenant_id' ? `${req.tenantId}-raw` : (r as Record<string, unknown>)[c])))).join('\n'));
+      const t1 = performance.now();
+      await engine.insertRaw(req.table, body, 'JSONCompactEachRow', columns);
+      const rawMs = performance.now() - t1;
       return { rows: rows.length, parseMs: parsed - t0, insertMs, rawMs };
     }
     case 'metrics':
@@ -129,11 +125,6 @@ async function handle(req: ControlRequest): Promise<unknown> {
 }
 
 let profiler: Session | undefined;
-let raw: { rawInsert(p: { table: string; values: Buffer; format: string }): Promise<unknown> } | undefined;
-function rawInserter() {
-  raw ??= (createChdbConnection({ path: config.clickhouse.chdbPath }) as unknown as { chdb: NonNullable<typeof raw> }).chdb;
-  return raw;
-}
 const readyMs = performance.now() - startedAt;
 process.on('message', (msg: { id: number; req: ControlRequest }) => {
   handle(msg.req).then(
