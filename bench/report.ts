@@ -29,6 +29,21 @@ function loadTable(rows: readonly LoadResult[]): string {
   );
 }
 
+/** Where an uncached GraphQL round trip goes, from the server's own Server-Timing header. */
+function graphqlSplitTable(W: readonly WidgetTimings[]): string {
+  if (!W.every((w) => w.graphqlSplit)) return '';
+  return `**Where the GraphQL time goes** (p50 over the same rounds; the response's \`Server-Timing\` header gives the
+engine's and the server's own time): *engine* = ClickHouse statements of the request, *Strata* = the rest of the
+server's time (HTTP parsing, authentication, GraphQL parse/validate/execute, normalize/authorize/compile, shaping,
+serialization), *outside* = round trip minus server time (loopback, the client, the first bytes' parsing).
+
+${table(
+  ['widget', 'floor p50', 'engine p50', 'Strata p50', 'outside p50', 'GraphQL p50'],
+  W.map((w) => [w.id, ms(w.floor.p50), ms(w.graphqlSplit!.engine.p50), ms(w.graphqlSplit!.strata.p50), ms(w.graphqlSplit!.outside.p50), ms(w.graphql.p50)]),
+)}
+`;
+}
+
 /** Earlier full runs (bench/baselines.json) next to this one. */
 function beforeAfter(r: Results, baselines: readonly Headline[]): string {
   const rows = [...baselines, headline(r, 'this run')];
@@ -143,7 +158,8 @@ ${table(
 (\`@clickhouse/client\` on chDB) inside the server process: engine round trip + JSON rows, nothing else.
 **GraphQL** = typed root field over HTTP (\`POST /graphql\`), **REST** = \`POST /cubejs-api/v1/load\`,
 **SQL** = the Postgres proxy through \`pg\` (the SQL is translated to a semantic query; date bounds become
-filters, so its SQL may differ slightly from the floor's). Client-measured round trips, one request at a time,
+filters, so its SQL may differ slightly from the floor's). Client-measured round trips (node:http keep-alive
+and \`pg\`), one request at a time,
 ${o.rounds} rounds; each round visits every widget through every door in a rotating order, so drift hits all doors alike.
 Before timing, every door's result was checked against the floor's (row count + sum of numeric cells).
 Milliseconds; ratios are door p50 / floor p50.
@@ -164,6 +180,7 @@ ${table(
   ]),
 )}
 ${mismatchNote(W)}
+${graphqlSplitTable(W)}
 ## 3. The doors, cached
 
 Same requests against a server with the caches on (filled before timing). GraphQL hits the whole-response

@@ -25,7 +25,7 @@ import { mintDevToken } from '../src/auth/jwt.js';
 import { ROW_TARGETS } from '../src/demo/plan.js';
 import { sameChecksum, checksum } from './checksum.js';
 import { startServerChild, type ServerChild } from './child.js';
-import { openDoors, type Doors } from './doors.js';
+import { openDoors, type DoorResult, type Doors } from './doors.js';
 import { runIngest, type IngestResult } from './ingest.js';
 import { runLive, type LiveResult } from './live.js';
 import { runLoad, type LoadResult } from './load.js';
@@ -181,6 +181,8 @@ export interface WidgetTimings {
   readonly cachedGraphql?: Summary;
   readonly cachedRest?: Summary;
   readonly cachedSql?: Summary;
+  /** Uncached GraphQL split by its Server-Timing header: engine, Strata (server minus engine), outside the server. */
+  readonly graphqlSplit?: { readonly engine: Summary; readonly strata: Summary; readonly outside: Summary };
   readonly mismatches: string[];
 }
 
@@ -214,24 +216,33 @@ export interface Results {
 
 type Door = 'floor' | 'graphql' | 'rest' | 'sql';
 
-async function runDoor(door: Door, i: number, server: ServerChild, doors: Doors): Promise<{ ms: number; rows: number; sum: number }> {
+async function runDoor(door: Door, i: number, server: ServerChild, doors: Doors): Promise<{ ms: number; rows: number; sum: number; server?: DoorResult['server'] }> {
   const w = WIDGETS[i];
   if (door === 'floor') {
     const f = await server.call<FloorSample>({ op: 'floor', tenantId: BENCH_TENANT, roles: BENCH_ROLES, query: w.cube });
     return { ms: f.ms, rows: f.rows, sum: f.checksum };
   }
   const r = door === 'graphql' ? await doors.graphql(`{ ${w.graphql} }`) : door === 'rest' ? await doors.rest(w.cube) : await doors.sql(w.sql);
-  return { ms: r.ms, rows: r.rows.length, sum: checksum(r.rows) };
+  return { ms: r.ms, rows: r.rows.length, sum: checksum(r.rows), server: r.server };
 }
 
+/** Per widget: GraphQL round trips split by Server-Timing (engine / Strata / outside the server). */
+type Splits = { engine: number[]; strata: number[]; outside: number[] }[];
+
 /** Each round visits every widget through every door, in a rotating door order (no order bias). */
-async function latencyRounds(server: ServerChild, doors: Doors, list: readonly Door[], rounds: number): Promise<Map<Door, number[][]>> {
+async function latencyRounds(server: ServerChild, doors: Doors, list: readonly Door[], rounds: number, splits?: Splits): Promise<Map<Door, number[][]>> {
   const out = new Map<Door, number[][]>(list.map((d) => [d, WIDGETS.map(() => [])]));
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < WIDGETS.length; i++) {
       for (let k = 0; k < list.length; k++) {
         const door = list[(k + r + i) % list.length];
-        out.get(door)![i].push((await runDoor(door, i, server, doors)).ms);
+        const res = await runDoor(door, i, server, doors);
+        out.get(door)![i].push(res.ms);
+        if (splits && res.server) {
+          splits[i].engine.push(res.server.engineMs);
+          splits[i].strata.push(res.server.totalMs - res.server.engineMs);
+          splits[i].outside.push(res.ms - res.server.totalMs);
+        }
       }
     }
   }
@@ -346,7 +357,8 @@ async function main(): Promise<void> {
   const check = await checkDoors(u, doors);
   await latencyRounds(u, doors, ['floor', 'graphql', 'rest', 'sql'], 1); // warm-up
   log(`uncached latency: ${opts.rounds} rounds × ${WIDGETS.length} widgets × 4 doors`);
-  const uncached = await latencyRounds(u, doors, ['floor', 'graphql', 'rest', 'sql'], opts.rounds);
+  const splits: Splits = WIDGETS.map(() => ({ engine: [], strata: [], outside: [] }));
+  const uncached = await latencyRounds(u, doors, ['floor', 'graphql', 'rest', 'sql'], opts.rounds, splits);
   log('batching: 8 widgets in one GraphQL request vs 8 requests');
   const batch = await batching(doors, Math.max(3, Math.round(opts.rounds / 2)));
   log('uncached load (autocannon)');
@@ -418,6 +430,7 @@ async function main(): Promise<void> {
     compileUs: summarize(compileUs[i]),
     floor: summarize(uncached.get('floor')![i]),
     graphql: summarize(uncached.get('graphql')![i]),
+    graphqlSplit: splits[i].engine.length ? { engine: summarize(splits[i].engine), strata: summarize(splits[i].strata), outside: summarize(splits[i].outside) } : undefined,
     rest: summarize(uncached.get('rest')![i]),
     sql: summarize(uncached.get('sql')![i]),
     cachedGraphql: summarize(cached.get('graphql')![i]),
@@ -446,8 +459,9 @@ async function main(): Promise<void> {
     profiles,
   };
   writeFileSync(join(DATA, 'last-run.json'), JSON.stringify(results, null, 2));
-  if (opts.saveBaseline) saveBaseline(BASELINES, headline(results, opts.saveBaseline));
   writeFileSync(opts.out, writeReport(results, readBaselines(BASELINES)));
+  // Saved after the report: this run appears once, as "this run"; later runs list it as a baseline.
+  if (opts.saveBaseline) saveBaseline(BASELINES, headline(results, opts.saveBaseline));
   log(`wrote ${opts.out} (${results.seconds.toFixed(0)} s)`);
 }
 

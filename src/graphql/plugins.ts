@@ -7,6 +7,8 @@ import type { Principal } from '../auth/principal.js';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { engineTime } from '../query/timing.js';
+import type { RequestContext } from '../query/types.js';
 import type { GraphQLContext } from './context.js';
 import { publicError, rootCause } from './error-mapping.js';
 
@@ -149,6 +151,27 @@ export function yogaLogger(logger: Logger, logged: WeakSet<object>) {
 }
 
 /** Echo the request id so a client can quote it when reporting a masked error. */
+/**
+ * `Server-Timing: engine;dur=…, total;dur=…` on every response: how long the request spent in
+ * ClickHouse (summed over its statements) and in the GraphQL server overall, in ms. Lets a client
+ * or a benchmark split a round trip into engine, Strata and network without server access.
+ */
+export function useServerTiming(contexts: WeakMap<Request, RequestContext>): Plugin {
+  const started = new WeakMap<Request, number>();
+  return {
+    onRequest({ request }) {
+      started.set(request, performance.now());
+    },
+    onResponse({ request, response }) {
+      const t0 = started.get(request);
+      if (t0 === undefined) return;
+      const ctx = contexts.get(request);
+      const total = performance.now() - t0;
+      response.headers.set('server-timing', `${ctx ? `engine;dur=${engineTime(ctx).toFixed(2)}, ` : ''}total;dur=${total.toFixed(2)}`);
+    },
+  };
+}
+
 export function useRequestIdHeader(requestIds: WeakMap<Request, string>): Plugin {
   return {
     onResponse({ request, response }) {

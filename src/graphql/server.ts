@@ -11,14 +11,14 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { markAdmitted } from '../query/service.js';
-import type { QueryService } from '../query/types.js';
+import type { QueryService, RequestContext } from '../query/types.js';
 import type { Model } from '../semantic/model.js';
 import { createGraphQLContext, createRequestContext, type GraphQLContext } from './context.js';
 import { maskError } from './error-mapping.js';
 import { useQueryLimits } from './limits.js';
 import { exposedSources } from './members.js';
 import { useResponseCache, type ResponseCacheDeps } from './response-cache.js';
-import { useAuthentication, useErrorLogging, useRequestIdHeader, useRequestMetrics, yogaLogger } from './plugins.js';
+import { useAuthentication, useErrorLogging, useRequestIdHeader, useRequestMetrics, useServerTiming, yogaLogger } from './plugins.js';
 import { buildSchema, type SchemaExtension } from './schema.js';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
@@ -51,6 +51,7 @@ export function createGraphQLServer(deps: GraphQLServerDeps): StrataYoga {
   const log = logger.child({ door: 'graphql' });
   const logged = new WeakSet<object>();
   const requestIds = new WeakMap<Request, string>();
+  const strataContexts = new WeakMap<Request, RequestContext>();
   const admitted = new WeakSet<Request>();
 
   return createYoga<NodeServerContext, GraphQLContext>({
@@ -71,10 +72,12 @@ export function createGraphQLServer(deps: GraphQLServerDeps): StrataYoga {
         signal: request.signal,
       });
       requestIds.set(request, strata.requestId);
+      strataContexts.set(request, strata);
       if (admitted.has(request)) markAdmitted(strata);
       return createGraphQLContext(strata, { query: deps.query, maxRowLimit: config.limits.maxRowLimit, logger: log });
     },
     plugins: [
+      useServerTiming(strataContexts),
       useRequestMetrics(deps.metrics),
       useAuthentication(deps.authenticator, principals, log, (principal, request) => {
         deps.query.admit?.({ requestId: 'admission', door: 'graphql', principal, memo: new Map() });

@@ -22,6 +22,7 @@ import { canonicalJson, fingerprint } from './canonical.js';
 import { buildCatalog } from './catalog.js';
 import { planMerges, sortAndSlice, type MergeGroup } from './merge.js';
 import { annotate, shapeRows } from './shape.js';
+import { addEngineTime } from './timing.js';
 import type { CatalogCube, CellValue, CompileResult, QueryResult, QueryService, RequestContext } from './types.js';
 
 export interface RateLimitHook {
@@ -130,6 +131,7 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
       engine.query(compiled.sql, compiled.params, options),
       compiled.total ? engine.query<{ total: unknown }>(compiled.total.sql, compiled.total.params, options) : undefined,
     ]);
+    addEngineTime(ctx, result.elapsedMs + (total?.elapsedMs ?? 0));
     const executed: ExecutedResult = {
       compiled,
       rows: shapeRows(compiled.columns, result.rows),
@@ -207,7 +209,8 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
       throw e;
     }
     const generation = cache.generation(ctx.principal.tenantId, compiled.cubes);
-    const { rows } = await engine.query(compiled.sql, compiled.params, { signal: ctx.signal, timeoutMs: deps.queryTimeoutMs });
+    const { rows, elapsedMs } = await engine.query(compiled.sql, compiled.params, { signal: ctx.signal, timeoutMs: deps.queryTimeoutMs });
+    addEngineTime(ctx, elapsedMs);
     if (rows.length >= limits.maxRowLimit) return undefined; // some range may have lost groups to the cap
     const lastRefreshTime = new Date().toISOString();
     const { splits: _s, ...statement } = compiled;

@@ -262,6 +262,20 @@ describe('the catalog is enough for an agent', () => {
 });
 
 describe('operations', () => {
+  it('says in Server-Timing how long the request spent in ClickHouse and in the server', async () => {
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await analyst('globex')}` },
+      body: JSON.stringify({ query: '{ adPerformance(where: {platform: {equals: "meta"}}) { device clicks } }' }),
+    });
+    expect(res.status).toBe(200);
+    const m = /^engine;dur=([\d.]+), total;dur=([\d.]+)$/.exec(res.headers.get('server-timing') ?? '');
+    expect(m).not.toBeNull();
+    const [engine, total] = [Number(m![1]), Number(m![2])];
+    expect(engine).toBeGreaterThan(0);
+    expect(total).toBeGreaterThanOrEqual(engine);
+  });
+
   it('refuses a body over the limit with 413 and a code, and still serves the next request on the connection', async () => {
     const auth = `Bearer ${await analyst('acme')}`;
     const big = await rawGraphQL(auth, `{ __typename }`, { pad: 'x'.repeat(1_100_000) });
