@@ -23,6 +23,8 @@ export interface LiveResult {
   readonly changes: number;
   readonly expectedPerChange: number;
   readonly evaluationsPerChange: number;
+  /** ClickHouse SELECT statements per change: the evaluations' (after merging / range splits) and the ingest's own ledger reads. */
+  readonly statementsPerChange: number;
   readonly deliveredPerChange: number;
   readonly unexpectedPushes: number;
   readonly push: Summary;
@@ -143,6 +145,7 @@ export async function runLive(opts: {
   const expected = subs.filter((s) => s.affected).length;
   let delivered = 0;
   const evalBefore = await metricValue(server, 'strata_live_evaluations_total');
+  const statementsBefore = await metricValue(server, 'strata_clickhouse_queries_total');
   for (let k = 0; k < opts.changes; k++) {
     const current = { t0: performance.now(), baseline: subs.map((s) => s.received), latencies: [] as number[], remaining: expected };
     change = current;
@@ -162,6 +165,7 @@ export async function runLive(opts: {
     change = undefined;
   }
   const evaluations = (await metricValue(server, 'strata_live_evaluations_total')) - evalBefore;
+  const statements = (await metricValue(server, 'strata_clickhouse_queries_total')) - statementsBefore;
   await Promise.all(clients.map((c) => c.dispose()));
   if (failed) throw failed;
   return {
@@ -176,6 +180,7 @@ export async function runLive(opts: {
     changes: opts.changes,
     expectedPerChange: expected,
     evaluationsPerChange: evaluations / opts.changes,
+    statementsPerChange: statements / opts.changes,
     deliveredPerChange: delivered / opts.changes,
     unexpectedPushes: unexpected,
     push: summarize(pushes),

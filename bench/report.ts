@@ -240,6 +240,7 @@ ${table(
     ['RSS per 1,000 subscriptions', mib(perThousand)],
     ['JS heap used before / after', `${mib(live.heapBefore)} / ${mib(live.heapAfter)}`],
     ['shared evaluations per change', live.evaluationsPerChange.toFixed(1)],
+    ['ClickHouse statements per change (evaluations merged / range-split, + the ingest\'s ledger reads)', live.statementsPerChange?.toFixed(1) ?? 'n/a'],
     ['subscribers pushed per change (expected)', `${live.deliveredPerChange.toFixed(0)} (${int(live.expectedPerChange)})`],
     ['pushes to subscribers whose data did not change', String(live.unexpectedPushes)],
     ['push latency from the ingest request start: p50 / p95 / max', `${ms(live.push.p50)} / ${ms(live.push.p95)} / ${ms(live.push.max)} ms`],
@@ -283,13 +284,26 @@ ${table(
 - **The floor is serial.** chdb-node serialises parameterised statements process-wide (one chDB session),
   so uncached throughput is bounded by 1 / floor time whatever the concurrency: more connections only queue.
 - **Uncached door time = floor + fixed overhead** (HTTP, auth, GraphQL parse/validate/execute, compile, shaping,
-  audit). The ratio to the floor grows as the floor shrinks: small queries on a small dataset look worse than on 10M rows.
+  audit). "Where the GraphQL time goes" splits it with the server's own Server-Timing: *Strata* is the server's
+  time beyond ClickHouse (yoga's request/response objects and stream plumbing, graphql-js execution of every row
+  field, normalize/authorize/compile, shaping), *outside* is Node's HTTP parsing and writing, loopback and the
+  client. The 1.15 × floor + 1 ms allowance is smallest for the smallest floors, so those widgets miss it first;
+  the "uncached GraphQL load" profile below shows where the server's own share goes.
 - **Cached throughput is CPU-bound in the server process** (one event loop): HTTP handling, the
   (cached) token check, rate limiting, the audit entry (written to embedded PGlite on the same thread)
   and JSON serialisation run on every hit.
-- **Live pushes** include the ingest itself (HTTP, checks, insert, change signal), one shared evaluation per
-  distinct affected query (serial on chDB: with N distinct queries a push waits for up to N engine
-  round trips; a ClickHouse server runs them in parallel), then fan-out to every subscriber (GraphQL execution + WebSocket send each).
+- **Live pushes** include the ingest itself (HTTP, checks, insert, change signal), then one shared evaluation
+  per distinct affected query. The query service merges them (the date windows of one widget share one range-split
+  statement: see "ClickHouse statements per change"); the statements run one after another on chDB (parameterised
+  statements are serialised process-wide; a ClickHouse server runs them in parallel). Each result is pushed as soon
+  as its own statement is done, with one GraphQL execution and one JSON serialisation per shared result and
+  operation, and one socket write per connection per event-loop turn. The p95 is the last statement's completion
+  plus its fan-out; the live profile below shows the server's share.
+- **Ingestion** is bounded by the one event loop's per-row work (JSON.parse, the checks, JSON.stringify of the
+  value array: see the ingestion profile) and by reading each 29 MiB body before any row is inserted (so an
+  oversized or non-UTF-8 body, or a client that goes away, never leaves half a batch behind); ClickHouse's parse of the compact rows (the
+  insertRaw figure above) runs on its own threads in parallel and is not the limit. The load generator builds and
+  sends the bodies on the same two cores.
 - **RSS** counts the whole server process: chDB (ClickHouse caches, thread stacks), PGlite (metadata store) and the
   SQL proxy's catalog PGlite worker, not only Strata's JS heap.
 - Timings are client round trips on loopback; a network adds its own latency to every door but not to the floor.
