@@ -40,6 +40,14 @@ export interface ResponseCacheDeps {
 interface Entry {
   readonly result: ExecutionResult;
   readonly reads: readonly ServedRead[];
+  /** What a hit answers: the result with its JSON made once (yoga serializes via `result.stringify`). */
+  replay?: ExecutionResult;
+}
+
+/** yoga's result processor calls `result.stringify(result)` when present: hits reuse one string. */
+function withCachedJson(result: ExecutionResult): ExecutionResult {
+  let json: string | undefined;
+  return Object.assign({ ...result }, { stringify: () => (json ??= JSON.stringify(result)) });
 }
 
 interface Pending {
@@ -76,7 +84,8 @@ export function useResponseCache(deps: ResponseCacheDeps): Plugin {
           },
           hit.value.reads,
         );
-        setResult(hit.value.result);
+        hit.value.replay ??= withCachedJson(hit.value.result);
+        setResult(hit.value.replay);
         return;
       }
       pending.set(request, { key, tenantId: principal.tenantId, generation: cache.tenantGeneration(principal.tenantId) });
