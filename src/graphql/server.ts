@@ -59,6 +59,9 @@ export function createGraphQLServer(deps: GraphQLServerDeps): StrataYoga {
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     graphiql: isDev ? { title: 'Strata GraphiQL', headers: JSON.stringify({ Authorization: 'Bearer <token>' }) } : false,
     landingPage: false,
+    // The HTTP server reads and caps POST bodies itself (MAX_GRAPHQL_BODY_BYTES, server.ts) and hands yoga
+    // the text; yoga's own limit would stream that text again through a TransformStream per request.
+    maxRequestBodySize: false,
     maskedErrors: { maskError, isDev },
     logging: yogaLogger(log, logged),
     context: ({ request, req }) => {
