@@ -36,7 +36,7 @@ export function headline(r: Results, label: string): Headline {
   return {
     label,
     date: r.startedAt.slice(0, 16).replace('T', ' '),
-    commit: gitCommit(),
+    commit: r.commit ?? gitCommit(),
     factRows: r.dataset.factRows,
     compileP50Us: summarize(W.map((w) => w.compileUs.p50)).p50,
     uncachedWithin: W.filter((w) => w.graphql.p50 <= 1.15 * w.floor.p50 + 1).length,
@@ -60,10 +60,12 @@ export function saveBaseline(path: string, h: Headline): void {
   writeFileSync(path, `${JSON.stringify([...readBaselines(path), h], null, 2)}\n`);
 }
 
-function gitCommit(): string {
+export function gitCommit(): string {
   try {
     const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
+    // The files the bench itself writes do not make the measured code dirty.
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!BENCHMARKS.md', ':!bench/baselines.json'], { encoding: 'utf8' });
+    const dirty = status.trim() !== '';
     return dirty ? `${sha}+changes` : sha;
   } catch {
     return 'unknown';

@@ -46,7 +46,9 @@ ${table(
 
 /** Earlier full runs (bench/baselines.json) next to this one. */
 function beforeAfter(r: Results, baselines: readonly Headline[]): string {
-  const rows = [...baselines, headline(r, 'this run')];
+  const current = headline(r, 'this run');
+  // A run saved as a baseline is listed once, as "this run", when its report is rendered again.
+  const rows = [...baselines.filter((b) => b.date !== current.date || b.commit !== current.commit), current];
   const n = (v: number | null, f: (x: number) => string) => (v === null ? 'n/a' : f(v));
   return `## Before / after
 
@@ -291,7 +293,7 @@ ${table(
   the "uncached GraphQL load" profile below shows where the server's own share goes.
 - **Cached throughput is CPU-bound in the server process** (one event loop): HTTP handling, the
   (cached) token check, rate limiting, the audit entry (written to embedded PGlite on the same thread)
-  and JSON serialisation run on every hit.
+  and the response write run on every hit; the answer's JSON is made once per cache entry.
 - **Live pushes** include the ingest itself (HTTP, checks, insert, change signal), then one shared evaluation
   per distinct affected query. The query service merges them (the date windows of one widget share one range-split
   statement: see "ClickHouse statements per change"); the statements run one after another on chDB (parameterised
@@ -301,9 +303,9 @@ ${table(
   plus its fan-out; the live profile below shows the server's share.
 - **Ingestion** is bounded by the one event loop's per-row work (JSON.parse, the checks, JSON.stringify of the
   value array: see the ingestion profile) and by reading each 29 MiB body before any row is inserted (so an
-  oversized or non-UTF-8 body, or a client that goes away, never leaves half a batch behind); ClickHouse's parse of the compact rows (the
-  insertRaw figure above) runs on its own threads in parallel and is not the limit. The load generator builds and
-  sends the bodies on the same two cores.
+  oversized or non-UTF-8 body, or a client that goes away, never leaves half a batch behind); ClickHouse's parse
+  of the compact rows (the insertRaw figure above) runs on its own threads in parallel and is not the limit. The
+  load generator builds and sends the bodies on the same two cores.
 - **RSS** counts the whole server process: chDB (ClickHouse caches, thread stacks), PGlite (metadata store) and the
   SQL proxy's catalog PGlite worker, not only Strata's JS heap.
 - Timings are client round trips on loopback; a network adds its own latency to every door but not to the floor.

@@ -8,6 +8,7 @@
  *   npm run bench -- --fresh           rebuild the dataset instead of reusing it
  *   npm run bench -- --out FILE        write the report elsewhere
  *   npm run bench -- --save-baseline L also keep this run's headline figures in bench/baselines.json (before/after)
+ *   npm run bench -- --report-only     re-render BENCHMARKS.md from the last run's saved results (text changes only)
  *
  * How: the dataset is seeded once per scale into bench/.data/seed-<scale> and copied to a fresh
  * run directory each run (ingestion scenarios write to it). The server runs as a child process
@@ -30,7 +31,7 @@ import { runIngest, type IngestResult } from './ingest.js';
 import { runLive, type LiveResult } from './live.js';
 import { runLoad, type LoadResult } from './load.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
-import { headline, readBaselines, saveBaseline } from './baselines.js';
+import { gitCommit, headline, readBaselines, saveBaseline } from './baselines.js';
 import { writeReport } from './report.js';
 import type { FloorSample } from './server.js';
 import { summarize, type Summary } from './stats.js';
@@ -194,6 +195,8 @@ export interface BatchResult {
 }
 
 export interface Results {
+  /** The commit the run measured (with "+changes" when the tree was dirty). */
+  readonly commit?: string;
   readonly options: Options;
   readonly machine: Record<string, string>;
   readonly dataset: Dataset;
@@ -317,6 +320,13 @@ function machine(): Record<string, string> {
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
+  if (process.argv.includes('--report-only')) {
+    // Re-render the report's text from the last run's saved results: no new numbers.
+    const results = JSON.parse(readFileSync(join(DATA, 'last-run.json'), 'utf8')) as Results;
+    writeFileSync(opts.out, writeReport(results, readBaselines(BASELINES)));
+    log(`wrote ${opts.out} from ${join(DATA, 'last-run.json')} (run of ${results.startedAt})`);
+    return;
+  }
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const loadBefore = os.loadavg();
@@ -439,6 +449,7 @@ async function main(): Promise<void> {
     mismatches: check.mismatches[i],
   }));
   const results: Results = {
+    commit: gitCommit(),
     options: opts,
     machine: { ...machine(), chdb: dataset.chdbVersion },
     dataset,
