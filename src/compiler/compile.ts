@@ -44,7 +44,7 @@ export function compileSplitQuery(model: Model, query: NormalizedQuery, split: R
   const tz: Expr = { kind: 'param', name: TZ_PARAM, type: 'String', value: query.timezone };
   const planned = planQuery(model, query, new ParamBag(), tz, split);
   const main = printStatement(applyRowLimit(scopeToTenant(planned.query, model, tenant), query.limit, 0), clickhouseDialect);
-  return { ...main, columns: planned.columns, cubes: planned.cubes, splits: planned.splits ?? [] };
+  return { ...main, columns: planned.columns, cubes: planned.cubes, splits: planned.splits ?? [], ...(planned.sets ? { sets: planned.sets } : {}) };
 }
 
 /**

@@ -36,6 +36,8 @@ export interface CompiledSplitQuery extends CompiledQuery {
     readonly countAlias: string;
     readonly measureAliases: Readonly<Record<string, string>>;
   }[];
+  /** With grouping sets: a row belongs to set i when its `alias` column equals masks[i]. */
+  readonly sets?: { readonly alias: string; readonly masks: readonly number[] };
 }
 
 export interface CompileOptions {

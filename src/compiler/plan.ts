@@ -76,6 +76,8 @@ export interface Select {
   readonly joins: readonly JoinClause[];
   readonly where?: Expr;
   readonly groupBy: readonly Expr[];
+  /** GROUP BY GROUPING SETS ((…), (…)) instead of groupBy: one aggregation per set over the same rows. */
+  readonly groupingSets?: readonly (readonly Expr[])[];
   readonly having?: Expr;
   readonly orderBy: readonly OrderItem[];
   readonly limit?: number;

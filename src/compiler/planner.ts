@@ -41,6 +41,7 @@ import {
   NULL,
   and,
   binary,
+  call,
   column,
   ident,
   select,
@@ -63,6 +64,8 @@ export interface Planned {
   readonly cubes: readonly string[];
   /** With a range split: where each range's measures and row count are (see RangeSplit). */
   readonly splits?: readonly SplitColumns[];
+  /** With grouping sets: the column holding a row's grouping bitmask and each set's mask, in order. */
+  readonly sets?: { readonly alias: string; readonly masks: readonly number[] };
 }
 
 /**
@@ -74,6 +77,12 @@ export interface RangeSplit {
   /** Index into the query's timeDimensions. */
   readonly td: number;
   readonly ranges: readonly (readonly [LocalDateTime, LocalDateTime])[];
+  /**
+   * Grouping sets, each a list of dimension column keys of the query ("cube.dim", "cube.time.day"):
+   * several queries with different dimensions answered by one scan (GROUP BY GROUPING SETS).
+   * Absent: one grouping by every dimension of the query.
+   */
+  readonly sets?: readonly (readonly string[])[];
 }
 
 export interface SplitColumns {
@@ -230,13 +239,21 @@ export function planQuery(model: Model, q: NormalizedQuery, params: ParamBag, tz
       splits.push({ countAlias: `__rows_r${i}`, measureAliases });
       splitColumns.push({ expr: { kind: 'aggregate', fn: 'count', filter: inRange }, alias: `__rows_r${i}` });
     });
+    const sets = split.sets && dimColumns.length > 0 ? groupingSets(dimColumns, split.sets) : undefined;
     const query = treeSelect({
-      columns: [...dimColumns.map((c) => ({ expr: c.expr, alias: c.alias })), ...splitColumns],
+      columns: [...dimColumns.map((c) => ({ expr: c.expr, alias: c.alias })), ...splitColumns, ...(sets ? [{ expr: sets.column, alias: SET_ALIAS }] : [])],
       where: whereExcept(),
       groupBy: dimColumns.map((c) => ident(c.alias)),
+      groupingSets: sets?.exprs,
     });
     // Each range sorts and slices its own rows; the statement needs no order.
-    return { query, columns: [...dimColumns.map(({ expr: _e, td: _t, ...c }) => c), ...measureColumns], cubes: tree.cubes, splits };
+    return {
+      query,
+      columns: [...dimColumns.map(({ expr: _e, td: _t, ...c }) => c), ...measureColumns],
+      cubes: tree.cubes,
+      splits,
+      ...(sets ? { sets: { alias: SET_ALIAS, masks: sets.masks } } : {}),
+    };
   }
   if (!multiStage) {
     const leaf = (m: Measure) => (q.ungrouped ? rowValueOf(m, rowScope) : aggregateOf(m, rowScope));
@@ -329,6 +346,33 @@ export function planQuery(model: Model, q: NormalizedQuery, params: ParamBag, tz
       having: havingOver(leafRef, outerScope),
     }),
   );
+}
+
+const SET_ALIAS = '__grouping_set';
+
+/**
+ * GROUPING SETS over the dimension columns, and the mask `grouping(all dims)` gives each set's rows
+ * (SQL standard: bit = 1 when that column is NOT in the row's set; the last argument is bit 0).
+ */
+function groupingSets(dims: readonly DimColumn[], sets: readonly (readonly string[])[]): { exprs: Expr[][]; masks: number[]; column: Expr } {
+  if (dims.length > 30) throw new SplitUnsupportedError('too many dimensions for grouping sets');
+  const index = new Map(dims.map((d, i) => [d.key, i]));
+  const exprs: Expr[][] = [];
+  const masks: number[] = [];
+  for (const set of sets) {
+    const members = set.map((key) => {
+      const i = index.get(key);
+      if (i === undefined) throw new SplitUnsupportedError(`grouping set names an unknown dimension ${key}`);
+      return i;
+    });
+    exprs.push(members.sort((a, b) => a - b).map((i) => ident(dims[i].alias)));
+    let mask = 0;
+    dims.forEach((_, i) => {
+      if (!members.includes(i)) mask |= 1 << (dims.length - 1 - i);
+    });
+    masks.push(mask);
+  }
+  return { exprs, masks, column: call('grouping', ...dims.map((d) => ident(d.alias))) };
 }
 
 function filterMembers(model: Model, filters: readonly NormalizedFilter[]): ResolvedMember[] {

@@ -130,7 +130,8 @@ class Printer {
     if (s.from) sql += `${nl}FROM ${this.from(s.from, indent)}`;
     for (const j of s.joins) sql += `${nl}${j.type} JOIN ${this.from(j.item, indent)} ON ${this.expr(j.on)}`;
     if (s.where) sql += `${nl}WHERE ${this.expr(s.where)}`;
-    if (s.groupBy.length) sql += `${nl}GROUP BY ${s.groupBy.map((g) => this.atom(g)).join(', ')}`;
+    if (s.groupingSets) sql += `${nl}GROUP BY GROUPING SETS (${s.groupingSets.map((set) => `(${set.map((g) => this.atom(g)).join(', ')})`).join(', ')})`;
+    else if (s.groupBy.length) sql += `${nl}GROUP BY ${s.groupBy.map((g) => this.atom(g)).join(', ')}`;
     if (s.having) sql += `${nl}HAVING ${this.expr(s.having)}`;
     if (s.orderBy.length) sql += `${nl}ORDER BY ${s.orderBy.map((o) => `${this.atom(o.expr)} ${o.direction.toUpperCase()}`).join(', ')}`;
     if (s.limit !== undefined) sql += `${nl}LIMIT ${integer(s.limit)}`;

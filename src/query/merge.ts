@@ -7,6 +7,8 @@
  * Queries that also differ in the date range of their one ranged time dimension (a dashboard
  * seen over "last 7 / 30 / 90 days", live queries with trailing windows) form a range split:
  * one statement over the covering range computes every measure per range (compileSplitQuery).
+ * Such queries that also differ in their dimensions (the widgets of one dashboard over one cube) are
+ * fused further: one statement with GROUP BY GROUPING SETS, one set per distinct dimension list.
  */
 import type { Model } from '../semantic/model.js';
 import type { LocalDateTime, NormalizedQuery, OrderDirection } from '../semantic/query.js';
@@ -26,6 +28,10 @@ export interface MergeGroup {
     readonly ranges: readonly (readonly [LocalDateTime, LocalDateTime])[];
     /** Per member (same positions as `members`): index into `ranges`. */
     readonly rangeOf: readonly number[];
+    /** Members also differ in dimensions: grouping sets (dimension keys of `merged`), one per distinct set. */
+    readonly sets?: readonly (readonly string[])[];
+    /** Per member: index into `sets`. */
+    readonly setOf?: readonly number[];
   };
 }
 
@@ -62,10 +68,76 @@ function groupKey(model: Model, q: NormalizedQuery): string {
   });
 }
 
-export function planMerges(model: Model, queries: readonly NormalizedQuery[], maxLimit: number): MergeGroup[] {
+export interface PlanOptions {
+  /** Fuse queries with different dimensions into one grouping-sets statement (default true). */
+  readonly fuse?: boolean;
+}
+
+export function planMerges(model: Model, queries: readonly NormalizedQuery[], maxLimit: number, options: PlanOptions = {}): MergeGroup[] {
+  const fused = options.fuse === false ? [] : planFusions(model, queries, maxLimit);
+  const taken = new Set(fused.flatMap((g) => g.members));
+  return [...fused, ...planPlain(model, queries, queries.map((_, i) => i).filter((i) => !taken.has(i)), maxLimit)];
+}
+
+/** The time dimension's key as a dimension column ("cube.date.day"), when it has a granularity. */
+function dimensionKeys(q: NormalizedQuery): string[] {
+  const td = q.timeDimensions[0];
+  return [...q.dimensions, ...(td?.granularity ? [`${td.dimension}.${td.granularity}`] : [])];
+}
+
+/**
+ * Queries over the same rows (segments, filters, time zone, one ranged time dimension) that differ in
+ * their dimensions too: one statement with GROUP BY GROUPING SETS, ranges split inside it.
+ */
+function planFusions(model: Model, queries: readonly NormalizedQuery[], maxLimit: number): MergeGroup[] {
+  const byKey = new Map<string, number[]>();
+  queries.forEach((q, i) => {
+    if (!mergeable(model, q) || q.timeDimensions.length !== 1 || !q.timeDimensions[0].dateRange) return;
+    const key = canonicalJson({ segments: [...q.segments].sort(), filters: q.filters, timezone: q.timezone, td: q.timeDimensions[0].dimension });
+    const list = byKey.get(key);
+    if (list) list.push(i);
+    else byKey.set(key, [i]);
+  });
+  const out: MergeGroup[] = [];
+  for (const idx of byKey.values()) {
+    const setKeys = idx.map((i) => canonicalJson(dimensionKeys(queries[i])));
+    const distinctSets = [...new Set(setKeys)];
+    if (distinctSets.length < 2) continue; // one dimension set: an ordinary merge or range split
+    const first = queries[idx[0]];
+    const td = first.timeDimensions[0];
+    const rangeKeys = [...new Set(idx.map((i) => canonicalJson(queries[i].timeDimensions[0].dateRange)))];
+    const ranges = rangeKeys.map((k) => JSON.parse(k) as [LocalDateTime, LocalDateTime]);
+    const cover: [LocalDateTime, LocalDateTime] = [ranges.reduce((a, r) => (r[0] < a ? r[0] : a), ranges[0][0]), ranges.reduce((a, r) => (r[1] > a ? r[1] : a), ranges[0][1])];
+    const granularities = [...new Set(idx.flatMap((i) => (queries[i].timeDimensions[0].granularity ? [queries[i].timeDimensions[0].granularity!] : [])))];
+    out.push({
+      members: idx,
+      merged: {
+        ...first,
+        measures: [...new Set(idx.flatMap((i) => queries[i].measures))],
+        dimensions: [...new Set(idx.flatMap((i) => queries[i].dimensions))],
+        timeDimensions: [{ dimension: td.dimension, dateRange: cover }, ...granularities.map((granularity) => ({ dimension: td.dimension, granularity }))],
+        order: [],
+        limit: maxLimit,
+        offset: 0,
+      },
+      reorder: true,
+      split: {
+        td: 0,
+        ranges,
+        rangeOf: idx.map((i) => rangeKeys.indexOf(canonicalJson(queries[i].timeDimensions[0].dateRange))),
+        sets: distinctSets.map((k) => JSON.parse(k) as string[]),
+        setOf: setKeys.map((k) => distinctSets.indexOf(k)),
+      },
+    });
+  }
+  return out;
+}
+
+function planPlain(model: Model, queries: readonly NormalizedQuery[], indices: readonly number[], maxLimit: number): MergeGroup[] {
   const groups = new Map<string, number[]>();
   const singles: MergeGroup[] = [];
-  queries.forEach((q, i) => {
+  indices.forEach((i) => {
+    const q = queries[i];
     if (!mergeable(model, q)) {
       singles.push({ members: [i], merged: q, reorder: false });
       return;

@@ -5,7 +5,7 @@
  */
 import DataLoader from 'dataloader';
 import type { Principal } from '../auth/principal.js';
-import type { CompiledQuery, CompiledSplitQuery } from '../compiler/compiled.js';
+import type { CompiledColumn, CompiledQuery, CompiledSplitQuery } from '../compiler/compiled.js';
 import { compileQuery, compileSplitQuery } from '../compiler/compile.js';
 import { SplitUnsupportedError } from '../compiler/planner.js';
 import { normalizeQuery } from '../compiler/normalize.js';
@@ -174,6 +174,13 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
     if (g.split) {
       const split = await runSplit(ctx, g, queries);
       if (split) return split;
+      if (g.split.sets) {
+        // Not fusable (or capped): the same queries planned without grouping sets.
+        const members = g.members.map((i) => queries[i]);
+        const sub = await Promise.all(planMerges(model, members, limits.maxRowLimit, { fuse: false }).map((sg) => runGroup(ctx, sg, members)));
+        for (const m of sub) for (const [k, v] of m) results.set(g.members[k], v);
+        return results;
+      }
       // Not splittable, or capped: each member alone (still concurrently, still cached).
       await Promise.all(g.members.map(async (i) => results.set(i, await execute(ctx, queries[i]))));
       deps.metrics?.batchedQueries.inc({ outcome: 'executed' }, g.members.length);
@@ -213,14 +220,26 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
     addEngineTime(ctx, elapsedMs);
     if (rows.length >= limits.maxRowLimit) return undefined; // some range may have lost groups to the cap
     const lastRefreshTime = new Date().toISOString();
-    const { splits: _s, ...statement } = compiled;
-    const perRange = compiled.splits.map((s) => {
-      const columns = compiled.columns.map((c) => (c.kind === 'measure' ? { ...c, alias: s.measureAliases[c.alias] } : c));
-      return shapeRows(columns, rows.filter((r) => Number(r[s.countAlias]) > 0));
-    });
+    const { splits: _s, sets: _g, ...statement } = compiled;
+    // Rows of one (grouping set, range): the set's bitmask, a non-zero row count for the range.
+    const parts = new Map<string, ExecutedResult>();
+    const part = (set: number | undefined, range: number): ExecutedResult => {
+      const key = `${set}:${range}`;
+      let p = parts.get(key);
+      if (p) return p;
+      const dims = set === undefined ? undefined : new Set(split.sets![set]);
+      const columns = compiled.columns.filter((c) => c.kind === 'measure' || !dims || dims.has(c.key));
+      const { countAlias, measureAliases } = compiled.splits[range];
+      const mask = set === undefined || !compiled.sets ? undefined : { alias: compiled.sets.alias, value: compiled.sets.masks[set] };
+      const mine = rows.filter((r) => (!mask || Number(r[mask.alias]) === mask.value) && Number(r[countAlias]) > 0);
+      const shaped = shapeRows(columns.map((c) => (c.kind === 'measure' ? { ...c, alias: measureAliases[c.alias] } : c)), mine);
+      p = { compiled: { ...statement, columns }, rows: shaped, lastRefreshTime, fromCache: false };
+      parts.set(key, p);
+      return p;
+    };
     for (const pos of pending) {
       const i = g.members[pos];
-      const one = project({ compiled: statement, rows: perRange[split.rangeOf[pos]], lastRefreshTime, fromCache: false }, queries[i], true);
+      const one = project(part(split.setOf?.[pos], split.rangeOf[pos]), queries[i], true);
       cache.set(cacheKey(ctx, queries[i]), ctx.principal.tenantId, compiled.cubes, one, generation);
       results.set(i, one);
     }
@@ -230,14 +249,22 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
 
   function project(result: ExecutedResult, query: NormalizedQuery, reorder: boolean): ExecutedResult {
     const wanted = new Set(query.measures);
-    const columns = result.compiled.columns.filter((c) => c.kind !== 'measure' || wanted.has(c.member));
-    if (columns.length === result.compiled.columns.length && !reorder) return result;
+    const columns = ownColumnOrder(result.compiled.columns.filter((c) => c.kind !== 'measure' || wanted.has(c.member)), query);
+    if (!reorder && columns.length === result.compiled.columns.length && columns.every((c, i) => c === result.compiled.columns[i])) return result;
     let rows = result.rows.map((r) => Object.fromEntries(columns.map((c) => [c.key, r[c.key]])));
     if (reorder) {
       const order = query.order.map(([m, d]) => [orderKey(query, m), d] as const);
       rows = sortAndSlice(rows, order, query.limit, query.offset);
     }
     return { ...result, compiled: { ...result.compiled, columns }, rows };
+  }
+
+  /** A member of a merged statement gets its columns in its own query's order (dimensions, time, measures). */
+  function ownColumnOrder(columns: readonly CompiledColumn[], query: NormalizedQuery): readonly CompiledColumn[] {
+    const keys = [...query.dimensions, ...query.timeDimensions.flatMap((t) => (t.granularity ? [`${t.dimension}.${t.granularity}`] : [])), ...query.measures];
+    const byKey = new Map(columns.map((c) => [c.key, c]));
+    const ordered = keys.flatMap((k) => (byKey.has(k) ? [byKey.get(k)!] : []));
+    return ordered.length === columns.length ? ordered : columns;
   }
 
   function orderKey(query: NormalizedQuery, member: string): string {

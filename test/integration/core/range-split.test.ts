@@ -157,3 +157,36 @@ describe('range split bookkeeping', () => {
     expect(isClose(globex[1].rows[0]['ad_performance.cost'], direct[0].cost)).toBe(true);
   });
 });
+
+describe('fusion: different dimensions over the same rows share one statement (grouping sets)', () => {
+  const dashboard = (r: [string, string]): SemanticQuery[] => [
+    SHAPES[0].query(r), // no dimensions
+    SHAPES[1].query(r), // by day
+    SHAPES[2].query(r), // top 3 platforms
+    { measures: ['ad_performance.cost', 'ad_performance.roas'], dimensions: ['campaigns.name'], timeDimensions: td('ad_performance.date')(r), order: [['ad_performance.cost', 'desc']], limit: 5 },
+    { measures: ['ad_performance.clicks'], dimensions: ['ad_performance.country', 'ad_performance.device'], timeDimensions: td('ad_performance.date', 'week')(r) },
+  ];
+
+  it.each(['acme', 'initech'])('a 5-widget dashboard over 3 date windows is ONE statement and every widget equals its query alone (%s)', async (tenant) => {
+    const queries = RANGES.slice(0, 3).flatMap((r) => dashboard(r));
+    const before = core.wh.engine.stats().queries;
+    const batch = ctx(tenant);
+    const together = await Promise.all(queries.map((q) => core.service.load(batch, q)));
+    expect(core.wh.engine.stats().queries - before).toBe(1);
+    for (let i = 0; i < queries.length; i++) {
+      const alone = await core.service.load(ctx(tenant), queries[i]);
+      expectSameRows(together[i], alone, Boolean(queries[i].order), `query ${i}`);
+    }
+    expect(together.some((r) => r.rows.length > 1)).toBe(true);
+  });
+
+  it('a shape that cannot be fused falls back to the plain plan and stays right', async () => {
+    const queries: SemanticQuery[] = [SHAPES[0].query(RANGES[0]), SHAPES[0].query(RANGES[1]), SHAPES[6].query(RANGES[0])];
+    const before = core.wh.engine.stats().queries;
+    const batch = ctx('globex');
+    const together = await Promise.all(queries.map((q) => core.service.load(batch, q)));
+    // the two KPI windows as one range split, the rolling window on its own
+    expect(core.wh.engine.stats().queries - before).toBe(2);
+    for (let i = 0; i < queries.length; i++) expectSameRows(together[i], await core.service.load(ctx('globex'), queries[i]), false, `query ${i}`);
+  });
+});

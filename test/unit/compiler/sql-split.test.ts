@@ -34,6 +34,16 @@ describe('compileSplitQuery', () => {
     expect(c.columns.map((x) => x.alias)).toEqual(['orders__status', 'orders__created_at_day', 'orders__revenue', 'orders__paid_ratio', 'orders__customers_count']);
   });
 
+  it('with grouping sets: one GROUP BY GROUPING SETS over the union of dimensions, and each set\'s grouping() mask', () => {
+    const q = normalizeQuery(model, { measures: ['orders.revenue'], dimensions: ['orders.status', 'orders.is_paid'], timeDimensions: [{ dimension: 'orders.created_at', dateRange: ['2024-02-01', '2024-02-29'] }] }, options);
+    const c = compileSplitQuery(model, q, { td: 0, ranges: RANGES, sets: [[], ['orders.is_paid'], ['orders.status', 'orders.is_paid']] }, principal);
+    expect(c.sql).toContain('GROUP BY GROUPING SETS ((), (`orders__is_paid`), (`orders__status`, `orders__is_paid`))');
+    expect(c.sql).toContain('grouping(`orders__status`, `orders__is_paid`) AS `__grouping_set`');
+    // bit 1 = status not in the set, bit 0 = is_paid not in the set
+    expect(c.sets).toEqual({ alias: '__grouping_set', masks: [0b11, 0b10, 0b00] });
+    expect(() => compileSplitQuery(model, q, { td: 0, ranges: RANGES, sets: [['orders.nope']] }, principal)).toThrow(SplitUnsupportedError);
+  });
+
   it('refuses shapes it cannot split: custom aggregate SQL, rolling windows, measure filters (HAVING)', () => {
     expect(() => split({ measures: ['orders.raw_ratio'] })).toThrow(SplitUnsupportedError);
     expect(() => split({ measures: ['orders.revenue_7d'] })).toThrow(SplitUnsupportedError);
