@@ -206,8 +206,8 @@ ${table(
   ],
 )}
 
-The 8 widgets have different dimensions, so the query service cannot merge them into fewer statements;
-within one request they run concurrently through one DataLoader batch.
+Within one request the 8 root fields go through one DataLoader batch: the widgets over the same cube, filters
+and time dimension share one statement (GROUP BY GROUPING SETS), the others run as their own statements.
 
 ## 5. Throughput and latency under concurrency (GraphQL, autocannon)
 
@@ -242,7 +242,7 @@ ${table(
     ['RSS per 1,000 subscriptions', mib(perThousand)],
     ['JS heap used before / after', `${mib(live.heapBefore)} / ${mib(live.heapAfter)}`],
     ['shared evaluations per change', live.evaluationsPerChange.toFixed(1)],
-    ['ClickHouse statements per change (evaluations merged / range-split, + the ingest\'s ledger reads)', live.statementsPerChange?.toFixed(1) ?? 'n/a'],
+    ['ClickHouse statements per change (evaluations fused / range-split, + the ingest\'s ledger reads)', live.statementsPerChange?.toFixed(1) ?? 'n/a'],
     ['subscribers pushed per change (expected)', `${live.deliveredPerChange.toFixed(0)} (${int(live.expectedPerChange)})`],
     ['pushes to subscribers whose data did not change', String(live.unexpectedPushes)],
     ['push latency from the ingest request start: p50 / p95 / max', `${ms(live.push.p50)} / ${ms(live.push.p95)} / ${ms(live.push.max)} ms`],
@@ -295,8 +295,9 @@ ${table(
   (cached) token check, rate limiting, the audit entry (written to embedded PGlite on the same thread)
   and the response write run on every hit; the answer's JSON is made once per cache entry.
 - **Live pushes** include the ingest itself (HTTP, checks, insert, change signal), then one shared evaluation
-  per distinct affected query. The query service merges them (the date windows of one widget share one range-split
-  statement: see "ClickHouse statements per change"); the statements run one after another on chDB (parameterised
+  per distinct affected query. The query service merges them (widgets over the same cube and filters share one
+  statement, grouping sets for their dimensions and range splits for their date windows: see "ClickHouse statements
+  per change"); the statements run one after another on chDB (parameterised
   statements are serialised process-wide; a ClickHouse server runs them in parallel). Each result is pushed as soon
   as its own statement is done, with one GraphQL execution and one JSON serialisation per shared result and
   operation, and one socket write per connection per event-loop turn. The p95 is the last statement's completion
