@@ -355,24 +355,45 @@ const SET_ALIAS = '__grouping_set';
  * (SQL standard: bit = 1 when that column is NOT in the row's set; the last argument is bit 0).
  */
 function groupingSets(dims: readonly DimColumn[], sets: readonly (readonly string[])[]): { exprs: Expr[][]; masks: number[]; column: Expr } {
-  if (dims.length > 30) throw new SplitUnsupportedError('too many dimensions for grouping sets');
-  const index = new Map(dims.map((d, i) => [d.key, i]));
+  // Dimensions with the same expression (a view's member and its cube's) are one grouping column:
+  // ClickHouse groups by expressions, so two aliases of one expression cannot be told apart.
+  const reps: DimColumn[] = [];
+  const repOf = new Map<string, number>();
+  const byExpr = new Map<string, number>();
+  for (const d of dims) {
+    const sig = JSON.stringify(d.expr);
+    let r = byExpr.get(sig);
+    if (r === undefined) {
+      r = reps.push(d) - 1;
+      byExpr.set(sig, r);
+    }
+    repOf.set(d.key, r);
+  }
+  if (reps.length > 30) throw new SplitUnsupportedError('too many dimensions for grouping sets');
   const exprs: Expr[][] = [];
   const masks: number[] = [];
   for (const set of sets) {
-    const members = set.map((key) => {
-      const i = index.get(key);
-      if (i === undefined) throw new SplitUnsupportedError(`grouping set names an unknown dimension ${key}`);
-      return i;
-    });
-    exprs.push(members.sort((a, b) => a - b).map((i) => ident(dims[i].alias)));
+    const members = [
+      ...new Set(
+        set.map((key) => {
+          const r = repOf.get(key);
+          if (r === undefined) throw new SplitUnsupportedError(`grouping set names an unknown dimension ${key}`);
+          return r;
+        }),
+      ),
+    ].sort((a, b) => a - b);
+    // Sets that name the same columns (through different members) are one grouping set: listed twice,
+    // ClickHouse would return their rows twice.
+    if (!exprs.some((e) => e.length === members.length && e.every((x, k) => x.kind === 'ident' && x.name === reps[members[k]].alias))) {
+      exprs.push(members.map((r) => ident(reps[r].alias)));
+    }
     let mask = 0;
-    dims.forEach((_, i) => {
-      if (!members.includes(i)) mask |= 1 << (dims.length - 1 - i);
+    reps.forEach((_, r) => {
+      if (!members.includes(r)) mask |= 1 << (reps.length - 1 - r);
     });
     masks.push(mask);
   }
-  return { exprs, masks, column: call('grouping', ...dims.map((d) => ident(d.alias))) };
+  return { exprs, masks, column: call('grouping', ...reps.map((d) => ident(d.alias))) };
 }
 
 function filterMembers(model: Model, filters: readonly NormalizedFilter[]): ResolvedMember[] {

@@ -93,7 +93,9 @@ function planFusions(model: Model, queries: readonly NormalizedQuery[], maxLimit
   const byKey = new Map<string, number[]>();
   queries.forEach((q, i) => {
     if (!mergeable(model, q) || q.timeDimensions.length !== 1 || !q.timeDimensions[0].dateRange) return;
-    const key = canonicalJson({ segments: [...q.segments].sort(), filters: q.filters, timezone: q.timezone, td: q.timeDimensions[0].dimension });
+    // A view's time dimension is its cube's: the widgets of a view and of its cube read the same rows.
+    const td = resolveMember(model, q.timeDimensions[0].dimension).member;
+    const key = canonicalJson({ segments: [...q.segments].sort(), filters: q.filters, timezone: q.timezone, td: `${td.cube}.${td.name}` });
     const list = byKey.get(key);
     if (list) list.push(i);
     else byKey.set(key, [i]);
@@ -108,14 +110,24 @@ function planFusions(model: Model, queries: readonly NormalizedQuery[], maxLimit
     const rangeKeys = [...new Set(idx.map((i) => canonicalJson(queries[i].timeDimensions[0].dateRange)))];
     const ranges = rangeKeys.map((k) => JSON.parse(k) as [LocalDateTime, LocalDateTime]);
     const cover: [LocalDateTime, LocalDateTime] = [ranges.reduce((a, r) => (r[0] < a ? r[0] : a), ranges[0][0]), ranges.reduce((a, r) => (r[1] > a ? r[1] : a), ranges[0][1])];
-    const granularities = [...new Set(idx.flatMap((i) => (queries[i].timeDimensions[0].granularity ? [queries[i].timeDimensions[0].granularity!] : [])))];
+    // One time column per (member path, granularity) asked: each member finds its own key among them.
+    const grained = [
+      ...new Set(
+        idx.flatMap((i) => {
+          const { dimension, granularity } = queries[i].timeDimensions[0];
+          return granularity ? [canonicalJson({ dimension, granularity })] : [];
+        }),
+      ),
+    ].map(
+      (k) => JSON.parse(k) as { dimension: string; granularity: NonNullable<NormalizedQuery['timeDimensions'][number]['granularity']> },
+    );
     out.push({
       members: idx,
       merged: {
         ...first,
         measures: [...new Set(idx.flatMap((i) => queries[i].measures))],
         dimensions: [...new Set(idx.flatMap((i) => queries[i].dimensions))],
-        timeDimensions: [{ dimension: td.dimension, dateRange: cover }, ...granularities.map((granularity) => ({ dimension: td.dimension, granularity }))],
+        timeDimensions: [{ dimension: td.dimension, dateRange: cover }, ...grained.map(({ dimension, granularity }) => ({ dimension, granularity }))],
         order: [],
         limit: maxLimit,
         offset: 0,

@@ -165,9 +165,12 @@ describe('fusion: different dimensions over the same rows share one statement (g
     SHAPES[2].query(r), // top 3 platforms
     { measures: ['ad_performance.cost', 'ad_performance.roas'], dimensions: ['campaigns.name'], timeDimensions: td('ad_performance.date')(r), order: [['ad_performance.cost', 'desc']], limit: 5 },
     { measures: ['ad_performance.clicks'], dimensions: ['ad_performance.country', 'ad_performance.device'], timeDimensions: td('ad_performance.date', 'week')(r) },
+    // a view over the same cube: its time dimension is the cube's, so it joins the same statement
+    { measures: ['campaign_performance.cost', 'campaign_performance.clicks'], dimensions: ['campaign_performance.campaigns_name'], timeDimensions: td('campaign_performance.date')(r), order: [['campaign_performance.cost', 'desc']], limit: 10 },
+    { measures: ['campaign_performance.ctr'], timeDimensions: td('campaign_performance.date', 'week')(r) },
   ];
 
-  it.each(['acme', 'initech'])('a 5-widget dashboard over 3 date windows is ONE statement and every widget equals its query alone (%s)', async (tenant) => {
+  it.each(['acme', 'initech'])('a 7-widget dashboard (cube + view) over 3 date windows is ONE statement and every widget equals its query alone (%s)', async (tenant) => {
     const queries = RANGES.slice(0, 3).flatMap((r) => dashboard(r));
     const before = core.wh.engine.stats().queries;
     const batch = ctx(tenant);

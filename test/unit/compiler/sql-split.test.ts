@@ -44,6 +44,14 @@ describe('compileSplitQuery', () => {
     expect(() => compileSplitQuery(model, q, { td: 0, ranges: RANGES, sets: [['orders.nope']] }, principal)).toThrow(SplitUnsupportedError);
   });
 
+  it('a view member and its cube member are one grouping column: one set, one mask, rows once', () => {
+    const q = normalizeQuery(model, { measures: ['orders.revenue', 'sales.revenue'], dimensions: ['orders.status', 'sales.status'], timeDimensions: [{ dimension: 'orders.created_at', dateRange: ['2024-02-01', '2024-02-29'] }] }, options);
+    const c = compileSplitQuery(model, q, { td: 0, ranges: RANGES, sets: [['orders.status'], ['sales.status'], []] }, principal);
+    expect(c.sql).toContain('GROUP BY GROUPING SETS ((`orders__status`), ())');
+    expect(c.sql).toContain('grouping(`orders__status`) AS `__grouping_set`');
+    expect(c.sets?.masks).toEqual([0, 0, 1]);
+  });
+
   it('refuses shapes it cannot split: custom aggregate SQL, rolling windows, measure filters (HAVING)', () => {
     expect(() => split({ measures: ['orders.raw_ratio'] })).toThrow(SplitUnsupportedError);
     expect(() => split({ measures: ['orders.revenue_7d'] })).toThrow(SplitUnsupportedError);
