@@ -4,6 +4,8 @@
  * subscribe everyone, server memory per 1,000 subscriptions, evaluations per change and push
  * latency (from the start of the ingest request to each subscriber's new result).
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { SemanticQuery } from '../src/semantic/query.js';
@@ -28,7 +30,38 @@ export interface LiveResult {
   readonly deliveredPerChange: number;
   readonly unexpectedPushes: number;
   readonly push: Summary;
+  /** The same pushes seen by a separate, lightly loaded client process (one subscription per affected widget). */
+  readonly probePush?: Summary;
   readonly ingestMs: Summary;
+}
+
+interface Probe {
+  readonly pushes: { received: number; at: number }[];
+  stop(): Promise<void>;
+}
+
+/** Starts bench/live-probe.ts in its own process; resolves once its subscriptions have their first result. */
+async function startProbe(url: string, token: string, queries: readonly SemanticQuery[]): Promise<Probe> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./live-probe.ts', import.meta.url))], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const pushes: { received: number; at: number }[] = [];
+  await new Promise<void>((resolve, reject) => {
+    child.on('message', (m: { ready?: boolean; received?: number; at?: number; error?: string }) => {
+      if (m.ready) resolve();
+      else if (m.error) reject(new Error(`live probe: ${m.error}`));
+      else if (m.received !== undefined && m.at !== undefined) pushes.push({ received: m.received, at: m.at });
+    });
+    child.once('exit', (code) => reject(new Error(`live probe exited with ${code}`)));
+    child.send({ url: `${url.replace('http', 'ws')}/graphql`, token, query: SUBSCRIPTION, variables: queries.map((q) => ({ q })) });
+  });
+  return {
+    pushes,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.send({ stop: true });
+        setTimeout(() => child.kill(), 5_000).unref();
+      }),
+  };
 }
 
 const SUBSCRIPTION = 'subscription ($q: JSON!) { live(query: $q) { data } }';
@@ -141,13 +174,18 @@ export async function runLive(opts: {
   const after = await server.call<NodeJS.MemoryUsage>({ op: 'memory', gc: true });
 
   const pushes: number[] = [];
+  const probeLatencies: number[] = [];
   const ingestMs: number[] = [];
+  const probeQueries = queries.filter((_, k) => k < WIDGETS.length && READS_AD_PERFORMANCE.has(widgetOf(k)));
+  const probe = await startProbe(server.url, opts.userToken, probeQueries);
   const expected = subs.filter((s) => s.affected).length;
   let delivered = 0;
   const evalBefore = await metricValue(server, 'strata_live_evaluations_total');
   const statementsBefore = await metricValue(server, 'strata_clickhouse_queries_total');
   for (let k = 0; k < opts.changes; k++) {
     const current = { t0: performance.now(), baseline: subs.map((s) => s.received), latencies: [] as number[], remaining: expected };
+    const t0Wall = performance.timeOrigin + current.t0;
+    const probeSeen = probe.pushes.length;
     change = current;
     const res = await fetch(`${server.url}/v1/ingest/ad_performance`, {
       method: 'POST',
@@ -161,9 +199,11 @@ export async function runLive(opts: {
     // Let stragglers and any (wrong) pushes to unaffected subscribers arrive before the next change.
     await new Promise((r) => setTimeout(r, 200));
     pushes.push(...current.latencies);
+    probeLatencies.push(...probe.pushes.slice(probeSeen).map((p) => p.at - t0Wall));
     delivered += current.latencies.length;
     change = undefined;
   }
+  await probe.stop();
   const evaluations = (await metricValue(server, 'strata_live_evaluations_total')) - evalBefore;
   const statements = (await metricValue(server, 'strata_clickhouse_queries_total')) - statementsBefore;
   await Promise.all(clients.map((c) => c.dispose()));
@@ -184,6 +224,7 @@ export async function runLive(opts: {
     deliveredPerChange: delivered / opts.changes,
     unexpectedPushes: unexpected,
     push: summarize(pushes),
+    probePush: probeLatencies.length ? summarize(probeLatencies) : undefined,
     ingestMs: summarize(ingestMs),
   };
 }
