@@ -14,7 +14,8 @@ import { isValidTimeZone } from './dates.js';
 import { applyRowLimit, countRows } from './passes/row-limit.js';
 import { scopeToTenant, scopedCubeSource, tenantParam } from './passes/tenant-scope.js';
 import { ParamBag, ident, raw, type Expr, type FromItem } from './plan.js';
-import { planQuery, type RangeSplit } from './planner.js';
+import { planQuery } from './planner.js';
+import type { RangeSplit } from './split.js';
 import { printFragments, printStatement } from './printer.js';
 import { renderTemplate } from './render.js';
 

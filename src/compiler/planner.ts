@@ -31,7 +31,7 @@
 import { UserError, invariant } from '../errors.js';
 import type { CompiledColumn } from './compiled.js';
 import type { Dimension, Measure, Model, ResolvedMember, RollingWindow } from '../semantic/model.js';
-import type { LocalDateTime, NormalizedFilter, NormalizedQuery, NormalizedTimeDimension } from '../semantic/query.js';
+import type { NormalizedFilter, NormalizedQuery, NormalizedTimeDimension } from '../semantic/query.js';
 import { filterExpr, valueParam, type FilterContext } from './filters.js';
 import { buildJoinTree, isMultiplied, type JoinTree } from './join-tree.js';
 import { aggregateOf, isDuplicateSensitive, leavesOf, rowValueOf, valueOf } from './measures.js';
@@ -41,7 +41,6 @@ import {
   NULL,
   and,
   binary,
-  call,
   column,
   ident,
   select,
@@ -55,6 +54,7 @@ import {
 } from './plan.js';
 import { cubesReferenced, renderDimension, renderMeasureFilters, renderSegment, renderTemplate, restrictedScope, type RenderScope } from './render.js';
 import { bindSeries, bucketOf, bucketSeries, windowRange, windowSeries, type BoundSeries } from './rolling.js';
+import { groupingSets, SET_ALIAS, SplitUnsupportedError, type RangeSplit, type SplitColumns } from './split.js';
 import { valueTypeOf } from './values.js';
 
 export interface Planned {
@@ -68,32 +68,7 @@ export interface Planned {
   readonly sets?: { readonly alias: string; readonly masks: readonly number[] };
 }
 
-/**
- * Several date ranges of ONE time dimension answered by one statement: the WHERE keeps the
- * query's own (covering) range, and every measure is computed once per range with its
- * aggregates restricted to that range (-If combinators), so the rows are read once.
- */
-export interface RangeSplit {
-  /** Index into the query's timeDimensions. */
-  readonly td: number;
-  readonly ranges: readonly (readonly [LocalDateTime, LocalDateTime])[];
-  /**
-   * Grouping sets, each a list of dimension column keys of the query ("cube.dim", "cube.time.day"):
-   * several queries with different dimensions answered by one scan (GROUP BY GROUPING SETS).
-   * Absent: one grouping by every dimension of the query.
-   */
-  readonly sets?: readonly (readonly string[])[];
-}
 
-export interface SplitColumns {
-  /** Rows of the range in each group: a group with 0 does not exist for that range. */
-  readonly countAlias: string;
-  /** Measure alias of the plain query -> its alias for this range. */
-  readonly measureAliases: Readonly<Record<string, string>>;
-}
-
-/** The query cannot be split by range (rolling windows, fan-out, HAVING, custom aggregates...). */
-export class SplitUnsupportedError extends Error {}
 
 interface DimColumn extends CompiledColumn {
   readonly expr: Expr;
@@ -346,54 +321,6 @@ export function planQuery(model: Model, q: NormalizedQuery, params: ParamBag, tz
       having: havingOver(leafRef, outerScope),
     }),
   );
-}
-
-const SET_ALIAS = '__grouping_set';
-
-/**
- * GROUPING SETS over the dimension columns, and the mask `grouping(all dims)` gives each set's rows
- * (SQL standard: bit = 1 when that column is NOT in the row's set; the last argument is bit 0).
- */
-function groupingSets(dims: readonly DimColumn[], sets: readonly (readonly string[])[]): { exprs: Expr[][]; masks: number[]; column: Expr } {
-  // Dimensions with the same expression (a view's member and its cube's) are one grouping column:
-  // ClickHouse groups by expressions, so two aliases of one expression cannot be told apart.
-  const reps: DimColumn[] = [];
-  const repOf = new Map<string, number>();
-  const byExpr = new Map<string, number>();
-  for (const d of dims) {
-    const sig = JSON.stringify(d.expr);
-    let r = byExpr.get(sig);
-    if (r === undefined) {
-      r = reps.push(d) - 1;
-      byExpr.set(sig, r);
-    }
-    repOf.set(d.key, r);
-  }
-  if (reps.length > 30) throw new SplitUnsupportedError('too many dimensions for grouping sets');
-  const exprs: Expr[][] = [];
-  const masks: number[] = [];
-  for (const set of sets) {
-    const members = [
-      ...new Set(
-        set.map((key) => {
-          const r = repOf.get(key);
-          if (r === undefined) throw new SplitUnsupportedError(`grouping set names an unknown dimension ${key}`);
-          return r;
-        }),
-      ),
-    ].sort((a, b) => a - b);
-    // Sets that name the same columns (through different members) are one grouping set: listed twice,
-    // ClickHouse would return their rows twice.
-    if (!exprs.some((e) => e.length === members.length && e.every((x, k) => x.kind === 'ident' && x.name === reps[members[k]].alias))) {
-      exprs.push(members.map((r) => ident(reps[r].alias)));
-    }
-    let mask = 0;
-    reps.forEach((_, r) => {
-      if (!members.includes(r)) mask |= 1 << (reps.length - 1 - r);
-    });
-    masks.push(mask);
-  }
-  return { exprs, masks, column: call('grouping', ...reps.map((d) => ident(d.alias))) };
 }
 
 function filterMembers(model: Model, filters: readonly NormalizedFilter[]): ResolvedMember[] {

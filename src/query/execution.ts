@@ -6,7 +6,7 @@
  */
 import type { CompiledColumn, CompiledQuery, CompiledSplitQuery } from '../compiler/compiled.js';
 import { compileQuery, compileSplitQuery } from '../compiler/compile.js';
-import { SplitUnsupportedError } from '../compiler/planner.js';
+import { SplitUnsupportedError } from '../compiler/split.js';
 import type { Engine } from '../engine/engine.js';
 import type { Metrics } from '../metrics.js';
 import type { Model } from '../semantic/model.js';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileSplitQuery } from '../../../src/compiler/compile.js';
 import { normalizeQuery } from '../../../src/compiler/normalize.js';
-import { SplitUnsupportedError } from '../../../src/compiler/planner.js';
+import { SplitUnsupportedError } from '../../../src/compiler/split.js';
 import type { SemanticQuery } from '../../../src/semantic/query.js';
 import { model, options, principal } from './fixture.js';
 
