@@ -1,11 +1,11 @@
 /**
  * One client per door, each timing a full round trip (request -> last byte parsed) and returning
  * the rows so run.ts can compare them with the floor. HTTP doors use node:http with a keep-alive
- * agent: undici's fetch costs ~0.6 ms of client CPU per request, which is the load generator's,
- * not the server's. GraphQL answers carry Server-Timing (engine and total server ms).
+ * agent (bench/http.ts). GraphQL answers carry Server-Timing (engine and total server ms).
  */
 import http from 'node:http';
 import pg from 'pg';
+import { post } from './http.js';
 import type { SemanticQuery } from '../src/semantic/query.js';
 
 export interface DoorResult {
@@ -13,35 +13,6 @@ export interface DoorResult {
   readonly rows: readonly Record<string, unknown>[] | readonly unknown[][];
   /** From the Server-Timing header, when the door sends one: time in ClickHouse and in the server. */
   readonly server?: { readonly engineMs: number; readonly totalMs: number };
-}
-
-interface HttpAnswer {
-  readonly status: number;
-  readonly body: unknown;
-  readonly serverTiming?: string;
-}
-
-function postJson(agent: http.Agent, url: URL, headers: Record<string, string>, payload: unknown): Promise<HttpAnswer> {
-  const body = JSON.stringify(payload);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          try {
-            resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')), serverTiming: res.headers['server-timing'] as string | undefined });
-          } catch (e) {
-            reject(e);
-          }
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 function parseServerTiming(h: string | undefined): DoorResult['server'] {
@@ -65,18 +36,18 @@ export async function openDoors(url: string, sqlProxyPort: number, token: string
   return {
     async graphql(document) {
       const t0 = performance.now();
-      const res = await postJson(agent, new URL(`${url}/graphql`), headers, { query: document });
+      const res = await post(`${url}/graphql`, headers, JSON.stringify({ query: document }), agent);
       const elapsed = performance.now() - t0;
-      const body = res.body as { data?: Record<string, Record<string, unknown>[]>; errors?: { message: string }[] };
+      const body = res.json as { data?: Record<string, Record<string, unknown>[]>; errors?: { message: string }[] };
       if (res.status !== 200 || body.errors?.length) throw new Error(`graphql ${res.status}: ${JSON.stringify(body.errors ?? body).slice(0, 500)}`);
       const fields = body.data ?? {};
-      return { ms: elapsed, rows: Object.values(fields).flat(), fields, server: parseServerTiming(res.serverTiming) };
+      return { ms: elapsed, rows: Object.values(fields).flat(), fields, server: parseServerTiming(res.headers['server-timing'] as string | undefined) };
     },
     async rest(query) {
       const t0 = performance.now();
-      const res = await postJson(agent, new URL(`${url}/cubejs-api/v1/load`), headers, { query });
+      const res = await post(`${url}/cubejs-api/v1/load`, headers, JSON.stringify({ query }), agent);
       const elapsed = performance.now() - t0;
-      const body = res.body as { data?: Record<string, unknown>[]; error?: string };
+      const body = res.json as { data?: Record<string, unknown>[]; error?: string };
       if (res.status !== 200 || !body.data) throw new Error(`rest ${res.status}: ${JSON.stringify(body).slice(0, 500)}`);
       return { ms: elapsed, rows: body.data };
     },

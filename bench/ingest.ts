@@ -2,29 +2,8 @@
  * Ingestion throughput: NDJSON batches POSTed to /v1/ingest/ad_performance with the real
  * data-quality checks; 1 row in 100 breaks a rule (clicks > impressions) and must be quarantined.
  */
-import http from 'node:http';
+import { post } from './http.js';
 import { summarize, type Summary } from './stats.js';
-
-/** POST a prepared body with node:http: the load generator's own CPU stays small next to the server's. */
-function postBody(url: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; json: unknown }> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { ...headers, 'content-length': body.length } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-        } catch (e) {
-          reject(e);
-        }
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 export interface IngestResult {
   readonly batches: number;
@@ -98,7 +77,7 @@ export async function runIngest(opts: {
     const t0 = performance.now();
     for (let b = 0; b < opts.batches; b++) {
       const s = performance.now();
-      const res = await postBody(
+      const res = await post(
         `${opts.url}/v1/ingest/ad_performance`,
         { authorization: `Bearer ${opts.token}`, 'content-type': 'application/x-ndjson', 'idempotency-key': `bench-${opts.runId}-${b}` },
         bodies[b],

@@ -36,8 +36,6 @@ export interface ExecutorDeps {
 }
 
 export interface Executor {
-  /** One query, from the cache or its own statement. */
-  execute(ctx: RequestContext, query: NormalizedQuery): Promise<ExecutedResult>;
   /** One merge group; results by index into `queries`. */
   runGroup(ctx: RequestContext, g: MergeGroup, queries: readonly NormalizedQuery[]): Promise<Map<number, ExecutedResult>>;
 }
@@ -184,5 +182,5 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     return td ? `${member}.${td.granularity}` : member;
   }
 
-  return { execute, runGroup };
+  return { runGroup };
 }

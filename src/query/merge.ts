@@ -54,6 +54,11 @@ function rangedTd(q: NormalizedQuery): number | undefined {
   return ranged.length === 1 ? ranged[0] : undefined;
 }
 
+/** The smallest range holding every range (local date-time strings compare in time order). */
+function covering(ranges: readonly (readonly [LocalDateTime, LocalDateTime])[]): [LocalDateTime, LocalDateTime] {
+  return [ranges.reduce((a, r) => (r[0] < a ? r[0] : a), ranges[0][0]), ranges.reduce((a, r) => (r[1] > a ? r[1] : a), ranges[0][1])];
+}
+
 /** Members of a group may differ only in measures, order, limit/offset and the ranged td's range. */
 function groupKey(model: Model, q: NormalizedQuery): string {
   const cubes = [...new Set(q.measures.map((m) => measureCube(model, m)))].sort();
@@ -109,7 +114,7 @@ function planFusions(model: Model, queries: readonly NormalizedQuery[], maxLimit
     const td = first.timeDimensions[0];
     const rangeKeys = [...new Set(idx.map((i) => canonicalJson(queries[i].timeDimensions[0].dateRange)))];
     const ranges = rangeKeys.map((k) => JSON.parse(k) as [LocalDateTime, LocalDateTime]);
-    const cover: [LocalDateTime, LocalDateTime] = [ranges.reduce((a, r) => (r[0] < a ? r[0] : a), ranges[0][0]), ranges.reduce((a, r) => (r[1] > a ? r[1] : a), ranges[0][1])];
+    const cover = covering(ranges);
     // One time column per (member path, granularity) asked: each member finds its own key among them.
     const grained = [
       ...new Set(
@@ -171,7 +176,7 @@ function planPlain(model: Model, queries: readonly NormalizedQuery[], indices: r
     const rangeKeys = td === undefined ? [] : [...new Set(idx.map((i) => canonicalJson(queries[i].timeDimensions[td].dateRange)))];
     if (td !== undefined && rangeKeys.length > 1) {
       const ranges = rangeKeys.map((k) => JSON.parse(k) as [LocalDateTime, LocalDateTime]);
-      const cover: [LocalDateTime, LocalDateTime] = [ranges.reduce((a, r) => (r[0] < a ? r[0] : a), ranges[0][0]), ranges.reduce((a, r) => (r[1] > a ? r[1] : a), ranges[0][1])];
+      const cover = covering(ranges);
       const timeDimensions = first.timeDimensions.map((t, i) => (i === td ? { ...t, dateRange: cover } : t));
       out.push({
         members: idx,
