@@ -1,11 +1,12 @@
 /**
- * The compiler's entry points. Pure and synchronous: plan -> passes -> print.
+ * The compiler's entry points. Pure and synchronous: plan -> passes -> print. Each takes the
+ * caller's tenant id (the compiler knows nothing of principals or scopes).
  *   normalizeQuery (normalize.ts)   SemanticQuery -> NormalizedQuery (validated, ranges resolved)
  *   compileQuery                    NormalizedQuery -> CompiledQuery (tenant-scoped SQL + params)
+ *   compileSplitQuery               several date ranges / grouping sets in one statement
  *   compileRefreshKey               a cube's refresh_key.sql, tenant-scoped
  */
 import { UserError } from '../errors.js';
-import type { Principal } from '../auth/principal.js';
 import type { Model } from '../semantic/model.js';
 import type { NormalizedQuery } from '../semantic/query.js';
 import { clickhouseDialect } from './clickhouse/dialect.js';
@@ -15,19 +16,27 @@ import { applyRowLimit, countRows } from './passes/row-limit.js';
 import { scopeToTenant, scopedCubeSource, tenantParam } from './passes/tenant-scope.js';
 import { ParamBag, ident, raw, type Expr, type FromItem } from './plan.js';
 import { planQuery } from './planner.js';
+import type { Planned } from './planner/parts.js';
 import type { RangeSplit } from './split.js';
 import { printFragments, printStatement } from './printer.js';
 import { renderTemplate } from './render.js';
 
 export const TZ_PARAM = 'tz';
 
-export function compileQuery(model: Model, query: NormalizedQuery, principal: Principal): CompiledQuery {
+/**
+ * The opening both query entry points share: validate the zone, bind the tenant, plan. The zone
+ * travels as a parameter too; ClickHouse substitutes it as a constant, which toDateTime64(x, 3, tz)
+ * requires.
+ */
+function planFor(model: Model, query: NormalizedQuery, tenantId: string, split?: RangeSplit): { tenant: Expr; planned: Planned } {
   if (!isValidTimeZone(query.timezone)) throw new UserError('BAD_USER_INPUT', `unknown time zone "${String(query.timezone)}"`);
-  const tenant = tenantParam(principal.tenantId);
-  // The zone travels as a parameter too; ClickHouse substitutes it as a constant, which
-  // toDateTime64(x, 3, tz) requires.
+  const tenant = tenantParam(tenantId);
   const tz: Expr = { kind: 'param', name: TZ_PARAM, type: 'String', value: query.timezone };
-  const planned = planQuery(model, query, new ParamBag(), tz);
+  return { tenant, planned: planQuery(model, query, new ParamBag(), tz, split) };
+}
+
+export function compileQuery(model: Model, query: NormalizedQuery, tenantId: string): CompiledQuery {
+  const { tenant, planned } = planFor(model, query, tenantId);
   const scoped = scopeToTenant(planned.query, model, tenant);
   const main = printStatement(applyRowLimit(scoped, query.limit, query.offset), clickhouseDialect);
   const total = query.total ? printStatement(countRows(scoped), clickhouseDialect) : undefined;
@@ -39,11 +48,8 @@ export function compileQuery(model: Model, query: NormalizedQuery, principal: Pr
  * RangeSplit): `query` must carry a range covering them all, its limit caps the groups fetched.
  * Throws SplitUnsupportedError when the query's shape cannot be split; run the ranges separately then.
  */
-export function compileSplitQuery(model: Model, query: NormalizedQuery, split: RangeSplit, principal: Principal): CompiledSplitQuery {
-  if (!isValidTimeZone(query.timezone)) throw new UserError('BAD_USER_INPUT', `unknown time zone "${String(query.timezone)}"`);
-  const tenant = tenantParam(principal.tenantId);
-  const tz: Expr = { kind: 'param', name: TZ_PARAM, type: 'String', value: query.timezone };
-  const planned = planQuery(model, query, new ParamBag(), tz, split);
+export function compileSplitQuery(model: Model, query: NormalizedQuery, split: RangeSplit, tenantId: string): CompiledSplitQuery {
+  const { tenant, planned } = planFor(model, query, tenantId, split);
   const main = printStatement(applyRowLimit(scopeToTenant(planned.query, model, tenant), query.limit, 0), clickhouseDialect);
   return { ...main, columns: planned.columns, cubes: planned.cubes, splits: planned.splits ?? [], ...(planned.sets ? { sets: planned.sets } : {}) };
 }
@@ -53,11 +59,11 @@ export function compileSplitQuery(model: Model, query: NormalizedQuery, split: R
  * ({CUBE} not followed by ".") becomes the tenant-scoped source `(SELECT * … WHERE tenant) AS cube`;
  * elsewhere it is the alias. Undefined when the cube has no refresh_key.sql.
  */
-export function compileRefreshKey(model: Model, cubeName: string, principal: Principal): SqlStatement | undefined {
+export function compileRefreshKey(model: Model, cubeName: string, tenantId: string): SqlStatement | undefined {
   if (!Object.hasOwn(model.cubes, cubeName)) throw new UserError('NOT_FOUND', `unknown cube "${cubeName}"`);
   const template = model.cubes[cubeName].refreshKey?.sql;
   if (!template) return undefined;
-  const tenant = tenantParam(principal.tenantId);
+  const tenant = tenantParam(tenantId);
   const scope = { model, alias: (cube: string) => cube };
   const parts = template.parts.map((part, i): { expr: Expr } | { from: FromItem } => {
     if (part.kind === 'text') return { expr: raw(part.text) };

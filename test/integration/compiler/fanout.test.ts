@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileQuery } from '../../../src/compiler/compile.js';
 import { normalizeQuery } from '../../../src/compiler/normalize.js';
 import type { SemanticQuery } from '../../../src/semantic/query.js';
-import { model, options, principal } from '../../unit/compiler/fixture.js';
+import { TENANT, model, options } from '../../unit/compiler/fixture.js';
 
 let dir: string;
 let client: ClickHouseClient;
@@ -43,8 +43,8 @@ const acmeOrders = orders.filter((o) => o.tenant_id === 'acme');
 const acmeItems = items.filter((i) => i.account_id === 'acme');
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
-async function run(query: SemanticQuery, tenantId = 'acme') {
-  const compiled = compileQuery(model, normalizeQuery(model, query, options), { ...principal, tenantId });
+async function run(query: SemanticQuery, tenantId = TENANT) {
+  const compiled = compileQuery(model, normalizeQuery(model, query, options), tenantId);
   const rs = await client.query({ query: compiled.sql, query_params: compiled.params as Record<string, unknown>, format: 'JSONEachRow' });
   const rows = (await rs.json()) as Record<string, unknown>[];
   return rows.map((r) => Object.fromEntries(compiled.columns.map((c) => [c.key, typeof r[c.alias] === 'number' ? round(r[c.alias] as number) : r[c.alias]])));
@@ -166,7 +166,7 @@ describe('filters and time', () => {
   });
 
   it('total counts the rows the query would return without a limit', async () => {
-    const compiled = compileQuery(model, normalizeQuery(model, { dimensions: ['customers.name'], measures: ['orders.count'], limit: 2, total: true }, options), principal);
+    const compiled = compileQuery(model, normalizeQuery(model, { dimensions: ['customers.name'], measures: ['orders.count'], limit: 2, total: true }, options), TENANT);
     const rs = await client.query({ query: compiled.total!.sql, query_params: compiled.total!.params as Record<string, unknown>, format: 'JSONEachRow' });
     const [{ total }] = (await rs.json()) as { total: string | number }[];
     expect(Number(total)).toBe(new Set(acmeOrders.map((o) => o.customer_id)).size);

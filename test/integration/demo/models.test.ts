@@ -25,7 +25,7 @@ describe('marketing models on the demo warehouse', () => {
   let wh: TestWarehouse;
   let model: Model;
   const run = async (q: SemanticQuery) => {
-    const compiled = compileQuery(model, normalizeQuery(model, q, { now: new Date('2026-11-01T00:00:00Z'), defaultLimit: 10_000, maxLimit: 50_000 }), principal);
+    const compiled = compileQuery(model, normalizeQuery(model, q, { now: new Date('2026-11-01T00:00:00Z'), defaultLimit: 10_000, maxLimit: 50_000 }), principal.tenantId);
     const { rows } = await wh.engine.query<Record<string, unknown>>(compiled.sql, compiled.params);
     return rows.map((r) => Object.fromEntries(compiled.columns.map((c) => [c.key, r[c.alias]])));
   };
@@ -111,7 +111,7 @@ describe('marketing models on the demo warehouse', () => {
 
   it('compiles and runs the refresh key of every fact and entity cube', async () => {
     for (const cube of Object.values(model.cubes)) {
-      const stmt = compileRefreshKey(model, cube.name, principal);
+      const stmt = compileRefreshKey(model, cube.name, principal.tenantId);
       if (cube.name === 'platforms') {
         expect(stmt).toBeUndefined();
         continue;

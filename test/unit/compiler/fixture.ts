@@ -1,5 +1,4 @@
 /** The fixture model and helpers shared by the compiler tests. */
-import type { Principal } from '../../../src/auth/principal.js';
 import type { CompileOptions, CompiledQuery } from '../../../src/compiler/compiled.js';
 import { compileQuery } from '../../../src/compiler/compile.js';
 import { normalizeQuery } from '../../../src/compiler/normalize.js';
@@ -119,14 +118,15 @@ export const model = buildModel({
   },
 });
 
-export const principal: Principal = { tenantId: 'acme', scopes: new Set(['metrics:read']), subject: 'test', via: 'cli', roles: [] };
+/** The tenant every fixture query is compiled for. */
+export const TENANT = 'acme';
 
 /** 2024-03-01T02:00:00Z — still Feb 29 in Los Angeles. */
 export const NOW = new Date('2024-03-01T02:00:00Z');
 export const options: CompileOptions = { now: NOW, defaultLimit: 10_000, maxLimit: 50_000 };
 
 export function compile(query: SemanticQuery): CompiledQuery {
-  return compileQuery(model, normalizeQuery(model, query, options), principal);
+  return compileQuery(model, normalizeQuery(model, query, options), TENANT);
 }
 
 export function sqlOf(query: SemanticQuery): string {

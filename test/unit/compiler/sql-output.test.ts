@@ -1,7 +1,7 @@
 /** Order, limit, offset, total, ungrouped, refresh keys. */
 import { describe, expect, it } from 'vitest';
 import { compileRefreshKey } from '../../../src/compiler/compile.js';
-import { compile, errorOf, model, principal, sqlOf } from './fixture.js';
+import { TENANT, compile, errorOf, model, sqlOf } from './fixture.js';
 
 describe('order, limit, offset', () => {
   it('orders by aliases, limit and offset from the query', () => {
@@ -86,14 +86,14 @@ describe('ungrouped', () => {
 
 describe('compileRefreshKey', () => {
   it('renders {CUBE} in table position as the tenant-scoped source, elsewhere as the alias', () => {
-    expect(compileRefreshKey(model, 'orders', principal)).toEqual({
+    expect(compileRefreshKey(model, 'orders', TENANT)).toEqual({
       sql: 'SELECT max(`orders`.updated_at) FROM (SELECT * FROM strata.orders WHERE `tenant_id` = {tenant:String}) AS `orders`',
       params: { tenant: 'acme' },
     });
   });
 
   it('is undefined without refresh_key.sql; unknown cubes are NOT_FOUND', () => {
-    expect(compileRefreshKey(model, 'customers', principal)).toBeUndefined();
-    expect(errorOf(() => compileRefreshKey(model, 'nope', principal))).toEqual({ code: 'NOT_FOUND', message: 'unknown cube "nope"' });
+    expect(compileRefreshKey(model, 'customers', TENANT)).toBeUndefined();
+    expect(errorOf(() => compileRefreshKey(model, 'nope', TENANT))).toEqual({ code: 'NOT_FOUND', message: 'unknown cube "nope"' });
   });
 });

@@ -4,7 +4,7 @@ import { compileSplitQuery } from '../../../src/compiler/compile.js';
 import { normalizeQuery } from '../../../src/compiler/normalize.js';
 import { SplitUnsupportedError } from '../../../src/compiler/split.js';
 import type { SemanticQuery } from '../../../src/semantic/query.js';
-import { model, options, principal } from './fixture.js';
+import { TENANT, model, options } from './fixture.js';
 
 const RANGES = [
   ['2024-02-01T00:00:00.000', '2024-02-29T23:59:59.999'],
@@ -13,7 +13,7 @@ const RANGES = [
 
 function split(query: SemanticQuery) {
   const q = normalizeQuery(model, { ...query, timeDimensions: [{ dimension: 'orders.created_at', dateRange: ['2024-02-01', '2024-02-29'], granularity: 'day' }] }, options);
-  return compileSplitQuery(model, q, { td: 0, ranges: RANGES }, principal);
+  return compileSplitQuery(model, q, { td: 0, ranges: RANGES }, TENANT);
 }
 
 describe('compileSplitQuery', () => {
@@ -36,17 +36,17 @@ describe('compileSplitQuery', () => {
 
   it('with grouping sets: one GROUP BY GROUPING SETS over the union of dimensions, and each set\'s grouping() mask', () => {
     const q = normalizeQuery(model, { measures: ['orders.revenue'], dimensions: ['orders.status', 'orders.is_paid'], timeDimensions: [{ dimension: 'orders.created_at', dateRange: ['2024-02-01', '2024-02-29'] }] }, options);
-    const c = compileSplitQuery(model, q, { td: 0, ranges: RANGES, sets: [[], ['orders.is_paid'], ['orders.status', 'orders.is_paid']] }, principal);
+    const c = compileSplitQuery(model, q, { td: 0, ranges: RANGES, sets: [[], ['orders.is_paid'], ['orders.status', 'orders.is_paid']] }, TENANT);
     expect(c.sql).toContain('GROUP BY GROUPING SETS ((), (`orders__is_paid`), (`orders__status`, `orders__is_paid`))');
     expect(c.sql).toContain('grouping(`orders__status`, `orders__is_paid`) AS `__grouping_set`');
     // bit 1 = status not in the set, bit 0 = is_paid not in the set
     expect(c.sets).toEqual({ alias: '__grouping_set', masks: [0b11, 0b10, 0b00] });
-    expect(() => compileSplitQuery(model, q, { td: 0, ranges: RANGES, sets: [['orders.nope']] }, principal)).toThrow(SplitUnsupportedError);
+    expect(() => compileSplitQuery(model, q, { td: 0, ranges: RANGES, sets: [['orders.nope']] }, TENANT)).toThrow(SplitUnsupportedError);
   });
 
   it('a view member and its cube member are one grouping column: one set, one mask, rows once', () => {
     const q = normalizeQuery(model, { measures: ['orders.revenue', 'sales.revenue'], dimensions: ['orders.status', 'sales.status'], timeDimensions: [{ dimension: 'orders.created_at', dateRange: ['2024-02-01', '2024-02-29'] }] }, options);
-    const c = compileSplitQuery(model, q, { td: 0, ranges: RANGES, sets: [['orders.status'], ['sales.status'], []] }, principal);
+    const c = compileSplitQuery(model, q, { td: 0, ranges: RANGES, sets: [['orders.status'], ['sales.status'], []] }, TENANT);
     expect(c.sql).toContain('GROUP BY GROUPING SETS ((`orders__status`), ())');
     expect(c.sql).toContain('grouping(`orders__status`) AS `__grouping_set`');
     expect(c.sets?.masks).toEqual([0, 0, 1]);
