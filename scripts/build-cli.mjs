@@ -29,7 +29,7 @@ try {
     sourcemap: 'linked',
     logLevel: 'warning',
   });
-  copyFileSync(join(root, 'src/sqlproxy/catalog-worker.mjs'), join(root, 'dist/cli/catalog-worker.mjs'));
+  copyFileSync(join(root, 'src/catalog-engine/catalog-worker.mjs'), join(root, 'dist/cli/catalog-worker.mjs'));
   console.log('built dist/cli/main.mjs');
 } catch (e) {
   console.warn(`strata: CLI bundle not built (${e instanceof Error ? e.message : e}); the CLI will run through tsx`);

@@ -2,9 +2,12 @@
  * The ingestion ledger in ClickHouse: ingest_batches (one row per accepted batch id, per tenant)
  * and ingest_quarantine (rejected rows with their reason). Both tables are created by the
  * ClickHouse migrations (0008_ingest.sql); every read is parameterized and scoped to the
- * caller's tenant. A quarantined row is stored as row_json = {"line": n, "raw": "<the text sent>"}.
+ * caller's tenant through selectForTenant (tenant-sql.ts): the tenant id is only ever a bound
+ * parameter. Writes carry tenant_id as row data (engine.insert), never as SQL text.
+ * A quarantined row is stored as row_json = {"line": n, "raw": "<the text sent>"}.
  */
 import type { Engine } from '../engine/engine.js';
+import { selectForTenant } from './tenant-sql.js';
 
 export const BATCHES_TABLE = 'ingest_batches';
 export const QUARANTINE_TABLE = 'ingest_quarantine';
@@ -36,19 +39,23 @@ export function createLedger(engine: Engine): Ledger {
   const db = engine.database;
   return {
     async findBatch(tenantId, batchId) {
-      const { rows } = await engine.query<{ table_name: string; rows: string | number; quarantined: string | number }>(
-        `SELECT table_name, rows, quarantined FROM ${db}.${BATCHES_TABLE} WHERE tenant_id = {tenant:String} AND batch_id = {batch:String} ORDER BY inserted_at LIMIT 1`,
-        { tenant: tenantId, batch: batchId },
+      const q = selectForTenant(
+        tenantId,
+        { select: 'table_name, rows, quarantined', from: `${db}.${BATCHES_TABLE}`, where: 'batch_id = {batch:String}', orderBy: 'inserted_at', limit: '1' },
+        { batch: batchId },
       );
+      const { rows } = await engine.query<{ table_name: string; rows: string | number; quarantined: string | number }>(q.sql, q.params);
       const r = rows[0];
       return r ? { batchId, table: r.table_name, inserted: Number(r.rows), quarantined: Number(r.quarantined) } : undefined;
     },
     async quarantinedOf(tenantId, batchId, limit) {
       // The line travels inside row_json ({"line": n, "raw": ...}): the table has no line column.
-      const { rows } = await engine.query<{ line: string | number; reason: string }>(
-        `SELECT JSONExtractUInt(row_json, 'line') AS line, reason FROM ${db}.${QUARANTINE_TABLE} WHERE tenant_id = {tenant:String} AND batch_id = {batch:String} ORDER BY line LIMIT {limit:UInt32}`,
-        { tenant: tenantId, batch: batchId, limit },
+      const q = selectForTenant(
+        tenantId,
+        { select: "JSONExtractUInt(row_json, 'line') AS line, reason", from: `${db}.${QUARANTINE_TABLE}`, where: 'batch_id = {batch:String}', orderBy: 'line', limit: '{limit:UInt32}' },
+        { batch: batchId, limit },
       );
+      const { rows } = await engine.query<{ line: string | number; reason: string }>(q.sql, q.params);
       return rows.map((r) => ({ line: Number(r.line), reason: r.reason }));
     },
     async quarantine(tenantId, batchId, table, rows) {

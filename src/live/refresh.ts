@@ -4,19 +4,18 @@
  *  - `sql`: run the refresh-key SQL per tenant (every `every` when given, else every
  *    config.live.refreshCheckIntervalMs) and re-evaluate when its value changes.
  * Data Strata ingests itself is signalled immediately (signals.ts) and needs no refresh key.
+ * The SQL runs through the query service (query/refresh-key.ts), never on the engine from here.
  */
 import type { Principal } from '../auth/principal.js';
-import type { SqlStatement } from '../compiler/compiled.js';
-import type { Engine } from '../engine/engine.js';
 import type { Model } from '../semantic/model.js';
 
-export type RefreshKeyCompiler = (model: Model, cube: string, principal: Principal) => SqlStatement | undefined;
+/** A cube's refresh-key value for the principal's tenant (the query service's refreshKeyValue). */
+export type RefreshKeyReader = (principal: Principal, cube: string) => Promise<string | undefined>;
 
 export interface RefreshSchedulerDeps {
   readonly model: Model;
-  readonly engine: Engine;
   readonly checkIntervalMs: number;
-  readonly compileRefreshKey?: RefreshKeyCompiler;
+  readonly readRefreshKey?: RefreshKeyReader;
   /** Tenants with live queries reading the cube. */
   tenantsReading(cube: string): readonly string[];
   /** A principal of that tenant to run its refresh-key SQL as. */
@@ -52,8 +51,8 @@ export function refreshRules(model: Model, checkIntervalMs: number): Rule[] {
 export function createRefreshScheduler(deps: RefreshSchedulerDeps, options: { autoStart?: boolean } = {}): RefreshScheduler {
   const now = deps.now ?? Date.now;
   const rules = refreshRules(deps.model, deps.checkIntervalMs).filter((r) => {
-    if (r.sql && !deps.compileRefreshKey) {
-      deps.logger?.warn({ cube: r.cube }, 'live: no refresh-key compiler; sql refresh key ignored (ingestion signals still apply)');
+    if (r.sql && !deps.readRefreshKey) {
+      deps.logger?.warn({ cube: r.cube }, 'live: no refresh-key reader; sql refresh key ignored (ingestion signals still apply)');
       return false;
     }
     return true;
@@ -69,10 +68,8 @@ export function createRefreshScheduler(deps: RefreshSchedulerDeps, options: { au
     if (!principal) return;
     const key = `${tenantId}\u0000${rule.cube}`;
     try {
-      const stmt = deps.compileRefreshKey!(deps.model, rule.cube, principal);
-      if (!stmt) return;
-      const { rows } = await deps.engine.query(stmt.sql, stmt.params);
-      const value = JSON.stringify(rows);
+      const value = await deps.readRefreshKey!(principal, rule.cube);
+      if (value === undefined) return;
       const prev = lastValues.get(key);
       lastValues.set(key, value);
       if (prev !== undefined && prev !== value) deps.onChange(tenantId, [rule.cube]);

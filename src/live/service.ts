@@ -4,10 +4,9 @@
  * and canonical query) share one evaluation through the query service.
  */
 import { createHash } from 'node:crypto';
+import { createRequestContext } from '../edge/context.js';
 import type { Principal } from '../auth/principal.js';
-import { compileRefreshKey } from '../compiler/compile.js';
 import type { Config } from '../config.js';
-import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { StrataQueryService } from '../query/service.js';
@@ -16,19 +15,18 @@ import type { Model } from '../semantic/model.js';
 import type { SemanticQuery } from '../semantic/query.js';
 import { LiveHub, type HubStats } from './hub.js';
 import { evaluationPrincipal, groupKeyOf, liveKey } from './key.js';
-import { createRefreshScheduler, type RefreshKeyCompiler } from './refresh.js';
+import { createRefreshScheduler, type RefreshKeyReader } from './refresh.js';
 import type { ChangeSignals } from './signals.js';
 
 export interface LiveServiceDeps {
   readonly query: StrataQueryService;
-  readonly engine: Engine;
   readonly model: Model;
   readonly config: Pick<Config, 'live'>;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly signals: ChangeSignals;
-  /** Compiles a cube's `refresh_key.sql` for a tenant (default: the compiler's compileRefreshKey). */
-  readonly compileRefreshKey?: RefreshKeyCompiler;
+  /** Reads a cube's refresh-key value for a principal's tenant (default: query.refreshKeyValue). */
+  readonly readRefreshKey?: RefreshKeyReader;
 }
 
 export type LiveStats = HubStats;
@@ -67,12 +65,7 @@ export function createLiveService(deps: LiveServiceDeps): LiveService {
     evaluate(batch) {
       // A cached result may predate the change that triggered this run.
       if (batch.refresh) query.invalidate(batch.tenantId, batch.cubes);
-      const ctx: RequestContext = {
-        requestId: `live-${++seq}`,
-        door: 'live',
-        principal: batch.inputs[0].principal,
-        memo: new Map(),
-      };
+      const ctx = createRequestContext({ door: 'live', principal: batch.inputs[0].principal, requestId: `live-${++seq}` });
       return batch.inputs.map((i) => query.load(ctx, i.query));
     },
     onEvaluated: (n) => metrics.liveEvaluations.inc(n),
@@ -92,11 +85,14 @@ export function createLiveService(deps: LiveServiceDeps): LiveService {
 
   const unsubscribe = deps.signals.onChange((e) => changed(e.tenantId, e.cubes));
 
+  // Refresh-key checks are requests of the live door: audited, timed out, cancelled on close.
+  const closing = new AbortController();
+  const readRefreshKey: RefreshKeyReader =
+    deps.readRefreshKey ?? ((principal, cube) => query.refreshKeyValue(createRequestContext({ door: 'live', principal, requestId: `live-rk-${++seq}`, signal: closing.signal }), cube));
   const refresh = createRefreshScheduler({
     model: deps.model,
-    engine: deps.engine,
     checkIntervalMs: deps.config.live.refreshCheckIntervalMs,
-    compileRefreshKey: deps.compileRefreshKey ?? compileRefreshKey,
+    readRefreshKey,
     tenantsReading: (cube) => hub.tenantsReading(cube),
     principalFor: (tenantId, cube) => hub.anyInputReading(tenantId, cube)?.principal,
     onChange: changed,
@@ -124,6 +120,7 @@ export function createLiveService(deps: LiveServiceDeps): LiveService {
     stats: () => hub.stats(),
     async close() {
       refresh.stop();
+      closing.abort();
       unsubscribe();
       hub.close();
     },

@@ -95,7 +95,6 @@ export async function createStack(options: { refreshCheckIntervalMs?: number; ma
   const signals = createInProcessSignals(logger);
   const live = createLiveService({
     query,
-    engine,
     model,
     config: { live: { maxPerConnection: 100, maxPerTenant: options.maxPerTenant ?? 20_000, refreshCheckIntervalMs: options.refreshCheckIntervalMs ?? 60_000 } },
     logger,
@@ -124,7 +123,7 @@ export function principal(tenantId: string, scopes: string[] = ['metrics:read', 
 }
 
 export function ctx(p: Principal, door: RequestContext['door'] = 'live'): RequestContext {
-  return { requestId: `t-${Math.random().toString(36).slice(2)}`, door, principal: p, memo: new Map() };
+  return { requestId: `t-${Math.random().toString(36).slice(2)}`, door, principal: p };
 }
 
 /** One ad_performance row with every required column (values overridable). */

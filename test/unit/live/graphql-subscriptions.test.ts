@@ -45,7 +45,7 @@ const principal = (scopes: string[]): Principal => ({ tenantId: 'acme', scopes: 
 
 function contextFor(p: Principal) {
   const make = liveGraphQLContext({ query: {} as QueryService, maxRowLimit: 1000, logger: createLogger('silent') });
-  return make({ principal: p, requestId: 'r1' });
+  return make({ door: 'live', principal: p, requestId: 'r1' });
 }
 
 async function collect(it: AsyncIterable<ExecutionResult> | ExecutionResult): Promise<ExecutionResult[]> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Engine } from '../../../src/engine/engine.js';
-import { createRefreshScheduler, refreshRules } from '../../../src/live/refresh.js';
+import type { Principal } from '../../../src/auth/principal.js';
+import { createRefreshScheduler, refreshRules, type RefreshKeyReader } from '../../../src/live/refresh.js';
 import type { Cube, Model, RefreshKey } from '../../../src/semantic/model.js';
 
 function model(keys: Record<string, RefreshKey | undefined>): Model {
@@ -11,15 +11,14 @@ function model(keys: Record<string, RefreshKey | undefined>): Model {
 
 const sqlKey = (text: string) => ({ parts: [{ kind: 'text' as const, text }], source: text });
 
-function fakeEngine(values: Map<string, number>) {
-  const asked: { sql: string; params: unknown }[] = [];
-  const engine = {
-    async query(sql: string, params?: Record<string, unknown>) {
-      asked.push({ sql, params });
-      return { rows: [{ v: values.get(String(params?.tenant)) ?? 0 }], elapsedMs: 0 };
-    },
-  } as unknown as Engine;
-  return { engine, asked };
+/** Stands in for the query service's refreshKeyValue: one value per tenant. */
+function fakeReader(values: Map<string, number>) {
+  const asked: { tenantId: string; cube: string }[] = [];
+  const read: RefreshKeyReader = async (principal: Principal, cube: string) => {
+    asked.push({ tenantId: principal.tenantId, cube });
+    return JSON.stringify([{ v: values.get(principal.tenantId) ?? 0 }]);
+  };
+  return { read, asked };
 }
 
 describe('refresh keys', () => {
@@ -38,7 +37,7 @@ describe('refresh keys', () => {
     const s = createRefreshScheduler(
       {
         model: model({ ads: { everySeconds: 10 } }),
-        engine: fakeEngine(new Map()).engine,
+        readRefreshKey: fakeReader(new Map()).read,
         checkIntervalMs: 1000,
         tenantsReading: (cube) => (cube === 'ads' ? ['acme', 'globex'] : []),
         principalFor: () => undefined,
@@ -60,20 +59,19 @@ describe('refresh keys', () => {
     expect(changes).toHaveLength(4);
   });
 
-  it('`sql` runs the compiled refresh key per tenant and signals only when its value changes', async () => {
+  it('`sql` reads the refresh key per tenant (as a principal of that tenant) and signals only when its value changes', async () => {
     const values = new Map([
       ['acme', 1],
       ['globex', 1],
     ]);
-    const { engine, asked } = fakeEngine(values);
+    const { read, asked } = fakeReader(values);
     const changes: [string, readonly string[]][] = [];
     let now = 0;
     const s = createRefreshScheduler(
       {
         model: model({ ads: { sql: sqlKey('SELECT max(updated_at) FROM ads') } }),
-        engine,
         checkIntervalMs: 1000,
-        compileRefreshKey: (_m, cube, principal) => ({ sql: `SELECT rk FROM ${cube} WHERE tenant_id = {tenant:String}`, params: { tenant: principal.tenantId } }),
+        readRefreshKey: read,
         tenantsReading: () => ['acme', 'globex'],
         principalFor: (tenantId) => ({ tenantId, scopes: new Set(['metrics:read']), subject: 'live', via: 'jwt', roles: [] }),
         onChange: (t, c) => changes.push([t, c]),
@@ -83,7 +81,10 @@ describe('refresh keys', () => {
     );
     await s.tick(); // baseline
     expect(changes).toEqual([]);
-    expect(asked.map((a) => a.params)).toEqual([{ tenant: 'acme' }, { tenant: 'globex' }]);
+    expect(asked).toEqual([
+      { tenantId: 'acme', cube: 'ads' },
+      { tenantId: 'globex', cube: 'ads' },
+    ]);
     now = 1000;
     values.set('globex', 2);
     await s.tick();
@@ -93,13 +94,12 @@ describe('refresh keys', () => {
     expect(changes).toHaveLength(1);
   });
 
-  it('without a refresh-key compiler, sql keys are skipped (ingestion signals still apply)', async () => {
-    const { engine, asked } = fakeEngine(new Map());
+  it('without a refresh-key reader, sql keys are skipped (ingestion signals still apply)', async () => {
+    const { asked } = fakeReader(new Map());
     const warned: object[] = [];
     const s = createRefreshScheduler(
       {
         model: model({ ads: { sql: sqlKey('SELECT 1') } }),
-        engine,
         checkIntervalMs: 1000,
         tenantsReading: () => ['acme'],
         principalFor: () => undefined,

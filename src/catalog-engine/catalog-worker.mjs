@@ -1,5 +1,5 @@
-// Hosts one in-memory PGlite for the SQL proxy's catalog queries, off the main thread: a runaway
-// catalog query (PGlite ignores statement_timeout) then blocks only this worker, which the
+// Hosts one in-memory PGlite (an empty catalog engine, see engines.ts) off the main thread: a
+// runaway catalog query (PGlite ignores statement_timeout) then blocks only this worker, which the
 // parent terminates on timeout. Plain JS so it loads under tsx, vitest and node alike.
 import { parentPort } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';

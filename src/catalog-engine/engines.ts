@@ -1,0 +1,196 @@
+/**
+ * Empty Postgres engines: in-memory PGlite, each in a worker thread, created from a DDL text and
+ * spoken to with raw Postgres protocol bytes. One engine per distinct DDL (fingerprint = sha256),
+ * shared by its callers, a few kept (LRU of idle engines). PGlite ignores statement_timeout, so a
+ * statement that exceeds the wall-clock limit terminates its worker (the next call gets a new one).
+ * This module knows nothing about cubes or the SQL proxy: the caller brings the DDL and the bytes.
+ */
+import { createHash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../logger.js';
+
+/** Why an engine did not answer, with the SQLSTATE a Postgres server would send. */
+export class CatalogEngineError extends Error {
+  override readonly name = 'CatalogEngineError';
+  constructor(
+    /** 57014 query_canceled (time limit), 57P01 admin_shutdown (engine restarting). */
+    readonly sqlState: '57014' | '57P01',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+const WORKER_URL = new URL('./catalog-worker.mjs', import.meta.url);
+
+/** A PGlite in a worker thread, spoken to with raw protocol bytes. */
+class WorkerDb {
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: Uint8Array | undefined) => void; reject: (e: Error) => void }>();
+  dead = false;
+
+  constructor(private readonly onDeath: () => void) {
+    this.worker = new Worker(WORKER_URL);
+    this.worker.unref();
+    this.worker.on('message', (m: { id: number; ok: boolean; data?: Uint8Array; error?: string }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m.data);
+      else p.reject(new Error(m.error));
+    });
+    this.worker.on('error', (e) => this.die(e));
+    this.worker.on('exit', () => this.die(new Error('catalog engine exited')));
+  }
+
+  call(message: Record<string, unknown>, timeoutMs: number, transfer: ArrayBuffer[] = []): Promise<Uint8Array | undefined> {
+    if (this.dead) return Promise.reject(new CatalogEngineError('57P01', 'catalog engine is restarting; retry'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new CatalogEngineError('57014', 'canceling statement due to statement timeout (catalog queries are limited)'));
+        void this.terminate();
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.worker.postMessage({ ...message, id }, transfer);
+    });
+  }
+
+  private die(e: Error): void {
+    if (this.dead) return;
+    this.dead = true;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+    this.onDeath();
+  }
+
+  async terminate(): Promise<void> {
+    this.die(new Error('catalog engine stopped'));
+    await this.worker.terminate();
+  }
+}
+
+/** One empty Postgres. Calls run one at a time, each within the statement time limit. */
+export class CatalogEngine {
+  private readonly mutex = new Mutex();
+  lastUsed = Date.now();
+  busy = 0;
+
+  constructor(
+    readonly fingerprint: string,
+    private readonly db: WorkerDb,
+    private readonly timeoutMs: number,
+  ) {}
+
+  get dead(): boolean {
+    return this.db.dead;
+  }
+
+  /**
+   * Sends frontend protocol messages (already framed) and returns every backend message byte the
+   * engine answered. Throws CatalogEngineError when the time limit ends the engine.
+   */
+  async exchange(frontendBytes: Uint8Array): Promise<Uint8Array> {
+    this.busy++;
+    this.lastUsed = Date.now();
+    try {
+      const bytes = new Uint8Array(frontendBytes); // transferred to the worker: our own copy
+      const data = await this.mutex.run(() => this.db.call({ type: 'run', batch: bytes }, this.timeoutMs, [bytes.buffer as ArrayBuffer]));
+      return data ?? new Uint8Array();
+    } finally {
+      this.busy--;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.db.terminate();
+  }
+}
+
+export interface CatalogEnginePoolOptions {
+  readonly logger: Pick<Logger, 'debug'>;
+  /** Engines kept alive at once (each in-memory Postgres costs ~200 MB). */
+  readonly maxEngines?: number;
+  /** Wall-clock limit of one exchange; the engine is restarted when it is exceeded. */
+  readonly statementTimeoutMs?: number;
+}
+
+export class CatalogEnginePool {
+  private readonly engines = new Map<string, Promise<CatalogEngine>>();
+  private closed = false;
+
+  constructor(private readonly opts: CatalogEnginePoolOptions) {}
+
+  /** The engine holding exactly `ddl` (tables, views, comments; never rows), created on first use. */
+  async forSchema(ddl: string): Promise<CatalogEngine> {
+    const fp = createHash('sha256').update(ddl).digest('hex').slice(0, 16);
+    const existing = this.engines.get(fp);
+    if (existing) {
+      const engine = await existing.catch(() => undefined);
+      if (engine && !engine.dead) return engine;
+      this.engines.delete(fp);
+      return this.forSchema(ddl);
+    }
+    const created = this.create(fp, ddl);
+    this.engines.set(fp, created);
+    created.catch(() => this.engines.delete(fp));
+    void created.then(() => this.evict());
+    return created;
+  }
+
+  private async create(fp: string, ddl: string): Promise<CatalogEngine> {
+    const started = Date.now();
+    const db = new WorkerDb(() => this.engines.delete(fp));
+    try {
+      await db.call({ type: 'init', ddl }, 60_000);
+    } catch (e) {
+      await db.terminate();
+      throw e;
+    }
+    this.opts.logger.debug({ fingerprint: fp, ms: Date.now() - started }, 'catalog engine ready');
+    return new CatalogEngine(fp, db, this.opts.statementTimeoutMs ?? 5_000);
+  }
+
+  private async evict(): Promise<void> {
+    const max = this.opts.maxEngines ?? 4;
+    if (this.engines.size <= max) return;
+    const settled = await Promise.all([...this.engines.values()].map((p) => p.catch(() => undefined)));
+    const idle = settled.filter((e): e is CatalogEngine => !!e && e.busy === 0).sort((a, b) => a.lastUsed - b.lastUsed);
+    while (this.engines.size > max && idle.length) {
+      const victim = idle.shift()!;
+      this.engines.delete(victim.fingerprint);
+      await victim.close().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const all = await Promise.all([...this.engines.values()].map((p) => p.catch(() => undefined)));
+    this.engines.clear();
+    await Promise.all(all.map((e) => e?.close().catch(() => undefined)));
+  }
+}

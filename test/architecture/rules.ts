@@ -1,0 +1,201 @@
+/**
+ * The dependency rules of src/, as data: arrows point inward (semantic <- compiler <- query <- doors),
+ * the core does no I/O, each external client has one home, doors never import each other, only
+ * config.ts reads process.env. checker.ts enforces them; test/unit/architecture.test.ts runs it over src/.
+ *
+ * A module is a folder under src/ (`query/`) or a file (`config.ts`, `ingest/http.ts`); a file
+ * belongs to the module with the longest matching path. Every file of src/ must belong to one.
+ *
+ *  - `imports`: the other modules it may import. 'value' = anything, 'type' = only `import type`
+ *    (the thing is injected by a composition root, never constructed here). A module may always
+ *    import its own files. '*' = any module (composition roots only).
+ *  - `packages`: external packages it may import (besides node built-ins, see `builtins`).
+ *    Every package has ONE home (PACKAGE_HOMES below): importing it anywhere else is a violation,
+ *    and a package not in that table is one too, so a new dependency needs a decision here.
+ *  - `builtins`: 'any', or the only node: built-ins allowed (the core does no I/O).
+ *  - `kind: 'door'`: doors never import each other.
+ */
+
+export type EdgeKind = 'value' | 'type';
+export type ModuleKind = 'core' | 'service' | 'adapter' | 'door' | 'edge' | 'leaf' | 'root' | 'tool';
+
+export interface ModuleRule {
+  readonly name: string;
+  readonly kind: ModuleKind;
+  /** Paths under src/: a folder ends with "/", anything else is a file. */
+  readonly paths: readonly string[];
+  readonly imports: '*' | Readonly<Record<string, EdgeKind>>;
+  readonly builtins: 'any' | readonly string[];
+  readonly why: string;
+}
+
+/** A reasoned exception to the table: one file may import one file it otherwise could not. */
+export interface Exception {
+  readonly from: string;
+  readonly to: string;
+  readonly why: string;
+}
+
+export interface Rules {
+  readonly modules: readonly ModuleRule[];
+  /** package name -> the modules that may import it. */
+  readonly packageHomes: Readonly<Record<string, readonly string[]>>;
+  readonly exceptions: readonly Exception[];
+  /** The only file that may read process.env. */
+  readonly envReader: string;
+}
+
+/** Built-ins the pure core may use: computation only, no I/O. */
+const PURE_BUILTINS = ['node:crypto', 'node:util', 'node:assert'];
+
+const LEAVES = { 'errors.ts': 'value', 'logger.ts': 'type', 'metrics.ts': 'type', 'config.ts': 'type' } as const;
+
+/** What every door may use: the edge, the services, and the leaves. Doors never import doors. */
+const DOOR_IMPORTS = {
+  ...LEAVES,
+  edge: 'value',
+  query: 'value',
+  auth: 'value',
+  semantic: 'value',
+  ratelimit: 'value',
+  // Doors show compiled columns; they never compile (types only).
+  compiler: 'type',
+  // Repositories are injected by the composition root; a door never opens a store.
+  store: 'type',
+} as const;
+
+export const MODULES: readonly ModuleRule[] = [
+  // ---- shared leaf files: import nothing of ours ----
+  { name: 'errors.ts', kind: 'leaf', paths: ['errors.ts'], imports: {}, builtins: PURE_BUILTINS, why: 'error taxonomy shared by every layer' },
+  { name: 'config.ts', kind: 'leaf', paths: ['config.ts'], imports: {}, builtins: 'any', why: 'the only reader of process.env' },
+  { name: 'logger.ts', kind: 'leaf', paths: ['logger.ts'], imports: {}, builtins: 'any', why: 'pino setup' },
+  { name: 'metrics.ts', kind: 'leaf', paths: ['metrics.ts'], imports: {}, builtins: 'any', why: 'prom-client registry' },
+  { name: 'model-files.ts', kind: 'leaf', paths: ['model-files.ts'], imports: {}, builtins: 'any', why: 'the fs side of model loading (semantic/ takes text)' },
+
+  // ---- the pure core: no I/O, nothing of ours but errors ----
+  { name: 'semantic', kind: 'core', paths: ['semantic/'], imports: { 'errors.ts': 'value' }, builtins: PURE_BUILTINS, why: 'YAML text -> validated model' },
+  {
+    name: 'compiler',
+    kind: 'core',
+    paths: ['compiler/'],
+    imports: { 'errors.ts': 'value', semantic: 'value' },
+    builtins: PURE_BUILTINS,
+    why: '(model, query, tenant) -> {sql, params}; pure and synchronous',
+  },
+
+  // ---- adapters: the one home of each external client ----
+  { name: 'engine', kind: 'adapter', paths: ['engine/'], imports: { 'errors.ts': 'value', 'config.ts': 'type' }, builtins: 'any', why: 'ClickHouse (chDB or HTTP)' },
+  {
+    name: 'store',
+    kind: 'adapter',
+    paths: ['store/'],
+    imports: { 'errors.ts': 'value', 'config.ts': 'type', 'logger.ts': 'type', auth: 'value', semantic: 'type' },
+    builtins: 'any',
+    why: 'metadata in Postgres (pg) or PGlite',
+  },
+  {
+    name: 'catalog-engine',
+    kind: 'adapter',
+    paths: ['catalog-engine/'],
+    imports: { 'errors.ts': 'value', 'logger.ts': 'type' },
+    builtins: 'any',
+    why: 'empty in-memory Postgres (PGlite) engines answering pg_catalog queries for the SQL proxy',
+  },
+  { name: 'auth', kind: 'adapter', paths: ['auth/'], imports: { 'errors.ts': 'value', 'config.ts': 'type' }, builtins: 'any', why: 'credentials -> Principal (jose)' },
+
+  // ---- services: shared by doors ----
+  {
+    name: 'query',
+    kind: 'service',
+    paths: ['query/'],
+    imports: { ...LEAVES, semantic: 'value', compiler: 'value', auth: 'value', engine: 'type' },
+    builtins: 'any',
+    why: 'authorize -> compile -> batch/cache -> execute -> shape -> audit',
+  },
+  {
+    name: 'live',
+    kind: 'service',
+    paths: ['live/'],
+    // edge: its evaluations and refresh-key checks are requests too, built like every door's.
+    imports: { ...LEAVES, semantic: 'value', auth: 'value', query: 'value', edge: 'value' },
+    builtins: 'any',
+    why: 'live queries: a service over the query service (the GraphQL door hosts its subscriptions); no SQL, no engine',
+  },
+  {
+    name: 'ingest',
+    kind: 'service',
+    paths: ['ingest/'],
+    imports: { ...LEAVES, semantic: 'value', auth: 'value', engine: 'type', live: 'type' },
+    builtins: 'any',
+    why: 'the ingestion service (validation, sink, ledger), shared by the HTTP ingest door and the GraphQL mutation',
+  },
+  { name: 'ratelimit', kind: 'service', paths: ['ratelimit/'], imports: { 'errors.ts': 'value' }, builtins: 'any', why: 'per-tenant token buckets (pure)' },
+
+  // ---- the edge: request context, credentials, error mapping; shared by doors, imports no door ----
+  {
+    name: 'edge',
+    kind: 'edge',
+    paths: ['edge/'],
+    imports: { ...LEAVES, query: 'value', auth: 'value', semantic: 'type' },
+    builtins: 'any',
+    why: 'what every door does at its edge, once',
+  },
+
+  // ---- doors: never import each other ----
+  { name: 'graphql', kind: 'door', paths: ['graphql/'], imports: { ...DOOR_IMPORTS, live: 'value', ingest: 'type' }, builtins: 'any', why: 'GraphQL (yoga + Pothos), subscriptions over graphql-ws' },
+  { name: 'rest', kind: 'door', paths: ['rest/'], imports: DOOR_IMPORTS, builtins: 'any', why: 'Cube-compatible REST' },
+  { name: 'sqlproxy', kind: 'door', paths: ['sqlproxy/'], imports: { ...DOOR_IMPORTS, 'catalog-engine': 'value' }, builtins: 'any', why: 'Postgres wire protocol' },
+  { name: 'ingest/http', kind: 'door', paths: ['ingest/http.ts'], imports: { ...DOOR_IMPORTS, ingest: 'value' }, builtins: 'any', why: 'POST /v1/ingest/{table}' },
+  { name: 'mcp', kind: 'door', paths: ['mcp/'], imports: DOOR_IMPORTS, builtins: 'any', why: 'MCP tools (when it arrives)' },
+
+  // ---- tools and generated code ----
+  { name: 'demo', kind: 'tool', paths: ['demo/'], imports: { 'errors.ts': 'value', engine: 'type' }, builtins: 'any', why: 'deterministic demo dataset' },
+  { name: 'cli', kind: 'tool', paths: ['cli/'], imports: { semantic: 'value' }, builtins: 'any', why: 'CLI argument parsing, help and rendering (did-you-mean from semantic/suggest)' },
+  { name: 'sdk', kind: 'tool', paths: ['sdk/'], imports: {}, builtins: [], why: 'generated typed client for graphql-request (shipped to callers)' },
+
+  // ---- composition roots: wire everything, imported by nothing but each other ----
+  { name: 'main.ts', kind: 'root', paths: ['main.ts'], imports: '*', builtins: 'any', why: 'CLI entry' },
+  { name: 'server.ts', kind: 'root', paths: ['server.ts'], imports: '*', builtins: 'any', why: 'HTTP server: mounts the doors' },
+  { name: 'services.ts', kind: 'root', paths: ['services.ts'], imports: '*', builtins: 'any', why: 'composition root' },
+  { name: 'readiness.ts', kind: 'root', paths: ['readiness.ts'], imports: '*', builtins: 'any', why: '/ready: engines answer and migrations are applied' },
+  { name: 'schema-extensions.ts', kind: 'root', paths: ['schema-extensions.ts'], imports: '*', builtins: 'any', why: 'wires the GraphQL extensions to their services' },
+];
+
+/** Each external package has one home (a second one only when named here, with the reason in its CONTEXT.md). */
+export const PACKAGE_HOMES: Readonly<Record<string, readonly string[]>> = {
+  '@clickhouse/client': ['engine'],
+  chdb: ['engine'],
+  pg: ['store'],
+  // The store's embedded metadata database, and the SQL proxy's empty catalog engines.
+  '@electric-sql/pglite': ['store', 'catalog-engine'],
+  jose: ['auth'],
+  'graphql-yoga': ['graphql'],
+  '@graphql-yoga/render-graphiql': ['graphql'],
+  '@pothos/core': ['graphql'],
+  '@pothos/plugin-scope-auth': ['graphql'],
+  'graphql-ws': ['graphql'],
+  ws: ['graphql'],
+  // The GraphQL door, and the generated client SDK (types of graphql-request documents).
+  graphql: ['graphql', 'sdk'],
+  'graphql-request': ['sdk'],
+  'libpg-query': ['sqlproxy'],
+  '@whatwg-node/server': ['server.ts', 'edge'],
+  '@modelcontextprotocol/sdk': ['mcp'],
+  dataloader: ['query'],
+  luxon: ['compiler', 'sqlproxy'],
+  yaml: ['semantic'],
+  'fastest-levenshtein': ['semantic'],
+  zod: ['config.ts'],
+  pino: ['logger.ts'],
+  'prom-client': ['metrics.ts'],
+};
+
+export const EXCEPTIONS: readonly Exception[] = [
+  {
+    from: 'rest/plan.ts',
+    to: 'compiler/normalize.ts',
+    why: 'expandCompareDateRange: SemanticQuery -> SemanticQuery[], pure and SQL-free (Cube splits compareDateRange at the REST edge)',
+  },
+];
+
+export const RULES: Rules = { modules: MODULES, packageHomes: PACKAGE_HOMES, exceptions: EXCEPTIONS, envReader: 'config.ts' };

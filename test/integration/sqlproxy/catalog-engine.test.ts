@@ -1,0 +1,49 @@
+/**
+ * The catalog engines (src/catalog-engine/: PGlite in worker threads) and the SQL proxy's use of
+ * them (sqlproxy/catalog-db.ts): one engine per DDL, a time limit that restarts the engine, and
+ * every statement read-only and rolled back.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { CatalogEngineError, CatalogEnginePool } from '../../../src/catalog-engine/engines.js';
+import { createLogger } from '../../../src/logger.js';
+import type { CatalogCube } from '../../../src/query/types.js';
+import { CatalogEngines } from '../../../src/sqlproxy/catalog-db.js';
+import { frontend, splitBackendMessages } from '../../../src/sqlproxy/codec.js';
+
+const logger = createLogger('silent');
+const rowsOf = (bytes: Uint8Array) => splitBackendMessages(bytes).filter((m) => m.type === 'D').length;
+
+describe('CatalogEnginePool', () => {
+  const pool = new CatalogEnginePool({ logger, statementTimeoutMs: 1_000 });
+  afterAll(() => pool.close());
+
+  it('shares one engine per DDL, and a statement over the time limit restarts it', async () => {
+    const ddl = 'CREATE TABLE t (a int);';
+    const engine = await pool.forSchema(ddl);
+    expect(await pool.forSchema(ddl)).toBe(engine);
+    expect(rowsOf(await engine.exchange(frontend.query('SELECT relname FROM pg_class WHERE relname = \'t\'')))).toBe(1);
+
+    const slow = engine.exchange(frontend.query('SELECT count(*) FROM generate_series(1, 10000000000)'));
+    await expect(slow).rejects.toBeInstanceOf(CatalogEngineError);
+    await expect(slow).rejects.toMatchObject({ sqlState: '57014' });
+    expect(engine.dead).toBe(true);
+
+    const fresh = await pool.forSchema(ddl);
+    expect(fresh).not.toBe(engine);
+    expect(rowsOf(await fresh.exchange(frontend.query('SELECT 1')))).toBe(1);
+  }, 60_000);
+});
+
+describe('CatalogEngines (SQL proxy)', () => {
+  const engines = new CatalogEngines({ logger });
+  afterAll(() => engines.close());
+  const catalog: CatalogCube[] = [];
+
+  it('runs a statement read-only and rolls it back', async () => {
+    const session = await engines.forCatalog(catalog);
+    const simple = (sql: string) => [frontend.parse('', sql, []), frontend.bind('', '', [], [], []), frontend.execute('', 0)];
+    const out = await session.run(simple('SELECT 1 AS one'));
+    expect(out.map((m) => m.type)).toEqual(['1', '2', 'D', 'C']);
+    await expect(session.run(simple('CREATE TABLE x (a int)'))).rejects.toMatchObject({ code: '25006' });
+  }, 60_000);
+});
