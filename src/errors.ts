@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'MODEL_INVALID'
   | 'CONFIG_INVALID'
-  | 'CONFLICT';
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE';
 
 export interface ErrorDetails {
   /** The member path the error is about, e.g. "ad_performance.clik". */
@@ -23,6 +24,37 @@ export interface ErrorDetails {
   /** Character position in user-supplied text (SQL proxy), 1-based. */
   position?: number;
   [key: string]: unknown;
+}
+
+/**
+ * The details a client may see, by key: names the caller sent or may read, and how to fix or
+ * retry. Anything else a thrower adds (SQL, tenant ids, internals) stays in the logs. Every door
+ * filters through publicDetails(), so a new detail is private until it is listed here.
+ */
+export const PUBLIC_DETAIL_KEYS: ReadonlySet<string> = new Set([
+  'member',
+  'suggestion',
+  'position',
+  'key',
+  'scope',
+  'scopes',
+  'missingScopes',
+  'limit',
+  'maxRowLimit',
+  'maxBytes',
+  'retryAfterSeconds',
+  'widget',
+  'currentVersion',
+  'id',
+  'batchId',
+  'zone',
+  'cubes',
+]);
+
+export function publicDetails(details: ErrorDetails): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(details)) if (v !== undefined && PUBLIC_DETAIL_KEYS.has(k)) out[k] = v;
+  return out;
 }
 
 export class UserError extends Error {

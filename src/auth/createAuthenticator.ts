@@ -96,17 +96,3 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     },
   };
 }
-
-/**
- * The credential in an Authorization header value: "Bearer <token>" (any case) or a bare token.
- * null when absent or empty; other schemes ("Basic ...") are not credentials we accept.
- */
-export function extractCredential(headerValue: string | null | undefined): string | null {
-  if (typeof headerValue !== 'string') return null;
-  const v = headerValue.trim();
-  if (v === '') return null;
-  const m = /^(\S+)\s+(\S+)$/.exec(v);
-  if (m) return m[1].toLowerCase() === 'bearer' ? m[2] : null;
-  if (/\s/.test(v) || v.toLowerCase() === 'bearer') return null;
-  return v;
-}

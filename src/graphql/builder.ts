@@ -14,12 +14,14 @@ export interface StrataSchemaTypes {
   Context: GraphQLContext;
   /** One loader: the caller must hold every listed scope (a member's scopes, metrics:read...). */
   AuthScopes: { allOf: readonly string[] };
-  Scalars: { JSON: { Input: unknown; Output: unknown } };
+  /** DateTime is implemented by the admin modules that use it (admin/types.ts), once per builder. */
+  Scalars: { JSON: { Input: unknown; Output: unknown }; DateTime: { Input: Date; Output: Date } };
   /** Fields are non-null unless they say otherwise (member values and root fields do). */
   DefaultFieldNullability: false;
 }
 
-export type StrataBuilder = PothosSchemaTypes.SchemaBuilder<PothosSchemaTypes.ExtendDefaultTypes<StrataSchemaTypes>>;
+export type StrataTypes = PothosSchemaTypes.ExtendDefaultTypes<StrataSchemaTypes>;
+export type StrataBuilder = PothosSchemaTypes.SchemaBuilder<StrataTypes>;
 
 export function createBuilder(): StrataBuilder {
   return new SchemaBuilder<StrataSchemaTypes>({

@@ -3,21 +3,19 @@
  * offset, timezone): [AdPerformanceRow!]`. The row fields selected decide the semantic query; the
  * resolver makes one `query.load` call (the query service batches concurrent root fields).
  */
+import { createContextCache } from '@pothos/core';
 import type { GraphQLResolveInfo } from 'graphql';
 import { SCOPES } from '../auth/principal.js';
 import { ForbiddenError } from '../errors.js';
-import type { CellValue } from '../query/types.js';
 import type { Granularity } from '../semantic/query.js';
-import type { StrataBuilder } from './builder.js';
+import type { StrataBuilder, StrataTypes } from './builder.js';
 import type { GraphQLContext } from './context.js';
 import { memberFieldExtensions } from './field-meta.js';
 import { memberDescription, sourceDescription, type ExposedMember, type ExposedSource } from './members.js';
 import { rowKey, selectedMembers } from './selection.js';
-import type { SharedTypes } from './shared-types.js';
+import type { Row, SharedTypes } from './shared-types.js';
 import { checkPaging, type OrderByInput, type WhereInput } from './translate.js';
 import { rootFieldQuery, type RootArgs } from './root-query.js';
-
-type Row = Readonly<Record<string, CellValue>>;
 
 export const DATA_FIELD_COST = 10;
 
@@ -55,6 +53,7 @@ function addSource(builder: StrataBuilder, shared: SharedTypes, s: ExposedSource
           values: Object.fromEntries(s.segments.map((m) => [m.enumValue as string, { value: m.path, description: memberDescription(m) }])),
         })
       : undefined;
+  shared.sources.set(s.fieldName, { row: rowRef, where: whereRef, orderBy: orderRef, segment: segmentRef });
 
   builder.queryField(s.fieldName, (t) =>
     t.field({
@@ -76,31 +75,41 @@ function addSource(builder: StrataBuilder, shared: SharedTypes, s: ExposedSource
   );
 }
 
-// Pothos' field builder type for a row object; loosely typed because fields are generated.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function memberField(t: any, shared: SharedTypes, m: ExposedMember) {
-  const scoped = m.scopes.length > 0;
-  const isTime = m.type === 'time' && m.kind === 'dimension';
-  return t.field({
-    type: m.type === 'number' ? 'Float' : m.type === 'boolean' ? 'Boolean' : 'String',
+/** One member field of a row type; its GraphQL type follows the member's value type. */
+function memberField(t: PothosSchemaTypes.ObjectFieldBuilder<StrataTypes, Row>, shared: SharedTypes, m: ExposedMember) {
+  const common = {
     nullable: true,
     description: memberDescription(m),
-    args: isTime ? { granularity: t.arg({ type: shared.granularity, description: 'Truncate to this unit; omit for the raw value.' }) } : {},
     extensions: memberFieldExtensions(m),
-    ...(scoped ? { authScopes: { allOf: m.scopes }, unauthorizedResolver: reportOncePerField } : {}),
-    resolve: (row: Row, args: { granularity?: Granularity | null }) => row[rowKey(m.path, isTime ? args.granularity : undefined)] ?? null,
-  });
+    ...(m.scopes.length > 0 ? { authScopes: { allOf: m.scopes }, unauthorizedResolver: reportOncePerField } : {}),
+  } as const;
+  if (m.type === 'time' && m.kind === 'dimension') {
+    return t.string({
+      ...common,
+      args: { granularity: t.arg({ type: shared.granularity, description: 'Truncate to this unit; omit for the raw value.' }) },
+      resolve: (row, args) => cell(row, rowKey(m.path, args.granularity), 'string'),
+    });
+  }
+  const key = rowKey(m.path, undefined);
+  if (m.type === 'number') return t.float({ ...common, resolve: (row) => cell(row, key, 'number') });
+  if (m.type === 'boolean') return t.boolean({ ...common, resolve: (row) => cell(row, key, 'boolean') });
+  return t.string({ ...common, resolve: (row) => cell(row, key, 'string') });
 }
 
-const REPORTED = 'graphql:forbidden-reported';
+/** A row value as its field's type: the engine hands back what the member's type says, or null. */
+function cell<K extends 'string' | 'number' | 'boolean'>(row: Row, key: string, _kind: K): (K extends 'string' ? string : K extends 'number' ? number : boolean) | null {
+  return (row[key] ?? null) as (K extends 'string' ? string : K extends 'number' ? number : boolean) | null;
+}
+
+/** Field paths of this operation whose FORBIDDEN error was already reported. */
+const reportedPaths = createContextCache((_ctx: GraphQLContext) => new Set<string>());
 
 /**
  * A forbidden member field errors once (on the first row) rather than once per row: the answer
  * carries one FORBIDDEN error per field path and nulls elsewhere.
  */
 function reportOncePerField(_row: Row, _args: unknown, ctx: GraphQLContext, info: GraphQLResolveInfo, error: Error): null {
-  let reported = ctx.strata.memo.get(REPORTED) as Set<string> | undefined;
-  if (!reported) ctx.strata.memo.set(REPORTED, (reported = new Set()));
+  const reported = reportedPaths(ctx);
   const key: string[] = [];
   for (let p: GraphQLResolveInfo['path'] | undefined = info.path; p; p = p.prev) if (typeof p.key === 'string') key.unshift(p.key);
   const k = key.join('.');

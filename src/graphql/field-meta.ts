@@ -12,19 +12,19 @@ export interface MemberFieldMeta {
   readonly scopes: readonly string[];
 }
 
-export interface StrataFieldExtensions {
+// A type alias, not an interface: Pothos' `extensions` option takes a string-indexed record.
+export type StrataFieldExtensions = {
   readonly strataMember?: MemberFieldMeta;
   readonly requiresScopes?: readonly string[];
   readonly cost?: number;
-}
+};
 
 export function memberFieldExtensions(m: ExposedMember): StrataFieldExtensions {
   const meta: MemberFieldMeta = { path: m.path, kind: m.kind as MemberFieldMeta['kind'], type: m.type, scopes: m.scopes };
   return m.scopes.length > 0 ? { strataMember: meta, requiresScopes: m.scopes } : { strataMember: meta };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyField = GraphQLField<any, any>;
+type AnyField = GraphQLField<unknown, unknown>;
 
 export function memberOfField(field: AnyField): MemberFieldMeta | undefined {
   return (field.extensions as StrataFieldExtensions | undefined)?.strataMember;

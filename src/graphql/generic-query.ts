@@ -8,6 +8,7 @@ import type { MemberAnnotation, QueryResult } from '../query/types.js';
 import type { SemanticQuery } from '../semantic/query.js';
 import { suggest } from '../semantic/suggest.js';
 import type { StrataBuilder } from './builder.js';
+import type { SharedTypes } from './shared-types.js';
 import { DATA_FIELD_COST } from './cube-fields.js';
 import { checkPaging } from './translate.js';
 
@@ -45,7 +46,7 @@ export function annotationEntries(result: QueryResult): AnnotationEntry[] {
   return [...entries('measure', a.measures), ...entries('dimension', a.dimensions), ...entries('timeDimension', a.timeDimensions), ...entries('segment', a.segments)];
 }
 
-export function addGenericQuery(builder: StrataBuilder): void {
+export function addGenericQuery(builder: StrataBuilder, shared: SharedTypes): void {
   const annotationRef = builder.objectRef<AnnotationEntry>('QueryAnnotation').implement({
     description: 'How to display one result column.',
     fields: (t) => ({
@@ -60,7 +61,7 @@ export function addGenericQuery(builder: StrataBuilder): void {
     }),
   });
 
-  const resultRef = builder.objectRef<QueryResult>('QueryResult').implement({
+  const resultRef = shared.queryResult.implement({
     description: 'Result of a Cube-shaped query.',
     fields: (t) => ({
       data: t.field({

@@ -2,9 +2,8 @@
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { getOperationAST, type GraphQLError } from 'graphql';
 import type { Authenticator } from '../auth/authenticator.js';
-import { extractCredential } from '../auth/createAuthenticator.js';
-import type { Principal } from '../auth/principal.js';
-import { UserError } from '../errors.js';
+import { type PublicError, toPublicError } from '../edge/errors.js';
+import { authenticateHttp, httpRequestId } from '../edge/http.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { engineTime } from '../query/timing.js';
@@ -12,53 +11,55 @@ import type { RequestContext } from '../query/types.js';
 import type { GraphQLContext } from './context.js';
 import { publicError, rootCause } from './error-mapping.js';
 
-const STATUS: Partial<Record<string, number>> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, RATE_LIMITED: 429 };
+/** The RequestContext the authentication plugin built for a request (undefined before, or when it failed). */
+export type ContextOf = (request: Request) => RequestContext | undefined;
 
-function errorResponse(status: number, message: string, code: string, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+/** What node's http adapter passes as server context. */
+export interface NodeServerContext {
+  readonly req?: { readonly socket?: { readonly remoteAddress?: string } };
+}
+
+function errorResponse(e: PublicError, requestId: string, headers: Record<string, string>): Response {
+  const extensions = { ...e.details, code: e.code };
+  return new Response(JSON.stringify({ errors: [{ message: e.message, extensions }] }), {
+    status: e.status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId, ...e.headers, ...headers },
   });
+}
+
+export interface AuthenticationOptions {
+  readonly authenticator: Authenticator;
+  /** Proxies trusted to set x-forwarded-for (config.trustProxy). */
+  readonly trustProxy: number;
+  readonly logger: Logger;
+  /** Where the request's context is kept, for the context factory and the other plugins. */
+  readonly contexts: WeakMap<Request, RequestContext>;
+  /** Rate limiting at the edge, so a limited request gets HTTP 429 (throws RATE_LIMITED). */
+  readonly admit?: (ctx: RequestContext) => void;
 }
 
 /**
  * Every GraphQL request (introspection included: the schema is a catalog) needs a valid credential.
- * Failing requests end here with HTTP 401 before any parsing; the principal of a good one is
- * handed to the context factory through `principals`.
+ * This builds the request's context once, through the shared edge; a request without one ends
+ * here with its HTTP status (401, 429, 503) before any parsing.
  */
-export function useAuthentication(
-  authenticator: Authenticator,
-  principals: WeakMap<Request, Principal>,
-  logger: Logger,
-  /** Rate limiting at the edge, so a limited request gets HTTP 429 (throws RATE_LIMITED). */
-  admit?: (principal: Principal, request: Request) => void,
-): Plugin {
+export function useAuthentication(options: AuthenticationOptions): Plugin<Record<string, unknown>, NodeServerContext> {
   return {
-    async onRequestParse({ request, endResponse }) {
-      const credential = extractCredential(request.headers.get('authorization'));
-      if (!credential) {
-        endResponse(
-          errorResponse(401, 'missing credentials: send "Authorization: Bearer <JWT or API key>"', 'UNAUTHENTICATED', { 'www-authenticate': 'Bearer' }),
-        );
-        return;
-      }
+    async onRequestParse({ request, serverContext, endResponse }) {
+      const requestId = httpRequestId(request);
       try {
-        const principal = await authenticator.authenticate(credential);
-        admit?.(principal, request);
-        principals.set(request, principal);
+        const ctx = await authenticateHttp(
+          request,
+          'graphql',
+          { socketAddress: serverContext.req?.socket?.remoteAddress },
+          { authenticator: options.authenticator, trustProxy: options.trustProxy, logger: options.logger, requestId },
+        );
+        options.admit?.(ctx);
+        options.contexts.set(request, ctx);
       } catch (e) {
-        if (e instanceof UserError) {
-          const headers: Record<string, string> =
-            e.code === 'UNAUTHENTICATED'
-              ? { 'www-authenticate': 'Bearer error="invalid_token"' }
-              : e.code === 'RATE_LIMITED'
-                ? { 'retry-after': String(Math.max(1, Math.ceil(Number(e.details.retryAfterMs ?? 1000) / 1000))) }
-                : {};
-          endResponse(errorResponse(STATUS[e.code] ?? 401, e.message, e.code, headers));
-        } else {
-          logger.error({ err: e }, 'graphql: authenticator failed');
-          endResponse(errorResponse(503, 'authentication is unavailable, retry later', 'ENGINE_UNAVAILABLE'));
-        }
+        const reply = toPublicError(e, { logger: options.logger, requestId, door: 'graphql' });
+        const sent = Boolean(request.headers.get('authorization')?.trim());
+        endResponse(errorResponse(reply, requestId, reply.code === 'UNAUTHENTICATED' && sent ? { 'www-authenticate': 'Bearer error="invalid_token"' } : {}));
       }
     },
   };
@@ -150,13 +151,12 @@ export function yogaLogger(logger: Logger, logged: WeakSet<object>) {
   };
 }
 
-/** Echo the request id so a client can quote it when reporting a masked error. */
 /**
  * `Server-Timing: engine;dur=…, total;dur=…` on every response: how long the request spent in
  * ClickHouse (summed over its statements) and in the GraphQL server overall, in ms. Lets a client
  * or a benchmark split a round trip into engine, Strata and network without server access.
  */
-export function useServerTiming(contexts: WeakMap<Request, RequestContext>): Plugin {
+export function useServerTiming(contextOf: ContextOf): Plugin {
   const started = new WeakMap<Request, number>();
   return {
     onRequest({ request }) {
@@ -165,17 +165,18 @@ export function useServerTiming(contexts: WeakMap<Request, RequestContext>): Plu
     onResponse({ request, response }) {
       const t0 = started.get(request);
       if (t0 === undefined) return;
-      const ctx = contexts.get(request);
+      const ctx = contextOf(request);
       const total = performance.now() - t0;
       response.headers.set('server-timing', `${ctx ? `engine;dur=${engineTime(ctx).toFixed(2)}, ` : ''}total;dur=${total.toFixed(2)}`);
     },
   };
 }
 
-export function useRequestIdHeader(requestIds: WeakMap<Request, string>): Plugin {
+/** Echo the request id so a client can quote it when reporting a masked error. */
+export function useRequestIdHeader(contextOf: ContextOf): Plugin {
   return {
     onResponse({ request, response }) {
-      const id = requestIds.get(request);
+      const id = contextOf(request)?.requestId;
       if (id) response.headers.set('x-request-id', id);
     },
   };

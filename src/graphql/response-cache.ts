@@ -10,10 +10,8 @@
  * Relative date ranges ("last month") are resolved when the entry is made: an entry may outlive a
  * period boundary by at most the TTL.
  */
-import { randomUUID } from 'node:crypto';
 import { getOperationAST, Kind, type ExecutionResult } from 'graphql';
-import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import type { Principal } from '../auth/principal.js';
+import { isAsyncIterable, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import type { Metrics } from '../metrics.js';
 import { ResultCache } from '../query/cache.js';
 import { servedReads, type ServedRead } from '../query/service.js';
@@ -23,7 +21,8 @@ import type { GraphQLContext } from './context.js';
 export interface ResponseCacheDeps {
   readonly ttlMs: number;
   readonly maxEntries: number;
-  readonly principalOf: (request: Request) => Principal | undefined;
+  /** The request's context (built by the authentication plugin); a hit's audit is recorded on it. */
+  readonly contextOf: (request: Request) => RequestContext | undefined;
   readonly query: {
     onInvalidate(listener: (tenantId: string, cubes?: readonly string[]) => void): void;
     auditReplay(ctx: RequestContext, reads: readonly ServedRead[]): void;
@@ -56,34 +55,22 @@ interface Pending {
   readonly generation: number;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-export function useResponseCache(deps: ResponseCacheDeps): Plugin {
+export function useResponseCache(deps: ResponseCacheDeps): Plugin<GraphQLContext & YogaInitialContext> {
   const cache = new ResultCache<Entry>(deps.ttlMs, deps.maxEntries);
   deps.query.onInvalidate((tenantId, cubes) => cache.invalidate(tenantId, cubes));
   const pending = new WeakMap<Request, Pending>();
 
   return {
-    onParams({ params, request, setResult, context }) {
+    onParams({ params, request, setResult }) {
       if (!cache.enabled) return;
-      const principal = deps.principalOf(request);
-      if (!principal || typeof params.query !== 'string') return;
+      const ctx = deps.contextOf(request);
+      if (!ctx || typeof params.query !== 'string') return;
+      const { principal } = ctx;
       const key = ResultCache.key(principal.tenantId, principal.scopes, JSON.stringify([params.query, params.variables ?? null, params.operationName ?? null]));
       const hit = cache.get(key);
       if (hit) {
         deps.metrics?.cacheLookups.inc({ result: 'response_hit' });
-        const header = request.headers.get('x-request-id');
-        const serverContext = context as { req?: { socket?: { remoteAddress?: string } } } | undefined;
-        deps.query.auditReplay(
-          {
-            requestId: header && REQUEST_ID.test(header) ? header : randomUUID(),
-            door: 'graphql',
-            principal,
-            clientAddress: serverContext?.req?.socket?.remoteAddress,
-            memo: new Map(),
-          },
-          hit.value.reads,
-        );
+        deps.query.auditReplay(ctx, hit.value.reads);
         hit.value.replay ??= withCachedJson(hit.value.result);
         setResult(hit.value.replay);
         return;
@@ -91,8 +78,8 @@ export function useResponseCache(deps: ResponseCacheDeps): Plugin {
       pending.set(request, { key, tenantId: principal.tenantId, generation: cache.tenantGeneration(principal.tenantId) });
     },
     onExecute({ args }) {
-      const ctx = args.contextValue as unknown as GraphQLContext & { request?: Request };
-      const p = ctx.request ? pending.get(ctx.request) : undefined;
+      const ctx = args.contextValue;
+      const p = pending.get(ctx.request);
       const operation = getOperationAST(args.document, args.operationName);
       if (!p || operation?.operation !== 'query') return;
       const onlyData = operation.selectionSet.selections.every(

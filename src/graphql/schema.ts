@@ -33,7 +33,7 @@ export function buildSchema(model: Model, options: BuildSchemaOptions = {}): Gra
 
   builder.queryType({ description: 'Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token.' });
   addCubeFields(builder, shared, sources);
-  addGenericQuery(builder);
+  addGenericQuery(builder, shared);
   addCatalog(builder, sources);
   for (const e of extensions) e.queries?.(builder, shared);
 

@@ -6,19 +6,26 @@
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Authenticator } from '../auth/authenticator.js';
-import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { markAdmitted } from '../query/service.js';
 import type { QueryService, RequestContext } from '../query/types.js';
 import type { Model } from '../semantic/model.js';
-import { createGraphQLContext, createRequestContext, type GraphQLContext } from './context.js';
+import { createGraphQLContext, type GraphQLContext } from './context.js';
 import { maskError } from './error-mapping.js';
+import { graphiqlOptions, renderGraphiQLPage } from './graphiql.js';
 import { useQueryLimits } from './limits.js';
 import { exposedSources } from './members.js';
 import { useResponseCache, type ResponseCacheDeps } from './response-cache.js';
-import { useAuthentication, useErrorLogging, useRequestIdHeader, useRequestMetrics, useServerTiming, yogaLogger } from './plugins.js';
+import {
+  type NodeServerContext,
+  useAuthentication,
+  useErrorLogging,
+  useRequestIdHeader,
+  useRequestMetrics,
+  useServerTiming,
+  yogaLogger,
+} from './plugins.js';
 import { buildSchema, type SchemaExtension } from './schema.js';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
@@ -36,55 +43,47 @@ export interface GraphQLServerDeps {
   readonly schema?: GraphQLSchema;
 }
 
-/** What node's http adapter passes as server context. */
-interface NodeServerContext {
-  readonly req?: { readonly socket?: { readonly remoteAddress?: string } };
-}
-
 export type StrataYoga = YogaServerInstance<NodeServerContext, GraphQLContext>;
 
 export function createGraphQLServer(deps: GraphQLServerDeps): StrataYoga {
   const { config, logger } = deps;
   const schema = deps.schema ?? buildSchema(deps.model, { extensions: deps.extensions });
-  const principals = new WeakMap<Request, Principal>();
   const isDev = config.env === 'development';
   const log = logger.child({ door: 'graphql' });
+  /** Error causes already logged with their request id (yoga's logger would log them again). */
   const logged = new WeakSet<object>();
-  const requestIds = new WeakMap<Request, string>();
-  const strataContexts = new WeakMap<Request, RequestContext>();
-  const admitted = new WeakSet<Request>();
+  /** The one RequestContext of each request, built by the authentication plugin through the edge. */
+  const contexts = new WeakMap<Request, RequestContext>();
+  const contextOf = (request: Request) => contexts.get(request);
 
   return createYoga<NodeServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_ENDPOINT,
-    graphiql: isDev ? { title: 'Strata GraphiQL', headers: JSON.stringify({ Authorization: 'Bearer <token>' }) } : false,
+    // Served with its assets from this server (graphiql.ts); signed in as a demo tenant in development.
+    graphiql: graphiqlOptions(config),
+    renderGraphiQL: renderGraphiQLPage,
     landingPage: false,
     // The HTTP server reads and caps POST bodies itself (MAX_GRAPHQL_BODY_BYTES, server.ts) and hands yoga
     // the text; yoga's own limit would stream that text again through a TransformStream per request.
     maxRequestBodySize: false,
     maskedErrors: { maskError, isDev },
     logging: yogaLogger(log, logged),
-    context: ({ request, req }) => {
-      const principal = principals.get(request);
-      // The auth plugin ends every request without a principal before execution starts.
-      if (!principal) throw new Error('graphql: request reached execution without a principal');
-      const strata = createRequestContext({
-        principal,
-        requestId: request.headers.get('x-request-id'),
-        clientAddress: req?.socket?.remoteAddress,
-        signal: request.signal,
-      });
-      requestIds.set(request, strata.requestId);
-      strataContexts.set(request, strata);
-      if (admitted.has(request)) markAdmitted(strata);
+    context: ({ request }) => {
+      const strata = contexts.get(request);
+      // The auth plugin ends every request without a context before execution starts.
+      if (!strata) throw new Error('graphql: request reached execution without a request context');
       return createGraphQLContext(strata, { query: deps.query, maxRowLimit: config.limits.maxRowLimit, logger: log });
     },
     plugins: [
-      useServerTiming(strataContexts),
+      useServerTiming(contextOf),
       useRequestMetrics(deps.metrics),
-      useAuthentication(deps.authenticator, principals, log, (principal, request) => {
-        deps.query.admit?.({ requestId: 'admission', door: 'graphql', principal, memo: new Map() });
-        admitted.add(request);
+      useAuthentication({
+        authenticator: deps.authenticator,
+        trustProxy: config.trustProxy,
+        logger: log,
+        contexts,
+        // Charged once here, on the request's own context: its loads are not charged again.
+        admit: deps.query.admit ? (ctx) => deps.query.admit?.(ctx) : undefined,
       }),
       // Only over the real query service: it owns invalidation and the audit trail.
       ...(hasCacheHooks(deps.query)
@@ -92,7 +91,7 @@ export function createGraphQLServer(deps: GraphQLServerDeps): StrataYoga {
             useResponseCache({
               ttlMs: config.cache.ttlMs,
               maxEntries: config.cache.maxEntries,
-              principalOf: (request) => principals.get(request),
+              contextOf,
               query: deps.query,
               metrics: deps.metrics,
               cacheableRootFields: new Set(['query', 'catalog', ...exposedSources(deps.model).map((src) => src.fieldName)]),
@@ -100,7 +99,7 @@ export function createGraphQLServer(deps: GraphQLServerDeps): StrataYoga {
           ]
         : []),
       useErrorLogging(log, logged),
-      useRequestIdHeader(requestIds),
+      useRequestIdHeader(contextOf),
       useQueryLimits(config.limits),
     ],
   });

@@ -1,8 +1,22 @@
 /** Types every generated cube type uses: JSON, enums, and the per-value-type filter inputs. */
 import { Kind, type ValueNode, valueFromASTUntyped } from 'graphql';
+import type { EnumRef, InputObjectRef, ObjectRef } from '@pothos/core';
+import type { CellValue, QueryResult } from '../query/types.js';
 import { GRANULARITIES, type Granularity, type OrderDirection } from '../semantic/query.js';
-import type { StrataBuilder } from './builder.js';
+import type { StrataBuilder, StrataTypes } from './builder.js';
 import type { ValueType } from './members.js';
+import type { OrderByInput, WhereInput } from './translate.js';
+
+/** One result row of a cube or view field, keyed "cube.member" / "cube.date.day". */
+export type Row = Readonly<Record<string, CellValue>>;
+
+/** The types of one cube/view root field, shared by its query field and its subscription. */
+export interface SourceRefs {
+  readonly row: ObjectRef<StrataTypes, Row>;
+  readonly where: InputObjectRef<StrataTypes, WhereInput>;
+  readonly orderBy: InputObjectRef<StrataTypes, OrderByInput>;
+  readonly segment?: EnumRef<StrataTypes, string>;
+}
 
 export interface StringFilterInput {
   equals?: string | null;
@@ -131,7 +145,15 @@ export function addSharedTypes(builder: StrataBuilder) {
   const filterFor = (type: ValueType) =>
     type === 'number' ? floatFilter : type === 'time' ? dateTimeFilter : type === 'boolean' ? booleanFilter : stringFilter;
 
-  return { orderDirection, granularity, filterFor };
+  return {
+    orderDirection,
+    granularity,
+    filterFor,
+    /** `QueryResult`, implemented by the generic query (generic-query.ts); used by widgets, saved queries, `live`. */
+    queryResult: builder.objectRef<QueryResult>('QueryResult'),
+    /** Root field name -> its types (filled by cube-fields.ts). */
+    sources: new Map<string, SourceRefs>(),
+  };
 }
 
 export type SharedTypes = ReturnType<typeof addSharedTypes>;

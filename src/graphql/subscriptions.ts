@@ -9,32 +9,23 @@
  */
 import type { GraphQLResolveInfo } from 'graphql';
 import { SCOPES } from '../auth/principal.js';
-import type { GraphQLContext } from './context.js';
+import { createGraphQLContext, type GraphQLContext, type GraphQLContextDeps } from './context.js';
 import { parseGenericQuery } from './generic-query.js';
 import { exposedSources, sourceDescription, type ExposedMember, type ExposedSource } from './members.js';
+import type { StrataBuilder } from './builder.js';
 import type { SchemaExtension } from './schema.js';
+import type { SourceRefs } from './shared-types.js';
 import { selectedMembers } from './selection.js';
 import { checkPaging } from './translate.js';
 import { rootFieldQuery, type RootArgs } from './root-query.js';
-import type { Logger } from '../logger.js';
-import type { QueryService, QueryResult, RequestContext } from '../query/types.js';
+import type { QueryResult, RequestContext } from '../query/types.js';
 import type { Model } from '../semantic/model.js';
 import type { SemanticQuery } from '../semantic/query.js';
 import type { LiveService } from '../live/service.js';
-import type { WsContextInput } from './ws.js';
 
-/** The GraphQL context of one operation on a WebSocket (door "live"). */
-export function liveGraphQLContext(deps: { query: QueryService; maxRowLimit: number; logger: Logger }): (input: WsContextInput) => GraphQLContext {
-  return (input) => {
-    const strata: RequestContext = {
-      requestId: input.requestId,
-      door: 'live',
-      principal: input.principal,
-      clientAddress: input.clientAddress,
-      memo: new Map(),
-    };
-    return { strata, query: deps.query, limits: { maxRowLimit: deps.maxRowLimit }, logger: deps.logger };
-  };
+/** The GraphQL context of one operation on a WebSocket (its RequestContext has door "live"). */
+export function liveGraphQLContext(deps: GraphQLContextDeps): (strata: RequestContext) => GraphQLContext {
+  return (strata) => createGraphQLContext(strata, deps);
 }
 
 /** Typed field arguments + selection -> the SemanticQuery (mirrors the query field's resolver). */
@@ -51,49 +42,48 @@ export interface LiveSubscriptionOptions {
 
 export function liveSubscriptions(live: LiveService, model: Model, options: LiveSubscriptionOptions = {}): SchemaExtension {
   return {
-    subscriptions: (builder) => {
-      // Pothos resolves type names registered by the query fields; the names are built, not typed.
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const b = builder as any;
-      b.subscriptionField('live', (t: any) =>
+    subscriptions: (builder, shared) => {
+      builder.subscriptionField('live', (t) =>
         t.field({
-          type: 'QueryResult',
+          type: shared.queryResult,
           description:
             'Live version of `query`: the current result at once, then a new result each time the data behind the query changes (never the same result twice in a row).',
           authScopes: { allOf: [SCOPES.METRICS_READ] },
           extensions: { requiresScopes: [SCOPES.METRICS_READ] },
           args: { query: t.arg({ type: 'JSON', required: true, description: 'A Cube query object, as for `query`.' }) },
-          subscribe: (_root: unknown, args: { query: unknown }, ctx: GraphQLContext) =>
-            live.subscribe(ctx.strata, parseGenericQuery(args.query, ctx.limits.maxRowLimit)),
-          resolve: (result: QueryResult) => result,
+          subscribe: (_root, args, ctx) => live.subscribe(ctx.strata, parseGenericQuery(args.query, ctx.limits.maxRowLimit)),
+          resolve: (result) => result,
         }),
       );
       if (options.typedFields === false) return;
-      for (const source of exposedSources(model)) addSourceSubscription(b, live, source);
+      for (const source of exposedSources(model)) {
+        const refs = shared.sources.get(source.fieldName);
+        // The query field of every exposed source is added before extensions run (schema.ts).
+        if (!refs) throw new Error(`graphql: no types for source field "${source.fieldName}"`);
+        addSourceSubscription(builder, live, source, refs);
+      }
     },
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function addSourceSubscription(b: any, live: LiveService, s: ExposedSource): void {
+function addSourceSubscription(builder: StrataBuilder, live: LiveService, s: ExposedSource, refs: SourceRefs): void {
   const byField = new Map(s.fields.map((m) => [m.fieldName, m]));
-  b.subscriptionField(s.fieldName, (t: any) =>
+  builder.subscriptionField(s.fieldName, (t) =>
     t.field({
-      type: [`${s.typeStem}Row`],
+      type: [refs.row],
       nullable: { list: true, items: false },
       description: `Live version of the \`${s.fieldName}\` query: rows now, then again each time they change. ${sourceDescription(s)}`,
       authScopes: { allOf: [SCOPES.METRICS_READ] },
       extensions: { requiresScopes: [SCOPES.METRICS_READ] },
       args: {
-        where: t.arg({ type: `${s.typeStem}WhereInput`, description: 'Filter rows.' }),
-        orderBy: t.arg({ type: [`${s.typeStem}OrderByInput`], description: 'Sort keys, most significant first.' }),
-        ...(s.segments.length > 0 ? { segments: t.arg({ type: [`${s.typeStem}Segment`], description: 'Apply predefined filters (ANDed).' }) } : {}),
+        where: t.arg({ type: refs.where, description: 'Filter rows.' }),
+        orderBy: t.arg({ type: [refs.orderBy], description: 'Sort keys, most significant first.' }),
+        ...(refs.segment ? { segments: t.arg({ type: [refs.segment], description: 'Apply predefined filters (ANDed).' }) } : {}),
         limit: t.arg.int({ description: 'Maximum number of rows (capped by the server maximum).' }),
         offset: t.arg.int({ description: 'Rows to skip.' }),
         timezone: t.arg.string({ description: 'IANA time zone for time truncation and relative date ranges; default UTC.' }),
       },
-      subscribe: (_root: unknown, args: RootArgs, ctx: GraphQLContext, info: GraphQLResolveInfo) =>
-        live.subscribe(ctx.strata, sourceQuery(byField, args, info, ctx.limits.maxRowLimit)),
+      subscribe: (_root, args, ctx, info) => live.subscribe(ctx.strata, sourceQuery(byField, args as RootArgs, info, ctx.limits.maxRowLimit)),
       resolve: (result: QueryResult) => result.rows,
     }),
   );

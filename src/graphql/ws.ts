@@ -14,25 +14,25 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
+import { clientAddressOf } from '../edge/client-address.js';
+import { createRequestContext } from '../edge/context.js';
+import { credentialFromConnectionParams } from '../edge/credentials.js';
 import { UserError } from '../errors.js';
+import type { RequestContext } from '../query/types.js';
 import { maskedError, publicError } from './error-mapping.js';
 import { createDocumentCache, createSharedSubscribe } from './shared-subscribe.js';
 import { batchSends, sharedPayloadReplacer } from './ws-fanout.js';
 import { queryLimitsRule, type QueryLimits } from './limits.js';
 import type { Logger } from '../logger.js';
 
-export interface WsContextInput {
-  readonly principal: Principal;
-  readonly requestId: string;
-  readonly clientAddress?: string;
-}
-
 export interface AttachGraphQLWsOptions {
   readonly schema: GraphQLSchema;
   readonly authenticator: Authenticator;
   readonly logger: Logger;
-  /** Builds the GraphQL context of one operation (see liveGraphQLContext in graphql-subscriptions.ts). */
-  readonly context: (input: WsContextInput) => unknown;
+  /** Builds the GraphQL context of one operation from its RequestContext (see liveGraphQLContext in subscriptions.ts). */
+  readonly context: (strata: RequestContext) => unknown;
+  /** Proxies trusted to set x-forwarded-for (config.trustProxy; 0 = none). */
+  readonly trustProxy?: number;
   readonly maxPerConnection: number;
   /** Depth / complexity limits, the same rule the HTTP endpoint validates with. */
   readonly limits?: QueryLimits;
@@ -66,14 +66,6 @@ interface Connection {
 /** Close reasons are limited to 123 bytes by the WebSocket protocol. */
 function reason(text: string): string {
   return Buffer.byteLength(text) <= 123 ? text : `${Buffer.from(text).subarray(0, 120).toString()}...`;
-}
-
-export function credentialFrom(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
-  if (!params) return undefined;
-  const raw = params.authorization ?? params.Authorization ?? params.token;
-  if (typeof raw !== 'string') return undefined;
-  const v = raw.trim().replace(/^Bearer\s+/i, '');
-  return v || undefined;
 }
 
 /** Same client-facing shape as the HTTP endpoint (src/graphql/error-mapping.ts). */
@@ -120,7 +112,7 @@ export function attachGraphQLWs(httpServer: HttpServer, options: AttachGraphQLWs
       async onConnect(ctx) {
         const socket = ctx.extra.socket;
         const c = conn(socket);
-        const credential = credentialFrom(ctx.connectionParams);
+        const credential = credentialFromConnectionParams(ctx.connectionParams);
         if (!credential) {
           socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: send { authorization: "Bearer <token>" } in connection_init');
           return false;
@@ -168,7 +160,16 @@ export function attachGraphQLWs(httpServer: HttpServer, options: AttachGraphQLWs
       context(ctx, id) {
         const c = conn(ctx.extra.socket);
         if (!c.principal) throw new Error('graphql-ws: operation on an unauthenticated connection');
-        const value = options.context({ principal: c.principal, requestId: `ws-${c.id}-${id}`.slice(0, 128), clientAddress: ctx.extra.request.socket.remoteAddress });
+        const request = ctx.extra.request;
+        const forwardedFor = request.headers['x-forwarded-for'];
+        const value = options.context(
+          createRequestContext({
+            door: 'live',
+            principal: c.principal,
+            requestId: `ws-${c.id}-${id}`.slice(0, 128),
+            clientAddress: clientAddressOf(Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor, request.socket.remoteAddress, options.trustProxy ?? 0),
+          }),
+        );
         if (typeof value === 'object' && value) shareKeys.set(value, `${c.principal.tenantId}\n${[...c.principal.scopes].sort().join(' ')}`);
         return value;
       },

@@ -1,45 +1,35 @@
 /**
- * `POST /v1/ingest/:table` as a WHATWG fetch handler. The server authenticates and passes the
- * principal; this checks the scope, reads the body under a size limit and maps errors to
- * statuses with `{error, code}` bodies.
+ * `POST /v1/ingest/:table` as a WHATWG fetch handler. Authenticates through the shared edge,
+ * checks the scope before reading anything, reads the body under a size limit, and answers
+ * errors as every HTTP door does (`{error, code, requestId, details?}`, edge/errors.ts statuses).
  */
 import { isUtf8 } from 'node:buffer';
-import { SCOPES, type Principal } from '../auth/principal.js';
-import { EngineError, UserError, type ErrorCode } from '../errors.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import { SCOPES } from '../auth/principal.js';
+import { toPublicError } from '../edge/errors.js';
+import { authenticateHttp, httpRequestId, type HttpPeer, jsonErrorBody, jsonResponse } from '../edge/http.js';
+import { EngineError, ForbiddenError, UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { IngestService } from './service.js';
 
 export interface IngestHandlerOptions {
+  readonly authenticator: Authenticator;
+  /** Proxies trusted to set x-forwarded-for (config.trustProxy). */
+  readonly trustProxy: number;
+  readonly logger: Logger;
   /** Largest accepted body; larger ones get 413. Default 64 MiB. */
   readonly maxBodyBytes?: number;
-  readonly logger?: Logger;
+  /** Adds the masked cause to 500 bodies (development only). */
+  readonly isDev?: boolean;
 }
 
-export type IngestHandler = (request: Request, principal: Principal) => Promise<Response>;
+export type IngestHandler = (request: Request, peer?: HttpPeer) => Promise<Response>;
 
 export const DEFAULT_MAX_INGEST_BYTES = 64 * 1024 * 1024;
+export const INGEST_PATH_PREFIX = '/v1/ingest/';
 const PATH = /\/v1\/ingest\/([^/?#]+)\/?$/;
 
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  BAD_USER_INPUT: 400,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  RATE_LIMITED: 429,
-  QUERY_TIMEOUT: 504,
-  ENGINE_UNAVAILABLE: 503,
-};
-
 class TooLarge extends Error {}
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } });
-}
-
-function fail(status: number, code: string, error: string, details?: Record<string, unknown>): Response {
-  return json(status, { error, code, ...(details && Object.keys(details).length ? { details } : {}) });
-}
 
 async function readBody(request: Request, max: number): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
@@ -64,53 +54,57 @@ async function readBody(request: Request, max: number): Promise<string> {
   return body.toString('utf8');
 }
 
-export function createIngestHandler(ingest: IngestService, options: IngestHandlerOptions = {}): IngestHandler {
+export function createIngestHandler(ingest: IngestService, options: IngestHandlerOptions): IngestHandler {
   const max = options.maxBodyBytes ?? DEFAULT_MAX_INGEST_BYTES;
-  return async (request, principal) => {
-    if (request.method !== 'POST') return new Response(null, { status: 405, headers: { allow: 'POST' } });
-    const url = new URL(request.url);
-    const m = PATH.exec(url.pathname);
-    if (!m) return fail(404, 'NOT_FOUND', 'expected POST /v1/ingest/{table}');
-    // Checked before reading the body: a caller without the scope learns nothing else.
-    if (!principal.scopes.has(SCOPES.INGEST_WRITE)) {
-      return fail(403, 'FORBIDDEN', `ingestion requires scope "${SCOPES.INGEST_WRITE}"`, { scopes: [SCOPES.INGEST_WRITE] });
-    }
-    let table: string;
+  const { logger } = options;
+  return async (request, peer = {}) => {
+    const requestId = httpRequestId(request);
+    const reply = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+      jsonResponse(status, body, { 'x-request-id': requestId, ...headers });
     try {
-      table = decodeURIComponent(m[1]);
-    } catch {
-      return fail(400, 'BAD_USER_INPUT', 'malformed table name in the path');
-    }
-    const batchId = request.headers.get('idempotency-key') ?? url.searchParams.get('batch_id') ?? undefined;
-
-    let text: string;
-    try {
-      text = await readBody(request, max);
-    } catch (e) {
-      if (e instanceof TooLarge) return fail(413, 'PAYLOAD_TOO_LARGE', `the body exceeds ${max} bytes; split the batch`, { maxBytes: max });
-      return fail(400, 'BAD_USER_INPUT', 'the body is not valid UTF-8');
-    }
-
-    let rows: readonly unknown[] | string = text;
-    const contentType = request.headers.get('content-type') ?? '';
-    if (contentType.includes('application/json') && text.trimStart().startsWith('[')) {
+      if (request.method !== 'POST') {
+        return reply(405, { error: 'use POST with an NDJSON body', code: 'BAD_USER_INPUT', requestId }, { allow: 'POST' });
+      }
+      const url = new URL(request.url);
+      const m = PATH.exec(url.pathname);
+      if (!m) throw new UserError('NOT_FOUND', 'expected POST /v1/ingest/{table}');
+      const ctx = await authenticateHttp(request, 'ingest', peer, { ...options, requestId });
+      // Checked before reading the body: a caller without the scope learns nothing else.
+      if (!ctx.principal.scopes.has(SCOPES.INGEST_WRITE)) {
+        throw new ForbiddenError(`ingestion requires scope "${SCOPES.INGEST_WRITE}"`, { scopes: [SCOPES.INGEST_WRITE] });
+      }
+      let table: string;
       try {
-        rows = JSON.parse(text) as unknown[];
-      } catch (e) {
-        return fail(400, 'BAD_USER_INPUT', `invalid JSON array: ${(e as Error).message}`);
+        table = decodeURIComponent(m[1]);
+      } catch {
+        throw new UserError('BAD_USER_INPUT', 'malformed table name in the path');
       }
-    }
+      const batchId = request.headers.get('idempotency-key') ?? url.searchParams.get('batch_id') ?? undefined;
 
-    try {
-      const report = await ingest.ingest(principal, table, rows, batchId || undefined);
-      return json(200, report);
-    } catch (e) {
-      if (e instanceof UserError) return fail(STATUS[e.code] ?? 400, e.code, e.message, e.details);
-      if (e instanceof EngineError && (e.code === 'ENGINE_UNAVAILABLE' || e.code === 'QUERY_TIMEOUT')) {
-        return fail(STATUS[e.code] ?? 503, e.code, 'the warehouse is unavailable; retry the batch with the same batch id');
+      let text: string;
+      try {
+        text = await readBody(request, max);
+      } catch (e) {
+        if (e instanceof TooLarge) throw new UserError('PAYLOAD_TOO_LARGE', `the body exceeds ${max} bytes; split the batch`, { maxBytes: max });
+        throw new UserError('BAD_USER_INPUT', 'the body is not valid UTF-8');
       }
-      options.logger?.error({ err: (e as Error).message, table, tenantId: principal.tenantId }, 'ingest: unexpected error');
-      return fail(500, 'INTERNAL', 'Unexpected error');
+
+      let rows: readonly unknown[] | string = text;
+      const contentType = request.headers.get('content-type') ?? '';
+      if (contentType.includes('application/json') && text.trimStart().startsWith('[')) {
+        try {
+          rows = JSON.parse(text) as unknown[];
+        } catch (e) {
+          throw new UserError('BAD_USER_INPUT', `invalid JSON array: ${(e as Error).message}`);
+        }
+      }
+      return reply(200, await ingest.ingest(ctx.principal, table, rows, batchId || undefined));
+    } catch (e) {
+      const pub = toPublicError(e, { logger, requestId, door: 'ingest' });
+      const body = jsonErrorBody(pub, requestId, options.isDev ?? false);
+      // An outage mid-batch: the same batch id retried later inserts each row once.
+      if (e instanceof EngineError && pub.code !== 'INTERNAL') body.error = `${pub.message}; retry the batch with the same batch id`;
+      return reply(pub.status, body, { ...pub.headers });
     }
   };
 }

@@ -59,7 +59,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     const key = cacheKey(ctx, query);
     const hit = cached(key);
     if (hit) return hit;
-    const compiled = compileQuery(model, query, ctx.principal);
+    const compiled = compileQuery(model, query, ctx.principal.tenantId);
     const generation = cache.generation(ctx.principal.tenantId, compiled.cubes);
     const options = { signal: ctx.signal, timeoutMs: deps.queryTimeoutMs };
     const [result, total] = await Promise.all([
@@ -120,7 +120,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     if (pending.length === 0) return results;
     let compiled: CompiledSplitQuery;
     try {
-      compiled = compileSplitQuery(model, g.merged, split, ctx.principal);
+      compiled = compileSplitQuery(model, g.merged, split, ctx.principal.tenantId);
     } catch (e) {
       if (e instanceof SplitUnsupportedError) return undefined;
       throw e;

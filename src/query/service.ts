@@ -20,6 +20,8 @@ import { canonicalJson, fingerprint } from './canonical.js';
 import { buildCatalog } from './catalog.js';
 import { createExecutor, type ExecutedResult } from './execution.js';
 import { planMerges } from './merge.js';
+import { createRefreshKeyReader, type RefreshKeyReader } from './refresh-key.js';
+import { requestCache } from './request-cache.js';
 import { annotate } from './shape.js';
 import type { CatalogCube, CompileResult, QueryResult, QueryService, RequestContext } from './types.js';
 
@@ -52,6 +54,8 @@ export interface StrataQueryService extends QueryService {
   auditReplay(ctx: RequestContext, reads: readonly ServedRead[]): void;
   /** Normalize + authorize without compiling (live subscriptions key on it). */
   prepare(principal: Principal, query: SemanticQuery): NormalizedQuery;
+  /** A cube's refresh-key value for ctx's tenant, run like any statement (audit, timeout, signal). */
+  readonly refreshKeyValue: RefreshKeyReader;
   readonly model: Model;
   /**
    * Charges one request to the tenant's rate limit now (doors that can answer HTTP 429 call it at
@@ -68,19 +72,21 @@ export interface ServedRead {
   readonly cubes: readonly string[];
 }
 
-const READS_KEY = 'query-service:reads';
+/** What the query service keeps per request (typed, keyed on the context; see request-cache.ts). */
+interface RequestState {
+  /** Reads of the request so far (successful loads only). */
+  readonly reads: ServedRead[];
+  /** Canonical texts of the queries loaded so far (dedup metric). */
+  readonly seen: Set<string>;
+  /** The request was charged to its tenant's rate limit (at the edge or by its first load). */
+  charged: boolean;
+}
+
+const requestState = requestCache((): RequestState => ({ reads: [], seen: new Set(), charged: false }));
 
 /** Reads of the request so far (successful loads only). */
 export function servedReads(ctx: RequestContext): readonly ServedRead[] {
-  return (ctx.memo.get(READS_KEY) as ServedRead[] | undefined) ?? [];
-}
-
-const LOADER_KEY = 'query-service:loader';
-const RATE_KEY = 'query-service:rate-checked';
-
-/** For a door that admitted the request at its edge: later loads of this context are not charged again. */
-export function markAdmitted(ctx: RequestContext): void {
-  ctx.memo.set(RATE_KEY, true);
+  return requestState(ctx).reads;
 }
 
 export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
@@ -88,6 +94,7 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
   const now = deps.now ?? (() => new Date());
   const cache = new ResultCache<ExecutedResult>(deps.cache?.ttlMs ?? 0, deps.cache?.maxEntries ?? 0);
   const executor = createExecutor({ model, engine, limits, cache, metrics: deps.metrics, queryTimeoutMs: deps.queryTimeoutMs });
+  const refreshKeyValue = createRefreshKeyReader({ model, engine, queryTimeoutMs: deps.queryTimeoutMs, audit });
   const catalogs = new Map<string, readonly CatalogCube[]>();
   const invalidationListeners: ((tenantId: string, cubes?: readonly string[]) => void)[] = [];
 
@@ -101,10 +108,8 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
   }
 
   /** One batch = the semantic queries of one request issued in the same tick. */
-  function loaderFor(ctx: RequestContext): DataLoader<NormalizedQuery, ExecutedResult, string> {
-    let loader = ctx.memo.get(LOADER_KEY) as DataLoader<NormalizedQuery, ExecutedResult, string> | undefined;
-    if (loader) return loader;
-    loader = new DataLoader<NormalizedQuery, ExecutedResult, string>(
+  const loaderFor = requestCache((ctx: RequestContext) =>
+    new DataLoader<NormalizedQuery, ExecutedResult, string>(
       async (queries) => {
         const out: Promise<ExecutedResult>[] = new Array(queries.length);
         for (const g of planMerges(model, queries, limits.maxRowLimit)) {
@@ -120,14 +125,14 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
         return out as unknown as ExecutedResult[];
       },
       { cacheKeyFn: (q) => canonicalJson(q) },
-    );
-    ctx.memo.set(LOADER_KEY, loader);
-    return loader;
-  }
+    ),
+  );
 
+  /** Charges the request to its tenant's rate limit once, however many loads it makes. */
   function checkRateOnce(ctx: RequestContext): void {
-    if (!deps.rateLimit || ctx.memo.has(RATE_KEY)) return;
-    ctx.memo.set(RATE_KEY, true);
+    const state = requestState(ctx);
+    if (!deps.rateLimit || state.charged) return;
+    state.charged = true;
     deps.rateLimit.check(ctx.principal);
   }
 
@@ -137,16 +142,13 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
     try {
       checkRateOnce(ctx);
       normalized = prepare(ctx.principal, query);
-      const seen = (ctx.memo.get('query-service:seen') as Set<string> | undefined) ?? new Set<string>();
-      ctx.memo.set('query-service:seen', seen);
+      const { seen, reads } = requestState(ctx);
       const k = canonicalJson(normalized);
       if (seen.has(k)) deps.metrics?.batchedQueries.inc({ outcome: 'deduplicated' });
       seen.add(k);
       const executed = await loaderFor(ctx).load(normalized);
       const read: ServedRead = { fingerprint: fingerprint(normalized), members: referencedMembers(normalized), rows: executed.rows.length, cubes: executed.compiled.cubes };
       audit(ctx, read, performance.now() - started);
-      const reads = (ctx.memo.get(READS_KEY) as ServedRead[] | undefined) ?? [];
-      ctx.memo.set(READS_KEY, reads);
       reads.push(read);
       return {
         query: normalized,
@@ -192,7 +194,7 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
 
   function compile(principal: Principal, query: SemanticQuery): CompileResult {
     const normalized = prepare(principal, query);
-    return { normalized, compiled: compileQuery(model, normalized, principal) };
+    return { normalized, compiled: compileQuery(model, normalized, principal.tenantId) };
   }
 
   function catalog(principal: Principal): readonly CatalogCube[] {
@@ -211,6 +213,7 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
     compile,
     catalog,
     prepare,
+    refreshKeyValue,
     admit: checkRateOnce,
     onInvalidate: (listener) => {
       invalidationListeners.push(listener);

@@ -4,9 +4,13 @@ import type { CompiledColumn, CompiledQuery } from '../compiler/compiled.js';
 import type { MeasureType, MemberFormat, Relationship } from '../semantic/model.js';
 import type { Granularity, NormalizedQuery, SemanticQuery } from '../semantic/query.js';
 
-export type Door = 'graphql' | 'rest' | 'sqlproxy' | 'live' | 'cli';
+export type Door = 'graphql' | 'rest' | 'sqlproxy' | 'live' | 'ingest' | 'cli';
 
-/** Built once per request by the door; per-request caches (DataLoaders) hang off it. */
+/**
+ * Who asks, through which door, for which request: built once per request by the shared edge
+ * (src/edge/context.ts). Per-request state (the batching loader, served reads, engine time) is
+ * kept in typed caches keyed on this object (query/request-cache.ts), never on it.
+ */
 export interface RequestContext {
   readonly requestId: string;
   readonly door: Door;
@@ -14,8 +18,6 @@ export interface RequestContext {
   readonly clientAddress?: string;
   /** Aborts the engine query (client went away, SQL proxy cancel). */
   readonly signal?: AbortSignal;
-  /** Per-request memo, keyed by whoever needs it (e.g. the batching loader). */
-  readonly memo: Map<string, unknown>;
 }
 
 export interface MemberAnnotation {

@@ -3,17 +3,16 @@
  * Parses Cube's request shapes into semantic queries, runs them through the query service and
  * answers in Cube's response shapes, so @cubejs-client/core apps work unchanged.
  */
-import { randomUUID } from 'node:crypto';
 import type { Authenticator } from '../auth/authenticator.js';
-import { extractCredential } from '../auth/createAuthenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
-import { UnauthenticatedError, UserError } from '../errors.js';
+import { toPublicError } from '../edge/errors.js';
+import { authenticateHttp, httpRequestId, type HttpPeer, jsonErrorBody } from '../edge/http.js';
+import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { StrataQueryService } from '../query/service.js';
 import type { CompileResult, RequestContext } from '../query/types.js';
-import { errorReply } from './errors.js';
 import { blendingGranularity, formatResult, orderMap, pivotQuery, toCubeQuery } from './format.js';
 import { toCubeMeta } from './meta.js';
 import { type LoadPlan, planQueries } from './plan.js';
@@ -27,12 +26,7 @@ export interface RestDeps {
   readonly metrics: Metrics;
 }
 
-export interface RestRequestOptions {
-  /** The socket's peer address, used when no x-forwarded-for header is present. */
-  readonly clientAddress?: string;
-}
-
-export type RestHandler = (request: Request, options?: RestRequestOptions) => Promise<Response>;
+export type RestHandler = (request: Request, peer?: HttpPeer) => Promise<Response>;
 
 export const REST_BASE_PATH = '/cubejs-api/v1';
 
@@ -56,15 +50,12 @@ const CORS_HEADERS: Readonly<Record<string, string>> = {
   'access-control-max-age': '600',
 };
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 export function createRestHandler(deps: RestDeps): RestHandler {
   const { query: service, config, logger, metrics } = deps;
 
-  return async function handle(request: Request, options: RestRequestOptions = {}): Promise<Response> {
+  return async function handle(request: Request, peer: HttpPeer = {}): Promise<Response> {
     const started = performance.now();
-    const headerId = request.headers.get('x-request-id');
-    const requestId = headerId && REQUEST_ID.test(headerId) ? headerId : randomUUID();
+    const requestId = httpRequestId(request);
     const url = new URL(request.url);
     const route = routeOf(url.pathname);
     let operation: string = route?.op ?? 'unknown';
@@ -81,21 +72,15 @@ export function createRestHandler(deps: RestDeps): RestHandler {
           allow: route.methods.join(', '),
         });
       } else {
-        const principal = await deps.authenticator.authenticate(credentialOf(request));
-        const ctx: RequestContext = {
-          requestId,
-          door: 'rest',
-          principal,
-          clientAddress: clientAddressOf(request, options),
-          signal: request.signal,
-          memo: new Map(),
-        };
+        const ctx = await authenticateHttp(request, 'rest', peer, { authenticator: deps.authenticator, trustProxy: config.trustProxy, logger, requestId });
         const params = await readParams(request);
         response = json(200, await dispatch(route.op, ctx, params), requestId);
       }
     } catch (e) {
-      const reply = errorReply(e, { env: config.env, logger, requestId });
-      response = json(reply.status, reply.body, requestId, reply.headers);
+      const reply = toPublicError(e, { logger, requestId, door: 'rest' });
+      // Cube answers 403 to a missing or invalid token; @cubejs-client/core users expect that.
+      const status = reply.code === 'UNAUTHENTICATED' ? 403 : reply.status;
+      response = json(status, jsonErrorBody(reply, requestId, config.env === 'development'), requestId, reply.headers);
     }
 
     const seconds = (performance.now() - started) / 1000;
@@ -185,20 +170,6 @@ function routeOf(pathname: string) {
   if (!pathname.startsWith(`${REST_BASE_PATH}/`)) return undefined;
   const rest = pathname.slice(REST_BASE_PATH.length + 1).replace(/\/+$/, '');
   return Object.hasOwn(ROUTES, rest) ? ROUTES[rest] : undefined;
-}
-
-/** Cube's client sends the raw token in Authorization; "Bearer <token>" is accepted too. */
-export function credentialOf(request: Request): string {
-  const header = request.headers.get('authorization');
-  if (!header?.trim()) throw new UnauthenticatedError("Authorization header isn't set: send the token (JWT or API key) in the Authorization header");
-  const credential = extractCredential(header);
-  if (!credential) throw new UnauthenticatedError('Authorization header must hold a token or "Bearer <token>"');
-  return credential;
-}
-
-function clientAddressOf(request: Request, options: RestRequestOptions): string | undefined {
-  const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
-  return forwarded || options.clientAddress;
 }
 
 function json(status: number, body: unknown, requestId: string, extra: Record<string, string> = {}): Response {

@@ -2,7 +2,8 @@
  * One client connection: startup (TLS, cleartext password = API key or JWT), then the simple
  * and extended query protocols. Messages are processed strictly in order, one at a time.
  */
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
+import { createRequestContext } from '../edge/context.js';
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -39,6 +40,8 @@ export interface ConnectionDeps {
   readonly logger: Logger;
   readonly engines: CatalogEngines;
   readonly tls?: SecureContext;
+  /** Accept cleartext passwords from non-loopback clients without TLS (SQL_PROXY_ALLOW_CLEARTEXT_NETWORK). */
+  readonly allowCleartextNetwork?: boolean;
   readonly register: (conn: Connection) => void;
   readonly unregister: (conn: Connection) => void;
   readonly cancel: (pid: number, secret: number) => void;
@@ -253,7 +256,11 @@ export class Connection {
       }
     }
     // The password is a bearer credential: never accept it in clear over a remote, unencrypted link.
-    if (!this.encrypted && !LOOPBACK.test(this.clientAddress)) {
+    if (!this.encrypted && !this.deps.allowCleartextNetwork && !LOOPBACK.test(this.clientAddress)) {
+      this.deps.logger.info(
+        { clientAddress: this.clientAddress, user: this.user, tls: Boolean(this.deps.tls) },
+        'sqlproxy refused an unencrypted remote connection (set SQL_PROXY_TLS_CERT/KEY, or SQL_PROXY_ALLOW_CLEARTEXT_NETWORK=true on a trusted network)',
+      );
       return this.fatal(SQLSTATE.INVALID_AUTHORIZATION, 'SSL connection is required (connect with sslmode=require)');
     }
     this.phase = 'auth';
@@ -625,14 +632,7 @@ export class Connection {
   private async load(query: SemanticQuery) {
     const controller = new AbortController();
     this.running = controller;
-    const ctx: RequestContext = {
-      requestId: randomUUID(),
-      door: 'sqlproxy',
-      principal: this.principal!,
-      clientAddress: this.clientAddress,
-      signal: controller.signal,
-      memo: new Map(),
-    };
+    const ctx = createRequestContext({ door: 'sqlproxy', principal: this.principal!, clientAddress: this.clientAddress, signal: controller.signal });
     const cancelled = new Promise<never>((_, reject) => {
       controller.signal.addEventListener('abort', () => reject(new SqlError(SQLSTATE.QUERY_CANCELED, 'canceling statement due to user request')), { once: true });
     });

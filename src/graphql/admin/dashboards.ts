@@ -9,10 +9,11 @@ import { UserError } from '../../errors.js';
 import type { QueryService } from '../../query/types.js';
 import type { Dashboard, DashboardRepo, DashboardSummary, DashboardVersionInfo, DashboardWidget } from '../../store/dashboards.js';
 import type { StrataBuilder } from '../builder.js';
+import type { SharedTypes } from '../shared-types.js';
 import type { GraphQLContext } from '../context.js';
 import { DATA_FIELD_COST } from '../cube-fields.js';
 import type { SchemaExtension } from '../schema.js';
-import { dateTimeScalar, perBuilder, QUERY_RESULT, validateQuery } from './types.js';
+import { dateTimeScalar, perBuilder, validateQuery } from './types.js';
 
 export const MAX_WIDGETS = 100;
 
@@ -33,10 +34,10 @@ export interface DashboardDeps {
 
 export function dashboardExtension(deps: DashboardDeps): SchemaExtension {
   const { dashboards } = deps;
-  const dashboardTypes = perBuilder((builder) => makeDashboardTypes(builder, deps));
+  const dashboardTypes = perBuilder((builder, shared: SharedTypes) => makeDashboardTypes(builder, shared, deps));
   return {
-    queries: (builder) => {
-      const dashboard = dashboardTypes(builder).dashboard;
+    queries: (builder, shared) => {
+      const dashboard = dashboardTypes(builder, shared).dashboard;
       builder.queryField('dashboards', (t) =>
         t.field({
           type: [dashboard],
@@ -58,8 +59,8 @@ export function dashboardExtension(deps: DashboardDeps): SchemaExtension {
       );
     },
 
-    mutations: (builder) => {
-      const { dashboard, widgetInput } = dashboardTypes(builder);
+    mutations: (builder, shared) => {
+      const { dashboard, widgetInput } = dashboardTypes(builder, shared);
       const createInput = builder.inputType('CreateDashboardInput', {
         fields: (t) => ({
           name: t.string({ required: true }),
@@ -138,7 +139,7 @@ function checkWidgets(query: QueryService, ctx: GraphQLContext, widgets: readonl
 /** A listed dashboard is a summary; its widgets are read when asked for. */
 type DashboardParent = DashboardSummary | Dashboard;
 
-function makeDashboardTypes(builder: StrataBuilder, deps: DashboardDeps) {
+function makeDashboardTypes(builder: StrataBuilder, shared: SharedTypes, deps: DashboardDeps) {
   const DateTime = dateTimeScalar(builder);
   const widget = builder.objectRef<DashboardWidget>('DashboardWidget').implement({
     fields: (t) => ({
@@ -147,7 +148,7 @@ function makeDashboardTypes(builder: StrataBuilder, deps: DashboardDeps) {
       query: t.field({ type: 'JSON', description: 'The semantic query (Cube format), as saved.', resolve: (w) => w.query }),
       display: t.field({ type: 'JSON', nullable: true, description: 'Display hints for the frontend, as saved.', resolve: (w) => w.display ?? null }),
       result: t.field({
-        type: QUERY_RESULT,
+        type: shared.queryResult,
         nullable: true,
         description: 'The query run now for your tenant. Widgets of one dashboard are batched: one SQL per distinct query.',
         authScopes: READ.authScopes,

@@ -9,7 +9,7 @@ import type { QueryService } from '../../query/types.js';
 import type { SavedQuery, SavedQueryRepo } from '../../store/savedQueries.js';
 import { DATA_FIELD_COST } from '../cube-fields.js';
 import type { SchemaExtension } from '../schema.js';
-import { dateTimeScalar, perBuilder, QUERY_RESULT, validateQuery } from './types.js';
+import { dateTimeScalar, perBuilder, validateQuery } from './types.js';
 
 const READ = { authScopes: { allOf: [SCOPES.METRICS_READ] }, extensions: { requiresScopes: [SCOPES.METRICS_READ] } } as const;
 const WRITE = { authScopes: { allOf: [SCOPES.DASHBOARDS_WRITE] }, extensions: { requiresScopes: [SCOPES.DASHBOARDS_WRITE] } } as const;
@@ -38,7 +38,7 @@ export function savedQueryExtension(deps: SavedQueryDeps): SchemaExtension {
   const { savedQueries, query } = deps;
   const notFound = (id: string) => new UserError('NOT_FOUND', `saved query "${id}" not found`, { id });
   return {
-    queries: (builder) => {
+    queries: (builder, shared) => {
       const savedQuery = savedQueryType(builder);
       builder.queryField('savedQueries', (t) =>
         t.field({
@@ -61,7 +61,7 @@ export function savedQueryExtension(deps: SavedQueryDeps): SchemaExtension {
       );
       builder.queryField('runSavedQuery', (t) =>
         t.field({
-          type: QUERY_RESULT,
+          type: shared.queryResult,
           nullable: true,
           description: 'Run a saved query now for your tenant; the same answer as `query` with its JSON. NOT_FOUND when your tenant has no such query.',
           authScopes: READ.authScopes,

@@ -1,29 +1,27 @@
 /**
- * Small pieces every admin module shares: the DateTime scalar, the generic query's result type
- * (by name), the tenant of the caller, and save-time query validation.
+ * Small pieces every admin module shares: the DateTime scalar, the tenant of the caller, and
+ * save-time query validation.
  */
-import type { ObjectRef, ScalarRef } from '@pothos/core';
+import type { ScalarRef } from '@pothos/core';
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
 import type { Principal } from '../../auth/principal.js';
 import { UserError } from '../../errors.js';
-import type { QueryResult, QueryService } from '../../query/types.js';
+import type { QueryService } from '../../query/types.js';
 import type { SemanticQuery } from '../../semantic/query.js';
-import type { StrataBuilder } from '../builder.js';
+import type { StrataBuilder, StrataTypes } from '../builder.js';
 import { parseGenericQuery } from '../generic-query.js';
 
-type Types = StrataBuilder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
-
-export type DateTimeRef = ScalarRef<Types, Date, Date>;
+export type DateTimeRef = ScalarRef<StrataTypes, Date, Date>;
 
 /**
  * Types made once per builder, by whichever hook (queries or mutations) asks first: a type is
  * shared by a module's queries and mutations, and by several modules (DateTime).
  */
-export function perBuilder<T>(make: (builder: StrataBuilder) => T): (builder: StrataBuilder) => T {
+export function perBuilder<T, A extends unknown[] = []>(make: (builder: StrataBuilder, ...rest: A) => T): (builder: StrataBuilder, ...rest: A) => T {
   const made = new WeakMap<StrataBuilder, T>();
-  return (builder) => {
-    if (!made.has(builder)) made.set(builder, make(builder));
-    return made.get(builder)!;
+  return (builder, ...rest) => {
+    if (!made.has(builder)) made.set(builder, make(builder, ...rest));
+    return made.get(builder) as T;
   };
 }
 
@@ -34,18 +32,13 @@ export const dateTimeScalar = perBuilder((builder): DateTimeRef => {
     if (Number.isNaN(d.getTime())) throw new GraphQLError('DateTime must be an ISO-8601 string such as "2025-01-31T00:00:00Z"', { extensions: { code: 'BAD_USER_INPUT' } });
     return d;
   };
-  // The builder's typed Scalars only list JSON (builder.ts is not ours to widen); the ref keeps the types.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  return (builder as any).scalarType('DateTime', {
+  return builder.scalarType('DateTime', {
     description: 'An instant as an ISO-8601 string ("2025-01-31T12:00:00.000Z").',
     serialize: (v: unknown) => (v instanceof Date ? v.toISOString() : String(v)),
     parseValue: parse,
     parseLiteral: (ast: ValueNode) => (ast.kind === Kind.STRING ? parse(ast.value) : parse(undefined)),
-  }) as DateTimeRef;
+  });
 });
-
-/** `QueryResult` is implemented by the generic query (generic-query.ts); Pothos resolves it by name. */
-export const QUERY_RESULT = 'QueryResult' as unknown as ObjectRef<Types, QueryResult>;
 
 /**
  * Checks a query the way running it would (keys, paging, members, scopes) so a broken widget or

@@ -50,7 +50,7 @@ export async function startCore(): Promise<Core> {
     model,
     service,
     load(tenant, query) {
-      const ctx: RequestContext = { requestId: `core-${++n}`, door: 'cli', principal: principalFor(tenant), memo: new Map() };
+      const ctx: RequestContext = { requestId: `core-${++n}`, door: 'cli', principal: principalFor(tenant) };
       return service.load(ctx, query);
     },
     async sql<T>(text: string, params?: Record<string, unknown>) {

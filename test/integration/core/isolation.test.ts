@@ -29,7 +29,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileQuery } from '../../../src/compiler/compile.js';
 import type { CompiledQuery } from '../../../src/compiler/compiled.js';
 import { DEMO_TABLES } from '../../../src/demo/seed.js';
-import { DEMO_END_DATE, DEMO_START_DATE, DEMO_TENANTS, type DemoTenant } from '../../../src/demo/tenants.js';
+import { DEMO_TENANTS, type DemoTenant } from '../../../src/demo/tenants.js';
+import { FIXED_DEMO_END_DATE, FIXED_DEMO_START_DATE } from '../../../src/demo/window.js';
 import { createQueryService, type StrataQueryService } from '../../../src/query/service.js';
 import { shapeRows } from '../../../src/query/shape.js';
 import type { CellValue, QueryResult } from '../../../src/query/types.js';
@@ -141,7 +142,7 @@ function diff(columns: QueryResult['columns'], actual: readonly Readonly<Record<
 }
 
 async function runOn(model: Model, normalized: NormalizedQuery, tenant: string) {
-  const compiled = compileQuery(model, normalized, principalFor(tenant));
+  const compiled = compileQuery(model, normalized, principalFor(tenant).tenantId);
   const { rows } = await core.wh.engine.query(compiled.sql, compiled.params);
   return { columns: compiled.columns, rows: shapeRows(compiled.columns, rows) };
 }
@@ -221,7 +222,7 @@ beforeAll(async () => {
   await setupPoisonTenant();
   await setupOracleWarehouses();
   samples = await sampleValues();
-  queries = generateQueries(core.model, { seed: SEED, count: QUERY_COUNT, samples, dataRange: [DEMO_START_DATE, DEMO_END_DATE] });
+  queries = generateQueries(core.model, { seed: SEED, count: QUERY_COUNT, samples, dataRange: [FIXED_DEMO_START_DATE, FIXED_DEMO_END_DATE] });
   stats.setupMs = Math.round(performance.now() - started);
 });
 
@@ -232,7 +233,7 @@ afterAll(async () => {
 
 describe('the generator', () => {
   it('is deterministic and covers every source, joined cubes, views, filters and rolling windows', async () => {
-    const again = generateQueries(core.model, { seed: SEED, count: QUERY_COUNT, samples, dataRange: [DEMO_START_DATE, DEMO_END_DATE] });
+    const again = generateQueries(core.model, { seed: SEED, count: QUERY_COUNT, samples, dataRange: [FIXED_DEMO_START_DATE, FIXED_DEMO_END_DATE] });
     expect(again).toEqual(queries);
     const text = queries.map((q) => JSON.stringify(q));
     for (const s of querySources(core.model)) expect(text.some((q) => q.includes(`"${s.name}.`)), s.name).toBe(true);
@@ -257,7 +258,7 @@ async function checkQuery(service: StrataQueryService, tenant: DemoTenant, query
   const principal = principalFor(tenant.id);
   const { normalized, compiled } = service.compile(principal, query);
   let t0 = performance.now();
-  const result = await service.load({ requestId: 'fuzz', door: 'cli', principal, memo: new Map() }, query);
+  const result = await service.load({ requestId: 'fuzz', door: 'cli', principal }, query);
   stats.serviceMs += Math.round(performance.now() - t0);
   stats.queries++;
   stats.rows += result.rows.length;
@@ -274,7 +275,7 @@ async function checkQuery(service: StrataQueryService, tenant: DemoTenant, query
     t0 = performance.now();
     const unlimited = { ...normalized, limit: LIMITS.maxRowLimit, offset: 0 };
     const run = async (t: string) => {
-      const c = compileQuery(service.model, unlimited, principalFor(t));
+      const c = compileQuery(service.model, unlimited, principalFor(t).tenantId);
       return shapeRows(c.columns, (await core.wh.engine.query(c.sql, c.params)).rows);
     };
     findings.twin.push(...diff(result.columns, await run(POISON), await run(tenant.id), false));

@@ -91,7 +91,7 @@ const SHAPES: Shape[] = [
 ];
 
 function ctx(tenant: string): RequestContext {
-  return { requestId: `split-${Math.random()}`, door: 'cli', principal: principalFor(tenant), memo: new Map() };
+  return { requestId: `split-${Math.random()}`, door: 'cli', principal: principalFor(tenant) };
 }
 
 /** Rows in a stable order (by every non-measure cell) unless the query orders them itself. */

@@ -18,7 +18,7 @@ const service: IngestService = {
 const schema = buildSchema(fixtureModel(), { extensions: [ingestMutation(service)] });
 const ctx = (scopes: string[]) => {
   const principal: Principal = { tenantId: 'acme', scopes: new Set(scopes), subject: 'u', via: 'jwt', roles: [] };
-  return { strata: { requestId: 'r', door: 'graphql', principal, memo: new Map() }, query: {} as QueryService, limits: { maxRowLimit: 100 }, logger: createLogger('silent') };
+  return { strata: { requestId: 'r', door: 'graphql', principal }, query: {} as QueryService, limits: { maxRowLimit: 100 }, logger: createLogger('silent') };
 };
 const doc = parse('mutation { ingest(table: "ad_performance", rows: [{date: "2024-01-01"}, {}], batchId: "b1") { batchId inserted quarantined { line reason } quarantinedCount duplicate } }');
 

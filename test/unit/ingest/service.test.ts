@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../../src/auth/principal.js';
+import { UnauthenticatedError } from '../../../src/errors.js';
+import { createLogger } from '../../../src/logger.js';
 import type { Engine } from '../../../src/engine/engine.js';
 import { createIngestHandler } from '../../../src/ingest/http.js';
 import type { BatchRecord, Ledger, QuarantinedRow } from '../../../src/ingest/ledger.js';
@@ -112,44 +114,68 @@ describe('ingest service', () => {
 });
 
 describe('POST /v1/ingest/:table handler', () => {
+  // Credentials are the principals' names; the real authenticator is covered in test/unit/auth.
+  const authenticator = {
+    authenticate: async (credential: string) => {
+      if (credential === 'writer') return writer;
+      if (credential === 'reader') return reader;
+      throw new UnauthenticatedError('unknown token');
+    },
+  };
+  const edge = { authenticator, trustProxy: 0, logger: createLogger('silent') };
+  let as = 'writer';
   const post = (body: BodyInit, headers: Record<string, string> = {}, path = '/v1/ingest/ad_performance') =>
-    new Request(`http://strata.test${path}`, { method: 'POST', body, headers: { 'content-type': 'application/x-ndjson', ...headers } });
+    new Request(`http://strata.test${path}`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${as}`, ...headers },
+    });
 
   it('returns the report; Idempotency-Key or ?batch_id= make retries duplicates', async () => {
     const t = setup();
-    const handle = createIngestHandler(t.service);
-    const r1 = await handle(post(ndjson, { 'idempotency-key': 'k-1' }), writer);
+    const handle = createIngestHandler(t.service, edge);
+    const r1 = await handle(post(ndjson, { 'idempotency-key': 'k-1' }));
     expect(r1.status).toBe(200);
     expect(await r1.json()).toMatchObject({ batchId: 'k-1', inserted: 3, quarantinedCount: 2, duplicate: false });
-    const r2 = await handle(post(ndjson, {}, '/v1/ingest/ad_performance?batch_id=k-1'), writer);
+    const r2 = await handle(post(ndjson, {}, '/v1/ingest/ad_performance?batch_id=k-1'));
     expect(await r2.json()).toMatchObject({ batchId: 'k-1', inserted: 3, duplicate: true });
     expect(t.inserted).toHaveLength(3);
   });
 
   it('accepts a JSON array body', async () => {
     const t = setup();
-    const r = await createIngestHandler(t.service)(post(JSON.stringify([{ date: '2024-01-01', impressions: 1, clicks: 1 }]), { 'content-type': 'application/json' }), writer);
+    const r = await createIngestHandler(t.service, edge)(post(JSON.stringify([{ date: '2024-01-01', impressions: 1, clicks: 1 }]), { 'content-type': 'application/json' }));
     expect(await r.json()).toMatchObject({ inserted: 1, quarantined: [] });
   });
 
   it('403 without the scope, 404 for an unknown table, 413 for a large body, 400 for bad input, 405 for GET', async () => {
     const t = setup();
-    const handle = createIngestHandler(t.service, { maxBodyBytes: 1000 });
-    const forbidden = await handle(post(ndjson), reader);
+    const handle = createIngestHandler(t.service, { ...edge, maxBodyBytes: 1000 });
+    as = 'reader';
+    const forbidden = await handle(post(ndjson));
+    as = 'writer';
     expect(forbidden.status).toBe(403);
-    expect(await forbidden.json()).toEqual({ error: 'ingestion requires scope "ingest:write"', code: 'FORBIDDEN', details: { scopes: ['ingest:write'] } });
-    const unknown = await handle(post(ndjson, {}, '/v1/ingest/nope'), writer);
+    expect(await forbidden.json()).toEqual({
+      error: 'ingestion requires scope "ingest:write"',
+      code: 'FORBIDDEN',
+      details: { scopes: ['ingest:write'] },
+      requestId: forbidden.headers.get('x-request-id'),
+    });
+    const anonymous = await handle(post(ndjson, { authorization: '' }));
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ code: 'UNAUTHENTICATED' });
+    const unknown = await handle(post(ndjson, {}, '/v1/ingest/nope'));
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ code: 'NOT_FOUND' });
-    const big = await handle(post('x'.repeat(2000)), writer);
+    const big = await handle(post('x'.repeat(2000)));
     expect(big.status).toBe(413);
     expect(await big.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', error: 'the body exceeds 1000 bytes; split the batch' });
-    const empty = await handle(post(''), writer);
+    const empty = await handle(post(''));
     expect(empty.status).toBe(400);
     expect(await empty.json()).toMatchObject({ code: 'BAD_USER_INPUT' });
-    const badArray = await handle(post('[{"a":', { 'content-type': 'application/json' }), writer);
+    const badArray = await handle(post('[{"a":', { 'content-type': 'application/json' }));
     expect(badArray.status).toBe(400);
-    const get = await handle(new Request('http://strata.test/v1/ingest/ad_performance'), writer);
+    const get = await handle(new Request('http://strata.test/v1/ingest/ad_performance'));
     expect(get.status).toBe(405);
     expect(t.inserted).toHaveLength(0);
   });
@@ -162,8 +188,8 @@ describe('POST /v1/ingest/:table handler', () => {
         c.close();
       },
     });
-    const req = new Request('http://strata.test/v1/ingest/ad_performance', { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
-    const r = await createIngestHandler(t.service, { maxBodyBytes: 1000 })(req, writer);
+    const req = new Request('http://strata.test/v1/ingest/ad_performance', { method: 'POST', body: stream, duplex: 'half', headers: { authorization: 'Bearer writer' } } as RequestInit);
+    const r = await createIngestHandler(t.service, { ...edge, maxBodyBytes: 1000 })(req);
     expect(r.status).toBe(413);
   });
 });

@@ -49,6 +49,7 @@ const service: StrataQueryService = {
   admit: () => {},
   onInvalidate: () => {},
   auditReplay: () => {},
+  refreshKeyValue: async () => undefined,
   async load(ctx, q) {
     seen.push(ctx);
     if (failure) throw failure;
@@ -96,7 +97,7 @@ async function call(path: string, init: RequestInit & { token?: string | null } 
   const { token = 'acme-token', ...rest } = init;
   const headers = new Headers(rest.headers);
   if (token !== null) headers.set('authorization', token);
-  const res = await handler(new Request(`${API}${path}`, { ...rest, headers }), { clientAddress: '10.0.0.9' });
+  const res = await handler(new Request(`${API}${path}`, { ...rest, headers }), { socketAddress: '10.0.0.9' });
   return { status: res.status, headers: res.headers, body: (res.status === 204 ? {} : await res.json()) as Record<string, any> };
 }
 
@@ -176,10 +177,17 @@ describe('REST handler: load', () => {
     expect(seen[0].signal).toBeInstanceOf(AbortSignal);
   });
 
-  it('prefers x-forwarded-for and echoes a sane x-request-id', async () => {
+  it('ignores x-forwarded-for unless TRUST_PROXY says a proxy sets it; echoes a sane x-request-id', async () => {
     seen.length = 0;
-    const r = await call(`/load?query=${encodeURIComponent('{"measures":["ad_performance.clicks"]}')}`, { headers: { 'x-forwarded-for': '203.0.113.7, 10.0.0.1', 'x-request-id': 'abc-123-span-1' } });
-    expect(seen[0].clientAddress).toBe('203.0.113.7');
+    const headers = { 'x-forwarded-for': '203.0.113.7, 10.0.0.1', 'x-request-id': 'abc-123-span-1' };
+    const r = await call(`/load?query=${encodeURIComponent('{"measures":["ad_performance.clicks"]}')}`, { headers });
+    // Anyone can send the header: without a trusted proxy the socket's address is recorded.
+    expect(seen[0].clientAddress).toBe('10.0.0.9');
+    for (const [trust, expected] of [['1', '10.0.0.1'], ['2', '203.0.113.7'], ['true', '10.0.0.1']] as const) {
+      const behindProxy = createRestHandler({ query: service, authenticator, config: loadConfig({ STRATA_ENV: 'test', TRUST_PROXY: trust }), logger: createLogger('silent'), metrics });
+      await behindProxy(new Request(`${API}/load?query=${encodeURIComponent('{"measures":["ad_performance.clicks"]}')}`, { headers: { ...headers, authorization: 'acme-token' } }), { socketAddress: '10.0.0.9' });
+      expect(seen.at(-1)?.clientAddress).toBe(expected);
+    }
     expect(seen[0].requestId).toBe('abc-123-span-1');
     expect(r.headers.get('x-request-id')).toBe('abc-123-span-1');
     const bad = await call(`/load?query=${encodeURIComponent('{"measures":["ad_performance.clicks"]}')}`, { headers: { 'x-request-id': 'a b <c>' } });
