@@ -115,7 +115,7 @@ average above the core count at start means other work competed with the run.
 
 ## Dataset
 
-The deterministic demo warehouse (\`seedDemo\`, seed 42, tenants acme / globex / initech, 2024-11-01 .. 2026-10-31)
+The deterministic demo warehouse (\`seedDemo\`, seed 42, tenants acme / globex / initech, 2024-11-01 .. 2026-10-31: the fixed \`DEMO_END_DATE\`, not the clock)
 at scale ${r.dataset.scale}: **${int(r.dataset.factRows)} fact rows**
 (${Object.entries(r.dataset.rows).map(([t, n]) => `${t} ${int(n)}`).join(', ')}).
 ${r.dataset.reused ? 'Reused from an earlier run' : `Seeded in ${r.dataset.seedSeconds?.toFixed(0)} s`} (bench/.data/seed-${r.dataset.scale}), copied to a fresh run directory in ${r.dataset.copySeconds.toFixed(1)} s.

@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mintDevToken } from '../src/auth/jwt.js';
 import { ROW_TARGETS } from '../src/demo/plan.js';
+import { FIXED_DEMO_END_DATE } from '../src/demo/window.js';
 import { sameChecksum, checksum } from './checksum.js';
 import { startServerChild, type ServerChild } from './child.js';
 import { openDoors, type DoorResult, type Doors } from './doors.js';
@@ -116,6 +117,8 @@ function serverEnv(dataDir: string, extra: Record<string, string>): Record<strin
     SQL_PROXY_PORT: '0',
     MODELS_DIR: 'cube-models',
     SEED_DEMO: 'false',
+    // The fixed data window: workloads use absolute dates, and runs must stay comparable.
+    DEMO_END_DATE: FIXED_DEMO_END_DATE,
     RATE_LIMIT_ENABLED: 'false',
     LOG_LEVEL: 'warn',
     ...extra,

@@ -15,6 +15,12 @@ const EnvSchema = z.object({
   NODE_ENV: z.string().optional(),
   PORT: int(4000, 0),
   HOST: z.string().default('127.0.0.1'),
+  /** Proxies in front of Strata that append to x-forwarded-for: false/0 (default) = none, true = 1, or a count. */
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|yes|no|on|off|\d{1,2})?$/, 'must be true, false or a number of proxy hops')
+    .transform((v) => (['true', 'yes', 'on'].includes(v) ? 1 : /^\d+$/.test(v) ? Number(v) : 0))
+    .optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
   DATA_DIR: z.string().default('./data'),
 
@@ -48,11 +54,21 @@ const EnvSchema = z.object({
   SQL_PROXY_HOST: z.string().default('127.0.0.1'),
   SQL_PROXY_TLS_CERT: z.string().optional(),
   SQL_PROXY_TLS_KEY: z.string().optional(),
+  /** Accept cleartext passwords from non-loopback clients without TLS (trusted private networks only). */
+  SQL_PROXY_ALLOW_CLEARTEXT_NETWORK: bool.default(false),
 
   RATE_LIMIT_ENABLED: bool.default(true),
 
+  GRAPHIQL_ENABLED: bool.optional(),
+
   SEED_DEMO: bool.optional(),
   DEMO_SCALE: z.coerce.number().positive().default(1),
+  /** Last day of demo data, YYYY-MM-DD; empty or unset: yesterday (UTC) when the seed runs. */
+  DEMO_END_DATE: z
+    .string()
+    .regex(/^(\d{4}-\d{2}-\d{2})?$/, 'must be a date YYYY-MM-DD')
+    .refine((v) => v === '' || new Date(Date.parse(`${v}T00:00:00Z`) || 0).toISOString().startsWith(v), 'must be a calendar date')
+    .optional(),
 
   MAX_SUBSCRIPTIONS_PER_CONNECTION: int(100, 1),
   MAX_SUBSCRIPTIONS_PER_TENANT: int(20_000, 1),
@@ -65,6 +81,8 @@ export interface Config {
   readonly env: Environment;
   readonly port: number;
   readonly host: string;
+  /** How many proxies append to x-forwarded-for (0: ignore the header; see edge/client-address.ts). */
+  readonly trustProxy: number;
   readonly logLevel: string;
   readonly dataDir: string;
   readonly clickhouse: {
@@ -103,9 +121,21 @@ export interface Config {
     readonly host: string;
     readonly tlsCert?: string;
     readonly tlsKey?: string;
+    /** Accept passwords over unencrypted non-loopback connections (opt-in, logged as a warning). */
+    readonly allowCleartextNetwork: boolean;
   };
   readonly rateLimit: { readonly enabled: boolean };
-  readonly demo: { readonly seed: boolean; readonly scale: number };
+  /**
+   * GraphiQL at GET /graphql (served with its assets from this server, no CDN). On by default in
+   * development only; GRAPHIQL_ENABLED=true turns it on elsewhere. Only development opens it signed in.
+   */
+  readonly graphiql: { readonly enabled: boolean };
+  readonly demo: {
+    readonly seed: boolean;
+    readonly scale: number;
+    /** Last day of demo data when seeding; undefined: yesterday (UTC) at seed time. */
+    readonly endDate?: string;
+  };
   readonly live: {
     readonly maxPerConnection: number;
     readonly maxPerTenant: number;
@@ -113,11 +143,15 @@ export interface Config {
   };
 }
 
+/** Shortest HS256 secret accepted in production: 256 bits, the size of the HMAC-SHA-256 key. */
+export const MIN_PRODUCTION_SECRET_BYTES = 32;
+
 /** The well-known development secret; refused outside development and test. */
 export const DEV_JWT_SECRET = 'strata-development-secret-do-not-use-in-production';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Record<string, string>> = {}): Config {
@@ -137,6 +171,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (mode === 'production' && jwtSecret === DEV_JWT_SECRET) {
     throw new ConfigError('invalid configuration:\n  JWT_SECRET must not be the development secret in production');
   }
+  if (mode === 'production' && jwtSecret !== undefined && Buffer.byteLength(jwtSecret, 'utf8') < MIN_PRODUCTION_SECRET_BYTES) {
+    throw new ConfigError(
+      `invalid configuration:\n  JWT_SECRET must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production (it has ${Buffer.byteLength(jwtSecret, 'utf8')}); generate one with: openssl rand -base64 48`,
+    );
+  }
   if (e.MAX_ROW_LIMIT < e.DEFAULT_ROW_LIMIT) {
     throw new ConfigError('invalid configuration:\n  MAX_ROW_LIMIT must be >= DEFAULT_ROW_LIMIT');
   }
@@ -147,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     env: mode,
     port: e.PORT,
     host: e.HOST,
+    trustProxy: e.TRUST_PROXY ?? 0,
     logLevel: e.LOG_LEVEL ?? (mode === 'test' ? 'silent' : 'info'),
     dataDir,
     clickhouse: {
@@ -174,9 +214,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       host: e.SQL_PROXY_HOST,
       tlsCert: e.SQL_PROXY_TLS_CERT,
       tlsKey: e.SQL_PROXY_TLS_KEY,
+      allowCleartextNetwork: e.SQL_PROXY_ALLOW_CLEARTEXT_NETWORK,
     },
     rateLimit: { enabled: e.RATE_LIMIT_ENABLED },
-    demo: { seed: e.SEED_DEMO ?? mode !== 'production', scale: e.DEMO_SCALE },
+    graphiql: { enabled: e.GRAPHIQL_ENABLED ?? mode === 'development' },
+    demo: { seed: e.SEED_DEMO ?? mode !== 'production', scale: e.DEMO_SCALE, endDate: e.DEMO_END_DATE || undefined },
     live: {
       maxPerConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION,
       maxPerTenant: e.MAX_SUBSCRIPTIONS_PER_TENANT,

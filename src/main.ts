@@ -1,93 +1,119 @@
 /**
- * Strata CLI: serve, migrate, seed, validate-models, query, sql, token, print-schema.
- * Usage: npx strata <command> [options]   (or npm run strata -- <command>)
+ * Strata CLI: serve, migrate, seed, validate-models, query, sql, token, tenant create, print-schema.
+ * Usage: npx strata <command> [options]   (or npm run strata -- <command>); `strata <command> --help`.
+ * What each command accepts lives in cli/commands.ts; a command-line mistake is one line on stderr
+ * and exit code 2, a configuration error exit 78, any other failure exit 1.
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { SCOPES, expandScopes, type Principal } from './auth/principal.js';
+import { ROLE_SCOPES, SCOPES, expandScopes, type Principal } from './auth/principal.js';
+import { commandHelp, parseCommandArgs, UsageError, type ParsedArgs } from './cli/args.js';
+import { COMMANDS, findCommand, GROUPS, groupHelp, mainHelp } from './cli/commands.js';
 import { renderTable } from './cli/table.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import type { Config } from './config.js';
+import { isIsoDate } from './demo/window.js';
+import { createRequestContext } from './edge/context.js';
 import { ModelError, UserError } from './errors.js';
-import { createLogger } from './logger.js';
-import { readModelFiles } from './model-files.js';
-import type { RequestContext } from './query/types.js';
-import { validateModel } from './semantic/load.js';
+import { suggest } from './semantic/suggest.js';
 import type { SemanticQuery } from './semantic/query.js';
-import { createCoreServices, createServices, loadModelFromDir } from './services.js';
 
-const HELP = `strata — GraphQL semantic layer for multi-tenant marketing analytics
+// Everything heavier (zod, pino, the services) is imported when a command runs, so --help and
+// usage errors answer at once; the bundle (scripts/build-cli.mjs) keeps these imports lazy.
+const services = () => import('./services.js');
+const logger = () => import('./logger.js');
 
-Commands:
-  serve                         start GraphQL, REST, subscriptions and the SQL proxy
-  migrate                       apply ClickHouse and Postgres migrations
-  seed                          (re)load the deterministic demo warehouse (replaces the demo tenants' rows)
-  validate-models               check cube-models/ and list every problem with file:line
-  query --tenant T [--scopes S] [--roles R] '<json>'
-                                run a Cube-style semantic query as tenant T and print a table
-  sql --tenant T '<json>'       print the ClickHouse SQL a query compiles to
-  token --tenant T [--roles R] [--scopes S] [--expires 12h]
-                                mint a development JWT (HS256 with JWT_SECRET)
-  print-schema [--out FILE]     print the GraphQL SDL (default schema/schema.graphql)
-`;
+type Values = ParsedArgs['values'];
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      tenant: { type: 'string' },
-      scopes: { type: 'string' },
-      roles: { type: 'string' },
-      expires: { type: 'string' },
-      out: { type: 'string' },
-      json: { type: 'boolean' },
-      stdout: { type: 'boolean' },
-    },
-  });
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    const topic = first === 'help' ? rest.join(' ') : '';
+    if (topic && GROUPS[topic]) process.stdout.write(groupHelp(topic));
+    else if (topic) process.stdout.write(commandHelp(resolveCommand(topic.split(' ')).spec));
+    else process.stdout.write(mainHelp());
+    return 0;
+  }
+  if (GROUPS[first] && (rest[0] === '--help' || rest[0] === '-h')) {
+    process.stdout.write(groupHelp(first));
+    return 0;
+  }
+  const { spec, args } = resolveCommand(argv);
+  const parsed = parseCommandArgs(spec, args);
+  if (parsed.help) {
+    process.stdout.write(commandHelp(spec));
+    return 0;
+  }
+  const { values, positionals } = parsed;
+  const { loadConfig } = await import('./config.js');
   const config = loadConfig();
-  switch (command) {
+  switch (spec.name) {
     case 'serve': {
       const { serve } = await import('./server.js');
       await serve(config);
       return -1; // keep running
     }
     case 'migrate': {
-      const services = await createServices(config, { seed: false });
-      await services.close();
+      const { createServices } = await services();
+      const all = await createServices(config, { seed: false });
+      await all.close();
       console.log('migrations applied (ClickHouse and Postgres)');
       return 0;
     }
     case 'seed':
-      return seed(config);
+      return seed(config, values);
     case 'validate-models':
       return validate(config);
     case 'query':
     case 'sql':
-      return runQuery(config, command, values, positionals);
+      return runQuery(config, spec.name, values, positionals.json ?? '');
     case 'token':
       return token(config, values);
+    case 'tenant create':
+      return createTenant(config, positionals.id ?? '', values);
     case 'print-schema':
-      return printSchema(config, values.out, Boolean(values.stdout));
-    case undefined:
-    case 'help':
-    case '--help':
-      console.log(HELP);
-      return 0;
+      return printSchema(config, values.out as string | undefined, Boolean(values.stdout));
     default:
-      console.error(`unknown command "${command}"\n\n${HELP}`);
-      return 2;
+      throw new Error(`command ${spec.name} has no handler`);
   }
 }
 
-async function seed(config: Config): Promise<number> {
+/** argv -> the command spec and its remaining arguments ("tenant create x" -> tenant create, [x]). */
+function resolveCommand(argv: readonly string[]): { spec: (typeof COMMANDS)[number]; args: string[] } {
+  const [first, ...rest] = argv;
+  if (GROUPS[first]) {
+    const [sub, ...args] = rest;
+    const subs = COMMANDS.filter((c) => c.name.startsWith(`${first} `)).map((c) => c.name.slice(first.length + 1));
+    if (!sub || sub.startsWith('-')) throw new UsageError(`missing subcommand (${subs.join(', ')})`, first);
+    const spec = findCommand(`${first} ${sub}`);
+    if (!spec) throw new UsageError(`unknown subcommand "${sub}"${didYouMean(sub, subs)}`, first);
+    return { spec, args };
+  }
+  const spec = findCommand(first);
+  if (!spec) throw new UsageError(`unknown command "${first}"${didYouMean(first, COMMANDS.map((c) => c.name.split(' ')[0]))}`, '');
+  return { spec, args: rest };
+}
+
+function didYouMean(word: string, candidates: readonly string[]): string {
+  const guess = suggest(word, candidates);
+  return guess ? ` (did you mean "${guess}"?)` : '';
+}
+
+async function seed(config: Config, values: Values): Promise<number> {
+  const scale = values.scale === undefined ? config.demo.scale : Number(values.scale);
+  if (!(scale > 0) || !Number.isFinite(scale)) throw new UsageError(`--scale must be a positive number, got "${values.scale}"`, 'seed');
+  const seedValue = values.seed === undefined ? undefined : Number(values.seed);
+  if (seedValue !== undefined && !(Number.isSafeInteger(seedValue) && seedValue >= 0)) {
+    throw new UsageError(`--seed must be a non-negative integer, got "${values.seed}"`, 'seed');
+  }
+  const endDate = (values['end-date'] as string | undefined) ?? config.demo.endDate;
+  if (endDate !== undefined && !isIsoDate(endDate)) throw new UsageError(`--end-date must be a date YYYY-MM-DD, got "${endDate}"`, 'seed');
   const { seedDemo } = await import('./demo/seed.js');
+  const { createCoreServices } = await services();
   const core = await createCoreServices(config, { seed: false });
   try {
     const started = Date.now();
-    const { rows } = await seedDemo(core.engine, { scale: config.demo.scale });
+    const { rows, window } = await seedDemo(core.engine, { scale, seed: seedValue, endDate });
     console.log(renderTable(['table', 'rows'], Object.entries(rows)));
-    console.log(`seeded in ${Date.now() - started} ms`);
+    console.log(`seeded ${window.start} .. ${window.end} in ${Date.now() - started} ms`);
     return 0;
   } finally {
     await core.close();
@@ -95,6 +121,7 @@ async function seed(config: Config): Promise<number> {
 }
 
 async function validate(config: Config): Promise<number> {
+  const [{ readModelFiles }, { validateModel }] = await Promise.all([import('./model-files.js'), import('./semantic/load.js')]);
   const files = await readModelFiles(config.modelsDir);
   const { model, problems } = validateModel(files);
   if (problems.length > 0) {
@@ -109,17 +136,19 @@ async function validate(config: Config): Promise<number> {
   return 0;
 }
 
-function cliPrincipal(values: { tenant?: string; scopes?: string; roles?: string }): Principal {
-  if (!values.tenant) throw new UserError('BAD_USER_INPUT', '--tenant is required (e.g. --tenant acme)');
-  const roles = values.roles ? values.roles.split(/[ ,]+/).filter(Boolean) : [];
-  const scopes = values.scopes ? values.scopes.split(/[ ,]+/).filter(Boolean) : roles.length ? [] : Object.values(SCOPES);
-  return { tenantId: values.tenant, scopes: expandScopes(scopes, roles), subject: 'cli', via: 'cli', roles };
+function list(text: unknown): string[] {
+  return typeof text === 'string' ? text.split(/[ ,]+/).filter(Boolean) : [];
 }
 
-async function runQuery(config: Config, command: 'query' | 'sql', values: Record<string, unknown>, positionals: string[]): Promise<number> {
-  const principal = cliPrincipal(values as { tenant?: string });
-  const text = positionals.join(' ').trim();
-  if (!text) throw new UserError('BAD_USER_INPUT', `usage: strata ${command} --tenant acme '{"measures":["ad_performance.ctr"]}'`);
+function cliPrincipal(values: Values): Principal {
+  const tenantId = String(values.tenant);
+  const roles = list(values.roles);
+  const scopes = values.scopes ? list(values.scopes) : roles.length ? [] : Object.values(SCOPES);
+  return { tenantId, scopes: expandScopes(scopes, roles), subject: 'cli', via: 'cli', roles };
+}
+
+async function runQuery(config: Config, command: 'query' | 'sql', values: Values, text: string): Promise<number> {
+  const principal = cliPrincipal(values);
   let query: SemanticQuery;
   try {
     query = JSON.parse(text) as SemanticQuery;
@@ -127,6 +156,7 @@ async function runQuery(config: Config, command: 'query' | 'sql', values: Record
     throw new UserError('BAD_USER_INPUT', `query is not valid JSON: ${(e as Error).message}`);
   }
   const quiet = { ...config, logLevel: 'warn' } as Config;
+  const [{ createCoreServices }, { createLogger }] = await Promise.all([services(), logger()]);
   const core = await createCoreServices(quiet, { logger: createLogger('warn') });
   try {
     if (command === 'sql') {
@@ -135,7 +165,7 @@ async function runQuery(config: Config, command: 'query' | 'sql', values: Record
       console.log(JSON.stringify(compiled.params, null, 2));
       return 0;
     }
-    const ctx: RequestContext = { requestId: 'cli', door: 'cli', principal, memo: new Map() };
+    const ctx = createRequestContext({ door: 'cli', principal, requestId: 'cli' });
     const result = await core.query.load(ctx, query);
     if (values.json) {
       console.log(JSON.stringify(result.rows, null, 2));
@@ -150,19 +180,64 @@ async function runQuery(config: Config, command: 'query' | 'sql', values: Record
   }
 }
 
-async function token(config: Config, values: { tenant?: string; roles?: string; scopes?: string; expires?: string }): Promise<number> {
+async function token(config: Config, values: Values): Promise<number> {
   const { mintDevToken } = await import('./auth/jwt.js');
   if (!config.auth.jwtSecret) throw new UserError('BAD_USER_INPUT', 'JWT_SECRET is not set (tokens from JWKS issuers cannot be minted here)');
-  if (!values.tenant) throw new UserError('BAD_USER_INPUT', '--tenant is required');
-  const roles = values.roles ? values.roles.split(/[ ,]+/) : values.scopes ? [] : ['analyst'];
-  const scopes = values.scopes ? values.scopes.split(/[ ,]+/) : [];
-  console.log(await mintDevToken(config.auth.jwtSecret, { tenantId: values.tenant, roles, scopes, expiresIn: values.expires ?? '12h' }));
+  const roles = values.roles ? list(values.roles) : values.scopes ? [] : ['analyst'];
+  const unknown = roles.filter((r) => !ROLE_SCOPES[r]);
+  if (unknown.length) throw new UsageError(`unknown role "${unknown[0]}" (roles: ${Object.keys(ROLE_SCOPES).join(', ')})`, 'token');
+  const jwt = await mintDevToken(config.auth.jwtSecret, {
+    tenantId: String(values.tenant),
+    roles,
+    scopes: list(values.scopes),
+    expiresIn: (values.expires as string | undefined) ?? '12h',
+    subject: values.subject as string | undefined,
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+  });
+  console.log(jwt);
   return 0;
+}
+
+async function createTenant(config: Config, id: string, values: Values): Promise<number> {
+  const { PLAN_LIMITS } = await import('./ratelimit/rateLimiter.js');
+  const plan = (values.plan as string | undefined) ?? 'free';
+  if (!PLAN_LIMITS[plan]) throw new UsageError(`--plan must be one of ${Object.keys(PLAN_LIMITS).join(', ')}, got "${plan}"`, 'tenant create');
+  const [{ createStore }, { createLogger }] = await Promise.all([import('./store/store.js'), logger()]);
+  const store = await createStore(config.postgres, createLogger(config.logLevel === 'silent' ? 'silent' : 'warn'));
+  try {
+    await store.migrate();
+    const before = await store.tenants.get(id);
+    const tenant = before ?? (await store.tenants.ensure({ id, name: (values.name as string | undefined) ?? id, plan }));
+    let key: { id: string; name: string; scopes: readonly string[]; secret: string } | undefined;
+    if (values['admin-key']) {
+      const created = await store.apiKeys.create(tenant.id, {
+        name: (values['key-name'] as string | undefined) ?? 'first admin key',
+        scopes: [...ROLE_SCOPES.tenant_admin],
+        createdBy: 'cli',
+      });
+      key = { id: created.key.id, name: created.key.name, scopes: created.key.scopes, secret: created.secret };
+    }
+    if (values.json) {
+      console.log(JSON.stringify({ tenant: { id: tenant.id, name: tenant.name, plan: tenant.plan, status: tenant.status }, created: !before, apiKey: key }, null, 2));
+      return 0;
+    }
+    console.log(before ? `tenant ${tenant.id} already exists (unchanged: "${tenant.name}", plan ${tenant.plan})` : `created tenant ${tenant.id} ("${tenant.name}", plan ${tenant.plan})`);
+    if (key) {
+      console.log(`API key "${key.name}" (id ${key.id}; scopes ${key.scopes.join(' ')}):`);
+      console.log(`  ${key.secret}`);
+      console.log('Store it now: the secret is shown only this once. Send it as `Authorization: Bearer <key>`, or use it as the SQL proxy password.');
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
 }
 
 async function printSchema(config: Config, out: string | undefined, stdout: boolean): Promise<number> {
   const { printStrataSchema } = await import('./graphql/print.js');
   const { printOnlyExtensions } = await import('./schema-extensions.js');
+  const { loadModelFromDir } = await services();
   const model = await loadModelFromDir(config.modelsDir);
   const sdl = printStrataSchema(model, printOnlyExtensions(model));
   if (stdout) process.stdout.write(sdl);
@@ -179,9 +254,19 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (e: unknown) => {
-    if (e instanceof UserError || e instanceof ConfigError) {
+    if (e instanceof UsageError) {
+      const where = e.command ? `strata ${e.command}` : 'strata';
+      console.error(`${where}: ${e.message}. See '${where} --help'.`);
+      process.exit(2);
+    }
+    if (e instanceof Error && e.name === 'ConfigError') {
+      // by name: config.ts (zod) is loaded lazily
+      console.error(`error (${(e as Error & { code?: string }).code ?? 'CONFIG_INVALID'}): ${e.message}`);
+      process.exit(78);
+    }
+    if (e instanceof UserError) {
       console.error(`error: ${e.message}`);
-      process.exit(e instanceof ConfigError ? 78 : 1);
+      process.exit(1);
     }
     console.error(e);
     process.exit(1);

@@ -6,20 +6,24 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServerAdapter } from '@whatwg-node/server';
-import { extractCredential } from './auth/createAuthenticator.js';
+import { readDemoDataset } from './demo/seed.js';
 import { DEMO_TENANT_IDS } from './demo/tenants.js';
+import { demoBannerLines } from './demo/window.js';
 import { mintDevToken } from './auth/jwt.js';
 import type { Config } from './config.js';
-import { UserError } from './errors.js';
+import { withCompression } from './edge/compression.js';
+import { HTTP_STATUS } from './edge/errors.js';
 import { buildSchema } from './graphql/schema.js';
 import { createGraphQLServer } from './graphql/server.js';
-import { createIngestHandler } from './ingest/http.js';
+import { createIngestHandler, INGEST_PATH_PREFIX } from './ingest/http.js';
 import { createIngestService } from './ingest/service.js';
 import { liveGraphQLContext } from './graphql/subscriptions.js';
 import { createLiveService } from './live/service.js';
 import { createNotifySignals } from './live/signals.js';
 import { attachGraphQLWs } from './graphql/ws.js';
 import { createRestHandler, REST_BASE_PATH } from './rest/handler.js';
+import { GRAPHIQL_ASSETS_PATH, GRAPHIQL_DEV_TENANT, serveGraphiQLAsset } from './graphql/graphiql.js';
+import { createReadinessCheck } from './readiness.js';
 import { createServices, type Services } from './services.js';
 import { startSqlProxy } from './sqlproxy/server.js';
 import { strataExtensions } from './schema-extensions.js';
@@ -41,44 +45,34 @@ export async function startServer(services: Services): Promise<RunningServer> {
   const { config, logger, metrics, model, query, engine, store, authenticator } = services;
 
   const signals = await createNotifySignals(store, { logger });
-  const live = createLiveService({ query, engine, model, config, logger, metrics, signals });
+  const live = createLiveService({ query, model, config, logger, metrics, signals });
   const ingest = createIngestService({ engine, model, signals, metrics, logger });
   const extensions = strataExtensions({ model, live, store, ingest, query });
   const schema = buildSchema(model, { extensions });
   const yoga = createGraphQLServer({ model, query, authenticator, config, logger, metrics, schema });
   const rest = createRestHandler({ query, authenticator, config, logger, metrics });
-  const ingestHandler = createIngestHandler(ingest, { logger });
+  const ingestHandler = createIngestHandler(ingest, { authenticator, trustProxy: config.trustProxy, logger, isDev: config.env === 'development' });
 
+  const readiness = createReadinessCheck(engine, store);
   const routes = createServerAdapter<{ req: IncomingMessage }>(async (request, serverContext) => {
     const url = new URL(request.url);
-    const clientAddress = serverContext.req?.socket?.remoteAddress;
-    if (url.pathname.startsWith(`${REST_BASE_PATH}/`) || url.pathname === REST_BASE_PATH) return rest(request, { clientAddress });
+    const peer = { socketAddress: serverContext.req?.socket?.remoteAddress };
+    if (url.pathname.startsWith(`${REST_BASE_PATH}/`) || url.pathname === REST_BASE_PATH) return rest(request, peer);
+    if (config.graphiql.enabled && url.pathname.startsWith(`${GRAPHIQL_ASSETS_PATH}/`)) return serveGraphiQLAsset(request);
     if (url.pathname === '/health' || url.pathname === '/healthz') return json(200, { status: 'ok' });
     if (url.pathname === '/ready' || url.pathname === '/readyz') {
-      const [ch, pg] = await Promise.all([engine.ping().catch(() => false), store.ping().catch(() => false)]);
-      return json(ch && pg ? 200 : 503, { status: ch && pg ? 'ready' : 'unavailable', clickhouse: ch, postgres: pg });
+      const { ready: ok, ...parts } = await readiness();
+      return json(ok ? 200 : 503, { status: ok ? 'ready' : 'unavailable', ...parts });
     }
     if (url.pathname === '/metrics') {
       return new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } });
     }
-    if (url.pathname.startsWith('/v1/ingest/')) {
-      if (request.method !== 'POST') return json(405, { error: 'use POST with an NDJSON body', code: 'BAD_USER_INPUT' }, { allow: 'POST' });
-      try {
-        const credential = extractCredential(request.headers.get('authorization'));
-        if (!credential) throw new UserError('UNAUTHENTICATED', 'missing credential: send Authorization: Bearer <token or API key>');
-        const principal = await authenticator.authenticate(credential);
-        return await ingestHandler(request, principal);
-      } catch (e) {
-        if (e instanceof UserError) return json(e.code === 'UNAUTHENTICATED' ? 401 : 400, { error: e.message, code: e.code });
-        logger.error({ err: (e as Error).message }, 'ingest failed');
-        return json(500, { error: 'Unexpected error', code: 'INTERNAL' });
-      }
-    }
+    if (url.pathname.startsWith(INGEST_PATH_PREFIX)) return ingestHandler(request, peer);
     if (url.pathname === '/') return Response.redirect(new URL('/graphql', url), 302);
     return json(404, { error: `no route for ${request.method} ${url.pathname}`, code: 'NOT_FOUND' });
   });
 
-  const httpServer = createServer((req, res) => {
+  const httpServer = createServer(withCompression((req, res) => {
     if (!req.url?.startsWith('/graphql')) return void routes(req, res, { req });
     if (req.method !== 'POST') return void yoga(req, res);
     // The body is read here, in one piece: yoga then takes it as is instead of streaming the
@@ -90,16 +84,17 @@ export async function startServer(services: Services): Promise<RunningServer> {
       },
       (e: Error) => {
         const tooLarge = e instanceof BodyTooLargeError;
-        res.writeHead(tooLarge ? 413 : 400, { 'content-type': 'application/json' });
+        res.writeHead(HTTP_STATUS[tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BAD_USER_INPUT'], { 'content-type': 'application/json' });
         res.end(JSON.stringify({ errors: [{ message: e.message, extensions: { code: tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BAD_USER_INPUT' } }] }));
       },
     );
-  });
+  }));
   const ws = attachGraphQLWs(httpServer, {
     schema,
     authenticator,
     logger,
     context: liveGraphQLContext({ query, maxRowLimit: config.limits.maxRowLimit, logger }),
+    trustProxy: config.trustProxy,
     maxPerConnection: config.live.maxPerConnection,
     limits: config.limits,
     isDev: config.env === 'development',
@@ -193,12 +188,18 @@ async function printBanner(config: Config, server: RunningServer): Promise<void>
   const lines = [
     '',
     `Strata ready (${config.env})`,
-    `  GraphQL + GraphiQL  ${server.url}/graphql`,
+    config.graphiql.enabled
+      ? `  GraphQL + GraphiQL  ${server.url}/graphql${secret ? `  (GraphiQL signed in as ${GRAPHIQL_DEV_TENANT})` : ''}`
+      : `  GraphQL             ${server.url}/graphql`,
     `  Cube REST API       ${server.url}${REST_BASE_PATH}`,
     `  Subscriptions       ${server.url.replace('http', 'ws')}/graphql  (graphql-ws)`,
     server.sqlProxyPort ? `  SQL proxy           psql "postgresql://acme@${config.sqlProxy.host}:${server.sqlProxyPort}/strata"  (password: a token below)` : '  SQL proxy           disabled',
     `  Metrics / health    ${server.url}/metrics  /health  /ready`,
   ];
+  if (config.demo.seed) {
+    const dataset = await readDemoDataset(server.services.engine).catch(() => undefined);
+    lines.push(...demoBannerLines(dataset, new Date(), config.demo.endDate));
+  }
   if (secret) {
     lines.push('  Tokens (analyst role: metrics:read finance:read clients:read, 12h):');
     for (const tenantId of DEMO_TENANT_IDS) {

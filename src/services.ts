@@ -4,7 +4,7 @@
  */
 import type { Authenticator } from './auth/authenticator.js';
 import type { Config } from './config.js';
-import { isWarehouseEmpty, seedDemo } from './demo/seed.js';
+import { ensureDemoData } from './demo/seed.js';
 import { createEngine } from './engine/create-engine.js';
 import type { Engine } from './engine/engine.js';
 import { migrateClickhouse } from './engine/migrate.js';
@@ -54,11 +54,18 @@ export async function createCoreServices(config: Config, options: ServiceOptions
     metrics.engineSeconds.observe(e.elapsedMs / 1000);
   });
   await migrateClickhouse(engine);
-  if ((options.seed ?? config.demo.seed) && (await isWarehouseEmpty(engine))) {
+  if (options.seed ?? config.demo.seed) {
+    // Seeds an empty warehouse; moves demo data that no longer ends yesterday (or on DEMO_END_DATE)
+    // when the demo tenants hold only what the seed wrote. See src/demo/CONTEXT.md.
     const started = Date.now();
-    const { rows } = await seedDemo(engine, { scale: config.demo.scale });
-    const total = Object.values(rows).reduce((a, b) => a + b, 0);
-    logger.info({ rows, total, ms: Date.now() - started }, 'seeded demo warehouse');
+    const demo = await ensureDemoData(engine, { scale: config.demo.scale, endDate: config.demo.endDate });
+    if (demo.action === 'seeded' || demo.action === 'refreshed') {
+      const total = Object.values(demo.rows).reduce((a, b) => a + b, 0);
+      const previous = demo.action === 'refreshed' ? { previousEnd: demo.previous?.end } : {};
+      logger.info({ rows: demo.rows, total, from: demo.window.start, to: demo.window.end, ...previous, ms: Date.now() - started }, `${demo.action} demo warehouse`);
+    } else if (demo.action === 'kept') {
+      logger.warn({ to: demo.dataset.end, reason: demo.reason }, 'demo data is not current and was kept; refresh it with `strata seed`');
+    }
   }
 
   const limiter = createRateLimiter();

@@ -1,12 +1,13 @@
 /**
  * The demo plan, built in JS from a seeded PRNG: the entity tables (campaigns, clients) as rows,
  * and per-entity generation parameters that the SQL in facts.ts expands into millions of fact
- * rows inside ClickHouse. Pure: same (seed, scale) -> same plan.
+ * rows inside ClickHouse. Pure: same (seed, scale, window) -> same plan.
  */
-import { dayToDate, dayToDateTime } from './dates.js';
+import { demoCalendar, type DemoCalendar } from './dates.js';
 import { createRng, type Rng } from './prng.js';
 import { meanDayFactor, type DayShape } from './shape.js';
 import { DEMO_DAYS, DEMO_TENANTS, PLATFORM_PROFILES, type DemoTenant, type PlatformCode } from './tenants.js';
+import type { DemoWindow } from './window.js';
 
 /** Fact rows at scale 1 (≈1.1M in total); `scale` multiplies all of them. */
 export const ROW_TARGETS = {
@@ -81,7 +82,9 @@ function flight(rng: Rng, alwaysOn: boolean): Flight {
   return { startDay, endDay, lastActiveDay: last, status: 'active' };
 }
 
-export function buildPlan(seed: number, scale: number): DemoPlan {
+export function buildPlan(seed: number, scale: number, window: DemoWindow): DemoPlan {
+  const cal = demoCalendar(window.startMs);
+  const { dayToDate } = cal;
   const campaigns: Row[] = [];
   const campaignPlan: Row[] = [];
   const tenantPlan: Row[] = [];
@@ -170,7 +173,7 @@ export function buildPlan(seed: number, scale: number): DemoPlan {
     campaigns.push(d.row);
     if (d.weight === 0) continue; // flight entirely before the demo window: no facts
     const t = d.tenant;
-    const norm = meanDayFactor(shapeOf(t), d.firstDay, d.lastDay);
+    const norm = meanDayFactor(shapeOf(t), cal, d.firstDay, d.lastDay);
     campaignPlan.push({
       ...d.plan,
       ...tenantColumns(t),
@@ -189,7 +192,7 @@ export function buildPlan(seed: number, scale: number): DemoPlan {
       tenant_id: t.id,
       tenant_idx: ti + 1,
       ...tenantColumns(t),
-      sessions_per_day: (ROW_TARGETS.organic_sessions * scale * share) / DEMO_DAYS / meanDayFactor(shapeOf(t)),
+      sessions_per_day: (ROW_TARGETS.organic_sessions * scale * share) / DEMO_DAYS / meanDayFactor(shapeOf(t), cal),
     });
   }
 
@@ -236,6 +239,7 @@ export function buildPlan(seed: number, scale: number): DemoPlan {
   for (const d of emailDrafts) {
     const norm = meanDayFactor(
       { weekendFactor: Number(d.row.weekend_factor), seasonAmplitude: 0.1, seasonPeakDay: d.t.seasonPeakDay, growth: d.t.growth },
+      cal,
       d.firstDay,
       d.lastDay,
     );
@@ -251,7 +255,7 @@ export function buildPlan(seed: number, scale: number): DemoPlan {
   for (const p of tenantPlan) sessionsPerTenant.set(String(p.tenant_id), (sessionsPerTenant.get(String(p.tenant_id)) ?? 0) + Number(p.sessions_per_day) * DEMO_DAYS);
   for (const p of [...campaignPlan, ...tenantPlan]) p.user_pool = Math.max(50, Math.round((sessionsPerTenant.get(String(p.tenant_id)) ?? 0) / 2.5));
 
-  for (const t of DEMO_TENANTS) clients.push(...buildClients(seed, t));
+  for (const t of DEMO_TENANTS) clients.push(...buildClients(seed, t, cal));
   return { campaigns, clients, campaignPlan, tenantPlan, emailPlan };
 }
 
@@ -286,7 +290,7 @@ const NAME_C = ['Labs', 'Co', 'Group', 'Studio', 'Partners', 'Holdings', 'Works'
 const INDUSTRIES = ['retail', 'software', 'healthcare', 'education', 'finance', 'hospitality', 'manufacturing', 'media', 'nonprofit', 'real_estate'];
 const PLANS = { starter: [49, 99], growth: [199, 499], pro: [799, 1999], enterprise: [3000, 15000] } as const;
 
-function buildClients(seed: number, t: DemoTenant): Row[] {
+function buildClients(seed: number, t: DemoTenant, { dayToDateTime }: DemoCalendar): Row[] {
   const rng = createRng(seed, `clients:${t.id}`);
   const rows: Row[] = [];
   const planMix = t.industry === 'b2b_saas' ? { starter: 0.3, growth: 0.35, pro: 0.25, enterprise: 0.1 } : { starter: 0.55, growth: 0.3, pro: 0.12, enterprise: 0.03 };

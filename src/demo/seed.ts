@@ -1,18 +1,37 @@
 /**
  * seedDemo: loads the deterministic demo dataset for the DEMO_TENANTS into the warehouse.
  * Existing rows of the demo tenants are removed first (other tenants are never touched), so
- * seeding twice gives the same warehouse as seeding once.
+ * seeding twice gives the same warehouse as seeding once. The window ends on `endDate` (default:
+ * yesterday, UTC) and is recorded in the `demo_dataset` table, which readDemoDataset reads back.
  */
 import type { Engine } from '../engine/engine.js';
 import { AD_PERFORMANCE_SQL, CONVERSIONS_SQL, EMAIL_SQL, ORGANIC_SESSIONS_SQL, PAID_SESSIONS_SQL, PLAN_TABLES } from './facts.js';
 import { buildPlan, type Row } from './plan.js';
-import { DEFAULT_DEMO_SEED, DEMO_END_DATE, DEMO_START_DATE, DEMO_TENANT_IDS } from './tenants.js';
+import { DEFAULT_DEMO_SEED, DEMO_TENANT_IDS } from './tenants.js';
+import { demoWindow, type DemoWindow } from './window.js';
 
 export interface SeedOptions {
   /** Multiplies the fact row counts (1 ≈ 1.1M fact rows). Entity tables do not scale. */
   readonly scale?: number;
   readonly seed?: number;
+  /** Last day of data, "YYYY-MM-DD" (default: yesterday, UTC, by `now`). Tests and benchmarks pass FIXED_DEMO_END_DATE. */
+  readonly endDate?: string;
+  /** The clock for the default end date. */
+  readonly now?: () => Date;
 }
+
+/** What the last seed loaded (the `demo_dataset` table). */
+export interface DemoDataset {
+  /** Unknown for a warehouse seeded before the record existed. */
+  readonly seed?: number;
+  readonly scale?: number;
+  readonly start: string;
+  readonly end: string;
+  /** Demo tenants' rows in DEMO_TABLES right after the seed (unknown for old warehouses). */
+  readonly rows?: number;
+}
+
+export const DEMO_DATASET_TABLE = 'demo_dataset';
 
 /** Tenant-scoped tables the demo writes, in load order. */
 export const DEMO_TABLES = ['campaigns', 'clients', 'ad_performance', 'web_sessions', 'conversions', 'email_activity'] as const;
@@ -21,13 +40,16 @@ export type DemoTable = (typeof DEMO_TABLES)[number];
 const INSERT_CHUNK = 5_000;
 const PLAN_BLOCK_ROWS = 8;
 
-export async function seedDemo(engine: Engine, options: SeedOptions = {}): Promise<{ rows: Record<DemoTable, number> }> {
+export async function seedDemo(engine: Engine, options: SeedOptions = {}): Promise<{ rows: Record<DemoTable, number>; window: DemoWindow }> {
   const scale = options.scale ?? 1;
   const seed = options.seed ?? DEFAULT_DEMO_SEED;
   if (!(scale > 0) || !Number.isFinite(scale)) throw new RangeError(`demo scale must be a positive number, got ${scale}`);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`demo seed must be a non-negative integer, got ${seed}`);
 
-  const plan = buildPlan(seed, scale);
+  const window = demoWindow({ endDate: options.endDate, now: options.now });
+
+  const plan = buildPlan(seed, scale, window);
+  await engine.command(`TRUNCATE TABLE IF EXISTS ${DEMO_DATASET_TABLE}`);
   await removeDemoRows(engine);
   await insertChunked(engine, 'campaigns', plan.campaigns);
   await insertChunked(engine, 'clients', plan.clients);
@@ -39,14 +61,74 @@ export async function seedDemo(engine: Engine, options: SeedOptions = {}): Promi
     await insertChunked(engine, '_demo_campaign_plan', plan.campaignPlan, PLAN_BLOCK_ROWS);
     await insertChunked(engine, '_demo_tenant_plan', plan.tenantPlan, 1);
     await insertChunked(engine, '_demo_email_plan', plan.emailPlan, PLAN_BLOCK_ROWS);
-    const params = { seed, start: DEMO_START_DATE, end: DEMO_END_DATE };
+    const params = { seed, start: window.start, end: window.end };
     for (const sql of [AD_PERFORMANCE_SQL, PAID_SESSIONS_SQL, ORGANIC_SESSIONS_SQL, CONVERSIONS_SQL, EMAIL_SQL]) {
       await engine.command(sql, params);
     }
   } finally {
     for (const name of Object.keys(PLAN_TABLES)) await engine.command(`DROP TABLE IF EXISTS ${name}`);
   }
-  return { rows: await countDemoRows(engine) };
+  const rows = await countDemoRows(engine);
+  // Recorded last: a seed that died half-way leaves no record, so it reads as "unknown", not current.
+  const total = Object.values(rows).reduce((a, b) => a + b, 0);
+  await engine.insert(DEMO_DATASET_TABLE, [{ seed, scale, start_date: window.start, end_date: window.end, rows: total }]);
+  return { rows, window };
+}
+
+export type DemoDataState =
+  | { readonly action: 'seeded' | 'refreshed'; readonly window: DemoWindow; readonly rows: Record<DemoTable, number>; readonly previous?: DemoDataset }
+  | { readonly action: 'current'; readonly dataset: DemoDataset }
+  /** Out of date, but demo tenants hold rows the seed did not write: left alone. */
+  | { readonly action: 'kept'; readonly dataset: DemoDataset; readonly reason: string }
+  /** The warehouse holds data but no demo data: nothing to do. */
+  | { readonly action: 'none' };
+
+/**
+ * At start: seeds an empty warehouse, and re-seeds demo data whose window no longer ends on the
+ * wanted day (options.endDate, default yesterday) when the demo tenants' rows are still exactly
+ * what the seed wrote — no ingested batch for them, the same row count as recorded. Rows of other
+ * tenants are never touched either way. Otherwise the data is kept and the caller says how to refresh.
+ */
+export async function ensureDemoData(engine: Engine, options: SeedOptions = {}): Promise<DemoDataState> {
+  if (await isWarehouseEmpty(engine)) return { action: 'seeded', ...(await seedDemo(engine, options)) };
+  const dataset = await readDemoDataset(engine);
+  if (!dataset) return { action: 'none' };
+  const wanted = demoWindow({ endDate: options.endDate, now: options.now });
+  if (dataset.end === wanted.end) return { action: 'current', dataset };
+  const reason = await demoRowsChanged(engine, dataset);
+  if (reason) return { action: 'kept', dataset, reason };
+  const reseeded = await seedDemo(engine, { ...options, seed: options.seed ?? dataset.seed, scale: options.scale ?? dataset.scale });
+  return { action: 'refreshed', ...reseeded, previous: dataset };
+}
+
+/** Why the demo tenants' rows are not (only) the seed's output, or undefined when they are. */
+async function demoRowsChanged(engine: Engine, dataset: DemoDataset): Promise<string | undefined> {
+  const tenants = [...DEMO_TENANT_IDS];
+  const batches = await engine.query<{ n: number }>('SELECT count() AS n FROM ingest_batches WHERE tenant_id IN {tenants:Array(String)}', { tenants });
+  if (Number(batches.rows[0]?.n ?? 0) > 0) return 'rows were ingested for the demo tenants';
+  if (dataset.rows === undefined) return 'the warehouse was seeded by an older version (no record of its row count)';
+  const now = Object.values(await countDemoRows(engine)).reduce((a, b) => a + b, 0);
+  if (now !== dataset.rows) return `the demo tenants hold ${now} rows, the seed wrote ${dataset.rows}`;
+  return undefined;
+}
+
+/**
+ * The window of the demo data in the warehouse: the `demo_dataset` record, or — for a warehouse
+ * seeded before the record existed — the demo tenants' last ad_performance day. Undefined when
+ * no demo data is present.
+ */
+export async function readDemoDataset(engine: Engine): Promise<DemoDataset | undefined> {
+  const { rows } = await engine.query<{ seed: number; scale: number; start: string; end: string; rows: number }>(
+    `SELECT seed, scale, toString(start_date) AS start, toString(end_date) AS end, rows FROM ${DEMO_DATASET_TABLE} ORDER BY seeded_at DESC LIMIT 1`,
+  );
+  const r0 = rows[0];
+  if (r0) return { seed: Number(r0.seed), scale: Number(r0.scale), start: r0.start, end: r0.end, rows: Number(r0.rows) };
+  const found = await engine.query<{ n: number; start: string; end: string }>(
+    `SELECT count() AS n, toString(min(date)) AS start, toString(max(date)) AS end FROM ad_performance WHERE tenant_id IN {tenants:Array(String)}`,
+    { tenants: [...DEMO_TENANT_IDS] },
+  );
+  const r = found.rows[0];
+  return r && Number(r.n) > 0 ? { start: r.start, end: r.end } : undefined;
 }
 
 /** True when no fact or entity table holds any row (of any tenant): a fresh warehouse. */

@@ -3,7 +3,7 @@
  * formula exists in SQL (DAY_FACTOR_SQL) for the generated facts and in JS to normalise rates,
  * so totals stay close to the targets whatever the tenant's pattern.
  */
-import { dayOfWeek, dayOfYear } from './dates.js';
+import type { DemoCalendar } from './dates.js';
 import { DEMO_DAYS } from './tenants.js';
 
 export interface DayShape {
@@ -13,17 +13,17 @@ export interface DayShape {
   readonly growth: number;
 }
 
-export function dayFactor(shape: DayShape, day: number): number {
-  const dow = dayOfWeek(day);
+export function dayFactor(shape: DayShape, cal: DemoCalendar, day: number): number {
+  const dow = cal.dayOfWeek(day);
   const weekly = dow >= 6 ? shape.weekendFactor : 1 + 0.04 * (3 - Math.abs(dow - 3));
-  const season = 1 + shape.seasonAmplitude * Math.cos((2 * Math.PI * (dayOfYear(day) - shape.seasonPeakDay)) / 365);
+  const season = 1 + shape.seasonAmplitude * Math.cos((2 * Math.PI * (cal.dayOfYear(day) - shape.seasonPeakDay)) / 365);
   const trend = 1 + (shape.growth * day) / DEMO_DAYS;
   return weekly * season * trend;
 }
 
-export function meanDayFactor(shape: DayShape, firstDay = 0, lastDay = DEMO_DAYS - 1): number {
+export function meanDayFactor(shape: DayShape, cal: DemoCalendar, firstDay = 0, lastDay = DEMO_DAYS - 1): number {
   let sum = 0;
-  for (let d = firstDay; d <= lastDay; d++) sum += dayFactor(shape, d);
+  for (let d = firstDay; d <= lastDay; d++) sum += dayFactor(shape, cal, d);
   return sum / Math.max(1, lastDay - firstDay + 1);
 }
 

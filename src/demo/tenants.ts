@@ -112,9 +112,7 @@ export const DEMO_TENANTS: readonly DemoTenant[] = [
 
 export const DEMO_TENANT_IDS: readonly string[] = DEMO_TENANTS.map((t) => t.id);
 
-/** The demo covers two years of daily data ending on a fixed day (not the wall clock). */
-export const DEMO_END_DATE = '2026-10-31';
-export const DEMO_START_DATE = '2024-11-01';
+/** The demo covers two years of daily data; where they end is the seed's choice (window.ts). */
 export const DEMO_DAYS = 730;
 export const DEFAULT_DEMO_SEED = 42;
 

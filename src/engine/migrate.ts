@@ -99,3 +99,31 @@ export function splitStatements(text: string): string[] {
   if (current.trim()) out.push(current.trim());
   return out;
 }
+
+/**
+ * True when every migration file is recorded in _strata_migrations (one SELECT); false when the
+ * table does not exist yet. Readiness uses it: a warehouse that answers but has no tables is not ready.
+ */
+export async function clickhouseMigrationsApplied(engine: Engine, migrations: readonly Pick<Migration, 'name'>[] = readMigrations()): Promise<boolean> {
+  let names: string[];
+  try {
+    const { rows } = await engine.query<{ name: string }>(`SELECT DISTINCT name FROM ${MIGRATIONS_TABLE}`);
+    names = rows.map((r) => r.name);
+  } catch {
+    return false;
+  }
+  const done = new Set(names);
+  return migrations.every((m) => done.has(m.name));
+}
+
+/** clickhouseMigrationsApplied with the files read once and, once true, no more queries. */
+export function createClickhouseMigrationCheck(engine: Engine, dir?: string): () => Promise<boolean> {
+  let migrations: Migration[] | undefined;
+  let applied = false;
+  return async () => {
+    if (applied) return true;
+    migrations ??= readMigrations(dir);
+    applied = await clickhouseMigrationsApplied(engine, migrations).catch(() => false);
+    return applied;
+  };
+}

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Db, StoreLogger } from './db.js';
+import type { Db, Queryable, StoreLogger } from './db.js';
 
 export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/postgres/', import.meta.url));
 
@@ -99,4 +99,31 @@ export async function runMigrations(db: Db, options: { dir?: string; logger?: St
     }
   });
   return { applied, files: files.map((f) => f.name) };
+}
+
+/**
+ * True when every migration file is recorded in strata_migrations (one SELECT); false when the
+ * table does not exist yet. Readiness uses it: a database that answers but has no tables is not ready.
+ */
+export async function migrationsApplied(db: Queryable, files: readonly MigrationFile[] = readMigrations()): Promise<boolean> {
+  let rows: { name: string }[];
+  try {
+    rows = await db.query<{ name: string }>('SELECT name FROM strata_migrations');
+  } catch {
+    return false;
+  }
+  const done = new Set(rows.map((r) => r.name));
+  return files.every((f) => done.has(f.name));
+}
+
+/** migrationsApplied with the files read once and, once true, no more queries (migrations are never undone). */
+export function createMigrationCheck(db: Queryable, dir?: string): () => Promise<boolean> {
+  let files: MigrationFile[] | undefined;
+  let applied = false;
+  return async () => {
+    if (applied) return true;
+    files ??= readMigrations(dir);
+    applied = await migrationsApplied(db, files);
+    return applied;
+  };
 }

@@ -7,7 +7,7 @@ import { createApiKeyRepo, type ApiKeyRepo } from './apiKeys.js';
 import { createAuditLog, type AuditLog, type AuditOptions } from './audit.js';
 import { createDashboardRepo, type DashboardRepo } from './dashboards.js';
 import { silentLogger, type Db, type StoreLogger } from './db.js';
-import { runMigrations, type MigrationResult } from './migrate.js';
+import { createMigrationCheck, runMigrations, type MigrationResult } from './migrate.js';
 import { openPgDb } from './pgDb.js';
 import { openPgliteDb } from './pgliteDb.js';
 import { createSavedQueryRepo, type SavedQueryRepo } from './savedQueries.js';
@@ -32,6 +32,8 @@ export interface Store {
   notify(channel: string, payload: string): Promise<void>;
   /** True when the database answers (readiness). */
   ping(): Promise<boolean>;
+  /** True when every migration file is applied (readiness; cached once true). */
+  migrationsApplied(): Promise<boolean>;
   /** Flushes the audit buffer, waits for background writes, closes connections. */
   close(): Promise<void>;
 }
@@ -53,6 +55,7 @@ export function storeOnDb(db: Db, logger: StoreLogger = silentLogger, extra: Sto
   const tenants = createTenantRepo(db);
   const apiKeys = createApiKeyRepo(db, logger);
   const audit = createAuditLog(db, logger, extra.audit);
+  const migrationCheck = createMigrationCheck(db);
   let closing: Promise<void> | null = null;
   return {
     kind: db.kind,
@@ -68,6 +71,7 @@ export function storeOnDb(db: Db, logger: StoreLogger = silentLogger, extra: Sto
     listen: (channel, handler) => db.listen(channel, handler),
     notify: (channel, payload) => db.notify(channel, payload),
     ping: () => db.query('SELECT 1').then(() => true, () => false),
+    migrationsApplied: () => migrationCheck().catch(() => false),
     close() {
       closing ??= (async () => {
         await audit.close();

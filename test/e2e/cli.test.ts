@@ -1,20 +1,29 @@
 /**
  * The CLI as a user runs it (a child process: tsx src/main.ts …) on a throwaway DATA_DIR:
- * validate-models lists the cubes; `query` seeds the demo warehouse on first use and prints a table
+ * validate-models lists the cubes; `query` seeds the demo warehouse on first use (with the real
+ * clock: the data ends yesterday, so the README's "last month" example has rows) and prints a table
  * whose numbers equal plain SQL over the raw tables; bad JSON and unknown members exit non-zero with
- * a clear message (and a suggestion). The SQL check opens the warehouse only after every CLI run has
- * exited: libchdb binds a data directory to one process at a time.
+ * a clear message (and a suggestion); every command answers --help, and a bad option or a missing
+ * argument is one line and exit 2; `tenant create --admin-key` makes a key that authenticates.
+ * The SQL check opens the warehouse only after every CLI run has exited: libchdb binds a data
+ * directory to one process at a time.
  */
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../src/cli/commands.js';
+import { yesterdayUtc } from '../../src/demo/window.js';
 import { createEngine } from '../../src/engine/create-engine.js';
+import { createStore } from '../../src/store/store.js';
 import { makeTempDir } from '../helpers/clickhouse.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
 const CTR_QUERY = '{"measures":["ad_performance.ctr"],"dimensions":["ad_performance.platform"]}';
+/** The README's CLI example, verbatim. */
+const README_QUERY =
+  '{"measures":["ad_performance.cpa","ad_performance.ctr"],"dimensions":["ad_performance.platform"],"timeDimensions":[{"dimension":"ad_performance.date","dateRange":"last month"}]}';
 
 interface Run {
   readonly code: number;
@@ -63,6 +72,10 @@ beforeAll(async () => {
   runs.badJson = await strata(['query', '--tenant', 'acme', '{"measures":["ad_performance.ctr"']);
   runs.unknown = await strata(['query', '--tenant', 'acme', '{"measures":["ad_performance.clik"]}']);
   runs.noTenant = await strata(['query', CTR_QUERY]);
+  runs.readme = await strata(['query', '--tenant', 'acme', README_QUERY]);
+  runs.tenantCreate = await strata(['tenant', 'create', 'umbrella', '--name', 'Umbrella Corp', '--plan', 'pro', '--admin-key', '--json']);
+  runs.tenantAgain = await strata(['tenant', 'create', 'umbrella', '--name', 'Other name']);
+  runs.tenantBadId = await strata(['tenant', 'create', 'Not_OK!']);
   console.log(`cli timings (ms, whole process): ${JSON.stringify(Object.fromEntries(Object.entries(runs).map(([k, r]) => [k, r.ms])))}`);
 }, 240_000);
 
@@ -134,8 +147,127 @@ describe('strata query', () => {
     expect(runs.unknown.stderr.trim()).toBe('error: unknown member "ad_performance.clik" — did you mean "ad_performance.clicks"?');
   });
 
-  it('a missing --tenant exits 1 and says how to pass it', () => {
-    expect(runs.noTenant.code).toBe(1);
-    expect(runs.noTenant.stderr.trim()).toBe('error: --tenant is required (e.g. --tenant acme)');
+  it('a missing --tenant exits 2 and says how to pass it', () => {
+    expect(runs.noTenant.code).toBe(2);
+    expect(runs.noTenant.stderr.trim()).toBe("strata query: --tenant is required (e.g. --tenant acme). See 'strata query --help'.");
+  });
+});
+
+describe('the README CLI example on a fresh data directory (real clock)', () => {
+  it('returns rows for "last month": the demo data ends yesterday', async () => {
+    const r = runs.readme;
+    expect(r.code, r.stderr).toBe(0);
+    const { header, rows } = parseTable(r.stdout);
+    expect(header).toEqual(['ad_performance.platform', 'ad_performance.cpa', 'ad_performance.ctr']);
+    expect(rows.length).toBeGreaterThan(2);
+    for (const row of rows) expect(Number(row[2]), row.join(' ')).toBeGreaterThan(0);
+    const engine = createEngine({ database: 'strata', chdbPath: join(dataDir, 'clickhouse'), queryTimeoutMs: 30_000 });
+    try {
+      const { rows: last } = await engine.query<{ d: string }>("SELECT toString(max(date)) AS d FROM ad_performance WHERE tenant_id = 'acme'");
+      const { rows: recorded } = await engine.query<{ d: string }>('SELECT toString(end_date) AS d FROM demo_dataset');
+      // seeded at most a few minutes ago: yesterday then or (past midnight UTC) the day before today
+      expect([yesterdayUtc(new Date()), yesterdayUtc(new Date(Date.now() - 3_600_000))]).toContain(last[0].d);
+      expect(recorded).toEqual([{ d: last[0].d }]);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('help and usage errors', () => {
+  const cli = (args: string[]) => strata(args);
+  const oneLine = (r: Run) => {
+    expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at |ERR_PARSE_ARGS|Error:/);
+  };
+
+  it('strata --help, strata help and strata tenant --help print usage and exit 0', async () => {
+    const [top, help, tenant] = await Promise.all([cli(['--help']), cli(['help']), cli(['tenant', '--help'])]);
+    for (const r of [top, help]) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: strata <command> \[options\]$/m);
+      for (const c of COMMANDS) expect(r.stdout).toMatch(new RegExp(`^  ${c.name} `, 'm'));
+      expect(r.stdout).toMatch(/^Example:\n  npx strata query --tenant acme /m);
+    }
+    expect(tenant.code).toBe(0);
+    expect(tenant.stdout).toContain('Usage: strata tenant <subcommand>');
+    expect(tenant.stdout).toContain('create');
+  });
+
+  it('every command answers --help with its usage, every option and an example, exit 0', async () => {
+    const results = await Promise.all(COMMANDS.map((c) => cli([...c.name.split(' '), '--help'])));
+    for (const [i, c] of COMMANDS.entries()) {
+      const r = results[i];
+      expect(r.code, `${c.name}: ${r.stderr}`).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(new RegExp(`^Usage: strata ${c.name}( |$)`, 'm'));
+      for (const option of [...Object.keys(c.options), 'help']) expect(r.stdout, `${c.name} --${option}`).toContain(`--${option}`);
+      expect(r.stdout).toMatch(/^Examples?:\n  npx strata|^Examples?:\n  [A-Z_]+=/m);
+    }
+    // `strata help <command>` prints the same
+    const viaHelp = await cli(['help', 'token']);
+    expect(viaHelp.stdout).toBe(results[COMMANDS.findIndex((c) => c.name === 'token')].stdout);
+  });
+
+  it('an unknown option exits 2 with one line (and a suggestion), for every command', async () => {
+    const results = await Promise.all(COMMANDS.map((c) => cli([...c.name.split(' '), '--no-such-option'])));
+    for (const [i, c] of COMMANDS.entries()) {
+      const r = results[i];
+      expect(r.code, `${c.name}: ${r.stderr}`).toBe(2);
+      oneLine(r);
+      expect(r.stderr.trim()).toBe(`strata ${c.name}: unknown option --no-such-option. See 'strata ${c.name} --help'.`);
+      expect(r.stdout).toBe('');
+    }
+    const typo = await cli(['token', '--tenent', 'acme']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr.trim()).toBe("strata token: unknown option --tenent (did you mean --tenant?). See 'strata token --help'.");
+  });
+
+  it('missing arguments, values and commands exit 2 with one line', async () => {
+    const cases: [string[], string][] = [
+      [['token'], "strata token: --tenant is required (e.g. --tenant acme). See 'strata token --help'."],
+      [['query', '--tenant', 'acme'], "strata query: missing <json>: the query as JSON. See 'strata query --help'."],
+      [['query', '--tenant'], "strata query: --tenant needs a value. See 'strata query --help'."],
+      [['tenant', 'create'], "strata tenant create: missing <id>: tenant id: lower-case letters, digits, - and _ (e.g. umbrella). See 'strata tenant create --help'."],
+      [['tenant'], "strata tenant: missing subcommand (create). See 'strata tenant --help'."],
+      [['tenant', 'create', 'x', '--plan', 'gold'], "strata tenant create: --plan must be one of free, pro, enterprise, got \"gold\". See 'strata tenant create --help'."],
+      [['seed', '--end-date', '2026-02-30'], "strata seed: --end-date must be a date YYYY-MM-DD, got \"2026-02-30\". See 'strata seed --help'."],
+      [['serve', 'now'], "strata serve: unexpected argument \"now\". See 'strata serve --help'."],
+      [['qeury'], "strata: unknown command \"qeury\" (did you mean \"query\"?). See 'strata --help'."],
+    ];
+    const results = await Promise.all(cases.map(([args]) => cli(args)));
+    for (const [i, [args, message]] of cases.entries()) {
+      expect(results[i].code, args.join(' ')).toBe(2);
+      oneLine(results[i]);
+      expect(results[i].stderr.trim()).toBe(message);
+    }
+  });
+});
+
+describe('strata tenant create', () => {
+  it('creates the tenant and a first admin API key, printing the secret once', async () => {
+    const r = runs.tenantCreate;
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { tenant: { id: string; name: string; plan: string }; created: boolean; apiKey: { id: string; secret: string; scopes: string[] } };
+    expect(out.tenant).toEqual({ id: 'umbrella', name: 'Umbrella Corp', plan: 'pro', status: 'active' });
+    expect(out.created).toBe(true);
+    expect(out.apiKey.secret).toMatch(/^sk_live_[0-9A-Za-z]{46}$/);
+    expect(out.apiKey.scopes).toEqual(expect.arrayContaining(['metrics:read', 'ingest:write', 'keys:admin']));
+
+    expect(runs.tenantAgain.code, runs.tenantAgain.stderr).toBe(0);
+    expect(runs.tenantAgain.stdout.trim()).toBe('tenant umbrella already exists (unchanged: "Umbrella Corp", plan pro)');
+    expect(runs.tenantBadId.code).toBe(1);
+    expect(runs.tenantBadId.stderr.trim()).toMatch(/^error: tenant id "Not_OK!" must match/);
+
+    // The key authenticates against the same store, as the tenant, and only its hash is stored.
+    const store = await createStore({ pglitePath: join(dataDir, 'postgres') });
+    try {
+      const info = await store.apiKeys.verify(out.apiKey.secret);
+      expect(info).toMatchObject({ id: out.apiKey.id, tenantId: 'umbrella', name: 'first admin key', createdBy: 'cli' });
+      expect((await store.tenants.get('umbrella'))?.name).toBe('Umbrella Corp');
+      expect(JSON.stringify(await store.apiKeys.list('umbrella'))).not.toContain(out.apiKey.secret);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -10,6 +10,7 @@ import { seedDemo } from '../../src/demo/seed.js';
 import { createEngine } from '../../src/engine/create-engine.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { migrateClickhouse } from '../../src/engine/migrate.js';
+import { FIXED_DEMO_END_DATE } from '../../src/demo/window.js';
 
 /** Small enough for fast integration tests (~55k fact rows, ~1 s to seed on tmpfs). */
 export const TEST_SCALE = 0.05;
@@ -36,6 +37,8 @@ export interface TestWarehouseOptions {
   readonly scale?: number;
   /** Demo PRNG seed (default: the demo's default seed). */
   readonly seedValue?: number;
+  /** Last day of demo data (default FIXED_DEMO_END_DATE: tests never follow the clock). */
+  readonly endDate?: string;
   readonly database?: string;
   readonly queryTimeoutMs?: number;
 }
@@ -57,7 +60,7 @@ export async function createTestWarehouse(options: TestWarehouseOptions = {}): P
   });
   try {
     await migrateClickhouse(engine);
-    const seeded = options.seed ? await seedDemo(engine, { scale: options.scale ?? TEST_SCALE, seed: options.seedValue }) : undefined;
+    const seeded = options.seed ? await seedDemo(engine, { scale: options.scale ?? TEST_SCALE, seed: options.seedValue, endDate: options.endDate ?? FIXED_DEMO_END_DATE }) : undefined;
     return {
       engine,
       dir,

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FIXED_DEMO_END_DATE } from '../../src/demo/window.js';
 
 export const TEST_JWT_SECRET = 'strata-e2e-secret-0123456789abcdef';
 
@@ -47,6 +48,8 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
       JWT_SECRET: TEST_JWT_SECRET,
       DEMO_SCALE: '0.05',
       SEED_DEMO: 'true',
+      // Fixed data window so expected numbers never move; pass DEMO_END_DATE: '' for "yesterday".
+      DEMO_END_DATE: FIXED_DEMO_END_DATE,
       RATE_LIMIT_ENABLED: 'false',
       ...env,
     },

@@ -11,6 +11,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintDevToken } from '../../../src/auth/jwt.js';
 import { loadConfig, type Config } from '../../../src/config.js';
+import { FIXED_DEMO_END_DATE } from '../../../src/demo/window.js';
 import { createLogger } from '../../../src/logger.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { createServices } from '../../../src/services.js';
@@ -74,6 +75,7 @@ beforeAll(async () => {
     SQL_PROXY_PORT: '0',
     STRATA_ENV: 'test',
     DEMO_SCALE: '0.05',
+    DEMO_END_DATE: FIXED_DEMO_END_DATE,
     LOG_LEVEL: 'debug',
   });
   const logger = createLogger('debug', { write: (line: string) => void logs.push(line) });

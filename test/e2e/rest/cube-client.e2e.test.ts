@@ -10,6 +10,7 @@ import cube, { type CubeApi, type Query, RequestError } from '@cubejs-client/cor
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
+import { FIXED_DEMO_END_DATE } from '../../../src/demo/window.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { createServices } from '../../../src/services.js';
 
@@ -64,7 +65,7 @@ beforeAll(async () => {
   dir = mkdtempSync(`${tmpdir()}/strata-`);
   mkdirSync(`${dir}/models`);
   writeFileSync(`${dir}/models/ad_performance.yml`, MODEL);
-  const config = loadConfig({ ...process.env, DATA_DIR: dir, PORT: '0', SQL_PROXY_ENABLED: 'false', STRATA_ENV: 'test', DEMO_SCALE: '0.05', MODELS_DIR: `${dir}/models` });
+  const config = loadConfig({ ...process.env, DATA_DIR: dir, PORT: '0', SQL_PROXY_ENABLED: 'false', STRATA_ENV: 'test', DEMO_SCALE: '0.05', DEMO_END_DATE: FIXED_DEMO_END_DATE, MODELS_DIR: `${dir}/models` });
   server = await startServer(await createServices(config));
   apiUrl = `${server.url}/cubejs-api/v1`;
   const secret = config.auth.jwtSecret!;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isWarehouseEmpty, seedDemo } from '../../../src/demo/seed.js';
 import { DEMO_TENANT_IDS } from '../../../src/demo/tenants.js';
+import { FIXED_DEMO_END_DATE } from '../../../src/demo/window.js';
 import { createTestWarehouse, TEST_SCALE, type TestWarehouse } from '../../helpers/clickhouse.js';
 import { checksums, foreignIds, violations, zeros } from './checks.js';
 
@@ -16,23 +17,23 @@ describe('demo data at test scale', () => {
 
   it('is deterministic: the same seed gives the same content, another seed does not', async () => {
     expect(await isWarehouseEmpty(wh.engine)).toBe(true);
-    const first = await seedDemo(wh.engine, { scale: TEST_SCALE, seed: 7 });
+    const first = await seedDemo(wh.engine, { endDate: FIXED_DEMO_END_DATE, scale: TEST_SCALE, seed: 7 });
     expect(await isWarehouseEmpty(wh.engine)).toBe(false);
     const a = await checksums(wh.engine);
     // re-seeding replaces the demo tenants' rows instead of appending
-    const second = await seedDemo(wh.engine, { scale: TEST_SCALE, seed: 7 });
+    const second = await seedDemo(wh.engine, { endDate: FIXED_DEMO_END_DATE, scale: TEST_SCALE, seed: 7 });
     expect(second.rows).toEqual(first.rows);
     expect(await checksums(wh.engine)).toEqual(a);
     expect(Object.fromEntries(Object.entries(a).map(([t, c]) => [t, c.n]))).toEqual(first.rows);
 
-    await seedDemo(wh.engine, { scale: TEST_SCALE, seed: 8 });
+    await seedDemo(wh.engine, { endDate: FIXED_DEMO_END_DATE, scale: TEST_SCALE, seed: 8 });
     const c = await checksums(wh.engine);
     for (const t of ['campaigns', 'ad_performance', 'web_sessions', 'conversions', 'email_activity']) expect(c[t].x, t).not.toBe(a[t].x);
   });
 
   it('leaves other tenants alone when re-seeding', async () => {
     await wh.engine.insert('campaigns', [{ tenant_id: 'umbrella', campaign_id: 'umbrella-cmp-900001', platform: 'meta', name: 'kept', start_date: '2026-01-01' }]);
-    await seedDemo(wh.engine, { scale: TEST_SCALE });
+    await seedDemo(wh.engine, { endDate: FIXED_DEMO_END_DATE, scale: TEST_SCALE });
     const { rows } = await wh.engine.query<{ tenant_id: string; n: number }>('SELECT tenant_id, count() AS n FROM campaigns GROUP BY tenant_id ORDER BY tenant_id');
     expect(rows.map((r) => r.tenant_id)).toEqual(['acme', 'globex', 'initech', 'umbrella']);
     expect(rows.find((r) => r.tenant_id === 'umbrella')?.n).toBe(1);
@@ -51,8 +52,8 @@ describe('demo data at test scale', () => {
   });
 
   it('scales fact rows with `scale` while entity tables stay the same size', async () => {
-    const small = await seedDemo(wh.engine, { scale: TEST_SCALE / 2 });
-    const big = await seedDemo(wh.engine, { scale: TEST_SCALE });
+    const small = await seedDemo(wh.engine, { endDate: FIXED_DEMO_END_DATE, scale: TEST_SCALE / 2 });
+    const big = await seedDemo(wh.engine, { endDate: FIXED_DEMO_END_DATE, scale: TEST_SCALE });
     expect(small.rows.campaigns).toBe(big.rows.campaigns);
     expect(small.rows.clients).toBe(big.rows.clients);
     for (const t of ['ad_performance', 'web_sessions', 'conversions', 'email_activity'] as const) {
@@ -63,6 +64,6 @@ describe('demo data at test scale', () => {
   });
 
   it('rejects a non-positive scale', async () => {
-    await expect(seedDemo(wh.engine, { scale: 0 })).rejects.toThrow('demo scale must be a positive number, got 0');
+    await expect(seedDemo(wh.engine, { endDate: FIXED_DEMO_END_DATE, scale: 0 })).rejects.toThrow('demo scale must be a positive number, got 0');
   });
 });
