@@ -15,7 +15,7 @@ import { Connection } from './connection.js';
 import { loadParser } from './parse.js';
 
 export interface SqlProxyDeps {
-  readonly config: Config['sqlProxy'];
+  readonly config: Omit<Config['sqlProxy'], 'allowCleartextNetwork'> & { readonly allowCleartextNetwork?: boolean };
   readonly query: QueryService;
   readonly authenticator: Authenticator;
   readonly logger: Logger;
@@ -46,6 +46,7 @@ export async function startSqlProxy(deps: SqlProxyDeps): Promise<SqlProxy> {
       logger,
       engines,
       tls,
+      allowCleartextNetwork: config.allowCleartextNetwork,
       register: (c) => connections.set(c.pid, c),
       unregister: (c) => {
         if (connections.get(c.pid) === c) connections.delete(c.pid);
@@ -67,7 +68,18 @@ export async function startSqlProxy(deps: SqlProxyDeps): Promise<SqlProxy> {
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info({ host: config.host, port, tls: Boolean(tls) }, 'sqlproxy listening');
+  logger.info({ host: config.host, port, tls: Boolean(tls), allowCleartextNetwork: Boolean(config.allowCleartextNetwork) }, 'sqlproxy listening');
+  if (config.allowCleartextNetwork) {
+    logger.warn(
+      { host: config.host, port },
+      'sqlproxy: SQL_PROXY_ALLOW_CLEARTEXT_NETWORK is on: passwords (API keys, JWTs) from remote clients are accepted without TLS; use it only on a trusted private network',
+    );
+  } else if (!tls && !isLoopbackHost(config.host)) {
+    logger.warn(
+      { host: config.host, port },
+      'sqlproxy: no TLS configured (SQL_PROXY_TLS_CERT/KEY): remote clients will be refused; only loopback connections can log in',
+    );
+  }
 
   return {
     port,
@@ -80,4 +92,8 @@ export async function startSqlProxy(deps: SqlProxyDeps): Promise<SqlProxy> {
       await engines.close();
     },
   };
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
