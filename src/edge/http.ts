@@ -27,7 +27,7 @@ export interface HttpPeer {
   readonly socketAddress?: string;
 }
 
-export const MISSING_CREDENTIAL = 'Authorization header isn\'t set: send "Authorization: Bearer <JWT or API key>"';
+export const MISSING_CREDENTIAL = 'missing credential: the Authorization header isn\'t set; send "Authorization: Bearer <JWT or API key>"';
 
 /** The request id of an HTTP request (x-request-id when safe), known before authentication. */
 export function httpRequestId(request: Request): string {

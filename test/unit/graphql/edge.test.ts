@@ -11,7 +11,7 @@ describe('authentication', () => {
     expect(missing.status).toBe(401);
     expect(missing.headers.get('www-authenticate')).toBe('Bearer');
     expect(await missing.json()).toEqual({
-      errors: [{ message: 'Authorization header isn\'t set: send "Authorization: Bearer <JWT or API key>"', extensions: { code: 'UNAUTHENTICATED' } }],
+      errors: [{ message: 'missing credential: the Authorization header isn\'t set; send "Authorization: Bearer <JWT or API key>"', extensions: { code: 'UNAUTHENTICATED' } }],
     });
 
     const bad = await h.post({ query: '{ campaigns { name } }' }, { token: 'forged' });
