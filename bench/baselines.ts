@@ -64,7 +64,9 @@ export function gitCommit(): string {
   try {
     const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
     // The files the bench itself writes do not make the measured code dirty.
-    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!BENCHMARKS.md', ':!bench/baselines.json'], { encoding: 'utf8' });
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!BENCHMARKS.md', ':!bench/baselines.json'], {
+      encoding: 'utf8',
+    });
     const dirty = status.trim() !== '';
     return dirty ? `${sha}+changes` : sha;
   } catch {

@@ -90,4 +90,3 @@ export async function startServerChild(options: ServerChildOptions): Promise<Ser
     },
   };
 }
-

@@ -113,7 +113,12 @@ export async function runIngest(opts: {
     seconds,
     rowsPerSecond: rows / seconds,
     batchMs: summarize(times),
-    floor: { rows: floorRows, parseMs, insertMs, rowsPerSecond: floorRows / ((parseMs + insertMs) / 1000), insertRowsPerSecond: floorRows / (insertMs / 1000),
+    floor: {
+      rows: floorRows,
+      parseMs,
+      insertMs,
+      rowsPerSecond: floorRows / ((parseMs + insertMs) / 1000),
+      insertRowsPerSecond: floorRows / (insertMs / 1000),
       rawRowsPerSecond: rawMs === undefined ? undefined : floorRows / (rawMs / 1000),
     },
   };

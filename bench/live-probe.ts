@@ -17,9 +17,15 @@ interface Start {
 const now = () => performance.timeOrigin + performance.now();
 
 process.once('message', (start: Start) => {
-  const client = createClient({ url: start.url, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${start.token}` }, retryAttempts: 0, lazy: false });
+  const client = createClient({
+    url: start.url,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${start.token}` },
+    retryAttempts: 0,
+    lazy: false,
+  });
   const first = new Set<number>();
-  start.variables.forEach((variables, k) =>
+  for (const [k, variables] of start.variables.entries()) {
     client.subscribe(
       { query: start.query, variables },
       {
@@ -34,8 +40,8 @@ process.once('message', (start: Start) => {
         error: (e) => process.send?.({ error: e instanceof Error ? e.message : JSON.stringify(e).slice(0, 300) }),
         complete: () => undefined,
       },
-    ),
-  );
+    );
+  }
   process.on('message', (m: { stop?: boolean }) => {
     if (m.stop) void Promise.resolve(client.dispose()).then(() => process.exit(0));
   });

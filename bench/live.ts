@@ -42,7 +42,9 @@ interface Probe {
 
 /** Starts bench/live-probe.ts in its own process; resolves once its subscriptions have their first result. */
 async function startProbe(url: string, token: string, queries: readonly SemanticQuery[]): Promise<Probe> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./live-probe.ts', import.meta.url))], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./live-probe.ts', import.meta.url))], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const pushes: { received: number; at: number }[] = [];
   await new Promise<void>((resolve, reject) => {
     child.on('message', (m: { ready?: boolean; received?: number; at?: number; error?: string }) => {

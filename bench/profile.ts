@@ -41,7 +41,7 @@ export function summarizeProfile(path: string, top = 25): ProfileSummary {
   const p = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000));
+  for (const [i, id] of p.samples.entries()) self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
   const fns = new Map<string, number>();
   const files = new Map<string, number>();
   let total = 0;
@@ -56,7 +56,13 @@ export function summarizeProfile(path: string, top = 25): ProfileSummary {
     const file = shortUrl(f.url);
     const name = `${f.functionName || '(anonymous)'} ${file}${f.url ? `:${f.lineNumber + 1}` : ''}`;
     fns.set(name, (fns.get(name) ?? 0) + ms);
-    const pkg = file.startsWith('src/') || file.startsWith('bench/') ? file : file.split('/').slice(0, file.startsWith('@') ? 2 : 1).join('/');
+    const pkg =
+      file.startsWith('src/') || file.startsWith('bench/')
+        ? file
+        : file
+            .split('/')
+            .slice(0, file.startsWith('@') ? 2 : 1)
+            .join('/');
     files.set(pkg, (files.get(pkg) ?? 0) + ms);
   }
   const busy = total - idle;

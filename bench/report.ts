@@ -57,7 +57,19 @@ from their own results, in bench/baselines.json) and of this run. Runs on shared
 from one to the next; compare the large steps.
 
 ${table(
-  ['run', 'date (UTC)', 'commit', 'compile p50', 'uncached within target', 'GraphQL − floor (median)', 'cached req/s (p99)', 'RSS, 10k subs', 'push p50 / p95', 'evaluations per change', 'ingest rows/s'],
+  [
+    'run',
+    'date (UTC)',
+    'commit',
+    'compile p50',
+    'uncached within target',
+    'GraphQL − floor (median)',
+    'cached req/s (p99)',
+    'RSS, 10k subs',
+    'push p50 / p95',
+    'evaluations per change',
+    'ingest rows/s',
+  ],
   rows.map((h) => [
     h.label,
     h.date,
@@ -117,7 +129,9 @@ average above the core count at start means other work competed with the run.
 
 The deterministic demo warehouse (\`seedDemo\`, seed 42, tenants acme / globex / initech, 2024-11-01 .. 2026-10-31: the fixed \`DEMO_END_DATE\`, not the clock)
 at scale ${r.dataset.scale}: **${int(r.dataset.factRows)} fact rows**
-(${Object.entries(r.dataset.rows).map(([t, n]) => `${t} ${int(n)}`).join(', ')}).
+(${Object.entries(r.dataset.rows)
+    .map(([t, n]) => `${t} ${int(n)}`)
+    .join(', ')}).
 ${r.dataset.reused ? 'Reused from an earlier run' : `Seeded in ${r.dataset.seedSeconds?.toFixed(0)} s`} (bench/.data/seed-${r.dataset.scale}), copied to a fresh run directory in ${r.dataset.copySeconds.toFixed(1)} s.
 Queries run as tenant acme with the analyst role; models: cube-models; widgets: bench/workload.ts.
 
@@ -126,7 +140,11 @@ Queries run as tenant acme with the analyst role; models: cube-models; widgets: 
 ${table(
   ['target', 'measured', 'status'],
   [
-    ['compile p50 ≤ 100 µs (typical dashboard query)', `median of the 8 widgets' p50: ${us(compileMedian)} (range ${us(Math.min(...compileP50s))} .. ${us(Math.max(...compileP50s))})`, pass(compileMedian <= 100)],
+    [
+      'compile p50 ≤ 100 µs (typical dashboard query)',
+      `median of the 8 widgets' p50: ${us(compileMedian)} (range ${us(Math.min(...compileP50s))} .. ${us(Math.max(...compileP50s))})`,
+      pass(compileMedian <= 100),
+    ],
     ['uncached GraphQL p50 ≤ 1.15 × floor + 1 ms', `${uncachedMet} of ${W.length} widgets within (worst: ${worstUncached(W)})`, pass(uncachedMet === W.length)],
     [
       'cached GraphQL ≥ 3,000 req/s with p99 ≤ 30 ms',
@@ -135,11 +153,21 @@ ${table(
     ],
     [
       `${int(o.subscriptions)} live subscriptions within 1 GiB RSS`,
-      live ? `RSS ${mib(live.rssAfter)} with ${int(live.subscriptions)} subscriptions (${mib(live.rssBefore)} before them: +${mib(live.rssAfter - live.rssBefore)})` : `failed: ${r.liveError ?? 'not run'}`,
+      live
+        ? `RSS ${mib(live.rssAfter)} with ${int(live.subscriptions)} subscriptions (${mib(live.rssBefore)} before them: +${mib(live.rssAfter - live.rssBefore)})`
+        : `failed: ${r.liveError ?? 'not run'}`,
       live ? pass(live.rssAfter <= 1024 ** 3) : pass(false),
     ],
-    ['push p95 ≤ 250 ms after an ingest', live ? `p95 ${ms(live.push.p95)} ms (p50 ${ms(live.push.p50)} ms)` : 'n/a', live ? pass(live.push.p95 <= 250) : pass(false)],
-    ['ingestion ≥ 300,000 rows/s with checks', r.ingest ? `${int(r.ingest.rowsPerSecond)} rows/s` : `failed: ${r.ingestError ?? 'not run'}`, r.ingest ? pass(r.ingest.rowsPerSecond >= 300_000) : pass(false)],
+    [
+      'push p95 ≤ 250 ms after an ingest',
+      live ? `p95 ${ms(live.push.p95)} ms (p50 ${ms(live.push.p50)} ms)` : 'n/a',
+      live ? pass(live.push.p95 <= 250) : pass(false),
+    ],
+    [
+      'ingestion ≥ 300,000 rows/s with checks',
+      r.ingest ? `${int(r.ingest.rowsPerSecond)} rows/s` : `failed: ${r.ingestError ?? 'not run'}`,
+      r.ingest ? pass(r.ingest.rowsPerSecond >= 300_000) : pass(false),
+    ],
   ],
 )}
 
@@ -191,7 +219,16 @@ REST and the SQL proxy hit the query service's result cache (normalize + authori
 
 ${table(
   ['widget', 'GraphQL p50', 'GraphQL p95', 'REST p50', 'REST p95', 'SQL p50', 'SQL p95', 'uncached floor p50'],
-  W.map((w) => [w.id, ms(w.cachedGraphql!.p50), ms(w.cachedGraphql!.p95), ms(w.cachedRest!.p50), ms(w.cachedRest!.p95), ms(w.cachedSql!.p50), ms(w.cachedSql!.p95), ms(w.floor.p50)]),
+  W.map((w) => [
+    w.id,
+    ms(w.cachedGraphql!.p50),
+    ms(w.cachedGraphql!.p95),
+    ms(w.cachedRest!.p50),
+    ms(w.cachedRest!.p95),
+    ms(w.cachedSql!.p50),
+    ms(w.cachedSql!.p95),
+    ms(w.floor.p50),
+  ]),
 )}
 
 ## 4. A dashboard of 8 widgets: one GraphQL request vs 8 requests (uncached)
@@ -242,7 +279,7 @@ ${table(
     ['RSS per 1,000 subscriptions', mib(perThousand)],
     ['JS heap used before / after', `${mib(live.heapBefore)} / ${mib(live.heapAfter)}`],
     ['shared evaluations per change', live.evaluationsPerChange.toFixed(1)],
-    ['ClickHouse statements per change (evaluations fused / range-split, + the ingest\'s ledger reads)', live.statementsPerChange?.toFixed(1) ?? 'n/a'],
+    ["ClickHouse statements per change (evaluations fused / range-split, + the ingest's ledger reads)", live.statementsPerChange?.toFixed(1) ?? 'n/a'],
     ['subscribers pushed per change (expected)', `${live.deliveredPerChange.toFixed(0)} (${int(live.expectedPerChange)})`],
     ['pushes to subscribers whose data did not change', String(live.unexpectedPushes)],
     ['push latency from the ingest request start: p50 / p95 / max', `${ms(live.push.p50)} / ${ms(live.push.p95)} / ${ms(live.push.max)} ms`],
@@ -269,12 +306,18 @@ ${table(
   ['', ''],
   [
     ['rows per second (sent rows / wall time, checks included)', `**${int(g.rowsPerSecond)}**`],
-    ['rows sent / inserted / quarantined (expected quarantined)', `${int(g.rows)} / ${int(g.inserted)} / ${int(g.quarantined)} (${int(g.expectedQuarantined)})`],
+    [
+      'rows sent / inserted / quarantined (expected quarantined)',
+      `${int(g.rows)} / ${int(g.inserted)} / ${int(g.quarantined)} (${int(g.expectedQuarantined)})`,
+    ],
     ['batch time p50 / p95', `${ms(g.batchMs.p50)} / ${ms(g.batchMs.p95)} ms`],
-    ['floor: JSON.parse + engine.insert of the same rows in the server (no checks, no HTTP)', `${int(g.floor.rowsPerSecond)} rows/s (${int(g.floor.rows)} rows; engine.insert alone ${int(g.floor.insertRowsPerSecond)} rows/s)`],
+    [
+      'floor: JSON.parse + engine.insert of the same rows in the server (no checks, no HTTP)',
+      `${int(g.floor.rowsPerSecond)} rows/s (${int(g.floor.rows)} rows; engine.insert alone ${int(g.floor.insertRowsPerSecond)} rows/s)`,
+    ],
     ['door / floor time', ratio(g.floor.rowsPerSecond / g.rowsPerSecond)],
     [
-      'engine.insertRaw of the same rows as one JSONCompactEachRow buffer (what the ingest sink sends: the engine\'s parse + write alone)',
+      "engine.insertRaw of the same rows as one JSONCompactEachRow buffer (what the ingest sink sends: the engine's parse + write alone)",
       g.floor.rawRowsPerSecond === undefined ? 'n/a (HTTP engine)' : `${int(g.floor.rawRowsPerSecond)} rows/s`,
     ],
   ],
@@ -324,9 +367,19 @@ ${table(
     for (const p of r.profiles) {
       const busy = p.summary.totalMs - p.summary.idleMs;
       out.push(`\n### ${p.name}\n\nbusy ${int(busy)} ms of ${int(p.summary.totalMs)} ms. Self time by file/package:\n\n`);
-      out.push(table(['file / package', 'self ms', 'share of busy'], p.summary.files.slice(0, 15).map((e) => [e.name, int(e.selfMs), `${(e.share * 100).toFixed(1)}%`])));
+      out.push(
+        table(
+          ['file / package', 'self ms', 'share of busy'],
+          p.summary.files.slice(0, 15).map((e) => [e.name, int(e.selfMs), `${(e.share * 100).toFixed(1)}%`]),
+        ),
+      );
       out.push('\n\nTop functions (self time):\n\n');
-      out.push(table(['function', 'self ms', 'share of busy'], p.summary.functions.slice(0, 15).map((e) => [e.name.replaceAll('|', '\\|'), int(e.selfMs), `${(e.share * 100).toFixed(1)}%`])));
+      out.push(
+        table(
+          ['function', 'self ms', 'share of busy'],
+          p.summary.functions.slice(0, 15).map((e) => [e.name.replaceAll('|', '\\|'), int(e.selfMs), `${(e.share * 100).toFixed(1)}%`]),
+        ),
+      );
       out.push('\n');
     }
   }
@@ -340,6 +393,6 @@ function worstUncached(W: readonly WidgetTimings[]): string {
 
 function mismatchNote(W: readonly WidgetTimings[]): string {
   const bad = W.filter((w) => w.mismatches.length);
-  if (!bad.length) return '\nAll doors returned the floor\'s rows for every widget.\n';
+  if (!bad.length) return "\nAll doors returned the floor's rows for every widget.\n";
   return `\n**Result mismatches with the floor** (timed anyway; investigate):\n\n${bad.map((w) => `- ${w.id}: ${w.mismatches.join('; ')}`).join('\n')}\n`;
 }

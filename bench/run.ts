@@ -23,7 +23,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mintDevToken } from '../src/auth/jwt.js';
-import { ROW_TARGETS } from '../src/demo/plan.js';
+import { ROW_TARGETS } from '../src/demo/demo-plan.js';
 import { FIXED_DEMO_END_DATE } from '../src/demo/window.js';
 import { sameChecksum, checksum } from './checksum.js';
 import { startServerChild, type ServerChild } from './child.js';
@@ -222,7 +222,12 @@ export interface Results {
 
 type Door = 'floor' | 'graphql' | 'rest' | 'sql';
 
-async function runDoor(door: Door, i: number, server: ServerChild, doors: Doors): Promise<{ ms: number; rows: number; sum: number; server?: DoorResult['server'] }> {
+async function runDoor(
+  door: Door,
+  i: number,
+  server: ServerChild,
+  doors: Doors,
+): Promise<{ ms: number; rows: number; sum: number; server?: DoorResult['server'] }> {
   const w = WIDGETS[i];
   if (door === 'floor') {
     const f = await server.call<FloorSample>({ op: 'floor', tenantId: BENCH_TENANT, roles: BENCH_ROLES, query: w.cube });
@@ -305,7 +310,9 @@ async function loadLevels(server: ServerChild, token: string, opts: Options, sec
     const cpu0 = server.cpuSeconds();
     const load = await runLoad({ url: `${server.url}/graphql`, token, bodies, connections: c, seconds });
     const r = { ...load, serverCpuMsPerRequest: ((server.cpuSeconds() - cpu0) * 1000) / Math.max(1, load.requests) };
-    log(`  c=${c}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, server CPU ${r.serverCpuMsPerRequest.toFixed(2)} ms/request, errors ${r.errors}, non-2xx ${r.non2xx}`);
+    log(
+      `  c=${c}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, server CPU ${r.serverCpuMsPerRequest.toFixed(2)} ms/request, errors ${r.errors}, non-2xx ${r.non2xx}`,
+    );
     out.push(r);
   }
   return out;
@@ -355,7 +362,9 @@ async function main(): Promise<void> {
   }
 
   const { dataset, runDir } = await prepareDataset(opts);
-  log(`dataset: ${dataset.factRows.toLocaleString('en-US')} fact rows (scale ${opts.scale}${dataset.reused ? ', reused' : ''}), copied in ${dataset.copySeconds.toFixed(1)} s`);
+  log(
+    `dataset: ${dataset.factRows.toLocaleString('en-US')} fact rows (scale ${opts.scale}${dataset.reused ? ', reused' : ''}), copied in ${dataset.copySeconds.toFixed(1)} s`,
+  );
   const userToken = await mintDevToken(SECRET, { tenantId: BENCH_TENANT, roles: BENCH_ROLES, expiresIn: '6h', subject: 'bench' });
   const ingestToken = await mintDevToken(SECRET, { tenantId: BENCH_TENANT, roles: ['tenant_admin'], expiresIn: '6h', subject: 'bench-ingest' });
 
@@ -368,7 +377,13 @@ async function main(): Promise<void> {
   const check = await checkDoors(u, doors);
   await latencyRounds(u, doors, ['floor', 'graphql', 'rest', 'sql'], 1); // warm-up
   // Timed once the server has settled (start-up work such as the SQL proxy's catalog worker is done).
-  const compileUs = await u.call<number[][]>({ op: 'compile', tenantId: BENCH_TENANT, roles: BENCH_ROLES, queries: WIDGETS.map((w) => w.cube), iterations: opts.compileIterations });
+  const compileUs = await u.call<number[][]>({
+    op: 'compile',
+    tenantId: BENCH_TENANT,
+    roles: BENCH_ROLES,
+    queries: WIDGETS.map((w) => w.cube),
+    iterations: opts.compileIterations,
+  });
   log(`compile p50: ${WIDGETS.map((w, i) => `${w.id} ${summarize(compileUs[i]).p50.toFixed(0)} µs`).join(', ')}`);
   log(`uncached latency: ${opts.rounds} rounds × ${WIDGETS.length} widgets × 4 doors`);
   const splits: Splits = WIDGETS.map(() => ({ engine: [], strata: [], outside: [] }));
@@ -376,7 +391,9 @@ async function main(): Promise<void> {
   log('batching: 8 widgets in one GraphQL request vs 8 requests');
   const batch = await batching(doors, Math.max(3, Math.round(opts.rounds / 2)));
   log('uncached load (autocannon)');
-  const uncachedLoad = await profiled(u, 'uncached GraphQL load (all concurrency levels)', 'uncached-load', () => loadLevels(u, userToken, opts, opts.uncachedLoadSeconds));
+  const uncachedLoad = await profiled(u, 'uncached GraphQL load (all concurrency levels)', 'uncached-load', () =>
+    loadLevels(u, userToken, opts, opts.uncachedLoadSeconds),
+  );
   const rssUncached = u.rss();
   await doors.close();
   await u.stop();
@@ -400,17 +417,21 @@ async function main(): Promise<void> {
   let liveError: string | undefined;
   log(`live: ${opts.subscriptions} subscriptions over ${opts.wsConnections} connections`);
   try {
-    live = await profiled(c, 'live subscriptions (subscribe + changes)', 'live', () => runLive({
-      server: c,
-      userToken,
-      ingestToken,
-      subscriptions: opts.subscriptions,
-      connections: opts.wsConnections,
-      variants: opts.liveVariants,
-      changes: opts.liveChanges,
-      timeoutMs: 20_000,
-    }));
-    log(`  subscribed in ${live.subscribeSeconds.toFixed(1)} s; push p50 ${live.push.p50.toFixed(0)} ms p95 ${live.push.p95.toFixed(0)} ms; ${live.evaluationsPerChange} evaluations/change`);
+    live = await profiled(c, 'live subscriptions (subscribe + changes)', 'live', () =>
+      runLive({
+        server: c,
+        userToken,
+        ingestToken,
+        subscriptions: opts.subscriptions,
+        connections: opts.wsConnections,
+        variants: opts.liveVariants,
+        changes: opts.liveChanges,
+        timeoutMs: 20_000,
+      }),
+    );
+    log(
+      `  subscribed in ${live.subscribeSeconds.toFixed(1)} s; push p50 ${live.push.p50.toFixed(0)} ms p95 ${live.push.p95.toFixed(0)} ms; ${live.evaluationsPerChange} evaluations/change`,
+    );
   } catch (e) {
     liveError = (e as Error).message;
     log(`  live failed: ${liveError}`);
@@ -428,7 +449,9 @@ async function main(): Promise<void> {
       insertFloor: (ndjson) => c.call({ op: 'insert-floor', table: 'ad_performance', tenantId: 'bench-floor', ndjson }),
       around: (fn) => profiled(c, 'ingestion (the HTTP batches)', 'ingest', fn),
     });
-    log(`  ${ingest.rowsPerSecond.toFixed(0)} rows/s (engine.insert floor ${ingest.floor.rowsPerSecond.toFixed(0)} rows/s, engine.insertRaw compact ${ingest.floor.rawRowsPerSecond?.toFixed(0)} rows/s)`);
+    log(
+      `  ${ingest.rowsPerSecond.toFixed(0)} rows/s (engine.insert floor ${ingest.floor.rowsPerSecond.toFixed(0)} rows/s, engine.insertRaw compact ${ingest.floor.rawRowsPerSecond?.toFixed(0)} rows/s)`,
+    );
   } catch (e) {
     ingestError = (e as Error).message;
     log(`  ingest failed: ${ingestError}`);
@@ -443,7 +466,9 @@ async function main(): Promise<void> {
     compileUs: summarize(compileUs[i]),
     floor: summarize(uncached.get('floor')![i]),
     graphql: summarize(uncached.get('graphql')![i]),
-    graphqlSplit: splits[i].engine.length ? { engine: summarize(splits[i].engine), strata: summarize(splits[i].strata), outside: summarize(splits[i].outside) } : undefined,
+    graphqlSplit: splits[i].engine.length
+      ? { engine: summarize(splits[i].engine), strata: summarize(splits[i].strata), outside: summarize(splits[i].outside) }
+      : undefined,
     rest: summarize(uncached.get('rest')![i]),
     sql: summarize(uncached.get('sql')![i]),
     cachedGraphql: summarize(cached.get('graphql')![i]),

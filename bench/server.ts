@@ -92,7 +92,9 @@ async function handle(req: ControlRequest): Promise<unknown> {
       // What src/ingest/sink.ts sends: the same rows as one JSONCompactEachRow buffer through
       // engine.insertRaw (serialized outside the timer): the engine's own parse + write.
       const columns = Object.keys(rows[0] ?? {});
-      const body = Buffer.from(rows.map((r) => JSON.stringify(columns.map((c) => (c === 'tenant_id' ? `${req.tenantId}-raw` : (r as Record<string, unknown>)[c])))).join('\n'));
+      const body = Buffer.from(
+        rows.map((r) => JSON.stringify(columns.map((c) => (c === 'tenant_id' ? `${req.tenantId}-raw` : (r as Record<string, unknown>)[c])))).join('\n'),
+      );
       const t1 = performance.now();
       await engine.insertRaw(req.table, body, 'JSONCompactEachRow', columns);
       const rawMs = performance.now() - t1;

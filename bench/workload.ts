@@ -28,7 +28,14 @@ export const WIDGETS: readonly Widget[] = [
     id: 'kpis',
     title: 'KPI tiles (6 measures, 92 days)',
     cube: {
-      measures: ['ad_performance.impressions', 'ad_performance.clicks', 'ad_performance.cost', 'ad_performance.conversions', 'ad_performance.ctr', 'ad_performance.roas'],
+      measures: [
+        'ad_performance.impressions',
+        'ad_performance.clicks',
+        'ad_performance.cost',
+        'ad_performance.conversions',
+        'ad_performance.ctr',
+        'ad_performance.roas',
+      ],
       timeDimensions: [{ dimension: 'ad_performance.date', dateRange: [...LAST_QUARTER] }],
     },
     graphql: `adPerformance(where: {date: ${range(LAST_QUARTER)}}) { impressions clicks cost conversions ctr roas }`,

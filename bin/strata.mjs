@@ -19,8 +19,6 @@ function newestSource(dir) {
 }
 
 const fresh = existsSync(bundle) && statSync(bundle).mtimeMs >= newestSource(join(root, 'src'));
-const [cmd, args] = fresh
-  ? [process.execPath, ['--enable-source-maps', bundle]]
-  : [join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src', 'main.ts')]];
+const [cmd, args] = fresh ? [process.execPath, ['--enable-source-maps', bundle]] : [join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src', 'main.ts')]];
 const r = spawnSync(cmd, [...args, ...process.argv.slice(2)], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

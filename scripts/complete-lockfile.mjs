@@ -12,8 +12,33 @@ const file = process.argv[2] ?? 'package-lock.json';
 const lock = JSON.parse(readFileSync(file, 'utf8'));
 const packages = lock.packages;
 
-const OS = [['darwin', 'darwin'], ['linux', 'linux'], ['win32', 'win32'], ['windows', 'win32'], ['freebsd', 'freebsd'], ['openbsd', 'openbsd'], ['netbsd', 'netbsd'], ['android', 'android'], ['sunos', 'sunos'], ['aix', 'aix'], ['openharmony', 'openharmony']];
-const CPU = [['arm64', 'arm64'], ['aarch64', 'arm64'], ['x64', 'x64'], ['x86_64', 'x64'], ['ia32', 'ia32'], ['arm', 'arm'], ['loong64', 'loong64'], ['ppc64', 'ppc64'], ['riscv64', 'riscv64'], ['s390x', 's390x'], ['mips64el', 'mips64el'], ['wasm32', 'wasm32']];
+const OS = [
+  ['darwin', 'darwin'],
+  ['linux', 'linux'],
+  ['win32', 'win32'],
+  ['windows', 'win32'],
+  ['freebsd', 'freebsd'],
+  ['openbsd', 'openbsd'],
+  ['netbsd', 'netbsd'],
+  ['android', 'android'],
+  ['sunos', 'sunos'],
+  ['aix', 'aix'],
+  ['openharmony', 'openharmony'],
+];
+const CPU = [
+  ['arm64', 'arm64'],
+  ['aarch64', 'arm64'],
+  ['x64', 'x64'],
+  ['x86_64', 'x64'],
+  ['ia32', 'ia32'],
+  ['arm', 'arm'],
+  ['loong64', 'loong64'],
+  ['ppc64', 'ppc64'],
+  ['riscv64', 'riscv64'],
+  ['s390x', 's390x'],
+  ['mips64el', 'mips64el'],
+  ['wasm32', 'wasm32'],
+];
 
 function infer(name, table) {
   const parts = name.toLowerCase().split(/[-/_@.]/);

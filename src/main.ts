@@ -88,7 +88,14 @@ function resolveCommand(argv: readonly string[]): { spec: (typeof COMMANDS)[numb
     return { spec, args };
   }
   const spec = findCommand(first);
-  if (!spec) throw new UsageError(`unknown command "${first}"${didYouMean(first, COMMANDS.map((c) => c.name.split(' ')[0]))}`, '');
+  if (!spec)
+    throw new UsageError(
+      `unknown command "${first}"${didYouMean(
+        first,
+        COMMANDS.map((c) => c.name.split(' ')[0]),
+      )}`,
+      '',
+    );
   return { spec, args: rest };
 }
 
@@ -129,7 +136,13 @@ async function validate(config: Config): Promise<number> {
     return 1;
   }
   const cubes = Object.values(model.cubes);
-  const rows = cubes.map((c) => [c.name, Object.keys(c.measures).length, Object.keys(c.dimensions).length, Object.keys(c.segments).length, c.tenant.kind === 'shared' ? 'shared' : c.tenant.column]);
+  const rows = cubes.map((c) => [
+    c.name,
+    Object.keys(c.measures).length,
+    Object.keys(c.dimensions).length,
+    Object.keys(c.segments).length,
+    c.tenant.kind === 'shared' ? 'shared' : c.tenant.column,
+  ]);
   for (const v of Object.values(model.views)) rows.push([`${v.name} (view)`, Object.keys(v.members).length, '', '', 'via cubes']);
   console.log(renderTable(['cube', 'measures', 'dimensions', 'segments', 'tenant'], rows));
   console.log(`${files.length} files, ${cubes.length} cubes, ${Object.keys(model.views).length} views: OK`);
@@ -171,7 +184,12 @@ async function runQuery(config: Config, command: 'query' | 'sql', values: Values
       console.log(JSON.stringify(result.rows, null, 2));
     } else {
       const keys = result.columns.map((c) => c.key);
-      console.log(renderTable(keys, result.rows.map((r) => keys.map((k) => r[k]))));
+      console.log(
+        renderTable(
+          keys,
+          result.rows.map((r) => keys.map((k) => r[k])),
+        ),
+      );
       if (result.total !== undefined) console.log(`total: ${result.total}`);
     }
     return 0;
@@ -200,7 +218,7 @@ async function token(config: Config, values: Values): Promise<number> {
 }
 
 async function createTenant(config: Config, id: string, values: Values): Promise<number> {
-  const { PLAN_LIMITS } = await import('./ratelimit/rateLimiter.js');
+  const { PLAN_LIMITS } = await import('./ratelimit/rate-limiter.js');
   const plan = (values.plan as string | undefined) ?? 'free';
   if (!PLAN_LIMITS[plan]) throw new UsageError(`--plan must be one of ${Object.keys(PLAN_LIMITS).join(', ')}, got "${plan}"`, 'tenant create');
   const [{ createStore }, { createLogger }] = await Promise.all([import('./store/store.js'), logger()]);
@@ -219,10 +237,16 @@ async function createTenant(config: Config, id: string, values: Values): Promise
       key = { id: created.key.id, name: created.key.name, scopes: created.key.scopes, secret: created.secret };
     }
     if (values.json) {
-      console.log(JSON.stringify({ tenant: { id: tenant.id, name: tenant.name, plan: tenant.plan, status: tenant.status }, created: !before, apiKey: key }, null, 2));
+      console.log(
+        JSON.stringify({ tenant: { id: tenant.id, name: tenant.name, plan: tenant.plan, status: tenant.status }, created: !before, apiKey: key }, null, 2),
+      );
       return 0;
     }
-    console.log(before ? `tenant ${tenant.id} already exists (unchanged: "${tenant.name}", plan ${tenant.plan})` : `created tenant ${tenant.id} ("${tenant.name}", plan ${tenant.plan})`);
+    console.log(
+      before
+        ? `tenant ${tenant.id} already exists (unchanged: "${tenant.name}", plan ${tenant.plan})`
+        : `created tenant ${tenant.id} ("${tenant.name}", plan ${tenant.plan})`,
+    );
     if (key) {
       console.log(`API key "${key.name}" (id ${key.id}; scopes ${key.scopes.join(' ')}):`);
       console.log(`  ${key.secret}`);

@@ -22,6 +22,11 @@ export function createReadinessCheck(engine: Engine, store: Pick<Store, 'ping' |
       clickhouse ? clickhouseMigrations() : false,
       postgres ? store.migrationsApplied().catch(() => false) : false,
     ]);
-    return { ready: clickhouse && postgres && chMigrations && pgMigrations, clickhouse, postgres, migrations: { clickhouse: chMigrations, postgres: pgMigrations } };
+    return {
+      ready: clickhouse && postgres && chMigrations && pgMigrations,
+      clickhouse,
+      postgres,
+      migrations: { clickhouse: chMigrations, postgres: pgMigrations },
+    };
   };
 }

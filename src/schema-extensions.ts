@@ -1,9 +1,9 @@
 /** Every module that adds GraphQL fields beyond the model's, in one list (server and print-schema). */
 import { adminExtensions } from './graphql/admin/extension.js';
-import type { SchemaExtension } from './graphql/schema.js';
-import type { IngestService } from './ingest/service.js';
+import type { SchemaExtension } from './graphql/build-schema.js';
+import type { IngestService } from './ingest/ingest-service.js';
 import { liveSubscriptions } from './graphql/subscriptions.js';
-import type { LiveService } from './live/service.js';
+import type { LiveService } from './live/live-service.js';
 import type { QueryService } from './query/types.js';
 import type { Model } from './semantic/model.js';
 import type { Store } from './store/store.js';

@@ -13,12 +13,12 @@ import { mintDevToken } from './auth/jwt.js';
 import type { Config } from './config.js';
 import { withCompression } from './edge/compression.js';
 import { HTTP_STATUS } from './edge/errors.js';
-import { buildSchema } from './graphql/schema.js';
+import { buildSchema } from './graphql/build-schema.js';
 import { createGraphQLServer } from './graphql/server.js';
 import { createIngestHandler, INGEST_PATH_PREFIX } from './ingest/http.js';
-import { createIngestService } from './ingest/service.js';
+import { createIngestService } from './ingest/ingest-service.js';
 import { liveGraphQLContext } from './graphql/subscriptions.js';
-import { createLiveService } from './live/service.js';
+import { createLiveService } from './live/live-service.js';
 import { createNotifySignals } from './live/signals.js';
 import { attachGraphQLWs } from './graphql/ws.js';
 import { createRestHandler, REST_BASE_PATH } from './rest/handler.js';
@@ -72,23 +72,25 @@ export async function startServer(services: Services): Promise<RunningServer> {
     return json(404, { error: `no route for ${request.method} ${url.pathname}`, code: 'NOT_FOUND' });
   });
 
-  const httpServer = createServer(withCompression((req, res) => {
-    if (!req.url?.startsWith('/graphql')) return void routes(req, res, { req });
-    if (req.method !== 'POST') return void yoga(req, res);
-    // The body is read here, in one piece: yoga then takes it as is instead of streaming the
-    // request through a web ReadableStream (measurably cheaper per request), and size is capped.
-    readGraphQLBody(req, config.limits.maxGraphQLBodyBytes).then(
-      (body) => {
-        (req as IncomingMessage & { body?: string }).body = body;
-        yoga(req, res);
-      },
-      (e: Error) => {
-        const tooLarge = e instanceof BodyTooLargeError;
-        res.writeHead(HTTP_STATUS[tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BAD_USER_INPUT'], { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ errors: [{ message: e.message, extensions: { code: tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BAD_USER_INPUT' } }] }));
-      },
-    );
-  }));
+  const httpServer = createServer(
+    withCompression((req, res) => {
+      if (!req.url?.startsWith('/graphql')) return void routes(req, res, { req });
+      if (req.method !== 'POST') return void yoga(req, res);
+      // The body is read here, in one piece: yoga then takes it as is instead of streaming the
+      // request through a web ReadableStream (measurably cheaper per request), and size is capped.
+      readGraphQLBody(req, config.limits.maxGraphQLBodyBytes).then(
+        (body) => {
+          (req as IncomingMessage & { body?: string }).body = body;
+          yoga(req, res);
+        },
+        (e: Error) => {
+          const tooLarge = e instanceof BodyTooLargeError;
+          res.writeHead(HTTP_STATUS[tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BAD_USER_INPUT'], { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ errors: [{ message: e.message, extensions: { code: tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BAD_USER_INPUT' } }] }));
+        },
+      );
+    }),
+  );
   const ws = attachGraphQLWs(httpServer, {
     schema,
     authenticator,
@@ -193,7 +195,9 @@ async function printBanner(config: Config, server: RunningServer): Promise<void>
       : `  GraphQL             ${server.url}/graphql`,
     `  Cube REST API       ${server.url}${REST_BASE_PATH}`,
     `  Subscriptions       ${server.url.replace('http', 'ws')}/graphql  (graphql-ws)`,
-    server.sqlProxyPort ? `  SQL proxy           psql "postgresql://acme@${config.sqlProxy.host}:${server.sqlProxyPort}/strata"  (password: a token below)` : '  SQL proxy           disabled',
+    server.sqlProxyPort
+      ? `  SQL proxy           psql "postgresql://acme@${config.sqlProxy.host}:${server.sqlProxyPort}/strata"  (password: a token below)`
+      : '  SQL proxy           disabled',
     `  Metrics / health    ${server.url}/metrics  /health  /ready`,
   ];
   if (config.demo.seed) {

@@ -11,8 +11,8 @@ import { migrateClickhouse } from './engine/migrate.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { readModelFiles } from './model-files.js';
-import { createQueryService, type StrataQueryService } from './query/service.js';
-import { createRateLimiter, rateLimitedError } from './ratelimit/rateLimiter.js';
+import { createQueryService, type StrataQueryService } from './query/query-service.js';
+import { createRateLimiter, rateLimitedError } from './ratelimit/rate-limiter.js';
 import type { Model } from './semantic/model.js';
 import { loadModel } from './semantic/load.js';
 import type { Store } from './store/store.js';
@@ -62,7 +62,10 @@ export async function createCoreServices(config: Config, options: ServiceOptions
     if (demo.action === 'seeded' || demo.action === 'refreshed') {
       const total = Object.values(demo.rows).reduce((a, b) => a + b, 0);
       const previous = demo.action === 'refreshed' ? { previousEnd: demo.previous?.end } : {};
-      logger.info({ rows: demo.rows, total, from: demo.window.start, to: demo.window.end, ...previous, ms: Date.now() - started }, `${demo.action} demo warehouse`);
+      logger.info(
+        { rows: demo.rows, total, from: demo.window.start, to: demo.window.end, ...previous, ms: Date.now() - started },
+        `${demo.action} demo warehouse`,
+      );
     } else if (demo.action === 'kept') {
       logger.warn({ to: demo.dataset.end, reason: demo.reason }, 'demo data is not current and was kept; refresh it with `strata seed`');
     }
@@ -115,7 +118,7 @@ export async function createCoreServices(config: Config, options: ServiceOptions
 
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
   // Loaded here, not at the top: the CLI's query path needs neither (PGlite and jose are heavy to load).
-  const [{ createStore }, { createAuthenticator }] = await Promise.all([import('./store/store.js'), import('./auth/createAuthenticator.js')]);
+  const [{ createStore }, { createAuthenticator }] = await Promise.all([import('./store/store.js'), import('./auth/create-authenticator.js')]);
   const logger = options.logger ?? createLogger(config.logLevel);
   const store = await createStore(config.postgres, logger);
   await store.migrate();

@@ -55,9 +55,7 @@ export function createJwtVerifier(auth: Config['auth'], jwks: JwksOptions = {}):
       // algorithms pinned to the one family this key source serves: no HS/RS confusion.
       const algorithms = key === secret ? [...HMAC_ALGORITHMS] : [...JWKS_ALGORITHMS];
       const { payload } =
-        key instanceof Uint8Array
-          ? await jwtVerify(token, key, { ...claims, algorithms })
-          : await jwtVerify(token, key, { ...claims, algorithms });
+        key instanceof Uint8Array ? await jwtVerify(token, key, { ...claims, algorithms }) : await jwtVerify(token, key, { ...claims, algorithms });
       return payload;
     } catch (e) {
       throw explain(e);

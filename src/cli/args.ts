@@ -72,7 +72,7 @@ export function parseCommandArgs(spec: CommandSpec, args: readonly string[]): Pa
   const specs = spec.positionals ?? [];
   const positionals: Record<string, string | undefined> = {};
   const words = [...parsed.positionals];
-  for (const p of specs) positionals[p.name] = p.rest ? (words.splice(0).join(' ').trim() || undefined) : words.shift();
+  for (const p of specs) positionals[p.name] = p.rest ? words.splice(0).join(' ').trim() || undefined : words.shift();
   if (words.length > 0) throw new UsageError(`unexpected argument "${words[0]}"`, spec.name);
   for (const p of specs) {
     if (p.required && !positionals[p.name]) throw new UsageError(`missing <${p.name}>: ${p.description}`, spec.name);

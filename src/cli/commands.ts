@@ -26,7 +26,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'seed',
     summary: "(Re)load the deterministic demo warehouse: replaces the demo tenants' rows (acme, globex, initech), never other tenants'.",
-    details: 'Two years of daily data ending on --end-date. Stop a running server on the same DATA_DIR first (embedded ClickHouse opens a directory in one process).',
+    details:
+      'Two years of daily data ending on --end-date. Stop a running server on the same DATA_DIR first (embedded ClickHouse opens a directory in one process).',
     options: {
       scale: { type: 'string', value: 'N', description: 'multiplies the fact rows (1 = about 1.1M rows; default DEMO_SCALE or 1)' },
       seed: { type: 'string', value: 'N', description: 'PRNG seed (default 42)' },

@@ -2,10 +2,15 @@
 export function renderTable(headers: readonly string[], rows: readonly (readonly unknown[])[]): string {
   const cells = rows.map((r) => r.map(formatCell));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
-  const line = (vals: readonly string[], numeric: boolean[]) =>
-    vals.map((v, i) => (numeric[i] ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join(' │ ');
+  const line = (vals: readonly string[], numeric: boolean[]) => vals.map((v, i) => (numeric[i] ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join(' │ ');
   const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === null));
-  const out = [line(headers, headers.map(() => false)), widths.map((w) => '─'.repeat(w)).join('─┼─')];
+  const out = [
+    line(
+      headers,
+      headers.map(() => false),
+    ),
+    widths.map((w) => '─'.repeat(w)).join('─┼─'),
+  ];
   for (const r of cells) out.push(line(r, numeric));
   out.push(`(${rows.length} row${rows.length === 1 ? '' : 's'})`);
   return out.join('\n');

@@ -14,7 +14,7 @@ import type { CompiledQuery, CompiledSplitQuery, SqlStatement } from './compiled
 import { isValidTimeZone } from './dates.js';
 import { applyRowLimit, countRows } from './passes/row-limit.js';
 import { scopeToTenant, scopedCubeSource, tenantParam } from './passes/tenant-scope.js';
-import { ParamBag, ident, raw, type Expr, type FromItem } from './plan.js';
+import { ParamBag, ident, raw, type Expr, type FromItem } from './plan-tree.js';
 import { planQuery } from './planner.js';
 import type { Planned } from './planner/parts.js';
 import type { RangeSplit } from './split.js';

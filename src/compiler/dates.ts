@@ -142,7 +142,10 @@ function resolveRangeBounds(range: unknown, tz: string, now: Date): [DateTime, D
     const single = range.trim();
     return [parseDatePoint(single, tz, now, 'start'), parseDatePoint(single, tz, now, 'end')];
   } catch {
-    throw new UserError('BAD_USER_INPUT', `invalid dateRange "${range}": use e.g. "last 7 days", "this month", "from 2024-01-01 to now" or ["2024-01-01", "2024-01-31"]`);
+    throw new UserError(
+      'BAD_USER_INPUT',
+      `invalid dateRange "${range}": use e.g. "last 7 days", "this month", "from 2024-01-01 to now" or ["2024-01-01", "2024-01-31"]`,
+    );
   }
 }
 

@@ -5,7 +5,7 @@
  * parameter placeholders.
  */
 import type { Granularity } from '../semantic/query.js';
-import type { AggregateFn, ParamType } from './plan.js';
+import type { AggregateFn, ParamType } from './plan-tree.js';
 
 export interface DialectCapabilities {
   /** Lambdas and array functions (rolling windows need them). */

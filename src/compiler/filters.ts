@@ -6,7 +6,7 @@ import { invariant } from '../errors.js';
 import type { Dimension, Measure, Model } from '../semantic/model.js';
 import type { FilterValue, NormalizedFilter } from '../semantic/query.js';
 import { resolveFilterMember } from './members.js';
-import { TRUE, and, binary, ilike, inList, isNull, or, type Expr, type ParamBag, type ParamType } from './plan.js';
+import { TRUE, and, binary, ilike, inList, isNull, or, type Expr, type ParamBag, type ParamType } from './plan-tree.js';
 import { coerceValue, escapeLike, normalizeFilterValues, valueTypeOf, type ValueType } from './values.js';
 
 export interface FilterContext {

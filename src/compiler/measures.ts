@@ -1,7 +1,7 @@
 /** How a measure becomes an expression: aggregated, row-level (ungrouped), or derived from others. */
 import { UserError, invariant } from '../errors.js';
 import type { Measure, Model } from '../semantic/model.js';
-import { NULL, and, isNull, literal, type AggregateFn, type Expr } from './plan.js';
+import { NULL, and, isNull, literal, type AggregateFn, type Expr } from './plan-tree.js';
 import { isDerived, referencedMeasures, renderDimension, renderMeasureFilters, renderTemplate, type RenderScope } from './render.js';
 
 const AGGREGATE_OF: Partial<Record<Measure['type'], AggregateFn>> = {
@@ -38,7 +38,10 @@ export function aggregateOf(m: Measure, scope: RenderScope): Expr {
   const arg = renderTemplate(m.sql, scope);
   if (fn) return { kind: 'aggregate', fn, arg, filter };
   // number / string / time / boolean: the author's own aggregate expression.
-  if (filter) throw new UserError('BAD_USER_INPUT', `measure "${m.path}" of type ${m.type} cannot apply filters; use a sum/count/avg/min/max measure`, { member: m.path });
+  if (filter)
+    throw new UserError('BAD_USER_INPUT', `measure "${m.path}" of type ${m.type} cannot apply filters; use a sum/count/avg/min/max measure`, {
+      member: m.path,
+    });
   return arg;
 }
 
@@ -47,7 +50,9 @@ export function rowValueOf(m: Measure, scope: RenderScope): Expr {
   const filter = renderMeasureFilters(m, scope);
   const fn = AGGREGATE_OF[m.type];
   if (!fn) {
-    throw new UserError('BAD_USER_INPUT', `measure "${m.path}" (type ${m.type}) is an aggregate expression and cannot be used in an ungrouped query`, { member: m.path });
+    throw new UserError('BAD_USER_INPUT', `measure "${m.path}" (type ${m.type}) is an aggregate expression and cannot be used in an ungrouped query`, {
+      member: m.path,
+    });
   }
   if (fn === 'count') {
     // 1 when the row counts (passes the filters and, for count(sql), has a value), else 0.
@@ -62,9 +67,9 @@ export function rowValueOf(m: Measure, scope: RenderScope): Expr {
  * A measure's value given how its leaves (non-derived measures) are computed. Derived number
  * measures substitute their references recursively.
  */
-export function valueOf(model: Model, m: Measure, leaf: (m: Measure) => Expr, scope: RenderScope): Expr {
+export function measureValue(model: Model, m: Measure, leaf: (m: Measure) => Expr, scope: RenderScope): Expr {
   if (!isDerived(model, m)) return leaf(m);
-  return renderTemplate(m.sql!, { ...scope, model, alias: scope.alias, measureRef: (ref) => valueOf(model, ref, leaf, scope) });
+  return renderTemplate(m.sql!, { ...scope, model, alias: scope.alias, measureRef: (ref) => measureValue(model, ref, leaf, scope) });
 }
 
 /** The non-derived measures a measure is computed from (itself when it is not derived). */
@@ -75,7 +80,9 @@ export function leavesOf(model: Model, m: Measure, out = new Map<string, Measure
     return out;
   }
   if (m.rollingWindow) {
-    throw new UserError('BAD_USER_INPUT', `measure "${m.path}": rolling_window on a number measure is not supported; put it on the measures it references`, { member: m.path });
+    throw new UserError('BAD_USER_INPUT', `measure "${m.path}": rolling_window on a number measure is not supported; put it on the measures it references`, {
+      member: m.path,
+    });
   }
   for (const ref of referencedMeasures(model, m)) leavesOf(model, ref, out, depth + 1);
   return out;

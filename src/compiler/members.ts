@@ -15,9 +15,7 @@ export function resolveQueryable(model: Model, path: unknown, slot: Slot): Resol
     throw new UserError('BAD_USER_INPUT', `${slot} must contain member names ("cube.member")`);
   }
   const r = resolveMember(model, path);
-  const visible = r.view
-    ? r.view.view.public && r.view.viewMember.public
-    : r.member.public && model.cubes[r.member.cube].public;
+  const visible = r.view ? r.view.view.public && r.view.viewMember.public : r.member.public && model.cubes[r.member.cube].public;
   if (!visible) throw new UserError('BAD_USER_INPUT', `member "${path}" is not public`, { member: path });
   return r;
 }

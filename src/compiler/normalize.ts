@@ -8,7 +8,6 @@ import type { Model } from '../semantic/model.js';
 import {
   FILTER_OPERATORS,
   GRANULARITIES,
-  type Filter,
   type FilterOperator,
   type Granularity,
   type NormalizedFilter,
@@ -101,10 +100,13 @@ function normalizeTimeDimension(model: Model, td: unknown, tz: string, now: Date
   if (q.granularity !== undefined && q.granularity !== null) {
     if (!(GRANULARITIES as readonly string[]).includes(q.granularity)) {
       const suggestion = typeof q.granularity === 'string' ? suggest(q.granularity, GRANULARITIES) : undefined;
-      throw bad(`unknown granularity "${shown(q.granularity)}" for "${dimension}"${suggestion ? ` — did you mean "${suggestion}"?` : ''} (one of ${GRANULARITIES.join(', ')})`, {
-        member: dimension,
-        suggestion,
-      });
+      throw bad(
+        `unknown granularity "${shown(q.granularity)}" for "${dimension}"${suggestion ? ` — did you mean "${suggestion}"?` : ''} (one of ${GRANULARITIES.join(', ')})`,
+        {
+          member: dimension,
+          suggestion,
+        },
+      );
     }
     granularity = q.granularity;
   }
@@ -172,10 +174,13 @@ function normalizeOrder(order: SemanticQuery['order'], columnKeys: ReadonlyMap<s
     const key = columnKeys.get(member);
     if (!key) {
       const suggestion = suggest(member, columnKeys.keys());
-      throw bad(`cannot order by "${member}": it is not in the query's measures, dimensions or time dimensions${suggestion ? ` — did you mean "${suggestion}"?` : ''}`, {
-        member,
-        suggestion,
-      });
+      throw bad(
+        `cannot order by "${member}": it is not in the query's measures, dimensions or time dimensions${suggestion ? ` — did you mean "${suggestion}"?` : ''}`,
+        {
+          member,
+          suggestion,
+        },
+      );
     }
     out.push([key, direction]);
   }

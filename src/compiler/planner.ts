@@ -30,7 +30,7 @@
  */
 import type { Model } from '../semantic/model.js';
 import type { NormalizedQuery } from '../semantic/query.js';
-import type { Expr, ParamBag } from './plan.js';
+import type { Expr, ParamBag } from './plan-tree.js';
 import { assemblePlan } from './planner/assemble.js';
 import { outputColumns } from './planner/columns.js';
 import { groupMeasures } from './planner/groups.js';

@@ -5,17 +5,7 @@
  */
 import type { SqlStatement } from './compiled.js';
 import type { Dialect } from './dialect.js';
-import {
-  collectFromItems,
-  visitExpr,
-  visitFrom,
-  visitQuery,
-  type Expr,
-  type ExprVisitor,
-  type FromItem,
-  type Query,
-  type Select,
-} from './plan.js';
+import { collectFromItems, visitExpr, visitFrom, visitQuery, type Expr, type ExprVisitor, type FromItem, type Query, type Select } from './plan-tree.js';
 
 const COMPOUND = new Set<Expr['kind']>(['binary', 'logical', 'not', 'isNull', 'in', 'ilike', 'lambda']);
 const SIMPLE_TEXT = /^[\w`.]+$/;
@@ -140,7 +130,7 @@ class Printer {
   }
 
   from(item: FromItem, indent: string): string {
-    const inner = indent + '  ';
+    const inner = `${indent}  `;
     return visitFrom(item, {
       cube: (n) => {
         throw new Error(`invariant failed: cube "${n.cube}" reached the printer without tenant scoping`);

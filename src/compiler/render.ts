@@ -6,7 +6,7 @@
 import { UserError, invariant } from '../errors.js';
 import type { Dimension, Measure, Member, Model, Segment, SqlTemplate } from '../semantic/model.js';
 import { templateMemberRefs } from '../semantic/template.js';
-import { NULL, and, ident, literal, raw, type Expr } from './plan.js';
+import { NULL, and, ident, literal, raw, type Expr } from './plan-tree.js';
 
 export interface RenderScope {
   readonly model: Model;
@@ -43,6 +43,7 @@ export function renderTemplate(t: SqlTemplate, scope: RenderScope, depth = 0): E
         return m.kind === 'dimension' ? renderDimension(m, scope, depth + 1) : renderSegment(m, scope, depth + 1);
       }
     }
+    return invariantNever(p);
   });
   return parts.length === 1 && parts[0].kind !== 'raw' ? parts[0] : { kind: 'template', parts };
 }
@@ -110,7 +111,12 @@ export function cubesReferenced(model: Model, member: Member): Set<string> {
 }
 
 /** A scope that exposes only some cubes; other references are a user-facing error. */
-export function restrictedScope(model: Model, allowed: ReadonlyMap<string, string>, why: (cube: string) => string, measureRef?: (m: Measure) => Expr): RenderScope {
+export function restrictedScope(
+  model: Model,
+  allowed: ReadonlyMap<string, string>,
+  why: (cube: string) => string,
+  measureRef?: (m: Measure) => Expr,
+): RenderScope {
   return {
     model,
     measureRef,
@@ -120,4 +126,9 @@ export function restrictedScope(model: Model, allowed: ReadonlyMap<string, strin
       return a;
     },
   };
+}
+
+/** Exhaustiveness: a new template part kind fails the build here until handled. */
+function invariantNever(p: never): never {
+  throw new Error(`invariant failed: unknown template part ${JSON.stringify(p)}`);
 }

@@ -15,7 +15,7 @@ import type { DateTime } from 'luxon';
 import type { Interval, RollingWindow } from '../semantic/model.js';
 import type { Granularity, LocalDateTime } from '../semantic/query.js';
 import { fromLocal, shift, timeBuckets, toLocal } from './dates.js';
-import { and, binary, call, ident, type Expr, type ParamBag } from './plan.js';
+import { and, binary, call, ident, type Expr, type ParamBag } from './plan-tree.js';
 
 export interface WindowBound {
   readonly values: readonly LocalDateTime[];
@@ -29,7 +29,12 @@ export interface WindowSeries {
   readonly upper?: WindowBound;
 }
 
-export function windowSeries(window: RollingWindow, range: readonly [LocalDateTime, LocalDateTime], granularity: Granularity | undefined, tz: string): WindowSeries {
+export function windowSeries(
+  window: RollingWindow,
+  range: readonly [LocalDateTime, LocalDateTime],
+  granularity: Granularity | undefined,
+  tz: string,
+): WindowSeries {
   const buckets: { start: DateTime; end: DateTime }[] = granularity
     ? timeBuckets(range[0], range[1], granularity, tz)
     : [{ start: fromLocal(range[0], tz), end: fromLocal(range[1], tz) }];
@@ -112,10 +117,7 @@ export function bucketOf(b: BoundSeries, t: Expr): Expr {
 export function windowRange(b: BoundSeries, t: Expr): Expr | undefined {
   const { lower, upper } = b.series;
   const at = (v: LocalDateTime): Expr => ({ kind: 'inZone', arg: b.params.add(v, 'String'), tz: b.tz });
-  return and(
-    lower && binary(gt(lower.inclusive), t, at(lower.values[0])),
-    upper && binary(lt(upper.inclusive), t, at(upper.values[upper.values.length - 1])),
-  );
+  return and(lower && binary(gt(lower.inclusive), t, at(lower.values[0])), upper && binary(lt(upper.inclusive), t, at(upper.values[upper.values.length - 1])));
 }
 
 /** The series of bucket starts, one row each (fills buckets no row falls in). */

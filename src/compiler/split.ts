@@ -3,7 +3,7 @@
  * statement (the planner's split branch builds it; query/execution.ts cuts each query's rows out).
  */
 import type { LocalDateTime } from '../semantic/query.js';
-import { call, ident, type Expr } from './plan.js';
+import { call, ident, type Expr } from './plan-tree.js';
 
 /**
  * Several date ranges of ONE time dimension answered by one statement: the WHERE keeps the

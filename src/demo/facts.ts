@@ -5,7 +5,7 @@
  * the seed and the plan — never on thread scheduling or insert order.
  * Funnels hold by construction: clicks <= impressions, conversions <= clicks, delivered <= sent...
  */
-import { dayFactorSql } from './shape.js';
+import { dayFactorSql } from './day-factor.js';
 
 /**
  * Uniform [0,1) from a per-row hash column and a salt. The row hash (sipHash64 of the seed and

@@ -6,7 +6,7 @@
  */
 import type { Engine } from '../engine/engine.js';
 import { AD_PERFORMANCE_SQL, CONVERSIONS_SQL, EMAIL_SQL, ORGANIC_SESSIONS_SQL, PAID_SESSIONS_SQL, PLAN_TABLES } from './facts.js';
-import { buildPlan, type Row } from './plan.js';
+import { buildPlan, type Row } from './demo-plan.js';
 import { DEFAULT_DEMO_SEED, DEMO_TENANT_IDS } from './tenants.js';
 import { demoWindow, type DemoWindow } from './window.js';
 

@@ -28,6 +28,7 @@ export interface CompressionOptions {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 // node's writeHead/write/end have loose overloads; the patched versions take them as they come.
+// biome-ignore lint/suspicious/noExplicitAny: forwards node's own overloaded arguments unchanged.
 type Loose = (...args: any[]) => any;
 interface Patchable {
   writeHead: Loose;
@@ -35,7 +36,8 @@ interface Patchable {
   end: Loose;
 }
 
-const COMPRESSIBLE = /^(application\/(json|graphql-response\+json|ld\+json|x-ndjson|ndjson|javascript|xml|problem\+json|openmetrics-text)|text\/(?!event-stream)|image\/svg\+xml)/i;
+const COMPRESSIBLE =
+  /^(application\/(json|graphql-response\+json|ld\+json|x-ndjson|ndjson|javascript|xml|problem\+json|openmetrics-text)|text\/(?!event-stream)|image\/svg\+xml)/i;
 
 /**
  * The encoding to use for an Accept-Encoding header: the accepted one (q > 0) with the highest q,
@@ -179,7 +181,7 @@ export function withCompression(handler: Handler, options: CompressionOptions = 
       return res;
     };
 
-    patched.write = function (chunk: unknown, enc?: unknown, cb?: unknown) {
+    patched.write = (chunk: unknown, enc?: unknown, cb?: unknown) => {
       decide();
       if (state === 'identity') {
         restore();
@@ -203,7 +205,7 @@ export function withCompression(handler: Handler, options: CompressionOptions = 
       return true;
     };
 
-    patched.end = function (chunk?: unknown, enc?: unknown, cb?: unknown) {
+    patched.end = (chunk?: unknown, enc?: unknown, cb?: unknown) => {
       decide();
       const callback = (typeof chunk === 'function' ? chunk : typeof enc === 'function' ? enc : cb) as (() => void) | undefined;
       const data = typeof chunk === 'function' || chunk == null ? undefined : toBuffer(chunk, typeof enc === 'string' ? (enc as BufferEncoding) : undefined);

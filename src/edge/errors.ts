@@ -76,7 +76,13 @@ export function toPublicError(e: unknown, log: { logger: Logger; requestId: stri
   }
   const masked = unexpectedError(e);
   log.logger.error(
-    { requestId: log.requestId, door: log.door, err: masked.internal?.message, stack: masked.internal?.stack, sql: e instanceof EngineError ? e.sql : undefined },
+    {
+      requestId: log.requestId,
+      door: log.door,
+      err: masked.internal?.message,
+      stack: masked.internal?.stack,
+      sql: e instanceof EngineError ? e.sql : undefined,
+    },
     'unexpected error (masked)',
   );
   return masked;

@@ -1,7 +1,7 @@
 /**
  * The Pothos builder and its plugins. No GraphQL types live here: they are generated from the
  * model (cube-fields.ts, catalog.ts, generic-query.ts) or added by other modules through
- * SchemaExtension before toSchema() (schema.ts).
+ * SchemaExtension before toSchema() (build-schema.ts).
  */
 import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';

@@ -21,7 +21,9 @@ interface Catalog {
 
 export function addCatalog(builder: StrataBuilder, sources: readonly ExposedSource[]): void {
   const rootFieldOf = new Map(sources.map((s) => [s.name, s.fieldName]));
-  const memberFieldOf = new Map(sources.flatMap((s) => [...s.fields, ...s.segments].map((m) => [m.path, m.kind === 'segment' ? (m.enumValue as string) : m.fieldName])));
+  const memberFieldOf = new Map(
+    sources.flatMap((s) => [...s.fields, ...s.segments].map((m) => [m.path, m.kind === 'segment' ? (m.enumValue as string) : m.fieldName])),
+  );
 
   const memberRef = builder.objectRef<CatalogMember>('CatalogMember').implement({
     description: 'A measure, dimension or segment the caller may query.',
@@ -35,7 +37,10 @@ export function addCatalog(builder: StrataBuilder, sources: readonly ExposedSour
       }),
       kind: t.exposeString('kind', { description: 'measure, dimension or segment.' }),
       type: t.exposeString('type', { description: 'number, string, time or boolean.' }),
-      aggType: t.exposeString('aggType', { nullable: true, description: 'Measures: sum, count, count_distinct, avg, min, max, number (a formula over other measures)...' }),
+      aggType: t.exposeString('aggType', {
+        nullable: true,
+        description: 'Measures: sum, count, count_distinct, avg, min, max, number (a formula over other measures)...',
+      }),
       title: t.exposeString('title'),
       shortTitle: t.exposeString('shortTitle'),
       description: t.exposeString('description', { nullable: true }),
@@ -60,13 +65,21 @@ export function addCatalog(builder: StrataBuilder, sources: readonly ExposedSour
     fields: (t) => ({
       name: t.exposeString('name'),
       kind: t.exposeString('kind', { description: 'cube or view.' }),
-      graphqlField: t.string({ nullable: true, description: 'Typed root query field for it, e.g. adPerformance.', resolve: (c) => rootFieldOf.get(c.name) ?? null }),
+      graphqlField: t.string({
+        nullable: true,
+        description: 'Typed root query field for it, e.g. adPerformance.',
+        resolve: (c) => rootFieldOf.get(c.name) ?? null,
+      }),
       title: t.exposeString('title'),
       description: t.exposeString('description', { nullable: true }),
       measures: t.field({ type: [memberRef], resolve: (c) => c.measures }),
       dimensions: t.field({ type: [memberRef], resolve: (c) => c.dimensions }),
       segments: t.field({ type: [memberRef], resolve: (c) => c.segments }),
-      joins: t.field({ type: [joinRef], description: 'Outgoing joins.', resolve: (c) => c.joins.map((j) => ({ from: c.name, to: j.target, relationship: j.relationship })) }),
+      joins: t.field({
+        type: [joinRef],
+        description: 'Outgoing joins.',
+        resolve: (c) => c.joins.map((j) => ({ from: c.name, to: j.target, relationship: j.relationship })),
+      }),
       exampleQuery: t.field({ type: 'JSON', description: 'A runnable example for `query(query:)`.', resolve: (c) => c.exampleQuery }),
       meta: t.field({ type: 'JSON', nullable: true, resolve: (c) => c.meta }),
     }),

@@ -7,14 +7,13 @@ import { createContextCache } from '@pothos/core';
 import type { GraphQLResolveInfo } from 'graphql';
 import { SCOPES } from '../auth/principal.js';
 import { ForbiddenError } from '../errors.js';
-import type { Granularity } from '../semantic/query.js';
 import type { StrataBuilder, StrataTypes } from './builder.js';
 import type { GraphQLContext } from './context.js';
 import { memberFieldExtensions } from './field-meta.js';
 import { memberDescription, sourceDescription, type ExposedMember, type ExposedSource } from './members.js';
 import { rowKey, selectedMembers } from './selection.js';
 import type { Row, SharedTypes } from './shared-types.js';
-import { checkPaging, type OrderByInput, type WhereInput } from './translate.js';
+import { checkPaging, type OrderByInput, type WhereInput } from './args-to-query.js';
 import { rootFieldQuery, type RootArgs } from './root-query.js';
 
 export const DATA_FIELD_COST = 10;
@@ -97,7 +96,11 @@ function memberField(t: PothosSchemaTypes.ObjectFieldBuilder<StrataTypes, Row>, 
 }
 
 /** A row value as its field's type: the engine hands back what the member's type says, or null. */
-function cell<K extends 'string' | 'number' | 'boolean'>(row: Row, key: string, _kind: K): (K extends 'string' ? string : K extends 'number' ? number : boolean) | null {
+function cell<K extends 'string' | 'number' | 'boolean'>(
+  row: Row,
+  key: string,
+  _kind: K,
+): (K extends 'string' ? string : K extends 'number' ? number : boolean) | null {
   return (row[key] ?? null) as (K extends 'string' ? string : K extends 'number' ? number : boolean) | null;
 }
 
@@ -118,7 +121,12 @@ function reportOncePerField(_row: Row, _args: unknown, ctx: GraphQLContext, info
   throw error;
 }
 
-async function resolveRows(byField: ReadonlyMap<string, ExposedMember>, args: RootArgs, ctx: GraphQLContext, info: GraphQLResolveInfo): Promise<readonly Row[]> {
+async function resolveRows(
+  byField: ReadonlyMap<string, ExposedMember>,
+  args: RootArgs,
+  ctx: GraphQLContext,
+  info: GraphQLResolveInfo,
+): Promise<readonly Row[]> {
   checkPaging(args.limit, args.offset, ctx.limits.maxRowLimit);
   const scopes = ctx.strata.principal.scopes;
   const selected = selectedMembers(info);

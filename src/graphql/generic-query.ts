@@ -10,7 +10,7 @@ import { suggest } from '../semantic/suggest.js';
 import type { StrataBuilder } from './builder.js';
 import type { SharedTypes } from './shared-types.js';
 import { DATA_FIELD_COST } from './cube-fields.js';
-import { checkPaging } from './translate.js';
+import { checkPaging } from './args-to-query.js';
 
 const QUERY_KEYS = ['measures', 'dimensions', 'segments', 'timeDimensions', 'filters', 'order', 'limit', 'offset', 'timezone', 'total', 'ungrouped'] as const;
 
@@ -43,7 +43,12 @@ export function annotationEntries(result: QueryResult): AnnotationEntry[] {
   const a = result.annotation;
   const entries = (kind: AnnotationEntry['kind'], rec: Readonly<Record<string, MemberAnnotation>>) =>
     Object.entries(rec).map(([member, ann]) => ({ ...ann, member, kind }));
-  return [...entries('measure', a.measures), ...entries('dimension', a.dimensions), ...entries('timeDimension', a.timeDimensions), ...entries('segment', a.segments)];
+  return [
+    ...entries('measure', a.measures),
+    ...entries('dimension', a.dimensions),
+    ...entries('timeDimension', a.timeDimensions),
+    ...entries('segment', a.segments),
+  ];
 }
 
 export function addGenericQuery(builder: StrataBuilder, shared: SharedTypes): void {
@@ -73,7 +78,11 @@ export function addGenericQuery(builder: StrataBuilder, shared: SharedTypes): vo
       total: t.float({ nullable: true, description: 'Row count without limit/offset (when the query asked for total).', resolve: (r) => r.total ?? null }),
       lastRefreshTime: t.exposeString('lastRefreshTime', { description: 'ISO instant the data was read from the engine.' }),
       fromCache: t.exposeBoolean('fromCache', { description: 'Served from the result cache.' }),
-      query: t.field({ type: 'JSON', description: 'The query as normalized by the server (defaults applied, relative ranges resolved).', resolve: (r) => r.query }),
+      query: t.field({
+        type: 'JSON',
+        description: 'The query as normalized by the server (defaults applied, relative ranges resolved).',
+        resolve: (r) => r.query,
+      }),
     }),
   });
 

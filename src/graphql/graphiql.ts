@@ -103,7 +103,9 @@ const gzipAsync = promisify(gzip) as (data: Uint8Array) => Promise<Uint8Array<Ar
  */
 export async function serveGraphiQLAsset(request: Request): Promise<Response> {
   const { pathname } = new URL(request.url);
-  const asset = pathname.startsWith(`${GRAPHIQL_ASSETS_PATH}/`) ? (await graphiqlAssets()).byName.get(pathname.slice(GRAPHIQL_ASSETS_PATH.length + 1)) : undefined;
+  const asset = pathname.startsWith(`${GRAPHIQL_ASSETS_PATH}/`)
+    ? (await graphiqlAssets()).byName.get(pathname.slice(GRAPHIQL_ASSETS_PATH.length + 1))
+    : undefined;
   const plain = { 'content-type': 'application/json' };
   if (!asset) return new Response(JSON.stringify({ error: `no GraphiQL asset ${pathname}`, code: 'NOT_FOUND' }), { status: 404, headers: plain });
   if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -131,7 +133,10 @@ export async function serveGraphiQLAsset(request: Request): Promise<Response> {
 
 /** JSON that is safe inside an inline <script> (no `</script>`, no line separators). */
 function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 function escapeHtml(text: string): string {

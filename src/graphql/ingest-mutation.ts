@@ -1,13 +1,13 @@
 /**
  * `mutation { ingest(table: "ad_performance", rows: [...], batchId: "b1") { inserted quarantined { line reason } } }`
  * for small batches, as a SchemaExtension for buildSchema(). Large batches use POST /v1/ingest/{table}.
- * The same core (service.ts) runs both, so the checks, quarantine and idempotency are identical.
+ * The same core (ingest/ingest-service.ts) runs both, so the checks, quarantine and idempotency are identical.
  */
 import { SCOPES } from '../auth/principal.js';
 import { UserError } from '../errors.js';
 import type { GraphQLContext } from './context.js';
-import type { SchemaExtension } from './schema.js';
-import type { IngestReport, IngestService } from '../ingest/service.js';
+import type { SchemaExtension } from './build-schema.js';
+import type { IngestReport, IngestService } from '../ingest/ingest-service.js';
 
 export const MAX_GRAPHQL_INGEST_ROWS = 10_000;
 
@@ -45,7 +45,10 @@ export function ingestMutation(ingest: IngestService): SchemaExtension {
           },
           resolve: (_root, args, ctx: GraphQLContext) => {
             if (args.rows.length > MAX_GRAPHQL_INGEST_ROWS) {
-              throw new UserError('BAD_USER_INPUT', `at most ${MAX_GRAPHQL_INGEST_ROWS} rows per mutation; use POST /v1/ingest/${args.table} for larger batches`);
+              throw new UserError(
+                'BAD_USER_INPUT',
+                `at most ${MAX_GRAPHQL_INGEST_ROWS} rows per mutation; use POST /v1/ingest/${args.table} for larger batches`,
+              );
             }
             return ingest.ingest(ctx.strata.principal, args.table, args.rows, args.batchId ?? undefined);
           },

@@ -49,10 +49,13 @@ export function queryLimitsRule(limits: QueryLimits): ValidationRule {
       }
       if (m.complexity > limits.maxComplexity) {
         context.reportError(
-          new GraphQLError(`${name} has complexity ${m.complexity}; the maximum is ${limits.maxComplexity} (each field costs 1, each data root field ${DATA_FIELD_COST})`, {
-            nodes: [node],
-            extensions: { code: 'BAD_USER_INPUT', complexity: m.complexity, maxComplexity: limits.maxComplexity },
-          }),
+          new GraphQLError(
+            `${name} has complexity ${m.complexity}; the maximum is ${limits.maxComplexity} (each field costs 1, each data root field ${DATA_FIELD_COST})`,
+            {
+              nodes: [node],
+              extensions: { code: 'BAD_USER_INPUT', complexity: m.complexity, maxComplexity: limits.maxComplexity },
+            },
+          ),
         );
       }
       return false;
@@ -88,7 +91,13 @@ function measure(
       let m = memo.get(name);
       if (!m) {
         const type = context.getSchema().getType(fragment.typeCondition.name.value);
-        m = measure(context, fragment.selectionSet, isCompositeType(type) ? (type as GraphQLCompositeType) : undefined, new Set([...fragmentsOnPath, name]), memo);
+        m = measure(
+          context,
+          fragment.selectionSet,
+          isCompositeType(type) ? (type as GraphQLCompositeType) : undefined,
+          new Set([...fragmentsOnPath, name]),
+          memo,
+        );
         memo.set(name, m);
       }
       add(out, m);

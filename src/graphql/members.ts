@@ -49,7 +49,15 @@ function valueType(m: Member): ValueType {
   return m.type === 'string' || m.type === 'time' || m.type === 'boolean' ? m.type : 'number';
 }
 
-function exposeMember(member: Member, path: string, name: string, title: string, description: string | undefined, scopes: readonly string[], names: NameRegistry): ExposedMember {
+function exposeMember(
+  member: Member,
+  path: string,
+  name: string,
+  title: string,
+  description: string | undefined,
+  scopes: readonly string[],
+  names: NameRegistry,
+): ExposedMember {
   const base = {
     path,
     name,
@@ -72,7 +80,13 @@ export function exposedSources(model: Model): ExposedSource[] {
   const types = new NameRegistry('type names');
   const out: ExposedSource[] = [];
 
-  const add = (kind: 'cube' | 'view', name: string, title: string, description: string | undefined, members: { member: Member; path: string; name: string; title: string; description?: string; scopes: readonly string[] }[]) => {
+  const add = (
+    kind: 'cube' | 'view',
+    name: string,
+    title: string,
+    description: string | undefined,
+    members: { member: Member; path: string; name: string; title: string; description?: string; scopes: readonly string[] }[],
+  ) => {
     const names = new NameRegistry(`${kind} "${name}"`);
     for (const f of ['AND', 'OR']) names.claim(f, `(where ${f})`);
     const fields: ExposedMember[] = [];

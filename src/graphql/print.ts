@@ -18,7 +18,7 @@ import {
 import type { Model } from '../semantic/model.js';
 import { requiresScopesDirective } from './directives.js';
 import { requiredScopesOfField } from './field-meta.js';
-import { buildSchema, type SchemaExtension } from './schema.js';
+import { buildSchema, type SchemaExtension } from './build-schema.js';
 
 function scopesDirective(scopes: readonly string[]): ConstDirectiveNode {
   return {

@@ -14,7 +14,7 @@ import { getOperationAST, Kind, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import type { Metrics } from '../metrics.js';
 import { ResultCache } from '../query/cache.js';
-import { servedReads, type ServedRead } from '../query/service.js';
+import { servedReads, type ServedRead } from '../query/query-service.js';
 import type { RequestContext } from '../query/types.js';
 import type { GraphQLContext } from './context.js';
 

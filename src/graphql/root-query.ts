@@ -5,7 +5,7 @@
 import type { SemanticQuery, TimeDimensionQuery } from '../semantic/query.js';
 import type { ExposedMember } from './members.js';
 import type { SelectedMember } from './selection.js';
-import { translateOrderBy, translateWhere, type OrderByInput, type WhereInput } from './translate.js';
+import { translateOrderBy, translateWhere, type OrderByInput, type WhereInput } from './args-to-query.js';
 
 export interface RootArgs {
   where?: WhereInput | null;

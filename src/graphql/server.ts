@@ -17,16 +17,8 @@ import { graphiqlOptions, renderGraphiQLPage } from './graphiql.js';
 import { useQueryLimits } from './limits.js';
 import { exposedSources } from './members.js';
 import { useResponseCache, type ResponseCacheDeps } from './response-cache.js';
-import {
-  type NodeServerContext,
-  useAuthentication,
-  useErrorLogging,
-  useRequestIdHeader,
-  useRequestMetrics,
-  useServerTiming,
-  yogaLogger,
-} from './plugins.js';
-import { buildSchema, type SchemaExtension } from './schema.js';
+import { type NodeServerContext, useAuthentication, useErrorLogging, useRequestIdHeader, useRequestMetrics, useServerTiming, yogaLogger } from './plugins.js';
+import { buildSchema, type SchemaExtension } from './build-schema.js';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
 

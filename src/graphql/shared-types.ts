@@ -5,7 +5,7 @@ import type { CellValue, QueryResult } from '../query/types.js';
 import { GRANULARITIES, type Granularity, type OrderDirection } from '../semantic/query.js';
 import type { StrataBuilder, StrataTypes } from './builder.js';
 import type { ValueType } from './members.js';
-import type { OrderByInput, WhereInput } from './translate.js';
+import type { OrderByInput, WhereInput } from './args-to-query.js';
 
 /** One result row of a cube or view field, keyed "cube.member" / "cube.date.day". */
 export type Row = Readonly<Record<string, CellValue>>;

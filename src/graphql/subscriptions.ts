@@ -13,15 +13,15 @@ import { createGraphQLContext, type GraphQLContext, type GraphQLContextDeps } fr
 import { parseGenericQuery } from './generic-query.js';
 import { exposedSources, sourceDescription, type ExposedMember, type ExposedSource } from './members.js';
 import type { StrataBuilder } from './builder.js';
-import type { SchemaExtension } from './schema.js';
+import type { SchemaExtension } from './build-schema.js';
 import type { SourceRefs } from './shared-types.js';
 import { selectedMembers } from './selection.js';
-import { checkPaging } from './translate.js';
+import { checkPaging } from './args-to-query.js';
 import { rootFieldQuery, type RootArgs } from './root-query.js';
 import type { QueryResult, RequestContext } from '../query/types.js';
 import type { Model } from '../semantic/model.js';
 import type { SemanticQuery } from '../semantic/query.js';
-import type { LiveService } from '../live/service.js';
+import type { LiveService } from '../live/live-service.js';
 
 /** The GraphQL context of one operation on a WebSocket (its RequestContext has door "live"). */
 export function liveGraphQLContext(deps: GraphQLContextDeps): (strata: RequestContext) => GraphQLContext {
@@ -58,7 +58,7 @@ export function liveSubscriptions(live: LiveService, model: Model, options: Live
       if (options.typedFields === false) return;
       for (const source of exposedSources(model)) {
         const refs = shared.sources.get(source.fieldName);
-        // The query field of every exposed source is added before extensions run (schema.ts).
+        // The query field of every exposed source is added before extensions run (build-schema.ts).
         if (!refs) throw new Error(`graphql: no types for source field "${source.fieldName}"`);
         addSourceSubscription(builder, live, source, refs);
       }

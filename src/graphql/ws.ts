@@ -167,7 +167,11 @@ export function attachGraphQLWs(httpServer: HttpServer, options: AttachGraphQLWs
             door: 'live',
             principal: c.principal,
             requestId: `ws-${c.id}-${id}`.slice(0, 128),
-            clientAddress: clientAddressOf(Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor, request.socket.remoteAddress, options.trustProxy ?? 0),
+            clientAddress: clientAddressOf(
+              Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor,
+              request.socket.remoteAddress,
+              options.trustProxy ?? 0,
+            ),
           }),
         );
         if (typeof value === 'object' && value) shareKeys.set(value, `${c.principal.tenantId}\n${[...c.principal.scopes].sort().join(' ')}`);

@@ -10,7 +10,7 @@ import { toPublicError } from '../edge/errors.js';
 import { authenticateHttp, httpRequestId, type HttpPeer, jsonErrorBody, jsonResponse } from '../edge/http.js';
 import { EngineError, ForbiddenError, UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { IngestService } from './service.js';
+import type { IngestService } from './ingest-service.js';
 
 export interface IngestHandlerOptions {
   readonly authenticator: Authenticator;

@@ -52,7 +52,13 @@ export function createLedger(engine: Engine): Ledger {
       // The line travels inside row_json ({"line": n, "raw": ...}): the table has no line column.
       const q = selectForTenant(
         tenantId,
-        { select: "JSONExtractUInt(row_json, 'line') AS line, reason", from: `${db}.${QUARANTINE_TABLE}`, where: 'batch_id = {batch:String}', orderBy: 'line', limit: '{limit:UInt32}' },
+        {
+          select: "JSONExtractUInt(row_json, 'line') AS line, reason",
+          from: `${db}.${QUARANTINE_TABLE}`,
+          where: 'batch_id = {batch:String}',
+          orderBy: 'line',
+          limit: '{limit:UInt32}',
+        },
         { batch: batchId, limit },
       );
       const { rows } = await engine.query<{ line: string | number; reason: string }>(q.sql, q.params);

@@ -56,17 +56,17 @@ export function createRowSink(engine: Engine, target: SinkTarget): RowSink {
       return count;
     },
     async cut() {
-      if (inFlight) await inFlight;
+      if (await inFlight) await inFlight;
       inFlight = undefined;
       start();
       // Let the engine begin before the caller goes back to validating.
       await new Promise<void>((r) => setImmediate(r));
     },
     async finish() {
-      if (inFlight) await inFlight;
+      if (await inFlight) await inFlight;
       inFlight = undefined;
       start();
-      if (inFlight) await inFlight;
+      if (await inFlight) await inFlight;
       inFlight = undefined;
     },
   };

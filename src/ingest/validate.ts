@@ -8,7 +8,7 @@
  * (clicks <= impressions, conversions <= clicks, ... when both columns exist).
  */
 import { suggest } from '../semantic/suggest.js';
-import type { ColumnSpec, TableSchema } from './schema.js';
+import type { ColumnSpec, TableSchema } from './table-schema.js';
 
 export const TENANT_COLUMN = 'tenant_id';
 
@@ -80,7 +80,9 @@ function coerceDateTime(fraction: boolean): Coerce {
     if (hh > 23 || mi > 59 || ss > 59) return BAD;
     let frac = m[7] ?? '';
     if (m[8]) {
-      const ms = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${pad(hh)}:${pad(mi)}:${pad(ss)}${frac.slice(0, 4)}${m[8].length === 5 ? `${m[8].slice(0, 3)}:${m[8].slice(3)}` : m[8]}`);
+      const ms = Date.parse(
+        `${m[1]}-${m[2]}-${m[3]}T${pad(hh)}:${pad(mi)}:${pad(ss)}${frac.slice(0, 4)}${m[8].length === 5 ? `${m[8].slice(0, 3)}:${m[8].slice(3)}` : m[8]}`,
+      );
       if (Number.isNaN(ms)) return BAD;
       const d = new Date(ms);
       const base = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
@@ -115,7 +117,11 @@ function coercerFor(c: ColumnSpec): { coerce: Coerce; expected: string; numeric:
         numeric: false,
       };
     case 'enum':
-      return { coerce: (v) => (typeof v === 'string' && k.values.has(v) ? v : BAD), expected: `one of ${[...k.values].map((s) => `"${s}"`).join(', ')}`, numeric: false };
+      return {
+        coerce: (v) => (typeof v === 'string' && k.values.has(v) ? v : BAD),
+        expected: `one of ${[...k.values].map((s) => `"${s}"`).join(', ')}`,
+        numeric: false,
+      };
     case 'uuid':
       return { coerce: (v) => (typeof v === 'string' && UUID_RE.test(v) ? v : BAD), expected: 'a UUID', numeric: false };
     case 'date':
@@ -134,7 +140,7 @@ function coercerFor(c: ColumnSpec): { coerce: Coerce; expected: string; numeric:
 }
 
 function show(v: unknown): string {
-  const s = typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'undefined' : JSON.stringify(v) ?? String(v);
+  const s = typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'undefined' : (JSON.stringify(v) ?? String(v));
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
 
@@ -228,7 +234,8 @@ export function compileRowEncoder(schema: TableSchema, tenantId: string): RowEnc
       const x = c.coerce(v);
       if (x === BAD) return `field "${c.name}": expected ${c.expected}, got ${show(v)}`;
       if (c.nonNegative && (x as number) < 0) return `field "${c.name}" must not be negative, got ${show(v)}`;
-      if (c.range && ((x as number) < c.range[0] || (x as number) > c.range[1])) return `field "${c.name}" must be between ${c.range[0]} and ${c.range[1]}, got ${show(v)}`;
+      if (c.range && ((x as number) < c.range[0] || (x as number) > c.range[1]))
+        return `field "${c.name}" must be between ${c.range[0]} and ${c.range[1]}, got ${show(v)}`;
       out[i + offset] = x;
     }
     let keys = 0;

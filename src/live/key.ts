@@ -20,9 +20,7 @@ export function groupKeyOf(principal: Principal): string {
  * normalize alike today may differ tomorrow: those also key on their raw text.
  */
 export function hasRelativeDates(query: SemanticQuery): boolean {
-  return (query.timeDimensions ?? []).some(
-    (t) => typeof t.dateRange === 'string' || (t.compareDateRange ?? []).some((r) => typeof r === 'string'),
-  );
+  return (query.timeDimensions ?? []).some((t) => typeof t.dateRange === 'string' || (t.compareDateRange ?? []).some((r) => typeof r === 'string'));
 }
 
 export function liveKey(principal: Principal, normalized: NormalizedQuery, raw: SemanticQuery): string {

@@ -50,7 +50,7 @@ export class ResultCache<V> {
 
   /** Snapshot to pass to set(): results read before a later invalidation are not stored. */
   generation(tenantId: string, cubes: readonly string[]): string {
-    return cubes.map((c) => this.generations.get(`${tenantId}\u0000${c}`) ?? 0).join(',') + `|${this.generations.get(`${tenantId}\u0000*`) ?? 0}`;
+    return `${cubes.map((c) => this.generations.get(`${tenantId}\u0000${c}`) ?? 0).join(',')}|${this.generations.get(`${tenantId}\u0000*`) ?? 0}`;
   }
 
   set(key: string, tenantId: string, cubes: readonly string[], value: V, generation?: string): void {

@@ -14,7 +14,7 @@ import type { NormalizedQuery } from '../semantic/query.js';
 import { ResultCache } from './cache.js';
 import { canonicalJson } from './canonical.js';
 import { planMerges, sortAndSlice, type MergeGroup } from './merge.js';
-import { shapeRows } from './shape.js';
+import { shapeRows } from './annotate.js';
 import { addEngineTime } from './timing.js';
 import type { CellValue, RequestContext } from './types.js';
 
@@ -142,7 +142,10 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       const { countAlias, measureAliases } = compiled.splits[range];
       const mask = set === undefined || !compiled.sets ? undefined : { alias: compiled.sets.alias, value: compiled.sets.masks[set] };
       const mine = rows.filter((r) => (!mask || Number(r[mask.alias]) === mask.value) && Number(r[countAlias]) > 0);
-      const shaped = shapeRows(columns.map((c) => (c.kind === 'measure' ? { ...c, alias: measureAliases[c.alias] } : c)), mine);
+      const shaped = shapeRows(
+        columns.map((c) => (c.kind === 'measure' ? { ...c, alias: measureAliases[c.alias] } : c)),
+        mine,
+      );
       p = { compiled: { ...statement, columns }, rows: shaped, lastRefreshTime, fromCache: false };
       parts.set(key, p);
       return p;
@@ -159,7 +162,10 @@ export function createExecutor(deps: ExecutorDeps): Executor {
 
   function project(result: ExecutedResult, query: NormalizedQuery, reorder: boolean): ExecutedResult {
     const wanted = new Set(query.measures);
-    const columns = ownColumnOrder(result.compiled.columns.filter((c) => c.kind !== 'measure' || wanted.has(c.member)), query);
+    const columns = ownColumnOrder(
+      result.compiled.columns.filter((c) => c.kind !== 'measure' || wanted.has(c.member)),
+      query,
+    );
     if (!reorder && columns.length === result.compiled.columns.length && columns.every((c, i) => c === result.compiled.columns[i])) return result;
     let rows = result.rows.map((r) => Object.fromEntries(columns.map((c) => [c.key, r[c.key]])));
     if (reorder) {

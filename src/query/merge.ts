@@ -81,7 +81,15 @@ export interface PlanOptions {
 export function planMerges(model: Model, queries: readonly NormalizedQuery[], maxLimit: number, options: PlanOptions = {}): MergeGroup[] {
   const fused = options.fuse === false ? [] : planFusions(model, queries, maxLimit);
   const taken = new Set(fused.flatMap((g) => g.members));
-  return [...fused, ...planPlain(model, queries, queries.map((_, i) => i).filter((i) => !taken.has(i)), maxLimit)];
+  return [
+    ...fused,
+    ...planPlain(
+      model,
+      queries,
+      queries.map((_, i) => i).filter((i) => !taken.has(i)),
+      maxLimit,
+    ),
+  ];
 }
 
 /** The time dimension's key as a dimension column ("cube.date.day"), when it has a granularity. */
@@ -123,9 +131,7 @@ function planFusions(model: Model, queries: readonly NormalizedQuery[], maxLimit
           return granularity ? [canonicalJson({ dimension, granularity })] : [];
         }),
       ),
-    ].map(
-      (k) => JSON.parse(k) as { dimension: string; granularity: NonNullable<NormalizedQuery['timeDimensions'][number]['granularity']> },
-    );
+    ].map((k) => JSON.parse(k) as { dimension: string; granularity: NonNullable<NormalizedQuery['timeDimensions'][number]['granularity']> });
     out.push({
       members: idx,
       merged: {

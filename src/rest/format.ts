@@ -7,7 +7,7 @@ import type { Annotation, CellValue, MemberAnnotation, QueryResult } from '../qu
 import type { Model } from '../semantic/model.js';
 import type { NormalizedFilter, NormalizedQuery } from '../semantic/query.js';
 import { resolveMember } from '../semantic/resolve.js';
-import type { CubeQueryType, ResponseFormat } from './plan.js';
+import type { CubeQueryType, ResponseFormat } from './query-plan.js';
 
 type Json = Record<string, unknown>;
 

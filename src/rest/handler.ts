@@ -11,11 +11,11 @@ import { authenticateHttp, httpRequestId, type HttpPeer, jsonErrorBody } from '.
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import type { StrataQueryService } from '../query/service.js';
+import type { StrataQueryService } from '../query/query-service.js';
 import type { CompileResult, RequestContext } from '../query/types.js';
 import { blendingGranularity, formatResult, orderMap, pivotQuery, toCubeQuery } from './format.js';
 import { toCubeMeta } from './meta.js';
-import { type LoadPlan, planQueries } from './plan.js';
+import { type LoadPlan, planQueries } from './query-plan.js';
 import { type RestParams, parseQueryParam, readParams } from './request.js';
 
 export interface RestDeps {
@@ -107,7 +107,10 @@ export function createRestHandler(deps: RestDeps): RestHandler {
     const plan = planQueries(parseQueryParam(params.query));
     const multi = params.queryType === 'multi';
     if (plan.queryType !== 'regularQuery' && !multi) {
-      throw new UserError('BAD_USER_INPUT', `'${plan.queryType}' query type is not supported by the client. Please update the client (or send queryType=multi).`);
+      throw new UserError(
+        'BAD_USER_INPUT',
+        `'${plan.queryType}' query type is not supported by the client. Please update the client (or send queryType=multi).`,
+      );
     }
     // Check blending compatibility before spending engine time on it.
     if (plan.queryType === 'blendingQuery') blendingGranularity(plan.queries.map((q) => service.prepare(ctx.principal, q)));
@@ -118,7 +121,11 @@ export function createRestHandler(deps: RestDeps): RestHandler {
     return {
       queryType: plan.queryType,
       results: formatted,
-      pivotQuery: pivotQuery(plan.queryType, results.map((r) => r.query), plan.responseFormat),
+      pivotQuery: pivotQuery(
+        plan.queryType,
+        results.map((r) => r.query),
+        plan.responseFormat,
+      ),
       slowQuery: false,
     };
   }

@@ -23,7 +23,7 @@ import type {
 } from './model.js';
 import { intervalSeconds, parseInterval } from './interval.js';
 import { RawObject } from './raw.js';
-import { IDENTIFIER, RELATIONSHIPS } from './schema.js';
+import { IDENTIFIER, RELATIONSHIPS } from './yaml-shapes.js';
 import { humanize } from './titles.js';
 import { parseSnippet, sqlText } from './walk.js';
 

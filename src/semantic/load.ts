@@ -9,7 +9,7 @@ import type { Model } from './model.js';
 import { parseModelFiles } from './raw.js';
 import type { RuleContext } from './rule-context.js';
 import { RULES } from './rules/all.js';
-import { IDENTIFIER } from './schema.js';
+import { IDENTIFIER } from './yaml-shapes.js';
 import { collectSnippets } from './walk.js';
 
 export interface ModelFile {

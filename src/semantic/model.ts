@@ -53,18 +53,7 @@ interface MemberBase {
   readonly location: SourceLocation;
 }
 
-export type MeasureType =
-  | 'count'
-  | 'count_distinct'
-  | 'count_distinct_approx'
-  | 'sum'
-  | 'avg'
-  | 'min'
-  | 'max'
-  | 'number'
-  | 'string'
-  | 'time'
-  | 'boolean';
+export type MeasureType = 'count' | 'count_distinct' | 'count_distinct_approx' | 'sum' | 'avg' | 'min' | 'max' | 'number' | 'string' | 'time' | 'boolean';
 
 export interface RollingWindow {
   /** Trailing window, e.g. 7 day, or 'unbounded' (running total). */
@@ -137,9 +126,7 @@ export interface Join {
 }
 
 /** Strata extension: how a cube is scoped to tenants. Secure by default. */
-export type TenantScope =
-  | { readonly kind: 'column'; readonly column: string }
-  | { readonly kind: 'shared' };
+export type TenantScope = { readonly kind: 'column'; readonly column: string } | { readonly kind: 'shared' };
 
 export interface RefreshKey {
   /** Re-check every N seconds (Cube's `every`). */

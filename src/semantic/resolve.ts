@@ -36,7 +36,8 @@ export function resolveMember(model: Model, path: string): ResolvedMember {
   const name = dot > 0 ? path.slice(dot + 1) : '';
   const cube = Object.hasOwn(model.cubes, owner) ? model.cubes[owner] : undefined;
   if (cube) {
-    const member = Object.hasOwn(cube.measures, name) || Object.hasOwn(cube.dimensions, name) || Object.hasOwn(cube.segments, name) ? findCubeMember(cube, name) : undefined;
+    const member =
+      Object.hasOwn(cube.measures, name) || Object.hasOwn(cube.dimensions, name) || Object.hasOwn(cube.segments, name) ? findCubeMember(cube, name) : undefined;
     if (member) return { path, member };
   }
   const view = Object.hasOwn(model.views, owner) ? model.views[owner] : undefined;
@@ -47,11 +48,7 @@ export function resolveMember(model: Model, path: string): ResolvedMember {
     if (member) return { path, member, view: { view, viewMember } };
   }
   const suggestion = suggest(path, allMemberPaths(model));
-  throw new UserError(
-    'BAD_USER_INPUT',
-    `unknown member "${path}"${suggestion ? ` — did you mean "${suggestion}"?` : ''}`,
-    { member: path, suggestion },
-  );
+  throw new UserError('BAD_USER_INPUT', `unknown member "${path}"${suggestion ? ` — did you mean "${suggestion}"?` : ''}`, { member: path, suggestion });
 }
 
 export function splitPath(path: string): [string, string] {

@@ -2,7 +2,7 @@
 import type { ModelProblem } from '../errors.js';
 import type { BuiltCubes } from './build.js';
 import type { RawFile, RawObject } from './raw.js';
-import { IDENTIFIER } from './schema.js';
+import { IDENTIFIER } from './yaml-shapes.js';
 import type { Snippet } from './walk.js';
 
 export interface RuleContext {
@@ -35,10 +35,7 @@ export function cubeName(cube: RawObject): string | undefined {
 }
 
 /** Calls fn for each member object of each cube, with a readable label ("measure ad_performance.clicks"). */
-export function forEachMember(
-  ctx: RuleContext,
-  fn: (cube: RawObject, section: MemberSection, member: RawObject, label: string) => void,
-): void {
+export function forEachMember(ctx: RuleContext, fn: (cube: RawObject, section: MemberSection, member: RawObject, label: string) => void): void {
   for (const cube of ctx.rawCubes) {
     const cn = cube.str('name') ?? '?';
     for (const section of MEMBER_SECTIONS) {

@@ -23,7 +23,13 @@ export function parseSqlTemplate(source: string, ctx: TemplateContext): SqlTempl
   // unambiguous when the query joins other cubes that have a column of the same name.
   const bare = source.trim();
   if (IDENT.test(bare) && !LITERAL_WORDS.has(bare.toLowerCase())) {
-    return { parts: [{ kind: 'cube', cube: ctx.cube }, { kind: 'text', text: `.${bare}` }], source };
+    return {
+      parts: [
+        { kind: 'cube', cube: ctx.cube },
+        { kind: 'text', text: `.${bare}` },
+      ],
+      source,
+    };
   }
   const parts: SqlPart[] = [];
   let text = '';

@@ -1,7 +1,7 @@
 /** Enumerates the raw objects of a file with their schema kind, and every SQL snippet. */
 import type { MeasureType, SqlTemplate } from './model.js';
 import type { RawFile, RawObject } from './raw.js';
-import type { ObjectKind } from './schema.js';
+import type { ObjectKind } from './yaml-shapes.js';
 import { parseSqlTemplate, TemplateSyntaxError } from './template.js';
 
 export interface RawEntry {

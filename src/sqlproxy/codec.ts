@@ -130,7 +130,7 @@ export class MessageBuilder {
   }
 
   cstring(s: string): this {
-    return this.push(Buffer.from(s + '\0', 'utf8'));
+    return this.push(Buffer.from(`${s}\0`, 'utf8'));
   }
 
   push(b: Buffer): this {
@@ -170,7 +170,13 @@ export const msg = {
   rowDescription: (fields: readonly FieldDescription[]) => {
     const m = new MessageBuilder('T').int16(fields.length);
     for (const f of fields) {
-      m.cstring(f.name).uint32(f.tableOid ?? 0).int16(f.columnAttr ?? 0).uint32(f.typeOid).int16(f.typeSize).int32(f.typeMod ?? -1).int16(f.format);
+      m.cstring(f.name)
+        .uint32(f.tableOid ?? 0)
+        .int16(f.columnAttr ?? 0)
+        .uint32(f.typeOid)
+        .int16(f.typeSize)
+        .int32(f.typeMod ?? -1)
+        .int16(f.format);
     }
     return m.build();
   },

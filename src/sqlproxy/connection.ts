@@ -10,28 +10,17 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import { ForbiddenError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { QueryService, RequestContext } from '../query/types.js';
+import type { QueryService } from '../query/types.js';
 import type { SemanticQuery } from '../semantic/query.js';
 import { catalogCompat, type CatalogEngines, type BackendMessage } from './catalog-db.js';
-import {
-  BodyReader,
-  CANCEL_REQUEST,
-  type FieldDescription,
-  type FrontendMessage,
-  frontend,
-  GSSENC_REQUEST,
-  MessageReader,
-  msg,
-  PROTOCOL_3_0,
-  SSL_REQUEST,
-} from './codec.js';
+import { BodyReader, CANCEL_REQUEST, type FieldDescription, type FrontendMessage, frontend, GSSENC_REQUEST, MessageReader, msg, SSL_REQUEST } from './codec.js';
 import { parseQuery, type ParsedStatement } from './parse.js';
 import { decodeParam, encodeBinary, encodeText, OID, type ParamValue, typeSize } from './pg-types.js';
 import { route } from './router.js';
 import { canonicalName, defaultSettings, isReported, normalizeTimeZone, validateSetting } from './session.js';
 import { SqlError, SQLSTATE, toSqlError } from './sql-error.js';
 import { type Node, positionMapper } from './translate/ast.js';
-import { type SemanticPlan, translateSelect, UnknownColumnError } from './translate/translate.js';
+import { type SemanticPlan, translateSelect, UnknownColumnError } from './translate/select.js';
 import type { ParamSource } from './translate/values.js';
 
 export interface ConnectionDeps {
@@ -291,12 +280,27 @@ export class Connection {
     this.phase = 'ready';
     this.deps.register(this);
     this.send(msg.authOk());
-    for (const name of ['server_version', 'server_encoding', 'client_encoding', 'DateStyle', 'IntervalStyle', 'TimeZone', 'integer_datetimes', 'standard_conforming_strings', 'application_name', 'is_superuser', 'session_authorization']) {
+    for (const name of [
+      'server_version',
+      'server_encoding',
+      'client_encoding',
+      'DateStyle',
+      'IntervalStyle',
+      'TimeZone',
+      'integer_datetimes',
+      'standard_conforming_strings',
+      'application_name',
+      'is_superuser',
+      'session_authorization',
+    ]) {
       this.send(msg.parameterStatus(name, this.settings.get(name) ?? ''));
     }
     this.send(msg.backendKeyData(this.pid, this.secret));
     this.send(msg.readyForQuery('I'));
-    this.deps.logger.info({ pid: this.pid, tenantId: this.principal.tenantId, subject: this.principal.subject, user: this.user }, 'sqlproxy connection authenticated');
+    this.deps.logger.info(
+      { pid: this.pid, tenantId: this.principal.tenantId, subject: this.principal.subject, user: this.user },
+      'sqlproxy connection authenticated',
+    );
   }
 
   // ------------------------------------------------------------------ messages
@@ -360,7 +364,8 @@ export class Connection {
 
   private checkExpiry(): void {
     const exp = this.principal?.expiresAt;
-    if (exp !== undefined && Date.now() / 1000 >= exp) throw new SqlError(SQLSTATE.INVALID_AUTHORIZATION, 'the credential has expired; reconnect with a fresh token', undefined, 'FATAL');
+    if (exp !== undefined && Date.now() / 1000 >= exp)
+      throw new SqlError(SQLSTATE.INVALID_AUTHORIZATION, 'the credential has expired; reconnect with a fresh token', undefined, 'FATAL');
   }
 
   // ---- simple query
@@ -481,7 +486,10 @@ export class Connection {
     if (portal.result) return portal.result;
     const prepared = portal.prepared;
     if (!prepared.stmt) return (portal.result = { rowDescription: null, rows: [], tag: '' });
-    const oids = prepared.paramOids.length >= portal.values.length ? prepared.paramOids : [...prepared.paramOids, ...new Array(portal.values.length - prepared.paramOids.length).fill(0)];
+    const oids =
+      prepared.paramOids.length >= portal.values.length
+        ? prepared.paramOids
+        : [...prepared.paramOids, ...new Array(portal.values.length - prepared.paramOids.length).fill(0)];
     portal.result = await this.run(prepared.stmt, positionMapper(prepared.sql), portal.values, portal.paramFormats, oids, portal.resultFormats, 0, prepared);
     return portal.result;
   }
@@ -561,7 +569,12 @@ export class Connection {
         const engine = await this.deps.engines.forCatalog(catalog);
         const formats = paramFormats.length ? paramFormats : [];
         const out = await engine.run(
-          [frontend.parse('', catalogCompat(stmt.text), paramOids), frontend.bind('', '', formats, values, resultFormats), frontend.describe('P', ''), frontend.execute('', 0)],
+          [
+            frontend.parse('', catalogCompat(stmt.text), paramOids),
+            frontend.bind('', '', formats, values, resultFormats),
+            frontend.describe('P', ''),
+            frontend.execute('', 0),
+          ],
           offset,
         );
         this.deps.logger.debug({ pid: this.pid, route: 'catalog', ms: Date.now() - started, sql: stmt.text.slice(0, 200) }, 'sqlproxy statement');
@@ -634,7 +647,9 @@ export class Connection {
     this.running = controller;
     const ctx = createRequestContext({ door: 'sqlproxy', principal: this.principal!, clientAddress: this.clientAddress, signal: controller.signal });
     const cancelled = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener('abort', () => reject(new SqlError(SQLSTATE.QUERY_CANCELED, 'canceling statement due to user request')), { once: true });
+      controller.signal.addEventListener('abort', () => reject(new SqlError(SQLSTATE.QUERY_CANCELED, 'canceling statement due to user request')), {
+        once: true,
+      });
     });
     const loading = this.deps.query.load(ctx, query);
     loading.catch(() => undefined);
@@ -734,7 +749,8 @@ export class Connection {
     switch (kind) {
       case 'TRANS_STMT_BEGIN':
       case 'TRANS_STMT_START': {
-        const warn = this.tx !== 'I' ? [msg.error({ severity: 'WARNING', code: '25001', message: 'there is already a transaction in progress' }, 'N')] : undefined;
+        const warn =
+          this.tx !== 'I' ? [msg.error({ severity: 'WARNING', code: '25001', message: 'there is already a transaction in progress' }, 'N')] : undefined;
         if (this.tx === 'I') this.tx = 'T';
         return done(kind === 'TRANS_STMT_BEGIN' ? 'BEGIN' : 'START TRANSACTION', warn);
       }

@@ -53,7 +53,7 @@ const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
 function localToMs(v: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?/.exec(v);
   if (!m) throw new SqlError(SQLSTATE.INVALID_DATETIME, `invalid timestamp value "${v}"`);
-  const ms = m[7] ? Number((m[7] + '000').slice(0, 3)) : 0;
+  const ms = m[7] ? Number(`${m[7]}000`.slice(0, 3)) : 0;
   return Date.UTC(+m[1], +m[2] - 1, +m[3], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0), ms);
 }
 
@@ -201,7 +201,7 @@ export function encodeNumericBinary(text: string): Buffer {
   while (groups.length && groups[groups.length - 1] === 0) groups.pop();
   if (!groups.length) return header(0, 0, 0, dscale);
   const b = header(groups.length, weight, sign, dscale);
-  groups.forEach((g, i) => b.writeUInt16BE(g, 8 + i * 2));
+  for (const [i, g] of groups.entries()) b.writeUInt16BE(g, 8 + i * 2);
   return b;
 }
 
@@ -261,6 +261,6 @@ export function decodeNumericBinary(b: Buffer): string {
   for (let p = weight; p >= 0; p--) intStr += intStr ? String(digit(weight - p)).padStart(4, '0') : String(digit(weight - p));
   let fracStr = '';
   for (let p = -1; fracStr.length < dscale; p--) fracStr += String(digit(weight - p)).padStart(4, '0');
-  const out = (intStr || '0') + (dscale > 0 ? '.' + fracStr.slice(0, dscale) : '');
+  const out = (intStr || '0') + (dscale > 0 ? `.${fracStr.slice(0, dscale)}` : '');
   return (sign === 0x4000 ? '-' : '') + out;
 }

@@ -7,7 +7,7 @@ import type { CatalogCube } from '../query/types.js';
 import type { ParsedStatement } from './parse.js';
 import { SqlError, SQLSTATE } from './sql-error.js';
 import { type Node, plainName, type PositionOf, walk } from './translate/ast.js';
-import { isCubeRangeVar } from './translate/translate.js';
+import { isCubeRangeVar } from './translate/select.js';
 
 export type Route =
   | { readonly kind: 'semantic'; readonly select: Node }
@@ -44,7 +44,21 @@ const DENIED_FUNCTIONS = new Set([
   'schema_to_xml',
   'dblink',
 ]);
-const DENIED_PREFIXES = ['lo_', 'pg_advisory', 'pg_try_advisory', 'pg_create_', 'pg_drop_', 'pg_logical_', 'pg_replication_', 'pg_ls_', 'pg_file', 'pg_import', 'pg_switch', 'pg_backup', 'dblink'];
+const DENIED_PREFIXES = [
+  'lo_',
+  'pg_advisory',
+  'pg_try_advisory',
+  'pg_create_',
+  'pg_drop_',
+  'pg_logical_',
+  'pg_replication_',
+  'pg_ls_',
+  'pg_file',
+  'pg_import',
+  'pg_switch',
+  'pg_backup',
+  'dblink',
+];
 const WRITE_NODES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
 
 /** `position` maps parse-tree byte offsets (relative to the whole query string) to 1-based characters. */
@@ -55,7 +69,10 @@ export function route(stmt: ParsedStatement, catalog: readonly CatalogCube[], po
   });
   if (LOCAL.has(stmt.kind)) return { kind: 'local' };
   if (stmt.kind !== 'SelectStmt') {
-    const what = stmt.kind.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
+    const what = stmt.kind
+      .replace(/Stmt$/, '')
+      .replace(/([a-z])([A-Z])/g, '$1 $2')
+      .toUpperCase();
     if (stmt.kind === 'ExplainStmt') return refused(SQLSTATE.NOT_SUPPORTED, 'EXPLAIN is not supported');
     return refused(SQLSTATE.READ_ONLY, `Strata's SQL interface is read-only: ${what} is not allowed`);
   }
@@ -79,7 +96,8 @@ export function route(stmt: ParsedStatement, catalog: readonly CatalogCube[], po
   walk(stmt.node, (key, value) => {
     if (problem) return;
     if (WRITE_NODES.has(key)) problem = refused(SQLSTATE.READ_ONLY, "Strata's SQL interface is read-only");
-    else if ((key === 'withClause' || key === 'WithClause') && value.recursive) problem = refused(SQLSTATE.NOT_SUPPORTED, 'WITH RECURSIVE is not supported', value.ctes?.[0]?.CommonTableExpr?.location);
+    else if ((key === 'withClause' || key === 'WithClause') && value.recursive)
+      problem = refused(SQLSTATE.NOT_SUPPORTED, 'WITH RECURSIVE is not supported', value.ctes?.[0]?.CommonTableExpr?.location);
     else if (key === 'SelectStmt' && (value.intoClause || value.lockingClause?.length)) {
       problem = refused(SQLSTATE.NOT_SUPPORTED, 'SELECT INTO and FOR UPDATE/SHARE are not supported');
     } else if (key === 'FuncCall') {
@@ -92,4 +110,3 @@ export function route(stmt: ParsedStatement, catalog: readonly CatalogCube[], po
   });
   return problem ?? { kind: 'catalog' };
 }
-

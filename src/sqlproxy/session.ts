@@ -33,7 +33,19 @@ const CANONICAL: Readonly<Record<string, string>> = {
 };
 
 /** Settings Postgres reports to the client with ParameterStatus whenever they change. */
-const REPORTED = new Set(['server_version', 'server_encoding', 'client_encoding', 'DateStyle', 'IntervalStyle', 'TimeZone', 'integer_datetimes', 'standard_conforming_strings', 'application_name', 'is_superuser', 'session_authorization']);
+const REPORTED = new Set([
+  'server_version',
+  'server_encoding',
+  'client_encoding',
+  'DateStyle',
+  'IntervalStyle',
+  'TimeZone',
+  'integer_datetimes',
+  'standard_conforming_strings',
+  'application_name',
+  'is_superuser',
+  'session_authorization',
+]);
 
 export function defaultSettings(user: string, applicationName: string): Map<string, string> {
   return new Map<string, string>([
@@ -73,7 +85,15 @@ export function isReported(canonical: string): boolean {
   return REPORTED.has(canonical);
 }
 
-const FIXED = new Set(['server_version', 'server_version_num', 'server_encoding', 'integer_datetimes', 'is_superuser', 'max_identifier_length', 'session_authorization']);
+const FIXED = new Set([
+  'server_version',
+  'server_version_num',
+  'server_encoding',
+  'integer_datetimes',
+  'is_superuser',
+  'max_identifier_length',
+  'session_authorization',
+]);
 
 /**
  * Validates a SET and returns the value to store. Settings that would change how results are
@@ -84,7 +104,8 @@ export function validateSetting(canonical: string | undefined, name: string, val
   if (FIXED.has(canonical)) throw new SqlError('55P02', `parameter "${name}" cannot be changed`);
   switch (canonical) {
     case 'client_encoding': {
-      if (!/^(utf-?8|unicode)$/i.test(value.replace(/'/g, ''))) throw new SqlError(SQLSTATE.NOT_SUPPORTED, `client_encoding ${value} is not supported; only UTF8`);
+      if (!/^(utf-?8|unicode)$/i.test(value.replace(/'/g, '')))
+        throw new SqlError(SQLSTATE.NOT_SUPPORTED, `client_encoding ${value} is not supported; only UTF8`);
       return 'UTF8';
     }
     case 'DateStyle': {

@@ -78,7 +78,7 @@ export function createAuditLog(db: Queryable, logger: StoreLogger, options: Audi
   const maxBatch = options.maxBatch ?? 100;
   const interval = options.flushIntervalMs ?? 500;
   const maxBuffered = Math.max(options.maxBuffered ?? 10_000, maxBatch);
-  let buffer: AuditEntry[] = [];
+  const buffer: AuditEntry[] = [];
   let timer: NodeJS.Timeout | null = null;
   let chain: Promise<void> = Promise.resolve();
   let closed = false;

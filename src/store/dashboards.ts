@@ -89,10 +89,13 @@ export function createDashboardRepo(db: Conn): DashboardRepo {
       const id = randomUUID();
       await db
         .transaction(async (tx) => {
-          await tx.query(
-            'INSERT INTO dashboards (id, tenant_id, name, description, current_version, created_by) VALUES ($1, $2, $3, $4, 1, $5)',
-            [id, tenantId, name, input.description ?? null, input.createdBy],
-          );
+          await tx.query('INSERT INTO dashboards (id, tenant_id, name, description, current_version, created_by) VALUES ($1, $2, $3, $4, 1, $5)', [
+            id,
+            tenantId,
+            name,
+            input.description ?? null,
+            input.createdBy,
+          ]);
           await tx.query('INSERT INTO dashboard_versions (dashboard_id, version, widgets, created_by) VALUES ($1, 1, $2::jsonb, $3)', [
             id,
             JSON.stringify(widgets),

@@ -1,6 +1,6 @@
 /**
  * The one small database interface everything in the store runs on. Two implementations:
- * a Postgres server through `pg` (pgDb.ts) and embedded PGlite (pgliteDb.ts).
+ * a Postgres server through `pg` (pg-db.ts) and embedded PGlite (pglite-db.ts).
  * Repos write plain SQL with $n parameters that both accept; values are never concatenated.
  */
 export type Row = Record<string, unknown>;

@@ -3,14 +3,14 @@
  * A Postgres server through `pg` when a url is given, embedded PGlite otherwise. Same SQL, same migrations.
  */
 import type { Config } from '../config.js';
-import { createApiKeyRepo, type ApiKeyRepo } from './apiKeys.js';
+import { createApiKeyRepo, type ApiKeyRepo } from './api-keys.js';
 import { createAuditLog, type AuditLog, type AuditOptions } from './audit.js';
 import { createDashboardRepo, type DashboardRepo } from './dashboards.js';
 import { silentLogger, type Db, type StoreLogger } from './db.js';
 import { createMigrationCheck, runMigrations, type MigrationResult } from './migrate.js';
-import { openPgDb } from './pgDb.js';
-import { openPgliteDb } from './pgliteDb.js';
-import { createSavedQueryRepo, type SavedQueryRepo } from './savedQueries.js';
+import { openPgDb } from './pg-db.js';
+import { openPgliteDb } from './pglite-db.js';
+import { createSavedQueryRepo, type SavedQueryRepo } from './saved-queries.js';
 import { createTenantRepo, DEMO_TENANTS, type TenantRepo } from './tenants.js';
 
 export interface Store {
@@ -70,7 +70,11 @@ export function storeOnDb(db: Db, logger: StoreLogger = silentLogger, extra: Sto
     audit,
     listen: (channel, handler) => db.listen(channel, handler),
     notify: (channel, payload) => db.notify(channel, payload),
-    ping: () => db.query('SELECT 1').then(() => true, () => false),
+    ping: () =>
+      db.query('SELECT 1').then(
+        () => true,
+        () => false,
+      ),
     migrationsApplied: () => migrationCheck().catch(() => false),
     close() {
       closing ??= (async () => {

@@ -51,10 +51,14 @@ const COLUMNS = 'id, name, slug, status, plan, settings, created_at';
 export function createTenantRepo(db: Queryable): TenantRepo {
   const write = async (input: TenantInput, onConflict: string): Promise<Tenant> => {
     const t = checkInput(input);
-    await db.query(
-      `INSERT INTO tenants (id, name, slug, status, plan, settings) VALUES ($1, $2, $3, $4, $5, $6::jsonb) ${onConflict}`,
-      [t.id, t.name, t.slug, t.status, t.plan, JSON.stringify(t.settings)],
-    );
+    await db.query(`INSERT INTO tenants (id, name, slug, status, plan, settings) VALUES ($1, $2, $3, $4, $5, $6::jsonb) ${onConflict}`, [
+      t.id,
+      t.name,
+      t.slug,
+      t.status,
+      t.plan,
+      JSON.stringify(t.settings),
+    ]);
     const row = await get(t.id);
     if (!row) throw new Error(`tenant ${t.id} vanished after write`);
     return row;

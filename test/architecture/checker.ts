@@ -46,12 +46,21 @@ export function importsOf(fileName: string, text: string): { imports: ImportRef[
       const typeOnly =
         !!clause &&
         (clause.isTypeOnly ||
-          (!clause.name && !!clause.namedBindings && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.length > 0 && clause.namedBindings.elements.every((e) => e.isTypeOnly)));
+          (!clause.name &&
+            !!clause.namedBindings &&
+            ts.isNamedImports(clause.namedBindings) &&
+            clause.namedBindings.elements.length > 0 &&
+            clause.namedBindings.elements.every((e) => e.isTypeOnly)));
       add(node.moduleSpecifier, typeOnly, node);
-      if (ts.isStringLiteralLike(node.moduleSpecifier) && /^(node:)?process$/.test(node.moduleSpecifier.text) && clause && !clause.isTypeOnly) envReads.push(lineOf(node));
+      if (ts.isStringLiteralLike(node.moduleSpecifier) && /^(node:)?process$/.test(node.moduleSpecifier.text) && clause && !clause.isTypeOnly)
+        envReads.push(lineOf(node));
     } else if (ts.isExportDeclaration(node)) {
       const typeOnly =
-        node.isTypeOnly || (!!node.exportClause && ts.isNamedExports(node.exportClause) && node.exportClause.elements.length > 0 && node.exportClause.elements.every((e) => e.isTypeOnly));
+        node.isTypeOnly ||
+        (!!node.exportClause &&
+          ts.isNamedExports(node.exportClause) &&
+          node.exportClause.elements.length > 0 &&
+          node.exportClause.elements.every((e) => e.isTypeOnly));
       add(node.moduleSpecifier, typeOnly, node);
     } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
       add(node.moduleReference.expression, node.isTypeOnly, node);
@@ -65,10 +74,16 @@ export function importsOf(fileName: string, text: string): { imports: ImportRef[
       // new URL('./worker.mjs', import.meta.url): a file this one loads (worker threads).
       const [spec, base] = node.arguments ?? [];
       // Data files (migrations/...) are not dependencies.
-      if (spec && base && ts.isStringLiteralLike(spec) && spec.text.startsWith('.') && SOURCE_EXT.test(spec.text) && base.getText(sf) === 'import.meta.url') add(spec, false, node);
+      if (spec && base && ts.isStringLiteralLike(spec) && spec.text.startsWith('.') && SOURCE_EXT.test(spec.text) && base.getText(sf) === 'import.meta.url')
+        add(spec, false, node);
     } else if (ts.isPropertyAccessExpression(node) && isProcess(node.expression) && node.name.text === 'env') {
       envReads.push(lineOf(node));
-    } else if (ts.isElementAccessExpression(node) && isProcess(node.expression) && ts.isStringLiteralLike(node.argumentExpression) && node.argumentExpression.text === 'env') {
+    } else if (
+      ts.isElementAccessExpression(node) &&
+      isProcess(node.expression) &&
+      ts.isStringLiteralLike(node.argumentExpression) &&
+      node.argumentExpression.text === 'env'
+    ) {
       envReads.push(lineOf(node));
     } else if (ts.isVariableDeclaration(node) && node.initializer && isProcess(node.initializer) && ts.isObjectBindingPattern(node.name)) {
       // const { env } = process
@@ -92,11 +107,18 @@ export function moduleOf(file: string, rules: Rules): ModuleRule | undefined {
   return best?.rule;
 }
 
-/** "./x.js" from "query/service.ts" -> "query/x.ts" (the file that exists), or undefined outside src/. */
+/** "./x.js" from "query/query-service.ts" -> "query/x.ts" (the file that exists), or undefined outside src/. */
 function resolveRelative(from: string, spec: string, files: ReadonlySet<string>): string | undefined {
   const joined = path.posix.normalize(path.posix.join(path.posix.dirname(from), spec));
   if (joined.startsWith('..')) return undefined;
-  const candidates = [joined, joined.replace(/\.js$/, '.ts'), joined.replace(/\.mjs$/, '.mts'), joined.replace(/\.cjs$/, '.cts'), `${joined}.ts`, `${joined}/index.ts`];
+  const candidates = [
+    joined,
+    joined.replace(/\.js$/, '.ts'),
+    joined.replace(/\.mjs$/, '.mts'),
+    joined.replace(/\.cjs$/, '.cts'),
+    `${joined}.ts`,
+    `${joined}/index.ts`,
+  ];
   return candidates.find((c) => files.has(c)) ?? joined;
 }
 
@@ -111,7 +133,7 @@ function allowedEdge(rule: ModuleRule, target: string): EdgeKind | undefined {
   return Object.hasOwn(rule.imports, target) ? rule.imports[target] : undefined;
 }
 
-/** Checks file texts keyed by path relative to src/ ("query/service.ts"). */
+/** Checks file texts keyed by path relative to src/ ("query/query-service.ts"). */
 export function checkSources(files: Readonly<Record<string, string>>, rules: Rules): Violation[] {
   const out: Violation[] = [];
   const names = new Set(Object.keys(files));
@@ -119,12 +141,18 @@ export function checkSources(files: Readonly<Record<string, string>>, rules: Rul
     if (!SOURCE_EXT.test(file)) continue;
     const from = moduleOf(file, rules);
     if (!from) {
-      out.push({ file, line: 1, rule: 'unknown-file', message: `${file} belongs to no module of the rules table (test/architecture/rules.ts): add its folder with its allowed imports` });
+      out.push({
+        file,
+        line: 1,
+        rule: 'unknown-file',
+        message: `${file} belongs to no module of the rules table (test/architecture/rules.ts): add its folder with its allowed imports`,
+      });
       continue;
     }
     const { imports, envReads } = importsOf(file, text);
     if (file !== rules.envReader) {
-      for (const line of envReads) out.push({ file, line, rule: 'process-env', message: `process.env is read only by src/${rules.envReader}: take the value from Config` });
+      for (const line of envReads)
+        out.push({ file, line, rule: 'process-env', message: `process.env is read only by src/${rules.envReader}: take the value from Config` });
     }
     for (const imp of imports) {
       const v = (rule: Violation['rule'], message: string) => out.push({ file, line: imp.line, rule, message });
@@ -147,20 +175,25 @@ export function checkSources(files: Readonly<Record<string, string>>, rules: Rul
         }
         const edge = allowedEdge(from, to.name);
         if (!edge) v('module-edge', `${from.name} may not import ${to.name} (${target}); allowed: ${describeAllowed(from)}`);
-        else if (edge === 'type' && !imp.typeOnly) v('type-only', `${from.name} may import only types from ${to.name} (${target}): use \`import type\`, the value is injected`);
+        else if (edge === 'type' && !imp.typeOnly)
+          v('type-only', `${from.name} may import only types from ${to.name} (${target}): use \`import type\`, the value is injected`);
         continue;
       }
       if (BUILTINS.has(imp.specifier) || BUILTINS.has(imp.specifier.split('/')[0])) {
         const name = imp.specifier.startsWith('node:') ? imp.specifier : `node:${imp.specifier}`;
         if (from.builtins !== 'any' && !from.builtins.includes(name)) {
-          v('builtin', `${from.name} (${from.kind}) may not import ${name}${from.kind === 'core' ? ': the core does no I/O' : ''}; allowed: ${from.builtins.join(', ') || 'none'}`);
+          v(
+            'builtin',
+            `${from.name} (${from.kind}) may not import ${name}${from.kind === 'core' ? ': the core does no I/O' : ''}; allowed: ${from.builtins.join(', ') || 'none'}`,
+          );
         }
         continue;
       }
       const pkg = packageName(imp.specifier);
       const homes = rules.packageHomes[pkg];
       if (!homes) v('unknown-package', `package ${pkg} has no home in the rules (PACKAGE_HOMES in test/architecture/rules.ts): decide which folder owns it`);
-      else if (!homes.includes(from.name)) v('package-home', `${pkg} may be imported only in ${homes.map((h) => (h.includes('.') ? `src/${h}` : `src/${h}/`)).join(', ')}, not in ${from.name}`);
+      else if (!homes.includes(from.name))
+        v('package-home', `${pkg} may be imported only in ${homes.map((h) => (h.includes('.') ? `src/${h}` : `src/${h}/`)).join(', ')}, not in ${from.name}`);
     }
   }
   return out.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);

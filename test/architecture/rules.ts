@@ -84,7 +84,14 @@ export const MODULES: readonly ModuleRule[] = [
   },
 
   // ---- adapters: the one home of each external client ----
-  { name: 'engine', kind: 'adapter', paths: ['engine/'], imports: { 'errors.ts': 'value', 'config.ts': 'type' }, builtins: 'any', why: 'ClickHouse (chDB or HTTP)' },
+  {
+    name: 'engine',
+    kind: 'adapter',
+    paths: ['engine/'],
+    imports: { 'errors.ts': 'value', 'config.ts': 'type' },
+    builtins: 'any',
+    why: 'ClickHouse (chDB or HTTP)',
+  },
   {
     name: 'store',
     kind: 'adapter',
@@ -101,7 +108,14 @@ export const MODULES: readonly ModuleRule[] = [
     builtins: 'any',
     why: 'empty in-memory Postgres (PGlite) engines answering pg_catalog queries for the SQL proxy',
   },
-  { name: 'auth', kind: 'adapter', paths: ['auth/'], imports: { 'errors.ts': 'value', 'config.ts': 'type' }, builtins: 'any', why: 'credentials -> Principal (jose)' },
+  {
+    name: 'auth',
+    kind: 'adapter',
+    paths: ['auth/'],
+    imports: { 'errors.ts': 'value', 'config.ts': 'type' },
+    builtins: 'any',
+    why: 'credentials -> Principal (jose)',
+  },
 
   // ---- services: shared by doors ----
   {
@@ -142,15 +156,43 @@ export const MODULES: readonly ModuleRule[] = [
   },
 
   // ---- doors: never import each other ----
-  { name: 'graphql', kind: 'door', paths: ['graphql/'], imports: { ...DOOR_IMPORTS, live: 'value', ingest: 'type' }, builtins: 'any', why: 'GraphQL (yoga + Pothos), subscriptions over graphql-ws' },
+  {
+    name: 'graphql',
+    kind: 'door',
+    paths: ['graphql/'],
+    imports: { ...DOOR_IMPORTS, live: 'value', ingest: 'type' },
+    builtins: 'any',
+    why: 'GraphQL (yoga + Pothos), subscriptions over graphql-ws',
+  },
   { name: 'rest', kind: 'door', paths: ['rest/'], imports: DOOR_IMPORTS, builtins: 'any', why: 'Cube-compatible REST' },
-  { name: 'sqlproxy', kind: 'door', paths: ['sqlproxy/'], imports: { ...DOOR_IMPORTS, 'catalog-engine': 'value' }, builtins: 'any', why: 'Postgres wire protocol' },
-  { name: 'ingest/http', kind: 'door', paths: ['ingest/http.ts'], imports: { ...DOOR_IMPORTS, ingest: 'value' }, builtins: 'any', why: 'POST /v1/ingest/{table}' },
+  {
+    name: 'sqlproxy',
+    kind: 'door',
+    paths: ['sqlproxy/'],
+    imports: { ...DOOR_IMPORTS, 'catalog-engine': 'value' },
+    builtins: 'any',
+    why: 'Postgres wire protocol',
+  },
+  {
+    name: 'ingest/http',
+    kind: 'door',
+    paths: ['ingest/http.ts'],
+    imports: { ...DOOR_IMPORTS, ingest: 'value' },
+    builtins: 'any',
+    why: 'POST /v1/ingest/{table}',
+  },
   { name: 'mcp', kind: 'door', paths: ['mcp/'], imports: DOOR_IMPORTS, builtins: 'any', why: 'MCP tools (when it arrives)' },
 
   // ---- tools and generated code ----
   { name: 'demo', kind: 'tool', paths: ['demo/'], imports: { 'errors.ts': 'value', engine: 'type' }, builtins: 'any', why: 'deterministic demo dataset' },
-  { name: 'cli', kind: 'tool', paths: ['cli/'], imports: { semantic: 'value' }, builtins: 'any', why: 'CLI argument parsing, help and rendering (did-you-mean from semantic/suggest)' },
+  {
+    name: 'cli',
+    kind: 'tool',
+    paths: ['cli/'],
+    imports: { semantic: 'value' },
+    builtins: 'any',
+    why: 'CLI argument parsing, help and rendering (did-you-mean from semantic/suggest)',
+  },
   { name: 'sdk', kind: 'tool', paths: ['sdk/'], imports: {}, builtins: [], why: 'generated typed client for graphql-request (shipped to callers)' },
 
   // ---- composition roots: wire everything, imported by nothing but each other ----
@@ -158,7 +200,14 @@ export const MODULES: readonly ModuleRule[] = [
   { name: 'server.ts', kind: 'root', paths: ['server.ts'], imports: '*', builtins: 'any', why: 'HTTP server: mounts the doors' },
   { name: 'services.ts', kind: 'root', paths: ['services.ts'], imports: '*', builtins: 'any', why: 'composition root' },
   { name: 'readiness.ts', kind: 'root', paths: ['readiness.ts'], imports: '*', builtins: 'any', why: '/ready: engines answer and migrations are applied' },
-  { name: 'schema-extensions.ts', kind: 'root', paths: ['schema-extensions.ts'], imports: '*', builtins: 'any', why: 'wires the GraphQL extensions to their services' },
+  {
+    name: 'schema-extensions.ts',
+    kind: 'root',
+    paths: ['schema-extensions.ts'],
+    imports: '*',
+    builtins: 'any',
+    why: 'wires the GraphQL extensions to their services',
+  },
 ];
 
 /** Each external package has one home (a second one only when named here, with the reason in its CONTEXT.md). */
@@ -192,7 +241,7 @@ export const PACKAGE_HOMES: Readonly<Record<string, readonly string[]>> = {
 
 export const EXCEPTIONS: readonly Exception[] = [
   {
-    from: 'rest/plan.ts',
+    from: 'rest/query-plan.ts',
     to: 'compiler/normalize.ts',
     why: 'expandCompareDateRange: SemanticQuery -> SemanticQuery[], pure and SQL-free (Cube splits compareDateRange at the REST edge)',
   },

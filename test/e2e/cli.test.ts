@@ -55,7 +55,10 @@ function strata(args: string[]): Promise<Run> {
 
 /** "a │ b" table lines -> rows of cells (header, separator and "(n rows)" dropped). */
 function parseTable(stdout: string): { header: string[]; rows: string[][] } {
-  const lines = stdout.trim().split('\n').filter((l) => l.includes('│'));
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.includes('│'));
   const cells = lines.map((l) => l.split('│').map((c) => c.trim()));
   return { header: cells[0], rows: cells.slice(1) };
 }
@@ -187,7 +190,7 @@ describe('help and usage errors', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^Usage: strata <command> \[options\]$/m);
       for (const c of COMMANDS) expect(r.stdout).toMatch(new RegExp(`^  ${c.name} `, 'm'));
-      expect(r.stdout).toMatch(/^Example:\n  npx strata query --tenant acme /m);
+      expect(r.stdout).toMatch(/^Example:\n {2}npx strata query --tenant acme /m);
     }
     expect(tenant.code).toBe(0);
     expect(tenant.stdout).toContain('Usage: strata tenant <subcommand>');
@@ -202,7 +205,7 @@ describe('help and usage errors', () => {
       expect(r.stderr).toBe('');
       expect(r.stdout).toMatch(new RegExp(`^Usage: strata ${c.name}( |$)`, 'm'));
       for (const option of [...Object.keys(c.options), 'help']) expect(r.stdout, `${c.name} --${option}`).toContain(`--${option}`);
-      expect(r.stdout).toMatch(/^Examples?:\n  npx strata|^Examples?:\n  [A-Z_]+=/m);
+      expect(r.stdout).toMatch(/^Examples?:\n {2}npx strata|^Examples?:\n {2}[A-Z_]+=/m);
     }
     // `strata help <command>` prints the same
     const viaHelp = await cli(['help', 'token']);
@@ -228,12 +231,18 @@ describe('help and usage errors', () => {
       [['token'], "strata token: --tenant is required (e.g. --tenant acme). See 'strata token --help'."],
       [['query', '--tenant', 'acme'], "strata query: missing <json>: the query as JSON. See 'strata query --help'."],
       [['query', '--tenant'], "strata query: --tenant needs a value. See 'strata query --help'."],
-      [['tenant', 'create'], "strata tenant create: missing <id>: tenant id: lower-case letters, digits, - and _ (e.g. umbrella). See 'strata tenant create --help'."],
+      [
+        ['tenant', 'create'],
+        "strata tenant create: missing <id>: tenant id: lower-case letters, digits, - and _ (e.g. umbrella). See 'strata tenant create --help'.",
+      ],
       [['tenant'], "strata tenant: missing subcommand (create). See 'strata tenant --help'."],
-      [['tenant', 'create', 'x', '--plan', 'gold'], "strata tenant create: --plan must be one of free, pro, enterprise, got \"gold\". See 'strata tenant create --help'."],
-      [['seed', '--end-date', '2026-02-30'], "strata seed: --end-date must be a date YYYY-MM-DD, got \"2026-02-30\". See 'strata seed --help'."],
-      [['serve', 'now'], "strata serve: unexpected argument \"now\". See 'strata serve --help'."],
-      [['qeury'], "strata: unknown command \"qeury\" (did you mean \"query\"?). See 'strata --help'."],
+      [
+        ['tenant', 'create', 'x', '--plan', 'gold'],
+        'strata tenant create: --plan must be one of free, pro, enterprise, got "gold". See \'strata tenant create --help\'.',
+      ],
+      [['seed', '--end-date', '2026-02-30'], 'strata seed: --end-date must be a date YYYY-MM-DD, got "2026-02-30". See \'strata seed --help\'.'],
+      [['serve', 'now'], 'strata serve: unexpected argument "now". See \'strata serve --help\'.'],
+      [['qeury'], 'strata: unknown command "qeury" (did you mean "query"?). See \'strata --help\'.'],
     ];
     const results = await Promise.all(cases.map(([args]) => cli(args)));
     for (const [i, [args, message]] of cases.entries()) {
@@ -248,7 +257,11 @@ describe('strata tenant create', () => {
   it('creates the tenant and a first admin API key, printing the secret once', async () => {
     const r = runs.tenantCreate;
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { tenant: { id: string; name: string; plan: string }; created: boolean; apiKey: { id: string; secret: string; scopes: string[] } };
+    const out = JSON.parse(r.stdout) as {
+      tenant: { id: string; name: string; plan: string };
+      created: boolean;
+      apiKey: { id: string; secret: string; scopes: string[] };
+    };
     expect(out.tenant).toEqual({ id: 'umbrella', name: 'Umbrella Corp', plan: 'pro', status: 'active' });
     expect(out.created).toBe(true);
     expect(out.apiKey.secret).toMatch(/^sk_live_[0-9A-Za-z]{46}$/);

@@ -60,7 +60,9 @@ export async function createTestWarehouse(options: TestWarehouseOptions = {}): P
   });
   try {
     await migrateClickhouse(engine);
-    const seeded = options.seed ? await seedDemo(engine, { scale: options.scale ?? TEST_SCALE, seed: options.seedValue, endDate: options.endDate ?? FIXED_DEMO_END_DATE }) : undefined;
+    const seeded = options.seed
+      ? await seedDemo(engine, { scale: options.scale ?? TEST_SCALE, seed: options.seedValue, endDate: options.endDate ?? FIXED_DEMO_END_DATE })
+      : undefined;
     return {
       engine,
       dir,

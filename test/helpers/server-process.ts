@@ -64,7 +64,10 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
   for (;;) {
     const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 250))]);
     if (code !== null) throw new Error(`server exited with ${code} before it was ready:\n${out}`);
-    const ready = await fetch(`${url}/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

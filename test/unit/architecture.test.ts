@@ -17,7 +17,8 @@ describe('src/ keeps the dependency rules', () => {
 
   it('knows every module it names', () => {
     const names = new Set(RULES.modules.map((m) => m.name));
-    for (const m of RULES.modules) if (m.imports !== '*') for (const target of Object.keys(m.imports)) expect(names, `${m.name} -> ${target}`).toContain(target);
+    for (const m of RULES.modules)
+      if (m.imports !== '*') for (const target of Object.keys(m.imports)) expect(names, `${m.name} -> ${target}`).toContain(target);
     for (const [pkg, homes] of Object.entries(RULES.packageHomes)) for (const h of homes) expect(names, `${pkg} -> ${h}`).toContain(h);
   });
 });
@@ -30,8 +31,9 @@ describe('the checker', () => {
       check({
         'errors.ts': 'export class UserError extends Error {}',
         'semantic/model.ts': "import { UserError } from '../errors.js';\nimport { parse } from 'yaml';\nexport type Model = {};",
-        'compiler/compile.ts': "import type { Model } from '../semantic/model.js';\nimport { DateTime } from 'luxon';\nexport const compile = (m: Model, tenantId: string) => tenantId;",
-        'query/service.ts': "import { compile } from '../compiler/compile.js';\nimport type { Engine } from '../engine/engine.js';",
+        'compiler/compile.ts':
+          "import type { Model } from '../semantic/model.js';\nimport { DateTime } from 'luxon';\nexport const compile = (m: Model, tenantId: string) => tenantId;",
+        'query/query-service.ts': "import { compile } from '../compiler/compile.js';\nimport type { Engine } from '../engine/engine.js';",
         'engine/engine.ts': "import { createClient } from '@clickhouse/client';\nexport interface Engine {}",
         'rest/handler.ts': "import { createRequestContext } from '../edge/context.js';\nimport type { QueryService } from '../query/service.js';",
         'edge/context.ts': "import type { Principal } from '../auth/principal.js';",
@@ -72,22 +74,22 @@ describe('the checker', () => {
   it('flags process.env outside config.ts, in any spelling', () => {
     expect(
       check({
-        'query/service.ts': "const a = process.env.DEBUG;\nconst b = process['env'];\nconst { env } = process;",
+        'query/query-service.ts': "const a = process.env.DEBUG;\nconst b = process['env'];\nconst { env } = process;",
         'live/hub.ts': "import { env } from 'node:process';",
       }).map((v) => `${v.file} ${v.rule}`),
-    ).toEqual(['live/hub.ts process-env', 'query/service.ts process-env', 'query/service.ts process-env', 'query/service.ts process-env']);
+    ).toEqual(['live/hub.ts process-env', 'query/query-service.ts process-env', 'query/query-service.ts process-env', 'query/query-service.ts process-env']);
   });
 
   it('flags a package outside its home, an unknown package and a value import across a type-only edge', () => {
     expect(
       check({
         'sqlproxy/catalog-worker.mjs': "import { PGlite } from '@electric-sql/pglite';",
-        'live/service.ts': "import leftpad from 'left-pad';",
+        'live/live-service.ts': "import leftpad from 'left-pad';",
         'rest/admin.ts': "import { createStore } from '../store/store.js';",
         'store/store.ts': 'export const createStore = () => 1;',
       }),
     ).toEqual([
-      { file: 'live/service.ts', rule: 'unknown-package' },
+      { file: 'live/live-service.ts', rule: 'unknown-package' },
       { file: 'rest/admin.ts', rule: 'type-only' },
       { file: 'sqlproxy/catalog-worker.mjs', rule: 'package-home' },
     ]);
@@ -111,7 +113,7 @@ describe('the checker', () => {
         "const w = new URL('./worker.mjs', import.meta.url);",
         "const m = new URL('../../migrations/', import.meta.url);",
         "// import { nope } from 'pg';",
-        "const s = \"import x from 'pg'\";",
+        'const s = "import x from \'pg\'";',
       ].join('\n'),
     );
     expect(imports.map((i) => [i.specifier, i.typeOnly])).toEqual([

@@ -1,7 +1,7 @@
 /** The ClickHouse dialect: a small override of the default dialect. */
 import type { Granularity } from '../../semantic/query.js';
 import { defaultDialect, type Dialect } from '../dialect.js';
-import type { AggregateFn } from '../plan.js';
+import type { AggregateFn } from '../plan-tree.js';
 
 const AGGREGATES: Readonly<Record<AggregateFn, string>> = {
   count: 'count',
@@ -29,7 +29,7 @@ export const clickhouseDialect: Dialect = {
   ...defaultDialect,
   name: 'clickhouse',
   capabilities: { lambdas: true, aggregateIf: true },
-  quoteIdentifier: (name) => '`' + name.replace(/\\/g, '\\\\').replace(/`/g, '\\`') + '`',
+  quoteIdentifier: (name) => `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``,
   stringLiteral: (value) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`,
   param: (name, type) => `{${name}:${type}}`,
   aggregate(fn, arg, filter) {

@@ -5,7 +5,7 @@
  * the same rows without order, limit or offset.
  */
 import { invariant } from '../../errors.js';
-import { call, select, type Query, type Select } from '../plan.js';
+import { call, select, type Query, type Select } from '../plan-tree.js';
 
 export function applyRowLimit(query: Query, limit: number, offset: number): Select {
   invariant(query.kind === 'select', 'the outermost statement is a SELECT');

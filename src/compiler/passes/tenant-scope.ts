@@ -10,7 +10,7 @@
  */
 import { invariant } from '../../errors.js';
 import type { Cube, Model } from '../../semantic/model.js';
-import { mapFromItems, raw, select, binary, ident, type Expr, type FromItem, type Query } from '../plan.js';
+import { mapFromItems, raw, select, binary, ident, type Expr, type FromItem, type Query } from '../plan-tree.js';
 
 export const TENANT_PARAM = 'tenant';
 

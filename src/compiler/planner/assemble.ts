@@ -3,8 +3,8 @@
  * one stage (below), or several stages (multi-stage.ts) — then ORDER BY the query's order.
  */
 import type { Measure } from '../../semantic/model.js';
-import { aggregateOf, rowValueOf, valueOf } from '../measures.js';
-import { and, ident, type Select } from '../plan.js';
+import { aggregateOf, rowValueOf, measureValue } from '../measures.js';
+import { and, ident, type Select } from '../plan-tree.js';
 import type { RangeSplit } from '../split.js';
 import { orderItems } from './columns.js';
 import { assembleMultiStage } from './multi-stage.js';
@@ -30,7 +30,7 @@ export function assembleOneStage(parts: PlanParts): Select {
   return source.select({
     columns: [
       ...columns.dimensions.map((c) => ({ expr: c.expr, alias: c.alias })),
-      ...members.measures.map((r, i) => ({ expr: valueOf(model, r.member, leaf, source.scope), alias: columns.measures[i].alias })),
+      ...members.measures.map((r, i) => ({ expr: measureValue(model, r.member, leaf, source.scope), alias: columns.measures[i].alias })),
     ],
     where: q.ungrouped ? and(where.except(), having) : where.except(),
     groupBy: q.ungrouped ? [] : columns.dimensions.map((c) => ident(c.alias)),

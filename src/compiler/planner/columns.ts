@@ -5,7 +5,7 @@
 import { UserError } from '../../errors.js';
 import type { NormalizedQuery } from '../../semantic/query.js';
 import type { CompiledColumn } from '../compiled.js';
-import { ident, type Expr, type OrderItem } from '../plan.js';
+import { ident, type Expr, type OrderItem } from '../plan-tree.js';
 import { renderDimension, type RenderScope } from '../render.js';
 import { valueTypeOf } from '../values.js';
 import type { QueryMembers } from './resolve.js';
@@ -30,16 +30,31 @@ export function outputColumns(members: QueryMembers, scope: RenderScope, tz: Exp
   const aliases = new AliasAllocator();
   const dimensions: DimColumn[] = [
     ...members.dimensions.map(
-      (r): DimColumn => ({ alias: aliases.take(r.path), key: r.path, member: r.path, kind: 'dimension', type: r.member.type, expr: renderDimension(r.member, scope) }),
+      (r): DimColumn => ({
+        alias: aliases.take(r.path),
+        key: r.path,
+        member: r.path,
+        kind: 'dimension',
+        type: r.member.type,
+        expr: renderDimension(r.member, scope),
+      }),
     ),
     ...members.timeDimensions.flatMap(({ td, resolved: r }, i): DimColumn[] => {
       if (!td.granularity) return [];
       const key = `${r.path}.${td.granularity}`;
       const expr: Expr = { kind: 'truncate', unit: td.granularity, arg: { kind: 'inZone', arg: renderDimension(r.member, scope), tz }, tz };
-      return [{ alias: aliases.take(r.path, td.granularity), key, member: r.path, kind: 'timeDimension', type: 'time', granularity: td.granularity, expr, td: i }];
+      return [
+        { alias: aliases.take(r.path, td.granularity), key, member: r.path, kind: 'timeDimension', type: 'time', granularity: td.granularity, expr, td: i },
+      ];
     }),
   ];
-  const measures: CompiledColumn[] = members.measures.map((r) => ({ alias: aliases.take(r.path), key: r.path, member: r.path, kind: 'measure', type: valueTypeOf(r.member) }));
+  const measures: CompiledColumn[] = members.measures.map((r) => ({
+    alias: aliases.take(r.path),
+    key: r.path,
+    member: r.path,
+    kind: 'measure',
+    type: valueTypeOf(r.member),
+  }));
   return { dimensions, measures, all: [...dimensions.map(({ expr: _e, td: _t, ...c }) => c), ...measures] };
 }
 

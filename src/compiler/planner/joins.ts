@@ -5,7 +5,7 @@
 import { invariant } from '../../errors.js';
 import type { Model, ResolvedMember } from '../../semantic/model.js';
 import { buildJoinTree, type JoinTree } from '../join-tree.js';
-import { select, type FromItem, type JoinClause, type Select } from '../plan.js';
+import { select, type FromItem, type JoinClause, type Select } from '../plan-tree.js';
 import { cubesReferenced, renderTemplate, type RenderScope } from '../render.js';
 import type { QueryMembers } from './resolve.js';
 

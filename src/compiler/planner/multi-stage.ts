@@ -5,8 +5,8 @@
  */
 import { UserError } from '../../errors.js';
 import type { Measure, RollingWindow } from '../../semantic/model.js';
-import { aggregateOf, valueOf } from '../measures.js';
-import { NULL, and, binary, column, ident, select, type Expr, type Select, type SelectColumn } from '../plan.js';
+import { aggregateOf, measureValue } from '../measures.js';
+import { NULL, and, binary, column, ident, select, type Expr, type Select, type SelectColumn } from '../plan-tree.js';
 import { renderDimension, restrictedScope, type RenderScope } from '../render.js';
 import { bindSeries, bucketOf, bucketSeries, windowRange, windowSeries, type BoundSeries } from '../rolling.js';
 import type { MeasureGroup } from './groups.js';
@@ -31,7 +31,9 @@ export function assembleMultiStage(parts: PlanParts): Select {
     if (rollingTd < 0) return undefined;
     const { td } = tds[rollingTd];
     if (!td.dateRange) {
-      throw new UserError('BAD_USER_INPUT', `rolling window measures need a dateRange on "${td.dimension}" when it has a granularity`, { member: td.dimension });
+      throw new UserError('BAD_USER_INPUT', `rolling window measures need a dateRange on "${td.dimension}" when it has a granularity`, {
+        member: td.dimension,
+      });
     }
     const key = JSON.stringify(w);
     if (!seriesCache.has(key)) seriesCache.set(key, bindSeries(windowSeries(w, td.dateRange, td.granularity, q.timezone), params, tz));
@@ -51,7 +53,11 @@ export function assembleMultiStage(parts: PlanParts): Select {
     const leafColumns = (scope: RenderScope): SelectColumn[] =>
       groups.leaves.map((m) => ({ expr: group.leaves.includes(m) ? aggregateOf(m, scope) : NULL, alias: mName(m) }));
     if (!group.multipliedCube) {
-      return source.select({ columns: [...dimExprs.map((expr, i) => ({ expr, alias: dName(i) })), ...leafColumns(source.scope)], where: rows, groupBy: byDims(dims.length) });
+      return source.select({
+        columns: [...dimExprs.map((expr, i) => ({ expr, alias: dName(i) })), ...leafColumns(source.scope)],
+        where: rows,
+        groupBy: byDims(dims.length),
+      });
     }
     return fanOutBranch(parts, group, dimExprs, rows, leafColumns);
   };
@@ -60,14 +66,20 @@ export function assembleMultiStage(parts: PlanParts): Select {
   const rollingSeries = [...seriesCache.values()][0];
   if (rollingSeries && tds[rollingTd].td.granularity && dims.length === 1) {
     // Buckets no row falls in still appear (Cube's time series), with NULL measures.
-    branches.push(select({ columns: [{ expr: bucketSeries(rollingSeries), alias: dName(0) }, ...groups.leaves.map((m) => ({ expr: NULL, alias: mName(m) }))] }));
+    branches.push(
+      select({ columns: [{ expr: bucketSeries(rollingSeries), alias: dName(0) }, ...groups.leaves.map((m) => ({ expr: NULL, alias: mName(m) }))] }),
+    );
   }
-  const outerScope = restrictedScope(model, new Map(), (cube) => `a number measure that reads cube ${cube} directly cannot be combined with measures computed separately in this query`);
+  const outerScope = restrictedScope(
+    model,
+    new Map(),
+    (cube) => `a number measure that reads cube ${cube} directly cannot be combined with measures computed separately in this query`,
+  );
   const leafRef = (m: Measure): Expr => ({ kind: 'aggregate', fn: 'max', arg: column('__q', mName(m)) });
   return select({
     columns: [
       ...dims.map((c, i) => ({ expr: column('__q', dName(i)), alias: c.alias })),
-      ...members.measures.map((r, i) => ({ expr: valueOf(model, r.member, leafRef, outerScope), alias: columns.measures[i].alias })),
+      ...members.measures.map((r, i) => ({ expr: measureValue(model, r.member, leafRef, outerScope), alias: columns.measures[i].alias })),
     ],
     from: { kind: 'derived', query: branches.length === 1 ? branches[0] : { kind: 'union', selects: branches }, alias: '__q' },
     groupBy: dims.map((c) => ident(c.alias)),
@@ -79,11 +91,20 @@ export function assembleMultiStage(parts: PlanParts): Select {
  * The branch of a group whose cube the join tree multiplies: its leaves aggregated over the distinct
  * (dims, primary key) pairs of the tree, re-joined to the cube by primary key (planner.ts header).
  */
-function fanOutBranch(parts: PlanParts, group: MeasureGroup, dimExprs: readonly Expr[], rows: Expr | undefined, leafColumns: (scope: RenderScope) => SelectColumn[]): Select {
+function fanOutBranch(
+  parts: PlanParts,
+  group: MeasureGroup,
+  dimExprs: readonly Expr[],
+  rows: Expr | undefined,
+  leafColumns: (scope: RenderScope) => SelectColumn[],
+): Select {
   const { model, source, columns } = parts;
   const cube = model.cubes[group.multipliedCube!];
   if (cube.primaryKey.length === 0) {
-    throw new UserError('BAD_USER_INPUT', `cannot aggregate ${group.leaves.map((m) => `"${m.path}"`).join(', ')} without double counting: cube ${cube.name} has no primary key`);
+    throw new UserError(
+      'BAD_USER_INPUT',
+      `cannot aggregate ${group.leaves.map((m) => `"${m.path}"`).join(', ')} without double counting: cube ${cube.name} has no primary key`,
+    );
   }
   const pk = cube.primaryKey.map((name) => cube.dimensions[name]);
   const keys = source.select({

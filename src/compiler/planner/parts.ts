@@ -2,7 +2,7 @@
 import type { Model } from '../../semantic/model.js';
 import type { NormalizedQuery } from '../../semantic/query.js';
 import type { CompiledColumn } from '../compiled.js';
-import type { Expr, ParamBag, Select } from '../plan.js';
+import type { Expr, ParamBag, Select } from '../plan-tree.js';
 import type { SplitColumns } from '../split.js';
 import type { OutputColumns } from './columns.js';
 import type { MeasureGroups } from './groups.js';

@@ -4,8 +4,8 @@
  * GROUP BY GROUPING SETS. Shapes it cannot express throw SplitUnsupportedError.
  */
 import type { Measure } from '../../semantic/model.js';
-import { aggregateOf, valueOf } from '../measures.js';
-import { and, ident, type Expr, type SelectColumn } from '../plan.js';
+import { aggregateOf, measureValue } from '../measures.js';
+import { and, ident, type Expr, type SelectColumn } from '../plan-tree.js';
 import { renderDimension } from '../render.js';
 import { groupingSets, SET_ALIAS, SplitUnsupportedError, type RangeSplit, type SplitColumns } from '../split.js';
 import type { PlanParts, Planned } from './parts.js';
@@ -30,7 +30,7 @@ export function assembleRangeSplit(parts: PlanParts, split: RangeSplit): Planned
     members.measures.forEach((m, k) => {
       const alias = `${columns.measures[k].alias}__r${i}`;
       measureAliases[columns.measures[k].alias] = alias;
-      splitColumns.push({ expr: valueOf(model, m.member, leaf, source.scope), alias });
+      splitColumns.push({ expr: measureValue(model, m.member, leaf, source.scope), alias });
     });
     splits.push({ countAlias: `__rows_r${i}`, measureAliases });
     splitColumns.push({ expr: { kind: 'aggregate', fn: 'count', filter: inRange }, alias: `__rows_r${i}` });

@@ -6,8 +6,8 @@ import { invariant } from '../../errors.js';
 import type { Measure, Model } from '../../semantic/model.js';
 import type { LocalDateTime, NormalizedFilter } from '../../semantic/query.js';
 import { filterExpr, valueParam, type FilterContext } from '../filters.js';
-import { valueOf } from '../measures.js';
-import { and, binary, type Expr, type ParamBag } from '../plan.js';
+import { measureValue } from '../measures.js';
+import { and, binary, type Expr, type ParamBag } from '../plan-tree.js';
 import { renderDimension, renderMeasureFilters, renderSegment, type RenderScope } from '../render.js';
 import type { QueryMembers } from './resolve.js';
 
@@ -46,6 +46,12 @@ export function inDateRange(ctx: Pick<FilterContext, 'params' | 'tz'>, path: str
  * HAVING over the measure filters: each compared measure is rendered with `leaf` for its leaf
  * aggregates, in `scope` (the join tree in one stage, the combined leaf columns in several).
  */
-export function havingClause(model: Model, filters: readonly NormalizedFilter[], ctx: FilterContext, leaf: (m: Measure) => Expr, scope: RenderScope): Expr | undefined {
-  return and(...filters.map((f) => filterExpr(f, { ...ctx, memberExpr: (m) => valueOf(model, m as Measure, leaf, scope) })));
+export function havingClause(
+  model: Model,
+  filters: readonly NormalizedFilter[],
+  ctx: FilterContext,
+  leaf: (m: Measure) => Expr,
+  scope: RenderScope,
+): Expr | undefined {
+  return and(...filters.map((f) => filterExpr(f, { ...ctx, memberExpr: (m) => measureValue(model, m as Measure, leaf, scope) })));
 }

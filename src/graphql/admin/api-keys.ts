@@ -5,8 +5,8 @@
 import type { ApiKeyInfo } from '../../auth/authenticator.js';
 import { SCOPES } from '../../auth/principal.js';
 import { ForbiddenError, UserError } from '../../errors.js';
-import type { ApiKeyRepo } from '../../store/apiKeys.js';
-import type { SchemaExtension } from '../schema.js';
+import type { ApiKeyRepo } from '../../store/api-keys.js';
+import type { SchemaExtension } from '../build-schema.js';
 import { dateTimeScalar, perBuilder } from './types.js';
 
 const GUARD = { authScopes: { allOf: [SCOPES.KEYS_ADMIN] }, extensions: { requiresScopes: [SCOPES.KEYS_ADMIN] } } as const;
@@ -93,7 +93,7 @@ const apiKeyType = perBuilder((builder) => {
       id: t.exposeID('id'),
       name: t.exposeString('name'),
       prefix: t.exposeString('prefix', { description: 'The visible start of the secret ("sk_live_ab12cd"), to recognise a key.' }),
-      scopes: t.exposeStringList('scopes', { description: 'What the key may do (a subset of its creator\'s scopes).' }),
+      scopes: t.exposeStringList('scopes', { description: "What the key may do (a subset of its creator's scopes)." }),
       createdBy: t.exposeString('createdBy', { description: 'Subject of the credential that created the key.' }),
       createdAt: t.field({ type: DateTime, resolve: (k) => k.createdAt }),
       expiresAt: t.field({ type: DateTime, nullable: true, resolve: (k) => k.expiresAt }),

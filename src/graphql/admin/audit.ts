@@ -2,7 +2,7 @@
 import { SCOPES } from '../../auth/principal.js';
 import { UserError } from '../../errors.js';
 import type { AuditLog, AuditRecord } from '../../store/audit.js';
-import type { SchemaExtension } from '../schema.js';
+import type { SchemaExtension } from '../build-schema.js';
 import { dateTimeScalar } from './types.js';
 
 export const MAX_AUDIT_PAGE = 1_000;
@@ -18,7 +18,10 @@ export function auditExtension(audit: AuditLog): SchemaExtension {
           at: t.field({ type: DateTime, resolve: (e) => e.at }),
           subject: t.exposeString('subject', { description: 'Token subject or API key id.' }),
           door: t.exposeString('door'),
-          queryFingerprint: t.exposeString('queryFingerprint', { nullable: true, description: 'Hash of the normalized query: equal queries, equal fingerprints.' }),
+          queryFingerprint: t.exposeString('queryFingerprint', {
+            nullable: true,
+            description: 'Hash of the normalized query: equal queries, equal fingerprints.',
+          }),
           members: t.exposeStringList('members', { description: 'Members the query read (selected, filtered, ordered).' }),
           rows: t.exposeInt('rows', { nullable: true }),
           durationMs: t.exposeInt('durationMs', { nullable: true }),

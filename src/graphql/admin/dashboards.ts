@@ -12,7 +12,7 @@ import type { StrataBuilder } from '../builder.js';
 import type { SharedTypes } from '../shared-types.js';
 import type { GraphQLContext } from '../context.js';
 import { DATA_FIELD_COST } from '../cube-fields.js';
-import type { SchemaExtension } from '../schema.js';
+import type { SchemaExtension } from '../build-schema.js';
 import { dateTimeScalar, perBuilder, validateQuery } from './types.js';
 
 export const MAX_WIDGETS = 100;

@@ -3,11 +3,11 @@
  * queries, the audit trail, and the small-batch ingestion mutation. The tenant is always the
  * caller's (ctx.strata.principal); no argument names one.
  */
-import type { IngestService } from '../../ingest/service.js';
+import type { IngestService } from '../../ingest/ingest-service.js';
 import { ingestMutation } from '../ingest-mutation.js';
 import type { QueryService } from '../../query/types.js';
 import type { Store } from '../../store/store.js';
-import type { SchemaExtension } from '../schema.js';
+import type { SchemaExtension } from '../build-schema.js';
 import { apiKeyExtension } from './api-keys.js';
 import { auditExtension } from './audit.js';
 import { dashboardExtension } from './dashboards.js';

@@ -6,9 +6,9 @@
 import { SCOPES } from '../../auth/principal.js';
 import { UserError } from '../../errors.js';
 import type { QueryService } from '../../query/types.js';
-import type { SavedQuery, SavedQueryRepo } from '../../store/savedQueries.js';
+import type { SavedQuery, SavedQueryRepo } from '../../store/saved-queries.js';
 import { DATA_FIELD_COST } from '../cube-fields.js';
-import type { SchemaExtension } from '../schema.js';
+import type { SchemaExtension } from '../build-schema.js';
 import { dateTimeScalar, perBuilder, validateQuery } from './types.js';
 
 const READ = { authScopes: { allOf: [SCOPES.METRICS_READ] }, extensions: { requiresScopes: [SCOPES.METRICS_READ] } } as const;

@@ -29,7 +29,8 @@ export function perBuilder<T, A extends unknown[] = []>(make: (builder: StrataBu
 export const dateTimeScalar = perBuilder((builder): DateTimeRef => {
   const parse = (v: unknown): Date => {
     const d = typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v) ? new Date(v) : new Date(Number.NaN);
-    if (Number.isNaN(d.getTime())) throw new GraphQLError('DateTime must be an ISO-8601 string such as "2025-01-31T00:00:00Z"', { extensions: { code: 'BAD_USER_INPUT' } });
+    if (Number.isNaN(d.getTime()))
+      throw new GraphQLError('DateTime must be an ISO-8601 string such as "2025-01-31T00:00:00Z"', { extensions: { code: 'BAD_USER_INPUT' } });
     return d;
   };
   return builder.scalarType('DateTime', {

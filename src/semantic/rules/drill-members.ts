@@ -17,7 +17,12 @@ export const drillMembersExist: Rule = (ctx) => {
       const candidates = Object.values(cubes).flatMap((x) => Object.keys(x.dimensions).map((d) => (x.name === own ? d : `${x.name}.${d}`)));
       const shown = c === own ? name : path;
       const suggestion = suggest(shown, candidates);
-      out.push({ file: m.file, line: m.lineOf('drill_members'), message: `drill_members of ${label} names unknown dimension "${path}"`, ...(suggestion ? { suggestion } : {}) });
+      out.push({
+        file: m.file,
+        line: m.lineOf('drill_members'),
+        message: `drill_members of ${label} names unknown dimension "${path}"`,
+        ...(suggestion ? { suggestion } : {}),
+      });
     }
   });
   return out;

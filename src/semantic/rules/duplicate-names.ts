@@ -10,7 +10,11 @@ function checkUnique(items: readonly RawObject[], what: (o: RawObject) => string
     if (!name) continue;
     const first = seen.get(name);
     if (first) {
-      out.push({ file: obj.file, line: obj.lineOf('name'), message: `duplicate ${what(obj)} "${name}" (first defined at ${first.file}:${first.lineOf('name')})` });
+      out.push({
+        file: obj.file,
+        line: obj.lineOf('name'),
+        message: `duplicate ${what(obj)} "${name}" (first defined at ${first.file}:${first.lineOf('name')})`,
+      });
     } else {
       seen.set(name, obj);
     }
@@ -23,7 +27,11 @@ export const duplicateNames: Rule = (ctx) => {
   checkUnique([...ctx.rawCubes, ...ctx.rawViews], (o) => (isView.has(o) ? 'view name' : 'cube name'), out);
   for (const cube of ctx.rawCubes) {
     const cn = cube.str('name') ?? '?';
-    checkUnique(MEMBER_SECTIONS.flatMap((s) => cube.list(s)), () => `member name in cube "${cn}"`, out);
+    checkUnique(
+      MEMBER_SECTIONS.flatMap((s) => cube.list(s)),
+      () => `member name in cube "${cn}"`,
+      out,
+    );
     checkUnique(cube.list('joins'), () => `join in cube "${cn}"`, out);
     for (const d of cube.list('dimensions')) checkUnique(d.list('granularities'), () => `granularity in dimension "${cn}.${d.str('name') ?? '?'}"`, out);
   }

@@ -1,7 +1,7 @@
 /** Each known key holds the kind of value the schema says (string, boolean, list, ...). */
 import type { ModelProblem } from '../../errors.js';
 import type { Rule } from '../rule-context.js';
-import { SCHEMA, type Shape } from '../schema.js';
+import { SCHEMA, type Shape } from '../yaml-shapes.js';
 import { walkObjects } from '../walk.js';
 
 const isMapping = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);

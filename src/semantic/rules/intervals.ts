@@ -13,7 +13,11 @@ function checkInterval(obj: RawObject, key: string, label: string, out: ModelPro
   if (opts.unbounded && v === 'unbounded') return;
   const i = parseInterval(v);
   if (!i) {
-    out.push({ file: obj.file, line: obj.lineOf(key), message: `invalid interval "${v}" for ${key} of ${label}: use ${INTERVAL_SYNTAX}${opts.unbounded ? ' or "unbounded"' : ''}` });
+    out.push({
+      file: obj.file,
+      line: obj.lineOf(key),
+      message: `invalid interval "${v}" for ${key} of ${label}: use ${INTERVAL_SYNTAX}${opts.unbounded ? ' or "unbounded"' : ''}`,
+    });
   } else if (opts.positive && i.amount <= 0) {
     out.push({ file: obj.file, line: obj.lineOf(key), message: `${key} of ${label} must be a positive interval, got "${v}"` });
   }
@@ -58,7 +62,11 @@ export const intervals: Rule = (ctx) => {
         if (g.has('offset') && g.has('origin')) out.push({ file: g.file, line: g.lineOf('origin'), message: `${gl}: use either offset or origin, not both` });
         const origin = g.str('origin');
         if (origin !== undefined && Number.isNaN(Date.parse(origin))) {
-          out.push({ file: g.file, line: g.lineOf('origin'), message: `invalid origin "${origin}" for ${gl}: use an ISO date-time such as "2024-01-01T00:00:00"` });
+          out.push({
+            file: g.file,
+            line: g.lineOf('origin'),
+            message: `invalid origin "${origin}" for ${gl}: use an ISO date-time such as "2024-01-01T00:00:00"`,
+          });
         }
       }
     }

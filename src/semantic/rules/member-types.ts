@@ -1,7 +1,7 @@
 /** Measures and dimensions need a known `type`; `format` and `currency` must be valid. */
 import type { ModelProblem } from '../../errors.js';
 import { forEachMember, type Rule } from '../rule-context.js';
-import { DIMENSION_TYPES, FORMATS, MEASURE_TYPES } from '../schema.js';
+import { DIMENSION_TYPES, FORMATS, MEASURE_TYPES } from '../yaml-shapes.js';
 import { suggest } from '../suggest.js';
 
 const TYPES = { measures: MEASURE_TYPES, dimensions: DIMENSION_TYPES } as const;

@@ -1,7 +1,7 @@
 /** Cubes, views, members, joins, granularities and view includes need a name that is an identifier. */
 import type { ModelProblem } from '../../errors.js';
 import type { Rule } from '../rule-context.js';
-import { IDENTIFIER, type ObjectKind } from '../schema.js';
+import { IDENTIFIER, type ObjectKind } from '../yaml-shapes.js';
 import { walkObjects } from '../walk.js';
 
 const NAMED: ReadonlySet<ObjectKind> = new Set(['cube', 'view', 'measure', 'dimension', 'segment', 'join', 'granularity', 'view_include']);

@@ -1,7 +1,7 @@
 /** Joins need a relationship Strata knows (Cube's current and legacy spellings). */
 import type { ModelProblem } from '../../errors.js';
 import type { Rule } from '../rule-context.js';
-import { RELATIONSHIPS } from '../schema.js';
+import { RELATIONSHIPS } from '../yaml-shapes.js';
 import { suggest } from '../suggest.js';
 
 const CANONICAL = ['many_to_one', 'one_to_many', 'one_to_one'];

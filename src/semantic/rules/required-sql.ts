@@ -24,9 +24,14 @@ export const requiredSql: Rule = (ctx) => {
       if (type !== 'count' || m.has('sql')) requireSql(m, label, out);
       for (const f of m.list('filters')) requireSql(f, `filter of ${label}`, out);
       if (type !== undefined && !AGGREGATING.has(type)) {
-        if (m.has('filters')) out.push({ file: m.file, line: m.get('filters')!.keyLine, message: `filters need an aggregating measure type, but ${label} is of type ${type}` });
+        if (m.has('filters'))
+          out.push({ file: m.file, line: m.get('filters')!.keyLine, message: `filters need an aggregating measure type, but ${label} is of type ${type}` });
         if (m.has('rolling_window')) {
-          out.push({ file: m.file, line: m.get('rolling_window')!.keyLine, message: `rolling_window needs an aggregating measure type, but ${label} is of type ${type}` });
+          out.push({
+            file: m.file,
+            line: m.get('rolling_window')!.keyLine,
+            message: `rolling_window needs an aggregating measure type, but ${label} is of type ${type}`,
+          });
         }
       }
     } else if (section === 'dimensions') {

@@ -2,7 +2,7 @@
 import type { ModelProblem } from '../../errors.js';
 import type { RawObject } from '../raw.js';
 import { forEachMember, type Rule } from '../rule-context.js';
-import { SCOPE } from '../schema.js';
+import { SCOPE } from '../yaml-shapes.js';
 
 function check(obj: RawObject, label: string, out: ModelProblem[]): void {
   const v = obj.get('scopes')?.value;

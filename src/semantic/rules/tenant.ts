@@ -4,7 +4,7 @@
  */
 import type { ModelProblem } from '../../errors.js';
 import type { Rule } from '../rule-context.js';
-import { IDENTIFIER } from '../schema.js';
+import { IDENTIFIER } from '../yaml-shapes.js';
 
 export const tenant: Rule = (ctx) => {
   const out: ModelProblem[] = [];

@@ -1,7 +1,7 @@
 /** Every key must be one the schema knows; typos get a suggestion (`titel` -> `title`). */
 import type { ModelProblem } from '../../errors.js';
 import type { Rule } from '../rule-context.js';
-import { SCHEMA, UNSUPPORTED } from '../schema.js';
+import { SCHEMA, UNSUPPORTED } from '../yaml-shapes.js';
 import { suggest } from '../suggest.js';
 import { walkObjects } from '../walk.js';
 

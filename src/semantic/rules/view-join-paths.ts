@@ -30,7 +30,12 @@ export const viewJoinPaths: Rule = (ctx) => {
         const segs = path.split('.').map((s) => s.trim());
         if (walked.reason === 'unknown_cube' && walked.index === 0) {
           const suggestion = suggest(walked.segment, Object.keys(cubes));
-          out.push({ file: vc.file, line, message: `join_path "${path}" of view "${vn}": unknown cube "${walked.segment}"`, ...(suggestion ? { suggestion } : {}) });
+          out.push({
+            file: vc.file,
+            line,
+            message: `join_path "${path}" of view "${vn}": unknown cube "${walked.segment}"`,
+            ...(suggestion ? { suggestion } : {}),
+          });
         } else {
           const prev = segs[walked.index - 1];
           const suggestion = suggest(walked.segment, Object.keys(cubes[prev].joins));

@@ -23,12 +23,22 @@ export const viewMembers: Rule = (ctx) => {
       for (const inc of viewIncludes(vc, cube)) {
         if (findMember(cube, inc.member)) continue;
         const suggestion = suggest(inc.member, names);
-        out.push({ file: vc.file, line: inc.line, message: `view "${vn}" includes unknown member "${cubeName}.${inc.member}"`, ...(suggestion ? { suggestion } : {}) });
+        out.push({
+          file: vc.file,
+          line: inc.line,
+          message: `view "${vn}" includes unknown member "${cubeName}.${inc.member}"`,
+          ...(suggestion ? { suggestion } : {}),
+        });
       }
       for (const name of excludedNames(vc)) {
         if (findMember(cube, name)) continue;
         const suggestion = suggest(name, names);
-        out.push({ file: vc.file, line: vc.lineOf('excludes'), message: `view "${vn}" excludes unknown member "${cubeName}.${name}"`, ...(suggestion ? { suggestion } : {}) });
+        out.push({
+          file: vc.file,
+          line: vc.lineOf('excludes'),
+          message: `view "${vn}" excludes unknown member "${cubeName}.${name}"`,
+          ...(suggestion ? { suggestion } : {}),
+        });
       }
     }
     const seen = new Map<string, string>();

@@ -4,7 +4,7 @@
  */
 import { SqlError, SQLSTATE } from '../sql-error.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: libpg-query's JSON AST; every read of it is checked by shape (ast.ts helpers), not by type.
 export type Node = Record<string, any>;
 
 /** The single key of a node wrapper, e.g. "ColumnRef". */

@@ -100,7 +100,10 @@ export function evalValue(node: Node, ctx: ValueContext, expectOid: number = OID
     case 'FuncCall': {
       const fn = plainName(node.FuncCall.funcname);
       const args: Node[] = node.FuncCall.args ?? [];
-      if ((fn === 'now' || fn === 'current_timestamp' || fn === 'localtimestamp' || fn === 'transaction_timestamp' || fn === 'statement_timestamp') && args.length === 0) {
+      if (
+        (fn === 'now' || fn === 'current_timestamp' || fn === 'localtimestamp' || fn === 'transaction_timestamp' || fn === 'statement_timestamp') &&
+        args.length === 0
+      ) {
         return { t: 'timestamp', v: nowIn(ctx), date: false };
       }
       if (fn === 'date_trunc' && args.length === 2) {
@@ -123,7 +126,7 @@ export function evalValue(node: Node, ctx: ValueContext, expectOid: number = OID
         if (v.t === 'number') return { t: 'number', v: -v.v };
         if (v.t === 'interval') return negate(v);
         if (v.t === 'unknown') return v;
-        throw at.error(SQLSTATE.UNDEFINED_FUNCTION, 'operator does not exist: - ' + v.t, node);
+        throw at.error(SQLSTATE.UNDEFINED_FUNCTION, `operator does not exist: - ${v.t}`, node);
       }
       if (!e.lexpr) break;
       const l = evalValue(e.lexpr, ctx, OID.numeric);
@@ -233,7 +236,7 @@ function castValue(v: Value, type: string, ctx: ValueContext, node: Node, typmod
   }
   if (oid === OID.interval) {
     if (typmods?.length && v.t === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v.v)) {
-      throw ctx.at.unsupported('INTERVAL with a field qualifier is not supported; write INTERVAL \'30 day\'', node);
+      throw ctx.at.unsupported("INTERVAL with a field qualifier is not supported; write INTERVAL '30 day'", node);
     }
     if (v.t === 'interval') return v;
     if (v.t === 'string') return parseInterval(v.v, ctx, node);
@@ -296,7 +299,7 @@ export function parseTimestamp(text: string, ctx: ValueContext, node: Node): Val
   if (s === 'tomorrow') return { t: 'timestamp', v: now.startOf('day').plus({ days: 1 }), date: true };
   const m = /^(\d{4}-\d{2}-\d{2})(?:[ t](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?))?\s*(z|[+-]\d{2}(?::?\d{2})?)?$/.exec(s);
   if (m) {
-    const iso = `${m[1]}${m[2] ? 'T' + m[2].slice(0, 12) : ''}${m[3] ? (m[3] === 'z' ? 'Z' : m[3].length === 3 ? m[3] + ':00' : m[3]) : ''}`;
+    const iso = `${m[1]}${m[2] ? `T${m[2].slice(0, 12)}` : ''}${m[3] ? (m[3] === 'z' ? 'Z' : m[3].length === 3 ? `${m[3]}:00` : m[3]) : ''}`;
     const d = DateTime.fromISO(iso, { zone: ctx.timezone });
     if (d.isValid) return { t: 'timestamp', v: d.setZone(ctx.timezone), date: !m[2] };
   }

@@ -82,10 +82,15 @@ beforeAll(async () => {
   server = await startServer(await createServices(config, { logger }));
 
   const admin = await token('acme', ['tenant_admin'], 'admin@acme');
-  const { data } = await gql(admin, '{ catalog { cubes { name kind measures { path name type aggType requiredScopes } dimensions { path name type aggType requiredScopes } } } }');
+  const { data } = await gql(
+    admin,
+    '{ catalog { cubes { name kind measures { path name type aggType requiredScopes } dimensions { path name type aggType requiredScopes } } } }',
+  );
   const cubes = (data.catalog.cubes as CatalogCube[]).filter((c) => c.kind === 'cube');
   const isId = (d: CatalogMember) => d.type === 'string' && plain(d) && /(^|_)id$/.test(d.name);
-  const main = cubes.find((c) => c.measures.filter(additive).length >= 2 && c.dimensions.some(isId) && c.dimensions.some((d) => d.type === 'string' && plain(d) && !isId(d)));
+  const main = cubes.find(
+    (c) => c.measures.filter(additive).length >= 2 && c.dimensions.some(isId) && c.dimensions.some((d) => d.type === 'string' && plain(d) && !isId(d)),
+  );
   if (!main) throw new Error('no cube with two additive measures, an id dimension and another string dimension in the catalog');
   const other = cubes.find((c) => c !== main && c.measures.some(additive) && c.dimensions.some((d) => d.type === 'string' && plain(d)));
   if (!other) throw new Error('no second cube with an additive measure and a string dimension');
@@ -163,7 +168,9 @@ describe('dashboards on the running server', () => {
       { id: 'd', title: 'other cube', query: q3 },
       ...(pick.restricted ? [{ id: 'r', title: 'restricted', query: { measures: [pick.restricted], dimensions: [pick.dim], filters } }] : []),
     ];
-    const created = await gql(admin, 'mutation($input: CreateDashboardInput!) { createDashboard(input: $input) { id version } }', { input: { name: 'e2e', widgets } });
+    const created = await gql(admin, 'mutation($input: CreateDashboardInput!) { createDashboard(input: $input) { id version } }', {
+      input: { name: 'e2e', widgets },
+    });
     expect(created.errors).toBeUndefined();
     const id = created.data.createDashboard.id;
 
@@ -197,17 +204,28 @@ describe('dashboards on the running server', () => {
       expect(widgetsOut.find((w) => w.id === 'r')!.result).toBeNull();
       expect(widgetsOut.filter((w) => w.id !== 'r').every((w) => w.result !== null)).toBe(true);
       expect(partial.errors).toHaveLength(1);
-      expect(partial.errors![0]).toMatchObject({ path: ['dashboard', 'widgets', widgets.length - 1, 'result'], extensions: { code: 'FORBIDDEN', member: pick.restricted } });
+      expect(partial.errors![0]).toMatchObject({
+        path: ['dashboard', 'widgets', widgets.length - 1, 'result'],
+        extensions: { code: 'FORBIDDEN', member: pick.restricted },
+      });
     }
 
     // Without mergeable queries: one SQL per distinct query (K), however many widgets (N).
     const unmergeable = [
       { id: 'by-dim', query: { measures: [pick.m1], dimensions: [pick.dim], filters: [{ member: pick.dim, operator: 'notEquals', values: ['e2e'] }] } },
       { id: 'by-id', query: { measures: [pick.m1], dimensions: [pick.idDim], filters: [{ member: pick.idDim, operator: 'notEquals', values: ['e2e'] }] } },
-      { id: 'by-id-again', query: { measures: [pick.m1], dimensions: [pick.idDim], filters: [{ member: pick.idDim, operator: 'notEquals', values: ['e2e'] }] } },
-      { id: 'other', query: { measures: [pick.other.measure], dimensions: [pick.other.dim], filters: [{ member: pick.other.dim, operator: 'notEquals', values: ['e2e'] }] } },
+      {
+        id: 'by-id-again',
+        query: { measures: [pick.m1], dimensions: [pick.idDim], filters: [{ member: pick.idDim, operator: 'notEquals', values: ['e2e'] }] },
+      },
+      {
+        id: 'other',
+        query: { measures: [pick.other.measure], dimensions: [pick.other.dim], filters: [{ member: pick.other.dim, operator: 'notEquals', values: ['e2e'] }] },
+      },
     ];
-    const second = await gql(admin, 'mutation($input: CreateDashboardInput!) { createDashboard(input: $input) { id } }', { input: { name: 'e2e 2', widgets: unmergeable } });
+    const second = await gql(admin, 'mutation($input: CreateDashboardInput!) { createDashboard(input: $input) { id } }', {
+      input: { name: 'e2e 2', widgets: unmergeable },
+    });
     const before2 = server.services.engine.stats().queries;
     const res2 = await gql(admin, 'query($id: ID!) { dashboard(id: $id) { widgets { id result { data } } } }', { id: second.data.createDashboard.id });
     expect(res2.errors).toBeUndefined();
@@ -272,21 +290,37 @@ describe('ingest mutation on the running server', () => {
     const admin = await token('acme', ['tenant_admin'], 'admin@acme');
     const campaign = `acme-e2e-${Date.now()}`;
     const row = {
-      date: '2030-01-01', platform: 'google_ads', account_id: 'acme-acct-e2e', campaign_id: campaign, ad_group_id: 'acme-adg-e2e', ad_id: 'acme-ad-e2e',
-      country: 'US', device: 'mobile', impressions: 100, clicks: 10, cost: 5.5, conversions: 1, conversion_value: 20, video_views: 0, engagements: 0,
+      date: '2030-01-01',
+      platform: 'google_ads',
+      account_id: 'acme-acct-e2e',
+      campaign_id: campaign,
+      ad_group_id: 'acme-adg-e2e',
+      ad_id: 'acme-ad-e2e',
+      country: 'US',
+      device: 'mobile',
+      impressions: 100,
+      clicks: 10,
+      cost: 5.5,
+      conversions: 1,
+      conversion_value: 20,
+      video_views: 0,
+      engagements: 0,
     };
     const rows = [row, { ...row, clicks: 500 }, { ...row, tenant_id: 'globex' }];
-    const M = 'mutation($rows: [JSON!]!) { ingest(table: "ad_performance", rows: $rows, batchId: "e2e-batch-1") { batchId inserted quarantined { line reason } duplicate } }';
+    const M =
+      'mutation($rows: [JSON!]!) { ingest(table: "ad_performance", rows: $rows, batchId: "e2e-batch-1") { batchId inserted quarantined { line reason } duplicate } }';
     const first = await gql(admin, M, { rows });
     expect(first.errors).toBeUndefined();
     expect(first.data.ingest).toMatchObject({ batchId: 'e2e-batch-1', inserted: 1, duplicate: false });
     expect(first.data.ingest.quarantined.map((q: { line: number }) => q.line)).toEqual([2, 3]);
 
     const count = async () =>
-      (await server.services.engine.query<{ tenant_id: string; n: string | number }>(
-        'SELECT tenant_id, count() AS n FROM ad_performance WHERE campaign_id = {c:String} GROUP BY tenant_id',
-        { c: campaign },
-      )).rows.map((r) => [r.tenant_id, Number(r.n)]);
+      (
+        await server.services.engine.query<{ tenant_id: string; n: string | number }>(
+          'SELECT tenant_id, count() AS n FROM ad_performance WHERE campaign_id = {c:String} GROUP BY tenant_id',
+          { c: campaign },
+        )
+      ).rows.map((r) => [r.tenant_id, Number(r.n)]);
     expect(await count()).toEqual([['acme', 1]]);
 
     const retry = await gql(admin, M, { rows });

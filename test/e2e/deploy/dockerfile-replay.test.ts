@@ -266,7 +266,12 @@ beforeAll(async () => {
   server.stderr!.on('data', (d) => (output += d));
   url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 90_000;
-  while (!(await fetch(`${url}/health`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (server.exitCode !== null) throw new Error(`the image's CMD exited with ${server.exitCode}:\n${output}`);
     if (Date.now() > deadline) throw new Error(`no /health after 90 s:\n${output}`);
     await new Promise((r) => setTimeout(r, 250));

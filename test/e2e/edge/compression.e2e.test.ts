@@ -72,7 +72,12 @@ const dailyQuery = {
 
 const cases: [string, 'GET' | 'POST', string, unknown][] = [
   ['GraphQL data', 'POST', '/graphql', { query: 'query($q: JSON!) { query(query: $q) { data } }', variables: { q: dailyQuery } }],
-  ['GraphQL catalog', 'POST', '/graphql', { query: '{ catalog { cubes { name title description measures { name description } dimensions { name description } exampleQuery } } }' }],
+  [
+    'GraphQL catalog',
+    'POST',
+    '/graphql',
+    { query: '{ catalog { cubes { name title description measures { name description } dimensions { name description } exampleQuery } } }' },
+  ],
   ['REST load', 'POST', '/cubejs-api/v1/load', { query: dailyQuery }],
   ['REST meta', 'GET', '/cubejs-api/v1/meta', undefined],
 ];
@@ -115,7 +120,10 @@ describe('HTTP response compression', () => {
     try {
       const result = await new Promise<unknown>((resolve, reject) => {
         let value: unknown;
-        client.subscribe({ query: 'query($q: JSON!) { query(query: $q) { data } }', variables: { q: dailyQuery } }, { next: (v) => (value = v), error: reject, complete: () => resolve(value) });
+        client.subscribe(
+          { query: 'query($q: JSON!) { query(query: $q) { data } }', variables: { q: dailyQuery } },
+          { next: (v) => (value = v), error: reject, complete: () => resolve(value) },
+        );
       });
       const http = await send('POST', '/graphql', cases[0]![3], 'br');
       expect(result).toEqual(http.json);

@@ -45,7 +45,9 @@ it('GraphQL, REST and the SQL proxy return the same numbers for the same questio
   }));
   expect(fromGraphQL.length).toBeGreaterThan(6);
 
-  const rest = await (await fetch(`${server.url}/cubejs-api/v1/load?query=${encodeURIComponent(JSON.stringify(QUERY))}`, { headers: { authorization: token } })).json();
+  const rest = await (
+    await fetch(`${server.url}/cubejs-api/v1/load?query=${encodeURIComponent(JSON.stringify(QUERY))}`, { headers: { authorization: token } })
+  ).json();
   const fromRest: Row[] = rest.data.map((d: Record<string, never>) => ({
     platform: d['ad_performance.platform'],
     month: d['ad_performance.date.month'],
@@ -54,7 +56,14 @@ it('GraphQL, REST and the SQL proxy return the same numbers for the same questio
     cpa: Number(d['ad_performance.cpa']),
   }));
 
-  const client = new pg.Client({ host: '127.0.0.1', port: server.sqlProxyPort, user: 'e2e', password: token, database: 'strata', types: { getTypeParser: () => (v: string) => v } });
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port: server.sqlProxyPort,
+    user: 'e2e',
+    password: token,
+    database: 'strata',
+    types: { getTypeParser: () => (v: string) => v },
+  });
   await client.connect();
   const sql = await client.query(
     `SELECT platform, date_trunc('month', date) AS month, SUM(clicks) AS clicks, MEASURE(ctr) AS ctr, MEASURE(cpa) AS cpa
@@ -62,7 +71,13 @@ it('GraphQL, REST and the SQL proxy return the same numbers for the same questio
     ['2026-07-01', '2026-09-30'],
   );
   await client.end();
-  const fromSql: Row[] = sql.rows.map((r) => ({ platform: r.platform, month: String(r.month), clicks: Number(r.clicks), ctr: Number(r.ctr), cpa: Number(r.cpa) }));
+  const fromSql: Row[] = sql.rows.map((r) => ({
+    platform: r.platform,
+    month: String(r.month),
+    clicks: Number(r.clicks),
+    ctr: Number(r.ctr),
+    cpa: Number(r.cpa),
+  }));
 
   for (const other of [fromRest, fromSql]) {
     expect(other.length).toBe(fromGraphQL.length);

@@ -82,9 +82,12 @@ describe.skipIf(!CHROMIUM)('GraphiQL in headless Chromium, offline', () => {
     expect(editorText).toContain('Signed in as demo tenant "acme"');
     expect(editorText).toContain('inDateRange: "last 30 days"');
 
-    const answered = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/graphql' && (r.request().postData() ?? '').includes('AdSpendByPlatform'), {
-      timeout: 60_000,
-    });
+    const answered = page.waitForResponse(
+      (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/graphql' && (r.request().postData() ?? '').includes('AdSpendByPlatform'),
+      {
+        timeout: 60_000,
+      },
+    );
     await page.click('.graphiql-execute-button');
     const response = await answered;
     expect(response.status()).toBe(200);
@@ -95,7 +98,11 @@ describe.skipIf(!CHROMIUM)('GraphiQL in headless Chromium, offline', () => {
     expect(rows[0]).toMatchObject({ platform: expect.any(String), clicks: expect.any(Number) });
 
     // The rows in the result pane.
-    await page.waitForFunction((platform: string) => document.querySelector('.graphiql-response')?.textContent?.includes(platform), { timeout: 30_000 }, String(rows[0]!.platform));
+    await page.waitForFunction(
+      (platform: string) => document.querySelector('.graphiql-response')?.textContent?.includes(platform),
+      { timeout: 30_000 },
+      String(rows[0]!.platform),
+    );
     const shown = await page.$eval('.graphiql-response', (e) => e.textContent ?? '');
     expect(shown).toContain('"adPerformance"');
     expect(shown).toContain('"clicks"');
@@ -136,9 +143,12 @@ describe.skipIf(!CHROMIUM)('GraphiQL in headless Chromium, offline', () => {
     await tabButtons[saved]!.click();
     await page.waitForFunction(() => document.querySelector('.graphiql-query-editor')?.textContent?.includes('adPerformance'), { timeout: 30_000 });
 
-    const answered = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/graphql' && (r.request().postData() ?? '').includes('AdSpendByPlatform'), {
-      timeout: 60_000,
-    });
+    const answered = page.waitForResponse(
+      (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/graphql' && (r.request().postData() ?? '').includes('AdSpendByPlatform'),
+      {
+        timeout: 60_000,
+      },
+    );
     await page.click('.graphiql-execute-button');
     const response = await answered;
     expect(response.status()).toBe(200);

@@ -4,7 +4,7 @@
  * from an independent warehouse in this process, seeded with the same deterministic generator
  * (same seed and scale as the server), queried with hand-written SQL.
  */
-import { GraphQLClient, ClientError } from 'graphql-request';
+import { GraphQLClient, type ClientError } from 'graphql-request';
 import { SignJWT, base64url } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSdk } from '../../../src/sdk/index.js';
@@ -15,8 +15,14 @@ let server: ServerProcess;
 let wh: TestWarehouse;
 const DATE_RANGE = ['2026-09-01', '2026-10-31'];
 
-async function token(claims: Record<string, unknown>, options: { exp?: number | string; nbf?: number | string; alg?: string; secret?: string } = {}): Promise<string> {
-  const jwt = new SignJWT(claims).setProtectedHeader({ alg: options.alg ?? 'HS256' }).setIssuedAt().setSubject('e2e');
+async function token(
+  claims: Record<string, unknown>,
+  options: { exp?: number | string; nbf?: number | string; alg?: string; secret?: string } = {},
+): Promise<string> {
+  const jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: options.alg ?? 'HS256' })
+    .setIssuedAt()
+    .setSubject('e2e');
   if (options.exp !== undefined) jwt.setExpirationTime(options.exp);
   else jwt.setExpirationTime('10m');
   if (options.nbf !== undefined) jwt.setNotBefore(options.nbf);
@@ -106,7 +112,11 @@ describe('typed root fields through the generated SDK', () => {
 
   it('serves the generic query with annotations, equal to the typed field', async () => {
     const res = await sdkFor(await analyst('initech')).RunQuery({
-      query: { measures: ['ad_performance.clicks', 'ad_performance.cpa'], dimensions: ['ad_performance.platform'], timeDimensions: [{ dimension: 'ad_performance.date', dateRange: DATE_RANGE }] },
+      query: {
+        measures: ['ad_performance.clicks', 'ad_performance.cpa'],
+        dimensions: ['ad_performance.platform'],
+        timeDimensions: [{ dimension: 'ad_performance.date', dateRange: DATE_RANGE }],
+      },
     });
     const expected = await sql<{ platform: string; clicks: number; cpa: number }>(
       `SELECT platform, sum(clicks) clicks, sum(cost) / nullIf(sum(conversions), 0) cpa FROM ad_performance
@@ -125,11 +135,19 @@ describe('typed root fields through the generated SDK', () => {
 });
 
 describe('tenant isolation', () => {
-  it('no generated root field and no generic query returns another tenant\'s rows', async () => {
+  it("no generated root field and no generic query returns another tenant's rows", async () => {
     for (const tenant of ['acme', 'globex', 'initech']) {
       const tok = await analyst(tenant);
-      const { body } = await rawGraphQL(`Bearer ${tok}`, '{ catalog { cubes { name kind graphqlField dimensions { name graphqlName type path } measures { graphqlName path aggType } } } }');
-      const cubes = body.data.catalog.cubes as { name: string; graphqlField: string; dimensions: { graphqlName: string; type: string; path: string; name: string }[]; measures: { graphqlName: string; path: string; aggType: string }[] }[];
+      const { body } = await rawGraphQL(
+        `Bearer ${tok}`,
+        '{ catalog { cubes { name kind graphqlField dimensions { name graphqlName type path } measures { graphqlName path aggType } } } }',
+      );
+      const cubes = body.data.catalog.cubes as {
+        name: string;
+        graphqlField: string;
+        dimensions: { graphqlName: string; type: string; path: string; name: string }[];
+        measures: { graphqlName: string; path: string; aggType: string }[];
+      }[];
       expect(cubes.length).toBeGreaterThan(5);
       for (const cube of cubes) {
         const idDims = cube.dimensions.filter((d) => d.type === 'string' && /(^|_)id$/.test(d.name));
@@ -184,7 +202,9 @@ describe('authorization per field', () => {
   });
 
   it('unknown members get BAD_USER_INPUT with a suggestion', async () => {
-    const r = await rawGraphQL(`Bearer ${await analyst('acme')}`, 'query($q: JSON!) { query(query: $q) { data } }', { q: { measures: ['ad_performance.clik'] } });
+    const r = await rawGraphQL(`Bearer ${await analyst('acme')}`, 'query($q: JSON!) { query(query: $q) { data } }', {
+      q: { measures: ['ad_performance.clik'] },
+    });
     expect(r.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', member: 'ad_performance.clik', suggestion: 'ad_performance.clicks' });
   });
 });
@@ -194,8 +214,16 @@ describe('authentication failures are HTTP 401 with a clear message', () => {
   const cases: [string, () => Promise<string | undefined>, RegExp][] = [
     ['missing', async () => undefined, /missing/i],
     ['expired', async () => `Bearer ${await token({ tenant_id: 'acme', scope: 'metrics:read' }, { exp: Math.floor(Date.now() / 1000) - 3600 })}`, /expired/i],
-    ['not yet valid', async () => `Bearer ${await token({ tenant_id: 'acme', scope: 'metrics:read' }, { nbf: Math.floor(Date.now() / 1000) + 3600 })}`, /not (yet )?(valid|active)|nbf/i],
-    ['bad signature', async () => `Bearer ${await token({ tenant_id: 'acme', scope: 'metrics:read' }, { secret: 'another-secret-another-secret-123' })}`, /signature/i],
+    [
+      'not yet valid',
+      async () => `Bearer ${await token({ tenant_id: 'acme', scope: 'metrics:read' }, { nbf: Math.floor(Date.now() / 1000) + 3600 })}`,
+      /not (yet )?(valid|active)|nbf/i,
+    ],
+    [
+      'bad signature',
+      async () => `Bearer ${await token({ tenant_id: 'acme', scope: 'metrics:read' }, { secret: 'another-secret-another-secret-123' })}`,
+      /signature/i,
+    ],
     ['wrong algorithm', async () => `Bearer ${await token({ tenant_id: 'acme', scope: 'metrics:read' }, { alg: 'HS512' })}`, /alg/i],
     [
       'alg none',
@@ -237,7 +265,13 @@ describe('the catalog is enough for an agent', () => {
     const question = ['cost', 'per', 'acquisition'];
     const candidates = catalog!.cubes.filter((c) => c.kind === 'cube').flatMap((c) => c.measures.map((m) => ({ cube: c, m })));
     const scored = candidates
-      .map(({ cube, m }) => ({ cube, m, score: question.filter((w) => words(`${m.title} ${m.description}`).includes(w)).length + (words(m.title).includes('cost per acquisition') || words(m.description).includes('cost per acquisition') ? 3 : 0) }))
+      .map(({ cube, m }) => ({
+        cube,
+        m,
+        score:
+          question.filter((w) => words(`${m.title} ${m.description}`).includes(w)).length +
+          (words(m.title).includes('cost per acquisition') || words(m.description).includes('cost per acquisition') ? 3 : 0),
+      }))
       .sort((a, b) => b.score - a.score);
     const { cube, m } = scored[0];
     const platform = cube.dimensions.find((d) => d.name === 'platform' || words(d.title).includes('platform'))!;
@@ -245,7 +279,9 @@ describe('the catalog is enough for an agent', () => {
     expect(m.path).toBe('ad_performance.cpa');
     expect(platform.path).toBe('ad_performance.platform');
 
-    const res = await sdk.RunQuery({ query: { measures: [m.path], dimensions: [platform.path], timeDimensions: [{ dimension: time.path, dateRange: 'last month' }] } });
+    const res = await sdk.RunQuery({
+      query: { measures: [m.path], dimensions: [platform.path], timeDimensions: [{ dimension: time.path, dateRange: 'last month' }] },
+    });
     const now = new Date();
     const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
     const last = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 0));

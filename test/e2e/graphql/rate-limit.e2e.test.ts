@@ -14,7 +14,10 @@ beforeAll(async () => {
 afterAll(async () => server?.stop());
 
 async function token(tenant: string): Promise<string> {
-  return new SignJWT({ tenant_id: tenant, scope: 'metrics:read' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(server.jwtSecret));
+  return new SignJWT({ tenant_id: tenant, scope: 'metrics:read' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode(server.jwtSecret));
 }
 
 const ask = (tok: string) =>

@@ -16,7 +16,9 @@ beforeAll(async () => {
 afterAll(async () => server?.stop());
 
 /** The README's curl, as fetch. */
-async function readmeExample(token: string): Promise<{ data?: { adPerformance: { platform: string; clicks: number; ctr: number; cpa: number | null }[] }; errors?: unknown[] }> {
+async function readmeExample(
+  token: string,
+): Promise<{ data?: { adPerformance: { platform: string; clicks: number; ctr: number; cpa: number | null }[] }; errors?: unknown[] }> {
   const res = await fetch(`${server.url}/graphql`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -38,7 +40,11 @@ it('returns rows for "last month" today, and the banner shows data ending yester
   }
 
   // the banner is printed right after the server starts listening (and so may follow /ready)
-  const bannerLine = () => server.output().split('\n').find((l) => l.startsWith('  Demo data'));
+  const bannerLine = () =>
+    server
+      .output()
+      .split('\n')
+      .find((l) => l.startsWith('  Demo data'));
   for (let i = 0; i < 50 && !bannerLine(); i++) await new Promise((r) => setTimeout(r, 100));
   const banner = bannerLine();
   const ends = [yesterdayUtc(new Date()), yesterdayUtc(new Date(Date.now() - 3_600_000))];

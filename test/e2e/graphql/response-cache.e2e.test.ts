@@ -27,7 +27,10 @@ async function gql(token: string, query: string) {
 
 async function engineQueries(): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
-  return text.split('\n').filter((l) => l.startsWith('strata_clickhouse_queries_total')).reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('strata_clickhouse_queries_total'))
+    .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
 }
 
 const Q = '{ adPerformance(where: {date: {inDateRange: ["2026-10-01", "2026-10-31"]}, platform: {equals: "google_ads"}}) { platform clicks cost } }';
@@ -55,8 +58,28 @@ it('serves repeats from cache, per tenant and scope set, audits hits, and drops 
   expect(limited.data.adPerformance.every((r: { cost: unknown }) => r.cost === null)).toBe(true);
 
   // Ingesting for acme changes the answer immediately.
-  const row = { date: '2026-10-05', platform: 'google_ads', account_id: 'acme-acc-9', campaign_id: 'acme-cmp-9', ad_group_id: 'acme-ag-9', ad_id: 'acme-ad-9', country: 'US', device: 'mobile', impressions: 1000, clicks: 77, cost: 10, conversions: 1, conversion_value: 5, video_views: 0, engagements: 0 };
-  const ingest = await fetch(`${server.url}/v1/ingest/ad_performance`, { method: 'POST', headers: { authorization: `Bearer ${acme}`, 'idempotency-key': 'cache-test-1' }, body: JSON.stringify(row) });
+  const row = {
+    date: '2026-10-05',
+    platform: 'google_ads',
+    account_id: 'acme-acc-9',
+    campaign_id: 'acme-cmp-9',
+    ad_group_id: 'acme-ag-9',
+    ad_id: 'acme-ad-9',
+    country: 'US',
+    device: 'mobile',
+    impressions: 1000,
+    clicks: 77,
+    cost: 10,
+    conversions: 1,
+    conversion_value: 5,
+    video_views: 0,
+    engagements: 0,
+  };
+  const ingest = await fetch(`${server.url}/v1/ingest/ad_performance`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${acme}`, 'idempotency-key': 'cache-test-1' },
+    body: JSON.stringify(row),
+  });
   expect((await ingest.json()).inserted).toBe(1);
   const after = await gql(acme, Q);
   const clicks = (r: { data: { adPerformance: { clicks: number }[] } }) => r.data.adPerformance.reduce((a, x) => a + x.clicks, 0);

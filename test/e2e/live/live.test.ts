@@ -56,7 +56,10 @@ beforeAll(async () => {
   const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    const ok = await fetch(`${base}/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${base}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Error('server did not become ready');
     await new Promise((r) => setTimeout(r, 250));
@@ -123,8 +126,12 @@ describe('live subscriptions over graphql-ws', () => {
     await ingest('acme', [row('google_ads', 10), row('meta', 5)], 'acme-seed');
     await ingest('globex', [row('google_ads', 1000)], 'globex-seed');
 
-    const acme = client(await token('acme', ['metrics:read'])).iterate({ query: 'subscription { adPerformance(where: { platform: { equals: "google_ads" } }) { clicks } }' });
-    const globex = client(await token('globex', ['metrics:read'])).iterate({ query: 'subscription { live(query: {measures: ["ad_performance.clicks"]}) { data } }' });
+    const acme = client(await token('acme', ['metrics:read'])).iterate({
+      query: 'subscription { adPerformance(where: { platform: { equals: "google_ads" } }) { clicks } }',
+    });
+    const globex = client(await token('globex', ['metrics:read'])).iterate({
+      query: 'subscription { live(query: {measures: ["ad_performance.clicks"]}) { data } }',
+    });
 
     expect(((await acme.next()).value as Next).data).toEqual({ adPerformance: [{ clicks: 10 }] });
     expect(((await globex.next()).value as Next).data).toEqual({ live: { data: [{ 'ad_performance.clicks': 1000 }] } });
@@ -145,12 +152,16 @@ describe('live subscriptions over graphql-ws', () => {
   });
 
   it('refuses a subscriber without the needed scope when it subscribes', async () => {
-    const noRead = client(await token('acme', ['ingest:write'])).iterate({ query: 'subscription { live(query: {measures: ["ad_performance.clicks"]}) { data } }' });
+    const noRead = client(await token('acme', ['ingest:write'])).iterate({
+      query: 'subscription { live(query: {measures: ["ad_performance.clicks"]}) { data } }',
+    });
     const first = (await noRead.next()).value as Next;
     expect(first.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     expect(first.errors?.[0].message).toMatch(/metrics:read/);
 
-    const noFinance = client(await token('acme', ['metrics:read'])).iterate({ query: 'subscription { live(query: {measures: ["ad_performance.cost"]}) { data } }' });
+    const noFinance = client(await token('acme', ['metrics:read'])).iterate({
+      query: 'subscription { live(query: {measures: ["ad_performance.cost"]}) { data } }',
+    });
     const denied = (await noFinance.next()).value as Next;
     expect(denied.errors?.[0]).toMatchObject({ extensions: { code: 'FORBIDDEN' } });
     expect(denied.errors?.[0].message).toMatch(/finance:read/);

@@ -65,7 +65,16 @@ beforeAll(async () => {
   dir = mkdtempSync(`${tmpdir()}/strata-`);
   mkdirSync(`${dir}/models`);
   writeFileSync(`${dir}/models/ad_performance.yml`, MODEL);
-  const config = loadConfig({ ...process.env, DATA_DIR: dir, PORT: '0', SQL_PROXY_ENABLED: 'false', STRATA_ENV: 'test', DEMO_SCALE: '0.05', DEMO_END_DATE: FIXED_DEMO_END_DATE, MODELS_DIR: `${dir}/models` });
+  const config = loadConfig({
+    ...process.env,
+    DATA_DIR: dir,
+    PORT: '0',
+    SQL_PROXY_ENABLED: 'false',
+    STRATA_ENV: 'test',
+    DEMO_SCALE: '0.05',
+    DEMO_END_DATE: FIXED_DEMO_END_DATE,
+    MODELS_DIR: `${dir}/models`,
+  });
   server = await startServer(await createServices(config));
   apiUrl = `${server.url}/cubejs-api/v1`;
   const secret = config.auth.jwtSecret!;
@@ -115,7 +124,9 @@ describe('@cubejs-client/core against Strata', () => {
     const table = rs.tablePivot();
     expect(table.map((r) => r['ad_performance.date.day'])).toEqual(want.map((w) => `${w.d}T00:00:00.000`));
     expect(table.map((r) => r['ad_performance.clicks'])).toEqual(want.map((w) => Number(w.clicks)));
-    table.forEach((r, i) => expect(r['ad_performance.cost'] as number).toBeCloseTo(want[i].cost, 6));
+    table.forEach((r, i) => {
+      expect(r['ad_performance.cost'] as number).toBeCloseTo(want[i].cost, 6);
+    });
 
     // chartPivot fills every day of the range (31), zero where a day had no rows.
     const chart = rs.chartPivot();
@@ -136,7 +147,12 @@ describe('@cubejs-client/core against Strata', () => {
     const meta = await api(tokens.acme).meta();
     const perf = meta.cubes.find((c) => c.name === 'ad_performance')!;
     expect(perf.type).toBe('cube');
-    expect(perf.measures.map((m) => m.name).sort()).toEqual(['ad_performance.clicks', 'ad_performance.cost', 'ad_performance.count', 'ad_performance.impressions']);
+    expect(perf.measures.map((m) => m.name).sort()).toEqual([
+      'ad_performance.clicks',
+      'ad_performance.cost',
+      'ad_performance.count',
+      'ad_performance.impressions',
+    ]);
     expect(perf.measures.find((m) => m.name === 'ad_performance.clicks')).toMatchObject({ aggType: 'sum', type: 'number' });
     const viewerMeta = await api(tokens.viewer).meta();
     expect(viewerMeta.cubes.flatMap((c) => c.measures.map((m) => m.name))).not.toContain('ad_performance.cost');
@@ -186,11 +202,14 @@ describe('@cubejs-client/core against Strata', () => {
         timeDimensions: [{ dimension: 'ad_performance.date', dateRange: RANGE }],
       });
       expect(methods).toEqual(['POST']);
-      const [want] = await sql<{ c: string }>('SELECT toString(sum(clicks)) AS c FROM ad_performance WHERE tenant_id = {t:String} AND date BETWEEN {a:Date} AND {b:Date}', {
-        t: 'acme',
-        a: RANGE[0],
-        b: RANGE[1],
-      });
+      const [want] = await sql<{ c: string }>(
+        'SELECT toString(sum(clicks)) AS c FROM ad_performance WHERE tenant_id = {t:String} AND date BETWEEN {a:Date} AND {b:Date}',
+        {
+          t: 'acme',
+          a: RANGE[0],
+          b: RANGE[1],
+        },
+      );
       expect(rs.rawData()).toEqual([{ 'ad_performance.clicks': Number(want.c) }]);
     } finally {
       globalThis.fetch = realFetch;
@@ -200,8 +219,12 @@ describe('@cubejs-client/core against Strata', () => {
   it('tenant isolation: globex never sees an acme campaign id', async () => {
     const rs = await api(tokens.globex).load({ measures: ['ad_performance.count'], dimensions: ['ad_performance.campaign_id'], limit: 5000 });
     const seen = new Set(rs.rawData().map((r) => r['ad_performance.campaign_id']));
-    const acme = new Set((await sql<{ id: string }>('SELECT DISTINCT campaign_id AS id FROM ad_performance WHERE tenant_id = {t:String}', { t: 'acme' })).map((r) => r.id));
-    const globex = new Set((await sql<{ id: string }>('SELECT DISTINCT campaign_id AS id FROM ad_performance WHERE tenant_id = {t:String}', { t: 'globex' })).map((r) => r.id));
+    const acme = new Set(
+      (await sql<{ id: string }>('SELECT DISTINCT campaign_id AS id FROM ad_performance WHERE tenant_id = {t:String}', { t: 'acme' })).map((r) => r.id),
+    );
+    const globex = new Set(
+      (await sql<{ id: string }>('SELECT DISTINCT campaign_id AS id FROM ad_performance WHERE tenant_id = {t:String}', { t: 'globex' })).map((r) => r.id),
+    );
     expect(acme.size).toBeGreaterThan(0);
     expect(seen).toEqual(globex);
     for (const id of seen) expect(acme.has(id as string)).toBe(false);
@@ -218,12 +241,14 @@ describe('@cubejs-client/core against Strata', () => {
   });
 
   it('a forged token is refused with 403', async () => {
-    const err = await api('not-a-token').meta().catch((e: unknown) => e);
+    const err = await api('not-a-token')
+      .meta()
+      .catch((e: unknown) => e);
     expect((err as RequestError).status).toBe(403);
     expect((err as RequestError).response).toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 
-  it('sql() and dryRun() answer in Cube\'s shape', async () => {
+  it("sql() and dryRun() answer in Cube's shape", async () => {
     const q: Query = { measures: ['ad_performance.clicks'], dimensions: ['ad_performance.platform'] };
     const s = await api(tokens.globex).sql(q);
     const text = (s as unknown as { sql(): string }).sql();

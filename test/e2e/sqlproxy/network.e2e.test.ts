@@ -39,7 +39,23 @@ let token: string;
 beforeAll(async () => {
   if (!remoteHost) return;
   // A self-signed certificate, as an operator would mount one (CN/SAN are not checked by sslmode=require).
-  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(certDir, 'tls.key'), '-out', join(certDir, 'tls.crt'), '-days', '1', '-subj', '/CN=strata-sqlproxy', '-addext', `subjectAltName=IP:${remoteHost}`]);
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    join(certDir, 'tls.key'),
+    '-out',
+    join(certDir, 'tls.crt'),
+    '-days',
+    '1',
+    '-subj',
+    '/CN=strata-sqlproxy',
+    '-addext',
+    `subjectAltName=IP:${remoteHost}`,
+  ]);
   const common = { SQL_PROXY_HOST: '0.0.0.0', SEED_DEMO: 'false' };
   [tlsServer, openServer] = await Promise.all([
     startServerProcess({ ...common, SQL_PROXY_TLS_CERT: join(certDir, 'tls.crt'), SQL_PROXY_TLS_KEY: join(certDir, 'tls.key') }),
@@ -94,16 +110,27 @@ describe.skipIf(!remoteHost)(`SQL proxy reached over the network (${remoteHost ?
   it.skipIf(!hasPsql)('TLS: psql "sslmode=require" logs in and queries', async () => {
     const { stdout } = await run(
       'psql',
-      [`host=${remoteHost} port=${tlsServer.sqlProxyPort} user=bi dbname=strata sslmode=require`, '-X', '-A', '-t', '-c', 'SELECT SUM(clicks) FROM ad_performance'],
+      [
+        `host=${remoteHost} port=${tlsServer.sqlProxyPort} user=bi dbname=strata sslmode=require`,
+        '-X',
+        '-A',
+        '-t',
+        '-c',
+        'SELECT SUM(clicks) FROM ad_performance',
+      ],
       { env: psqlEnv() },
     );
     expect(stdout.trim()).toMatch(/^0?$/);
   });
 
   it.skipIf(!hasPsql)('TLS: psql "sslmode=disable" from the network is refused (the password never travels in clear)', async () => {
-    const r = await run('psql', [`host=${remoteHost} port=${tlsServer.sqlProxyPort} user=bi dbname=strata sslmode=disable`, '-X', '-A', '-t', '-c', 'SELECT 1'], {
-      env: psqlEnv(),
-    }).then(
+    const r = await run(
+      'psql',
+      [`host=${remoteHost} port=${tlsServer.sqlProxyPort} user=bi dbname=strata sslmode=disable`, '-X', '-A', '-t', '-c', 'SELECT 1'],
+      {
+        env: psqlEnv(),
+      },
+    ).then(
       () => '',
       (e: { stderr: string }) => e.stderr,
     );

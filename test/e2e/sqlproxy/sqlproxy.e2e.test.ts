@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthenticator } from '../../../src/auth/createAuthenticator.js';
+import { createAuthenticator } from '../../../src/auth/create-authenticator.js';
 import { mintDevToken } from '../../../src/auth/jwt.js';
 import { createEngine } from '../../../src/engine/create-engine.js';
 import type { Engine } from '../../../src/engine/engine.js';
 import { migrateClickhouse } from '../../../src/engine/migrate.js';
 import { createLogger } from '../../../src/logger.js';
 import { createMetrics } from '../../../src/metrics.js';
-import { createQueryService } from '../../../src/query/service.js';
+import { createQueryService } from '../../../src/query/query-service.js';
 import { loadModel } from '../../../src/semantic/load.js';
 import { startSqlProxy, type SqlProxy } from '../../../src/sqlproxy/server.js';
 
@@ -103,7 +103,18 @@ beforeAll(async () => {
   await migrateClickhouse(engine);
   await engine.insert(
     'ad_performance',
-    rows.map((r) => ({ ...r, account_id: 'a', campaign_id: 'c', ad_group_id: 'g', ad_id: 'ad', country: 'US', conversions: 0, conversion_value: 0, video_views: 0, engagements: 0 })),
+    rows.map((r) => ({
+      ...r,
+      account_id: 'a',
+      campaign_id: 'c',
+      ad_group_id: 'g',
+      ad_id: 'ad',
+      country: 'US',
+      conversions: 0,
+      conversion_value: 0,
+      video_views: 0,
+      engagements: 0,
+    })),
   );
   const logger = createLogger('silent');
   const model = loadModel([{ path: 'cube-models/sqlproxy-e2e.yml', text: MODEL }]);
@@ -152,7 +163,13 @@ describe('numbers against the real engine, scoped to the credential tenant', () 
     for (const tenant of ['acme', 'globex']) {
       const c = await client(tokens[tenant]);
       const res = await c.query('SELECT platform, SUM(clicks) AS clicks, COUNT(*) AS n FROM ad_performance GROUP BY platform ORDER BY platform');
-      expect(res.rows).toEqual(expected(tenant, () => true, (f) => f.platform).map(([platform, v]) => ({ platform, clicks: String(v.clicks), n: String(v.n) })));
+      expect(res.rows).toEqual(
+        expected(
+          tenant,
+          () => true,
+          (f) => f.platform,
+        ).map(([platform, v]) => ({ platform, clicks: String(v.clicks), n: String(v.n) })),
+      );
       await c.end();
     }
   });
@@ -163,16 +180,30 @@ describe('numbers against the real engine, scoped to the credential tenant', () 
       "SELECT date_trunc('month', date) AS month, SUM(clicks) AS clicks, MEASURE(ctr) AS ctr FROM ad_performance WHERE mobile AND date >= $1 AND date < CAST('2024-03-01' AS date) GROUP BY 1 HAVING SUM(clicks) > 0 ORDER BY 1",
       ['2024-01-15'],
     );
-    const want = expected('acme', (f) => f.device === 'mobile' && f.date >= '2024-01-15' && f.date < '2024-03-01', (f) => f.date.slice(0, 7));
-    expect(res.rows.map((r) => [r.month.getFullYear() * 100 + r.month.getMonth() + 1, Number(r.clicks)])).toEqual(want.map(([m, v]) => [Number(m.replace('-', '')), v.clicks]));
-    res.rows.forEach((r, i) => expect(Number(r.ctr)).toBeCloseTo(want[i][1].clicks / want[i][1].impressions, 9));
+    const want = expected(
+      'acme',
+      (f) => f.device === 'mobile' && f.date >= '2024-01-15' && f.date < '2024-03-01',
+      (f) => f.date.slice(0, 7),
+    );
+    expect(res.rows.map((r) => [r.month.getFullYear() * 100 + r.month.getMonth() + 1, Number(r.clicks)])).toEqual(
+      want.map(([m, v]) => [Number(m.replace('-', '')), v.clicks]),
+    );
+    res.rows.forEach((r, i) => {
+      expect(Number(r.ctr)).toBeCloseTo(want[i][1].clicks / want[i][1].impressions, 9);
+    });
     await c.end();
   });
 
   it('views are tables too', async () => {
     const c = await client(tokens.globex);
     const res = await c.query("SELECT platform, SUM(clicks) AS clicks FROM ads WHERE platform LIKE 'tik%' GROUP BY 1");
-    expect(res.rows).toEqual(expected('globex', (f) => f.platform.startsWith('tik'), (f) => f.platform).map(([platform, v]) => ({ platform, clicks: String(v.clicks) })));
+    expect(res.rows).toEqual(
+      expected(
+        'globex',
+        (f) => f.platform.startsWith('tik'),
+        (f) => f.platform,
+      ).map(([platform, v]) => ({ platform, clicks: String(v.clicks) })),
+    );
     await c.end();
   });
 
@@ -205,7 +236,7 @@ describe('refusals: nothing user-written reaches ClickHouse', () => {
     await expect(c.query('SELECT * FROM system.tables')).rejects.toMatchObject({ code: '42P01' });
     await expect(c.query("SELECT * FROM url('http://example.com', 'CSV')")).rejects.toMatchObject({ code: '42883' });
     await expect(c.query('SELECT platform FROM ad_performance; DROP TABLE ad_performance')).rejects.toMatchObject({ code: '25006' });
-    await expect(c.query("SELECT SUM(clicks) FROM ad_performance WHERE platform IN (SELECT name FROM system.tables)")).rejects.toMatchObject({ code: '0A000' });
+    await expect(c.query('SELECT SUM(clicks) FROM ad_performance WHERE platform IN (SELECT name FROM system.tables)')).rejects.toMatchObject({ code: '0A000' });
     await c.end();
   });
 
@@ -225,8 +256,22 @@ describe('psql against the real stack', () => {
     expect(l.stdout).toMatch(/List of databases/);
     const d = await run('psql', [...base, '-c', '\\d ad_performance'], { env });
     expect(d.stdout).toMatch(/cost\s+\| numeric/);
-    const q = await run('psql', [...base, '-A', '-t', '-c', "SELECT platform, SUM(clicks) FROM ad_performance WHERE date BETWEEN '2024-02-01' AND '2024-02-29' GROUP BY 1 ORDER BY 2 DESC LIMIT 1"], { env });
-    const want = expected('globex', (f) => f.date >= '2024-02-01' && f.date <= '2024-02-29', (f) => f.platform).sort((a, b) => b[1].clicks - a[1].clicks)[0];
+    const q = await run(
+      'psql',
+      [
+        ...base,
+        '-A',
+        '-t',
+        '-c',
+        "SELECT platform, SUM(clicks) FROM ad_performance WHERE date BETWEEN '2024-02-01' AND '2024-02-29' GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
+      ],
+      { env },
+    );
+    const want = expected(
+      'globex',
+      (f) => f.date >= '2024-02-01' && f.date <= '2024-02-29',
+      (f) => f.platform,
+    ).sort((a, b) => b[1].clicks - a[1].clicks)[0];
     expect(q.stdout.trim()).toBe(`${want[0]}|${want[1].clicks}`);
   });
 });

@@ -17,27 +17,54 @@ let client: ClickHouseClient;
 
 // Deterministic data: two tenants; every acme order has 0..3 line items (fan-out).
 let seed = 42;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
 
-interface Order { tenant_id: string; id: number; customer_id: number; status: string; amount: number; paid: number; created_at: string }
-interface Item { account_id: string; id: number; order_id: number; product: string; quantity: number }
-interface Customer { tenant_id: string; id: number; name: string; country_code: string; credit: number }
+interface Order {
+  tenant_id: string;
+  id: number;
+  customer_id: number;
+  status: string;
+  amount: number;
+  paid: number;
+  created_at: string;
+}
+interface Item {
+  account_id: string;
+  id: number;
+  order_id: number;
+  product: string;
+  quantity: number;
+}
+interface Customer {
+  tenant_id: string;
+  id: number;
+  name: string;
+  country_code: string;
+  credit: number;
+}
 const customers: Customer[] = [];
 const orders: Order[] = [];
 const items: Item[] = [];
-for (let id = 1; id <= 12; id++) customers.push({ tenant_id: id <= 9 ? 'acme' : 'evil', id, name: `c${id}`, country_code: pick(['FR', 'DE', 'US']), credit: id * 10 });
+for (let id = 1; id <= 12; id++)
+  customers.push({ tenant_id: id <= 9 ? 'acme' : 'evil', id, name: `c${id}`, country_code: pick(['FR', 'DE', 'US']), credit: id * 10 });
 for (let id = 1; id <= 80; id++) {
   const tenant = id <= 60 ? 'acme' : 'evil';
   const customer_id = tenant === 'acme' ? 1 + Math.floor(rand() * 9) : 10 + Math.floor(rand() * 3);
   const day = 1 + Math.floor(rand() * 20);
   const hour = Math.floor(rand() * 24);
   orders.push({
-    tenant_id: tenant, id, customer_id, status: pick(['completed', 'pending', '50%_off']), amount: Math.round(rand() * 1000) / 10, paid: rand() < 0.5 ? 1 : 0,
+    tenant_id: tenant,
+    id,
+    customer_id,
+    status: pick(['completed', 'pending', '50%_off']),
+    amount: Math.round(rand() * 1000) / 10,
+    paid: rand() < 0.5 ? 1 : 0,
     created_at: `2024-01-${String(day).padStart(2, '0')} ${String(hour).padStart(2, '0')}:00:00`,
   });
   const n = Math.floor(rand() * 4);
-  for (let k = 0; k < n; k++) items.push({ account_id: tenant, id: items.length + 1, order_id: id, product: pick(['x', 'y', 'z']), quantity: 1 + Math.floor(rand() * 5) });
+  for (let k = 0; k < n; k++)
+    items.push({ account_id: tenant, id: items.length + 1, order_id: id, product: pick(['x', 'y', 'z']), quantity: 1 + Math.floor(rand() * 5) });
 }
 const acmeOrders = orders.filter((o) => o.tenant_id === 'acme');
 const acmeItems = items.filter((i) => i.account_id === 'acme');
@@ -51,7 +78,7 @@ async function run(query: SemanticQuery, tenantId = TENANT) {
 }
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(os.tmpdir() + '/strata-');
+  dir = fs.mkdtempSync(`${os.tmpdir()}/strata-`);
   // chdb types its Connection against its own copy of @clickhouse/client-common; same shape.
   const connection = createChdbConnection({ path: dir }) as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection'];
   client = createClient({ connection, clickhouse_settings: { async_insert: 0 } });
@@ -67,7 +94,14 @@ beforeAll(async () => {
   await client.insert({ table: 'strata.orders', values: orders, format: 'JSONEachRow' });
   await client.insert({ table: 'strata.customers', values: customers, format: 'JSONEachRow' });
   await client.insert({ table: 'strata.line_items', values: items, format: 'JSONEachRow' });
-  await client.insert({ table: 'strata.countries', values: [{ code: 'FR', name: 'France' }, { code: 'DE', name: 'Germany' }], format: 'JSONEachRow' });
+  await client.insert({
+    table: 'strata.countries',
+    values: [
+      { code: 'FR', name: 'France' },
+      { code: 'DE', name: 'Germany' },
+    ],
+    format: 'JSONEachRow',
+  });
 });
 
 afterAll(async () => {
@@ -77,17 +111,33 @@ afterAll(async () => {
 
 describe('fan-out (one_to_many) is not double counted', () => {
   it('order measures by line item product count each order once per product', async () => {
-    const rows = await run({ measures: ['orders.count', 'orders.revenue', 'line_items.quantity', 'line_items.count'], dimensions: ['line_items.product'], order: { 'line_items.product': 'asc' } });
+    const rows = await run({
+      measures: ['orders.count', 'orders.revenue', 'line_items.quantity', 'line_items.count'],
+      dimensions: ['line_items.product'],
+      order: { 'line_items.product': 'asc' },
+    });
     const products = [...new Set(acmeItems.map((i) => i.product))].sort();
     const expected = products.map((p) => {
       const its = acmeItems.filter((i) => i.product === p);
       const ids = new Set(its.map((i) => i.order_id));
       const os = acmeOrders.filter((o) => ids.has(o.id));
-      return { 'line_items.product': p, 'orders.count': os.length, 'orders.revenue': round(os.reduce((s, o) => s + o.amount, 0)), 'line_items.quantity': round(its.reduce((s, i) => s + i.quantity, 0)), 'line_items.count': its.length };
+      return {
+        'line_items.product': p,
+        'orders.count': os.length,
+        'orders.revenue': round(os.reduce((s, o) => s + o.amount, 0)),
+        'line_items.quantity': round(its.reduce((s, i) => s + i.quantity, 0)),
+        'line_items.count': its.length,
+      };
     });
     // Orders without items appear once under a NULL product (outer join semantics).
     const lonely = acmeOrders.filter((o) => !acmeItems.some((i) => i.order_id === o.id));
-    const nullRow = { 'line_items.product': null, 'orders.count': lonely.length, 'orders.revenue': round(lonely.reduce((s, o) => s + o.amount, 0)), 'line_items.quantity': null, 'line_items.count': 0 };
+    const nullRow = {
+      'line_items.product': null,
+      'orders.count': lonely.length,
+      'orders.revenue': round(lonely.reduce((s, o) => s + o.amount, 0)),
+      'line_items.quantity': null,
+      'line_items.count': 0,
+    };
     expect(rows).toEqual(lonely.length ? [...expected, nullRow] : expected);
   });
 
@@ -103,7 +153,11 @@ describe('fan-out (one_to_many) is not double counted', () => {
   });
 
   it('many_to_one target measures (customers by order status) count each customer once', async () => {
-    const rows = await run({ measures: ['customers.count', 'customers.credit', 'orders.count'], dimensions: ['orders.status'], order: { 'orders.status': 'asc' } });
+    const rows = await run({
+      measures: ['customers.count', 'customers.credit', 'orders.count'],
+      dimensions: ['orders.status'],
+      order: { 'orders.status': 'asc' },
+    });
     const statuses = [...new Set(acmeOrders.map((o) => o.status))].sort();
     expect(rows).toEqual(
       statuses.map((s) => {
@@ -142,7 +196,7 @@ describe('filters and time', () => {
       timeDimensions: [{ dimension: 'orders.created_at', granularity: 'day', dateRange: ['2024-01-05', '2024-01-10'] }],
       timezone: 'America/Los_Angeles',
     });
-    const local = (o: Order) => new Date(Date.parse(o.created_at.replace(' ', 'T') + 'Z') - 8 * 3600_000).toISOString().slice(0, 10);
+    const local = (o: Order) => new Date(Date.parse(`${o.created_at.replace(' ', 'T')}Z`) - 8 * 3600_000).toISOString().slice(0, 10);
     const counts = new Map<string, number>();
     for (const o of acmeOrders) {
       const d = local(o);
@@ -152,21 +206,31 @@ describe('filters and time', () => {
   });
 
   it('a trailing 7-day rolling sum per day matches a direct computation, with empty days filled', async () => {
-    const rows = await run({ measures: ['orders.revenue_7d'], timeDimensions: [{ dimension: 'orders.created_at', granularity: 'day', dateRange: ['2024-01-18', '2024-01-25'] }] });
+    const rows = await run({
+      measures: ['orders.revenue_7d'],
+      timeDimensions: [{ dimension: 'orders.created_at', granularity: 'day', dateRange: ['2024-01-18', '2024-01-25'] }],
+    });
     const expected = [];
     for (let day = 18; day <= 25; day++) {
       const end = Date.UTC(2024, 0, day + 1) - 1;
       const inWindow = acmeOrders.filter((o) => {
-        const t = Date.parse(o.created_at.replace(' ', 'T') + 'Z');
+        const t = Date.parse(`${o.created_at.replace(' ', 'T')}Z`);
         return t > end - 7 * 86_400_000 && t <= end;
       });
-      expected.push({ 'orders.created_at.day': `2024-01-${day} 00:00:00.000`, 'orders.revenue_7d': inWindow.length ? round(inWindow.reduce((s, o) => s + o.amount, 0)) : null });
+      expected.push({
+        'orders.created_at.day': `2024-01-${day} 00:00:00.000`,
+        'orders.revenue_7d': inWindow.length ? round(inWindow.reduce((s, o) => s + o.amount, 0)) : null,
+      });
     }
     expect(rows).toEqual(expected);
   });
 
   it('total counts the rows the query would return without a limit', async () => {
-    const compiled = compileQuery(model, normalizeQuery(model, { dimensions: ['customers.name'], measures: ['orders.count'], limit: 2, total: true }, options), TENANT);
+    const compiled = compileQuery(
+      model,
+      normalizeQuery(model, { dimensions: ['customers.name'], measures: ['orders.count'], limit: 2, total: true }, options),
+      TENANT,
+    );
     const rs = await client.query({ query: compiled.total!.sql, query_params: compiled.total!.params as Record<string, unknown>, format: 'JSONEachRow' });
     const [{ total }] = (await rs.json()) as { total: string | number }[];
     expect(Number(total)).toBe(new Set(acmeOrders.map((o) => o.customer_id)).size);

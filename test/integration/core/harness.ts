@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { SCOPES, type Principal } from '../../../src/auth/principal.js';
 import { readModelFiles } from '../../../src/model-files.js';
-import { createQueryService, type StrataQueryService } from '../../../src/query/service.js';
+import { createQueryService, type StrataQueryService } from '../../../src/query/query-service.js';
 import type { CellValue, QueryResult, RequestContext } from '../../../src/query/types.js';
 import { loadModel } from '../../../src/semantic/load.js';
 import type { Model } from '../../../src/semantic/model.js';

@@ -31,8 +31,8 @@ import type { CompiledQuery } from '../../../src/compiler/compiled.js';
 import { DEMO_TABLES } from '../../../src/demo/seed.js';
 import { DEMO_TENANTS, type DemoTenant } from '../../../src/demo/tenants.js';
 import { FIXED_DEMO_END_DATE, FIXED_DEMO_START_DATE } from '../../../src/demo/window.js';
-import { createQueryService, type StrataQueryService } from '../../../src/query/service.js';
-import { shapeRows } from '../../../src/query/shape.js';
+import { createQueryService, type StrataQueryService } from '../../../src/query/query-service.js';
+import { shapeRows } from '../../../src/query/annotate.js';
 import type { CellValue, QueryResult } from '../../../src/query/types.js';
 import type { Model } from '../../../src/semantic/model.js';
 import type { NormalizedQuery, SemanticQuery } from '../../../src/semantic/query.js';
@@ -67,7 +67,9 @@ const ID_RULES: Readonly<Record<string, (t: DemoTenant, v: string) => boolean>> 
   'email_activity.mailbox': (t, v) => v.endsWith(`@${t.domain}`),
   'clients.client_id': idOf('cli'),
 };
-const FOREIGN_LOOKING = new RegExp(`(${DEMO_TENANTS.map((t) => t.id).join('|')})-[a-z]+-\\d|@(${DEMO_TENANTS.map((t) => t.domain).join('|')})|^(${DEMO_TENANTS.map((t) => t.brand).join('|')}) `);
+const FOREIGN_LOOKING = new RegExp(
+  `(${DEMO_TENANTS.map((t) => t.id).join('|')})-[a-z]+-\\d|@(${DEMO_TENANTS.map((t) => t.domain).join('|')})|^(${DEMO_TENANTS.map((t) => t.brand).join('|')}) `,
+);
 
 function idProblems(t: DemoTenant, model: Model, result: QueryResult): string[] {
   const problems: string[] = [];
@@ -101,8 +103,8 @@ function sqlProblems(model: Model, compiled: CompiledQuery, tenant: string): str
   for (const cube of Object.values(model.cubes)) {
     if (cube.tenant.kind !== 'column') continue;
     const source = cube.sqlTable ?? `(${cube.sql!.source})`;
-    const reads = count(compiled.sql, cube.sqlTable ? new RegExp(`FROM ${cube.sqlTable}(?![\\w.])`, 'g') : new RegExp(escape(cube.sql!.source), 'g'));
-    const scoped = count(compiled.sql, new RegExp(escape(`(SELECT * FROM ${source} WHERE \`${cube.tenant.column}\` = {tenant:String})`), 'g'));
+    const reads = count(compiled.sql, cube.sqlTable ? new RegExp(`FROM ${cube.sqlTable}(?![\\w.])`, 'g') : new RegExp(escapeRegExp(cube.sql!.source), 'g'));
+    const scoped = count(compiled.sql, new RegExp(escapeRegExp(`(SELECT * FROM ${source} WHERE \`${cube.tenant.column}\` = {tenant:String})`), 'g'));
     scopedTotal += scoped;
     if (reads !== scoped) problems.push(`${cube.name}: ${reads} reads but ${scoped} tenant-scoped reads`);
     if (compiled.cubes.includes(cube.name) && scoped === 0) problems.push(`${cube.name} is read but never tenant-scoped`);
@@ -115,7 +117,7 @@ function sqlProblems(model: Model, compiled: CompiledQuery, tenant: string): str
 }
 
 const count = (text: string, re: RegExp) => (text.match(re) ?? []).length;
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Rows keyed by their non-measure cells (unique per group). */
 function keyed(columns: QueryResult['columns'], rows: readonly Readonly<Record<string, CellValue>>[]): Map<string, Readonly<Record<string, CellValue>>> {
@@ -128,7 +130,12 @@ function sameRow(columns: QueryResult['columns'], a: Readonly<Record<string, Cel
 }
 
 /** Rows of `expected` missing from (or different in) `actual`, and extra rows of `actual`. */
-function diff(columns: QueryResult['columns'], actual: readonly Readonly<Record<string, CellValue>>[], expected: readonly Readonly<Record<string, CellValue>>[], subset: boolean): string[] {
+function diff(
+  columns: QueryResult['columns'],
+  actual: readonly Readonly<Record<string, CellValue>>[],
+  expected: readonly Readonly<Record<string, CellValue>>[],
+  subset: boolean,
+): string[] {
   const a = keyed(columns, actual);
   const e = keyed(columns, expected);
   const out: string[] = [];
@@ -189,8 +196,14 @@ async function setupOracleWarehouses(): Promise<void> {
     let rewrites = 0;
     const model = await loadCubeModels((text) =>
       text
-        .replace(/^(\s*sql_table:\s*)(\w+)\s*$/gm, (_m, head: string, name: string) => (rewrites++, `${head}${iso}.${name}`))
-        .replace(/FROM (\w+) FINAL/g, (_m, name: string) => (rewrites++, `FROM ${iso}.${name} FINAL`)),
+        .replace(/^(\s*sql_table:\s*)(\w+)\s*$/gm, (_m, head: string, name: string) => {
+          rewrites++;
+          return `${head}${iso}.${name}`;
+        })
+        .replace(/FROM (\w+) FINAL/g, (_m, name: string) => {
+          rewrites++;
+          return `FROM ${iso}.${name} FINAL`;
+        }),
     );
     // Every cube must now read the oracle database, or the oracle would silently read the shared one.
     expect(rewrites).toBe(Object.keys(model.cubes).length);
@@ -236,8 +249,16 @@ describe('the generator', () => {
     const again = generateQueries(core.model, { seed: SEED, count: QUERY_COUNT, samples, dataRange: [FIXED_DEMO_START_DATE, FIXED_DEMO_END_DATE] });
     expect(again).toEqual(queries);
     const text = queries.map((q) => JSON.stringify(q));
-    for (const s of querySources(core.model)) expect(text.some((q) => q.includes(`"${s.name}.`)), s.name).toBe(true);
-    const rolling = Object.values(core.model.cubes).flatMap((c) => Object.values(c.measures).filter((m) => m.rollingWindow).map((m) => m.name));
+    for (const s of querySources(core.model))
+      expect(
+        text.some((q) => q.includes(`"${s.name}.`)),
+        s.name,
+      ).toBe(true);
+    const rolling = Object.values(core.model.cubes).flatMap((c) =>
+      Object.values(c.measures)
+        .filter((m) => m.rollingWindow)
+        .map((m) => m.name),
+    );
     expect(text.filter((q) => rolling.some((r) => q.includes(`.${r}"`))).length).toBeGreaterThan(5);
     expect(text.filter((q) => /"filters"/.test(q)).length).toBeGreaterThan(QUERY_COUNT / 3);
     expect(text.filter((q) => /"(or|and)":/.test(q)).length).toBeGreaterThan(5);

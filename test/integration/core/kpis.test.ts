@@ -23,7 +23,11 @@ describe('KPI oracle coverage', () => {
   it('has an independent formula for every public non-rolling measure of the model', () => {
     const modelled = Object.values(core.model.cubes)
       .filter((c) => c.name !== 'platforms')
-      .flatMap((c) => Object.values(c.measures).filter((m) => m.public && !m.rollingWindow).map((m) => m.path))
+      .flatMap((c) =>
+        Object.values(c.measures)
+          .filter((m) => m.public && !m.rollingWindow)
+          .map((m) => m.path),
+      )
       .sort();
     const oracled = Object.entries(ORACLES)
       .flatMap(([cube, o]) => Object.keys(o.measures).map((m) => `${cube}.${m}`))
@@ -39,7 +43,9 @@ describe.each(DEMO_TENANT_IDS)('KPIs of tenant %s equal raw SQL', (tenant) => {
     const { rows } = await core.load(tenant, { measures: members });
     const [expected] = await core.sql<Record<string, unknown>>(oracleSql(o, tenant, { grouped: false }));
     expect(rows).toHaveLength(1);
-    members.forEach((m, i) => expectClose(rows[0][m], expected[`m${i}`], `${tenant} ${m}`));
+    members.forEach((m, i) => {
+      expectClose(rows[0][m], expected[`m${i}`], `${tenant} ${m}`);
+    });
     // the data is not degenerate: the first measure (a count or a sum) is positive
     expect(Number(rows[0][members[0]])).toBeGreaterThan(0);
   });
@@ -62,7 +68,9 @@ describe.each(DEMO_TENANT_IDS)('KPIs of tenant %s equal raw SQL', (tenant) => {
       const k = key(row[o.dimension.member], day(row[monthKey]));
       const want = byKey.get(k);
       expect(want, `${tenant} ${cube}: unexpected group ${k}`).toBeDefined();
-      members.forEach((m, i) => expectClose(row[m], want![`m${i}`], `${tenant} ${m} @ ${k}`));
+      members.forEach((m, i) => {
+        expectClose(row[m], want![`m${i}`], `${tenant} ${m} @ ${k}`);
+      });
     }
   });
 });

@@ -25,7 +25,9 @@ const RANGES: [string, string][] = [
   ['2025-01-01', '2025-03-31'],
 ];
 
-const td = (dimension: string, granularity?: 'day' | 'week' | 'month') => (range: [string, string]) => [{ dimension, dateRange: range, ...(granularity ? { granularity } : {}) }];
+const td = (dimension: string, granularity?: 'day' | 'week' | 'month') => (range: [string, string]) => [
+  { dimension, dateRange: range, ...(granularity ? { granularity } : {}) },
+];
 
 interface Shape {
   readonly name: string;
@@ -37,7 +39,10 @@ interface Shape {
 const SHAPES: Shape[] = [
   {
     name: 'KPI tiles with ratio measures',
-    query: (r) => ({ measures: ['ad_performance.cost', 'ad_performance.clicks', 'ad_performance.ctr', 'ad_performance.roas', 'ad_performance.cpa'], timeDimensions: td('ad_performance.date')(r) }),
+    query: (r) => ({
+      measures: ['ad_performance.cost', 'ad_performance.clicks', 'ad_performance.ctr', 'ad_performance.roas', 'ad_performance.cpa'],
+      timeDimensions: td('ad_performance.date')(r),
+    }),
     split: true,
   },
   {
@@ -47,7 +52,13 @@ const SHAPES: Shape[] = [
   },
   {
     name: 'top 3 platforms by cost (order + limit per range)',
-    query: (r) => ({ measures: ['ad_performance.cost', 'ad_performance.conversions'], dimensions: ['ad_performance.platform'], timeDimensions: td('ad_performance.date')(r), order: [['ad_performance.cost', 'desc']], limit: 3 }),
+    query: (r) => ({
+      measures: ['ad_performance.cost', 'ad_performance.conversions'],
+      dimensions: ['ad_performance.platform'],
+      timeDimensions: td('ad_performance.date')(r),
+      order: [['ad_performance.cost', 'desc']],
+      limit: 3,
+    }),
     split: true,
   },
   {
@@ -75,7 +86,11 @@ const SHAPES: Shape[] = [
   },
   {
     name: 'web sessions by month and medium (DateTime column)',
-    query: (r) => ({ measures: ['web_sessions.sessions', 'web_sessions.bounce_rate'], dimensions: ['web_sessions.medium'], timeDimensions: td('web_sessions.started_at', 'month')(r) }),
+    query: (r) => ({
+      measures: ['web_sessions.sessions', 'web_sessions.bounce_rate'],
+      dimensions: ['web_sessions.medium'],
+      timeDimensions: td('web_sessions.started_at', 'month')(r),
+    }),
     split: true,
   },
   {
@@ -85,7 +100,11 @@ const SHAPES: Shape[] = [
   },
   {
     name: 'fan-out through a one_to_many join (falls back)',
-    query: (r) => ({ measures: ['campaigns.count', 'ad_performance.cost'], dimensions: ['ad_performance.platform'], timeDimensions: td('ad_performance.date')(r) }),
+    query: (r) => ({
+      measures: ['campaigns.count', 'ad_performance.cost'],
+      dimensions: ['ad_performance.platform'],
+      timeDimensions: td('ad_performance.date')(r),
+    }),
     split: false,
   },
 ];
@@ -102,7 +121,10 @@ function comparable(r: QueryResult, ordered: boolean): Record<string, CellValue>
 }
 
 function expectSameRows(actual: QueryResult, expected: QueryResult, ordered: boolean, label: string): void {
-  expect(actual.columns.map((c) => c.key), label).toEqual(expected.columns.map((c) => c.key));
+  expect(
+    actual.columns.map((c) => c.key),
+    label,
+  ).toEqual(expected.columns.map((c) => c.key));
   const a = comparable(actual, ordered);
   const e = comparable(expected, ordered);
   expect(a.length, `${label}: rows`).toBe(e.length);
@@ -126,14 +148,20 @@ describe.each(['acme', 'globex'])('range split (tenant %s)', (tenant) => {
     const alone: QueryResult[] = [];
     for (const q of queries) alone.push(await core.service.load(ctx(tenant), q));
     expect(alone.some((r) => r.rows.length > 0)).toBe(true);
-    together.forEach((r, i) => expectSameRows(r, alone[i], Boolean(queries[i].order), `${shape.name} ${RANGES[i].join('..')}`));
+    together.forEach((r, i) => {
+      expectSameRows(r, alone[i], Boolean(queries[i].order), `${shape.name} ${RANGES[i].join('..')}`);
+    });
   });
 });
 
 describe('range split bookkeeping', () => {
   it('a repeated range is one member of the split; measure sets may differ', async () => {
     const base = SHAPES[2].query(RANGES[0]);
-    const qs: SemanticQuery[] = [base, { ...base }, { ...SHAPES[2].query(RANGES[1]), measures: ['ad_performance.clicks'], order: [['ad_performance.clicks', 'desc']] }];
+    const qs: SemanticQuery[] = [
+      base,
+      { ...base },
+      { ...SHAPES[2].query(RANGES[1]), measures: ['ad_performance.clicks'], order: [['ad_performance.clicks', 'desc']] },
+    ];
     const before = core.wh.engine.stats().queries;
     const batch = ctx('acme');
     const [a, b, c] = await Promise.all(qs.map((q) => core.service.load(batch, q)));
@@ -145,10 +173,12 @@ describe('range split bookkeeping', () => {
 
   it('tenants never share a split: each tenant gets its own rows', async () => {
     const q = (r: [string, string]) => SHAPES[0].query(r);
-    const [acme, globex] = await Promise.all(['acme', 'globex'].map(async (t) => {
-      const batch = ctx(t);
-      return Promise.all(RANGES.slice(0, 2).map((r) => core.service.load(batch, q(r))));
-    }));
+    const [acme, globex] = await Promise.all(
+      ['acme', 'globex'].map(async (t) => {
+        const batch = ctx(t);
+        return Promise.all(RANGES.slice(0, 2).map((r) => core.service.load(batch, q(r))));
+      }),
+    );
     expect(acme[0].rows[0]['ad_performance.cost']).not.toEqual(globex[0].rows[0]['ad_performance.cost']);
     const direct = await core.sql<{ cost: number }>(
       "SELECT sum(cost) AS cost FROM ad_performance WHERE tenant_id = {t:String} AND date BETWEEN '2026-09-15' AND '2026-10-31'",
@@ -163,25 +193,44 @@ describe('fusion: different dimensions over the same rows share one statement (g
     SHAPES[0].query(r), // no dimensions
     SHAPES[1].query(r), // by day
     SHAPES[2].query(r), // top 3 platforms
-    { measures: ['ad_performance.cost', 'ad_performance.roas'], dimensions: ['campaigns.name'], timeDimensions: td('ad_performance.date')(r), order: [['ad_performance.cost', 'desc']], limit: 5 },
-    { measures: ['ad_performance.clicks'], dimensions: ['ad_performance.country', 'ad_performance.device'], timeDimensions: td('ad_performance.date', 'week')(r) },
+    {
+      measures: ['ad_performance.cost', 'ad_performance.roas'],
+      dimensions: ['campaigns.name'],
+      timeDimensions: td('ad_performance.date')(r),
+      order: [['ad_performance.cost', 'desc']],
+      limit: 5,
+    },
+    {
+      measures: ['ad_performance.clicks'],
+      dimensions: ['ad_performance.country', 'ad_performance.device'],
+      timeDimensions: td('ad_performance.date', 'week')(r),
+    },
     // a view over the same cube: its time dimension is the cube's, so it joins the same statement
-    { measures: ['campaign_performance.cost', 'campaign_performance.clicks'], dimensions: ['campaign_performance.campaigns_name'], timeDimensions: td('campaign_performance.date')(r), order: [['campaign_performance.cost', 'desc']], limit: 10 },
+    {
+      measures: ['campaign_performance.cost', 'campaign_performance.clicks'],
+      dimensions: ['campaign_performance.campaigns_name'],
+      timeDimensions: td('campaign_performance.date')(r),
+      order: [['campaign_performance.cost', 'desc']],
+      limit: 10,
+    },
     { measures: ['campaign_performance.ctr'], timeDimensions: td('campaign_performance.date', 'week')(r) },
   ];
 
-  it.each(['acme', 'initech'])('a 7-widget dashboard (cube + view) over 3 date windows is ONE statement and every widget equals its query alone (%s)', async (tenant) => {
-    const queries = RANGES.slice(0, 3).flatMap((r) => dashboard(r));
-    const before = core.wh.engine.stats().queries;
-    const batch = ctx(tenant);
-    const together = await Promise.all(queries.map((q) => core.service.load(batch, q)));
-    expect(core.wh.engine.stats().queries - before).toBe(1);
-    for (let i = 0; i < queries.length; i++) {
-      const alone = await core.service.load(ctx(tenant), queries[i]);
-      expectSameRows(together[i], alone, Boolean(queries[i].order), `query ${i}`);
-    }
-    expect(together.some((r) => r.rows.length > 1)).toBe(true);
-  });
+  it.each(['acme', 'initech'])(
+    'a 7-widget dashboard (cube + view) over 3 date windows is ONE statement and every widget equals its query alone (%s)',
+    async (tenant) => {
+      const queries = RANGES.slice(0, 3).flatMap((r) => dashboard(r));
+      const before = core.wh.engine.stats().queries;
+      const batch = ctx(tenant);
+      const together = await Promise.all(queries.map((q) => core.service.load(batch, q)));
+      expect(core.wh.engine.stats().queries - before).toBe(1);
+      for (let i = 0; i < queries.length; i++) {
+        const alone = await core.service.load(ctx(tenant), queries[i]);
+        expectSameRows(together[i], alone, Boolean(queries[i].order), `query ${i}`);
+      }
+      expect(together.some((r) => r.rows.length > 1)).toBe(true);
+    },
+  );
 
   it('a shape that cannot be fused falls back to the plain plan and stays right', async () => {
     const queries: SemanticQuery[] = [SHAPES[0].query(RANGES[0]), SHAPES[0].query(RANGES[1]), SHAPES[6].query(RANGES[0])];

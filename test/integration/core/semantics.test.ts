@@ -29,7 +29,10 @@ function keyed(result: QueryResult): Map<string, Record<string, unknown>> {
 
 describe.each(DEMO_TENANT_IDS)('fan-out through a one_to_many join (tenant %s)', (t) => {
   it('campaigns.count and campaigns.daily_budget by an ad_performance dimension count each campaign once per group', async () => {
-    const { rows } = await core.load(t, { measures: ['campaigns.count', 'campaigns.daily_budget', 'ad_performance.clicks'], dimensions: ['ad_performance.device'] });
+    const { rows } = await core.load(t, {
+      measures: ['campaigns.count', 'campaigns.daily_budget', 'ad_performance.clicks'],
+      dimensions: ['ad_performance.device'],
+    });
     const campaigns = await core.sql<{ k: string | null; n: number; b: number }>(`
       SELECT dev AS k, count() AS n, sumIf(bud, btype = 'daily') AS b FROM (
         SELECT DISTINCT c.campaign_id AS cid, c.budget AS bud, c.budget_type AS btype, a.device AS dev
@@ -98,11 +101,13 @@ describe('segments equal the same condition written in raw SQL', () => {
   const cases: { q: SemanticQuery; sql: (t: string) => string }[] = [
     {
       q: { measures: ['ad_performance.clicks', 'ad_performance.ctr'], segments: ['ad_performance.paid_search'] },
-      sql: (t) => `SELECT sum(clicks) AS m0, 100 * sum(clicks) / sum(impressions) AS m1 FROM ad_performance WHERE tenant_id = '${t}' AND platform IN ('google_ads', 'microsoft_ads')`,
+      sql: (t) =>
+        `SELECT sum(clicks) AS m0, 100 * sum(clicks) / sum(impressions) AS m1 FROM ad_performance WHERE tenant_id = '${t}' AND platform IN ('google_ads', 'microsoft_ads')`,
     },
     {
       q: { measures: ['ad_performance.cost', 'ad_performance.impressions'], segments: ['ad_performance.paid_social', 'ad_performance.mobile'] },
-      sql: (t) => `SELECT sum(cost) AS m0, sum(impressions) AS m1 FROM ad_performance WHERE tenant_id = '${t}' AND platform IN ('meta', 'linkedin', 'tiktok') AND device = 'mobile'`,
+      sql: (t) =>
+        `SELECT sum(cost) AS m0, sum(impressions) AS m1 FROM ad_performance WHERE tenant_id = '${t}' AND platform IN ('meta', 'linkedin', 'tiktok') AND device = 'mobile'`,
     },
     {
       q: { measures: ['ad_performance.clicks', 'ad_performance.cpc'], segments: ['campaigns.active'] },
@@ -116,7 +121,8 @@ describe('segments equal the same condition written in raw SQL', () => {
     },
     {
       q: { measures: ['clients.mrr', 'clients.active_clients'], segments: ['clients.enterprise'] },
-      sql: (t) => `SELECT sum(mrr) AS m0, countIf(subscription_status IN ('active', 'past_due')) AS m1 FROM clients FINAL WHERE tenant_id = '${t}' AND plan = 'enterprise'`,
+      sql: (t) =>
+        `SELECT sum(mrr) AS m0, countIf(subscription_status IN ('active', 'past_due')) AS m1 FROM clients FINAL WHERE tenant_id = '${t}' AND plan = 'enterprise'`,
     },
     {
       q: { measures: ['email_activity.open_rate', 'email_activity.sent'], segments: ['email_activity.follow_ups'] },
@@ -135,7 +141,9 @@ describe('segments equal the same condition written in raw SQL', () => {
     for (const c of cases) {
       const [row] = (await core.load(t, c.q)).rows;
       const [want] = await core.sql<Record<string, unknown>>(c.sql(t));
-      c.q.measures!.forEach((m, i) => expectClose(row[m], want[`m${i}`], `${t} ${m} [${c.q.segments!.join(',')}]`));
+      c.q.measures!.forEach((m, i) => {
+        expectClose(row[m], want[`m${i}`], `${t} ${m} [${c.q.segments!.join(',')}]`);
+      });
     }
   });
 });
@@ -145,26 +153,39 @@ describe('views equal the same members on their cubes', () => {
   const pairs: { view: SemanticQuery; cube: SemanticQuery }[] = [
     {
       view: {
-        measures: ['impressions', 'clicks', 'cost', 'ctr', 'cpc', 'cpm', 'cpa', 'roas', 'conversion_rate', 'active_campaigns'].map((m) => `campaign_performance.${m}`),
+        measures: ['impressions', 'clicks', 'cost', 'ctr', 'cpc', 'cpm', 'cpa', 'roas', 'conversion_rate', 'active_campaigns'].map(
+          (m) => `campaign_performance.${m}`,
+        ),
         dimensions: ['campaign_performance.campaigns_type'],
         timeDimensions: [{ dimension: 'campaign_performance.date', granularity: 'month', dateRange: RANGE }],
       },
       cube: {
-        measures: ['impressions', 'clicks', 'cost', 'ctr', 'cpc', 'cpm', 'cpa', 'roas', 'conversion_rate', 'active_campaigns'].map((m) => `ad_performance.${m}`),
+        measures: ['impressions', 'clicks', 'cost', 'ctr', 'cpc', 'cpm', 'cpa', 'roas', 'conversion_rate', 'active_campaigns'].map(
+          (m) => `ad_performance.${m}`,
+        ),
         dimensions: ['campaigns.type'],
         timeDimensions: [{ dimension: 'ad_performance.date', granularity: 'month', dateRange: RANGE }],
       },
     },
     {
-      view: { measures: ['campaign_performance.clicks', 'campaign_performance.cost'], dimensions: ['campaign_performance.platforms_channel', 'campaign_performance.campaigns_status'] },
+      view: {
+        measures: ['campaign_performance.clicks', 'campaign_performance.cost'],
+        dimensions: ['campaign_performance.platforms_channel', 'campaign_performance.campaigns_status'],
+      },
       cube: { measures: ['ad_performance.clicks', 'ad_performance.cost'], dimensions: ['platforms.channel', 'campaigns.status'] },
     },
     {
-      view: { measures: ['traffic_by_campaign.sessions', 'traffic_by_campaign.bounce_rate', 'traffic_by_campaign.revenue_per_session'], dimensions: ['traffic_by_campaign.campaigns_platform'] },
+      view: {
+        measures: ['traffic_by_campaign.sessions', 'traffic_by_campaign.bounce_rate', 'traffic_by_campaign.revenue_per_session'],
+        dimensions: ['traffic_by_campaign.campaigns_platform'],
+      },
       cube: { measures: ['web_sessions.sessions', 'web_sessions.bounce_rate', 'web_sessions.revenue_per_session'], dimensions: ['campaigns.platform'] },
     },
     {
-      view: { measures: ['conversion_attribution.count', 'conversion_attribution.value'], dimensions: ['conversion_attribution.platforms_channel', 'conversion_attribution.campaigns_objective'] },
+      view: {
+        measures: ['conversion_attribution.count', 'conversion_attribution.value'],
+        dimensions: ['conversion_attribution.platforms_channel', 'conversion_attribution.campaigns_objective'],
+      },
       cube: { measures: ['conversions.count', 'conversions.value'], dimensions: ['platforms.channel', 'campaigns.objective'] },
     },
   ];
@@ -179,13 +200,18 @@ describe('views equal the same members on their cubes', () => {
       for (const [k, row] of keyed(v)) {
         const other = byKey.get(k);
         expect(other, `${t}: view group ${k} missing on the cubes`).toBeDefined();
-        p.view.measures!.forEach((m, i) => expectClose(row[m], other![p.cube.measures![i]], `${t} ${m} @ ${k}`));
+        p.view.measures!.forEach((m, i) => {
+          expectClose(row[m], other![p.cube.measures![i]], `${t} ${m} @ ${k}`);
+        });
       }
     }
   });
 
   it('campaign_performance by platform channel equals a raw join with the platforms table', async () => {
-    const { rows } = await core.load('globex', { measures: ['campaign_performance.clicks', 'campaign_performance.ctr'], dimensions: ['campaign_performance.platforms_channel'] });
+    const { rows } = await core.load('globex', {
+      measures: ['campaign_performance.clicks', 'campaign_performance.ctr'],
+      dimensions: ['campaign_performance.platforms_channel'],
+    });
     const want = await core.sql<{ k: string; c: number; r: number }>(`
       SELECT p.channel AS k, sum(a.clicks) AS c, 100 * sum(a.clicks) / sum(a.impressions) AS r
       FROM ad_performance AS a JOIN (SELECT * FROM platforms FINAL) AS p ON a.platform = p.platform
@@ -219,10 +245,26 @@ function windowSum(values: Map<string, number>, from: string, to: string): numbe
 describe('rolling windows equal trailing sums over raw daily totals', () => {
   const RANGE: [string, string] = ['2026-02-20', '2026-03-12'];
   const specs = [
-    { member: 'ad_performance.cost_7d', time: 'ad_performance.date', sql: (t: string) => `SELECT date AS d, sum(cost) AS v FROM ad_performance WHERE tenant_id = '${t}' GROUP BY d` },
-    { member: 'ad_performance.clicks_7d', time: 'ad_performance.date', sql: (t: string) => `SELECT date AS d, sum(clicks) AS v FROM ad_performance WHERE tenant_id = '${t}' GROUP BY d` },
-    { member: 'web_sessions.sessions_7d', time: 'web_sessions.started_at', sql: (t: string) => `SELECT toDate(started_at) AS d, count() AS v FROM web_sessions WHERE tenant_id = '${t}' GROUP BY d` },
-    { member: 'conversions.count_7d', time: 'conversions.occurred_at', sql: (t: string) => `SELECT toDate(occurred_at) AS d, count() AS v FROM conversions WHERE tenant_id = '${t}' GROUP BY d` },
+    {
+      member: 'ad_performance.cost_7d',
+      time: 'ad_performance.date',
+      sql: (t: string) => `SELECT date AS d, sum(cost) AS v FROM ad_performance WHERE tenant_id = '${t}' GROUP BY d`,
+    },
+    {
+      member: 'ad_performance.clicks_7d',
+      time: 'ad_performance.date',
+      sql: (t: string) => `SELECT date AS d, sum(clicks) AS v FROM ad_performance WHERE tenant_id = '${t}' GROUP BY d`,
+    },
+    {
+      member: 'web_sessions.sessions_7d',
+      time: 'web_sessions.started_at',
+      sql: (t: string) => `SELECT toDate(started_at) AS d, count() AS v FROM web_sessions WHERE tenant_id = '${t}' GROUP BY d`,
+    },
+    {
+      member: 'conversions.count_7d',
+      time: 'conversions.occurred_at',
+      sql: (t: string) => `SELECT toDate(occurred_at) AS d, count() AS v FROM conversions WHERE tenant_id = '${t}' GROUP BY d`,
+    },
   ];
 
   it.each(DEMO_TENANT_IDS)('trailing 7 days by day, tenant %s', async (t) => {
@@ -277,9 +319,14 @@ describe('time zones', () => {
   it.each(DEMO_TENANT_IDS)('web_sessions days follow the query zone (tenant %s)', async (t) => {
     const ny = await sessionsByDay(t, 'America/New_York');
     const utc = await sessionsByDay(t, 'UTC');
-    for (const [got, want] of [[ny, await rawByDay(t, 'America/New_York')], [utc, await rawByDay(t, 'UTC')]]) {
+    for (const [got, want] of [
+      [ny, await rawByDay(t, 'America/New_York')],
+      [utc, await rawByDay(t, 'UTC')],
+    ]) {
       expect(got.map((r) => [r[0], r[1]])).toEqual(want.map((r) => [r[0], r[1]]));
-      got.forEach((r, i) => expect(isClose(r[2], want[i][2]), `revenue ${r[0]}`).toBe(true));
+      got.forEach((r, i) => {
+        expect(isClose(r[2], want[i][2]), `revenue ${r[0]}`).toBe(true);
+      });
     }
     expect(ny.map((r) => r[1])).not.toEqual(utc.map((r) => r[1]));
   });
@@ -296,7 +343,10 @@ describe('time zones', () => {
     const want = raw.map((r) => [r.d, Number(r.c)]);
     for (const tz of ['UTC', 'America/New_York', 'Asia/Tokyo']) {
       const { rows } = await core.load('acme', q(tz));
-      expect(rows.map((r) => [day(r['ad_performance.date.day']), r['ad_performance.clicks']]), tz).toEqual(want);
+      expect(
+        rows.map((r) => [day(r['ad_performance.date.day']), r['ad_performance.clicks']]),
+        tz,
+      ).toEqual(want);
     }
   });
 });

@@ -31,7 +31,9 @@ export async function violations(engine: Engine): Promise<Record<string, number>
     email_delivered_gt_sent: await q('SELECT countIf(delivered > sent OR delivered + bounced != sent) AS n FROM email_activity'),
     email_opened_gt_delivered: await q('SELECT countIf(opened > delivered) AS n FROM email_activity'),
     email_clicked_gt_opened: await q('SELECT countIf(clicked > opened) AS n FROM email_activity'),
-    email_replied_gt_delivered: await q('SELECT countIf(replied > delivered OR unsubscribed > delivered OR spam_complaints > delivered) AS n FROM email_activity'),
+    email_replied_gt_delivered: await q(
+      'SELECT countIf(replied > delivered OR unsubscribed > delivered OR spam_complaints > delivered) AS n FROM email_activity',
+    ),
     session_bounce_with_pageviews: await q('SELECT countIf((bounced = 1 AND pageviews != 1) OR (bounced = 0 AND pageviews < 2)) AS n FROM web_sessions'),
     session_revenue_without_transaction: await q('SELECT countIf((transactions = 0) != (revenue = 0)) AS n FROM web_sessions'),
     session_paid_without_campaign: await q(`
@@ -50,8 +52,7 @@ export async function violations(engine: Engine): Promise<Record<string, number>
 /** Rows whose ids do not carry their own tenant's prefix and digit; every value should be 0. */
 export async function foreignIds(engine: Engine): Promise<Record<string, number>> {
   const digit = "multiIf(tenant_id = 'acme', '1', tenant_id = 'globex', '2', tenant_id = 'initech', '3', 'x')";
-  const own = (col: string, kind: string) =>
-    `NOT (startsWith(${col}, concat(tenant_id, '-${kind}-')) AND startsWith(splitByChar('-', ${col})[-1], ${digit}))`;
+  const own = (col: string, kind: string) => `NOT (startsWith(${col}, concat(tenant_id, '-${kind}-')) AND startsWith(splitByChar('-', ${col})[-1], ${digit}))`;
   const q = async (sql: string) => Number((await engine.query<{ n: number }>(sql)).rows[0].n);
   return {
     campaigns: await q(`SELECT countIf(${own('campaign_id', 'cmp')} OR ${own('account_id', 'acc')}) AS n FROM campaigns`),

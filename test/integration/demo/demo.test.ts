@@ -3,7 +3,7 @@ import { isWarehouseEmpty, seedDemo } from '../../../src/demo/seed.js';
 import { DEMO_TENANT_IDS } from '../../../src/demo/tenants.js';
 import { FIXED_DEMO_END_DATE } from '../../../src/demo/window.js';
 import { createTestWarehouse, TEST_SCALE, type TestWarehouse } from '../../helpers/clickhouse.js';
-import { checksums, foreignIds, violations, zeros } from './checks.js';
+import { checksums, foreignIds, zeros } from './checks.js';
 
 describe('demo data at test scale', () => {
   let wh: TestWarehouse;
@@ -32,9 +32,13 @@ describe('demo data at test scale', () => {
   });
 
   it('leaves other tenants alone when re-seeding', async () => {
-    await wh.engine.insert('campaigns', [{ tenant_id: 'umbrella', campaign_id: 'umbrella-cmp-900001', platform: 'meta', name: 'kept', start_date: '2026-01-01' }]);
+    await wh.engine.insert('campaigns', [
+      { tenant_id: 'umbrella', campaign_id: 'umbrella-cmp-900001', platform: 'meta', name: 'kept', start_date: '2026-01-01' },
+    ]);
     await seedDemo(wh.engine, { endDate: FIXED_DEMO_END_DATE, scale: TEST_SCALE });
-    const { rows } = await wh.engine.query<{ tenant_id: string; n: number }>('SELECT tenant_id, count() AS n FROM campaigns GROUP BY tenant_id ORDER BY tenant_id');
+    const { rows } = await wh.engine.query<{ tenant_id: string; n: number }>(
+      'SELECT tenant_id, count() AS n FROM campaigns GROUP BY tenant_id ORDER BY tenant_id',
+    );
     expect(rows.map((r) => r.tenant_id)).toEqual(['acme', 'globex', 'initech', 'umbrella']);
     expect(rows.find((r) => r.tenant_id === 'umbrella')?.n).toBe(1);
     await wh.engine.command("DELETE FROM campaigns WHERE tenant_id = 'umbrella'");
@@ -44,7 +48,7 @@ describe('demo data at test scale', () => {
     const ids = await foreignIds(wh.engine);
     expect(ids).toEqual(zeros(ids));
     const { rows } = await wh.engine.query<{ shared: number }>(
-      "SELECT count() AS shared FROM (SELECT campaign_id FROM ad_performance GROUP BY campaign_id HAVING uniqExact(tenant_id) > 1)",
+      'SELECT count() AS shared FROM (SELECT campaign_id FROM ad_performance GROUP BY campaign_id HAVING uniqExact(tenant_id) > 1)',
     );
     expect(rows[0].shared).toBe(0);
     const tenants = await wh.engine.query<{ tenant_id: string }>('SELECT DISTINCT tenant_id FROM ad_performance ORDER BY tenant_id');

@@ -25,7 +25,11 @@ describe('marketing models on the demo warehouse', () => {
   let wh: TestWarehouse;
   let model: Model;
   const run = async (q: SemanticQuery) => {
-    const compiled = compileQuery(model, normalizeQuery(model, q, { now: new Date('2026-11-01T00:00:00Z'), defaultLimit: 10_000, maxLimit: 50_000 }), principal.tenantId);
+    const compiled = compileQuery(
+      model,
+      normalizeQuery(model, q, { now: new Date('2026-11-01T00:00:00Z'), defaultLimit: 10_000, maxLimit: 50_000 }),
+      principal.tenantId,
+    );
     const { rows } = await wh.engine.query<Record<string, unknown>>(compiled.sql, compiled.params);
     return rows.map((r) => Object.fromEntries(compiled.columns.map((c) => [c.key, r[c.alias]])));
   };
@@ -46,7 +50,15 @@ describe('marketing models on the demo warehouse', () => {
         if (m.format === 'currency') expect(m.scopes, m.path).toContain('finance:read');
       }
     }
-    for (const path of ['ad_performance.cpc', 'ad_performance.cpm', 'ad_performance.cpa', 'ad_performance.roas', 'web_sessions.revenue_per_session', 'clients.mrr', 'clients.arpa']) {
+    for (const path of [
+      'ad_performance.cpc',
+      'ad_performance.cpm',
+      'ad_performance.cpa',
+      'ad_performance.roas',
+      'web_sessions.revenue_per_session',
+      'clients.mrr',
+      'clients.arpa',
+    ]) {
       const [cube, member] = path.split('.');
       expect(model.cubes[cube].measures[member].scopes, path).toContain('finance:read');
     }
@@ -75,7 +87,13 @@ describe('marketing models on the demo warehouse', () => {
 
   it('computes KPIs as ratios of totals, matching SQL over the raw table', async () => {
     const [row] = await run({
-      measures: ['campaign_performance.cost', 'campaign_performance.clicks', 'campaign_performance.ctr', 'campaign_performance.cpa', 'campaign_performance.roas'],
+      measures: [
+        'campaign_performance.cost',
+        'campaign_performance.clicks',
+        'campaign_performance.ctr',
+        'campaign_performance.cpa',
+        'campaign_performance.roas',
+      ],
       segments: [],
       timeDimensions: [{ dimension: 'campaign_performance.date', dateRange: RANGE }],
     });

@@ -13,8 +13,12 @@ const SCALE = TEST_SCALE / 2;
 const DEC_7 = () => new Date('2026-12-07T03:32:00Z');
 
 async function factWindow(wh: TestWarehouse): Promise<{ first: string; last: string }> {
-  const { rows } = await wh.engine.query<{ first: string; last: string }>('SELECT toString(min(date)) AS first, toString(max(date)) AS last FROM ad_performance');
-  const s = await wh.engine.query<{ first: string; last: string }>('SELECT toString(min(toDate(started_at))) AS first, toString(max(toDate(started_at))) AS last FROM web_sessions');
+  const { rows } = await wh.engine.query<{ first: string; last: string }>(
+    'SELECT toString(min(date)) AS first, toString(max(date)) AS last FROM ad_performance',
+  );
+  const s = await wh.engine.query<{ first: string; last: string }>(
+    'SELECT toString(min(toDate(started_at))) AS first, toString(max(toDate(started_at))) AS last FROM web_sessions',
+  );
   const e = await wh.engine.query<{ first: string; last: string }>('SELECT toString(min(date)) AS first, toString(max(date)) AS last FROM email_activity');
   const first = [rows[0].first, s.rows[0].first, e.rows[0].first].sort()[0];
   const last = [rows[0].last, s.rows[0].last, e.rows[0].last].sort().at(-1)!;
@@ -72,7 +76,10 @@ describe('the demo window in the warehouse', () => {
     // another tenant's batch does not count
     await wh.engine.command('TRUNCATE TABLE ingest_batches');
     await wh.engine.insert('ingest_batches', [{ tenant_id: 'umbrella', table_name: 'ad_performance', batch_id: 'b1', rows: 0 }]);
-    expect(await ensureDemoData(wh.engine, { scale: SCALE, now: () => new Date('2027-01-20T00:00:00Z') })).toMatchObject({ action: 'refreshed', window: { end: '2027-01-19' } });
+    expect(await ensureDemoData(wh.engine, { scale: SCALE, now: () => new Date('2027-01-20T00:00:00Z') })).toMatchObject({
+      action: 'refreshed',
+      window: { end: '2027-01-19' },
+    });
   });
 
   it('reads the window of a warehouse seeded before the record existed from the data itself', async () => {

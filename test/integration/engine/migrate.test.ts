@@ -13,7 +13,9 @@ const FACT_TABLES = ['ad_performance', 'web_sessions', 'email_activity', 'conver
 describe('ClickHouse migrations', () => {
   let dir: string;
   let engine: Engine;
-  const shipped = readdirSync(DEFAULT_MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
+  const shipped = readdirSync(DEFAULT_MIGRATIONS_DIR)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'strata-'));

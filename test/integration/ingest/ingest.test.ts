@@ -22,14 +22,18 @@ async function sums(tenant: string): Promise<{ clicks: number; impressions: numb
 
 async function quarantined(tenant: string, batch: string) {
   const { rows } = await s.engine.query<{ reason: string; row_json: string; table_name: string }>(
-    'SELECT reason, row_json, table_name FROM strata.ingest_quarantine WHERE tenant_id = {t:String} AND batch_id = {b:String} ORDER BY JSONExtractUInt(row_json, \'line\')',
+    "SELECT reason, row_json, table_name FROM strata.ingest_quarantine WHERE tenant_id = {t:String} AND batch_id = {b:String} ORDER BY JSONExtractUInt(row_json, 'line')",
     { t: tenant, b: batch },
   );
   return rows.map((r) => ({ ...r, row: JSON.parse(r.row_json) as { line: number; raw: string } }));
 }
 
 describe('ingestion into chDB', () => {
-  const good = [adRow({ clicks: 10, impressions: 100 }), adRow({ clicks: 20, impressions: 300, date: '2024-03-02' }), adRow({ clicks: 0, impressions: 0, conversions: 0 })];
+  const good = [
+    adRow({ clicks: 10, impressions: 100 }),
+    adRow({ clicks: 20, impressions: 300, date: '2024-03-02' }),
+    adRow({ clicks: 0, impressions: 0, conversions: 0 }),
+  ];
   const body = ndjson([
     good[0],
     adRow({ clicks: 11, impressions: 10 }),
@@ -112,8 +116,36 @@ describe('ingestion into chDB', () => {
       acme,
       'email_activity',
       [
-        { date: '2024-03-01', email_campaign_id: 'e1', email_campaign_name: 'Spring', sequence_step: 1, mailbox: 'a@x.io', sent: 100, delivered: 95, opened: 40, clicked: 10, replied: 2, bounced: 5, unsubscribed: 1, spam_complaints: 0 },
-        { date: '2024-03-01', email_campaign_id: 'e1', email_campaign_name: 'Spring', sequence_step: 1, mailbox: 'a@x.io', sent: 100, delivered: 120, opened: 40, clicked: 10, replied: 2, bounced: 5, unsubscribed: 1, spam_complaints: 0 },
+        {
+          date: '2024-03-01',
+          email_campaign_id: 'e1',
+          email_campaign_name: 'Spring',
+          sequence_step: 1,
+          mailbox: 'a@x.io',
+          sent: 100,
+          delivered: 95,
+          opened: 40,
+          clicked: 10,
+          replied: 2,
+          bounced: 5,
+          unsubscribed: 1,
+          spam_complaints: 0,
+        },
+        {
+          date: '2024-03-01',
+          email_campaign_id: 'e1',
+          email_campaign_name: 'Spring',
+          sequence_step: 1,
+          mailbox: 'a@x.io',
+          sent: 100,
+          delivered: 120,
+          opened: 40,
+          clicked: 10,
+          replied: 2,
+          bounced: 5,
+          unsubscribed: 1,
+          spam_complaints: 0,
+        },
       ],
       'email-1',
     );
@@ -121,18 +153,46 @@ describe('ingestion into chDB', () => {
     const c = await s.ingest.ingest(
       acme,
       'conversions',
-      [{ conversion_id: 'cv1', occurred_at: '2024-03-01T10:00:00+02:00', conversion_type: 'purchase', value: 9.5, campaign_id: 'cmp-1', platform: 'meta', attribution_model: 'last_click' }],
+      [
+        {
+          conversion_id: 'cv1',
+          occurred_at: '2024-03-01T10:00:00+02:00',
+          conversion_type: 'purchase',
+          value: 9.5,
+          campaign_id: 'cmp-1',
+          platform: 'meta',
+          attribution_model: 'last_click',
+        },
+      ],
       'conv-1',
     );
     expect(c.inserted).toBe(1);
-    const { rows } = await s.engine.query<{ t: string }>("SELECT toString(occurred_at) AS t FROM strata.conversions WHERE tenant_id = 'acme' AND conversion_id = 'cv1'");
+    const { rows } = await s.engine.query<{ t: string }>(
+      "SELECT toString(occurred_at) AS t FROM strata.conversions WHERE tenant_id = 'acme' AND conversion_id = 'cv1'",
+    );
     expect(rows).toEqual([{ t: '2024-03-01 08:00:00' }]);
   });
 
   it('every sent value lands in its column; an omitted defaulted column gets its DEFAULT, a Nullable one keeps null', async () => {
     const before = Date.now();
-    const campaign = { campaign_id: 'cmp-x', platform: 'meta', account_id: 'acc-9', name: 'Winter "sale", 50% off', type: 'social', status: 'active', objective: 'sales', budget: 125.5, budget_type: 'daily', start_date: '2024-02-01' };
-    const r = await s.ingest.ingest(acme, 'campaigns', [campaign, { ...campaign, campaign_id: 'cmp-y', end_date: '2024-04-30' }, { ...campaign, campaign_id: 'cmp-z', end_date: null }], 'campaigns-1');
+    const campaign = {
+      campaign_id: 'cmp-x',
+      platform: 'meta',
+      account_id: 'acc-9',
+      name: 'Winter "sale", 50% off',
+      type: 'social',
+      status: 'active',
+      objective: 'sales',
+      budget: 125.5,
+      budget_type: 'daily',
+      start_date: '2024-02-01',
+    };
+    const r = await s.ingest.ingest(
+      acme,
+      'campaigns',
+      [campaign, { ...campaign, campaign_id: 'cmp-y', end_date: '2024-04-30' }, { ...campaign, campaign_id: 'cmp-z', end_date: null }],
+      'campaigns-1',
+    );
     expect(r).toMatchObject({ inserted: 3, quarantinedCount: 0 });
     const { rows } = await s.engine.query<Record<string, unknown>>(
       "SELECT * EXCEPT ingested_at, toUnixTimestamp64Milli(ingested_at) AS at_ms FROM strata.campaigns FINAL WHERE tenant_id = 'acme' AND campaign_id LIKE 'cmp-_' ORDER BY campaign_id",

@@ -7,7 +7,16 @@ import { adRow, createStack, ndjson, principal } from '../live/stack.js';
 
 const N = Number(process.argv[2] ?? 300_000);
 const s = await createStack();
-const rows = Array.from({ length: N }, (_, i) => adRow({ date: `2024-03-${String(1 + (i % 28)).padStart(2, '0')}`, campaign_id: `c${i % 500}`, ad_id: `a${i}`, clicks: i % 50, impressions: 1000, conversions: 0 }));
+const rows = Array.from({ length: N }, (_, i) =>
+  adRow({
+    date: `2024-03-${String(1 + (i % 28)).padStart(2, '0')}`,
+    campaign_id: `c${i % 500}`,
+    ad_id: `a${i}`,
+    clicks: i % 50,
+    impressions: 1000,
+    conversions: 0,
+  }),
+);
 const body = ndjson(rows);
 console.log(`${N} rows, ${(body.length / 1e6).toFixed(1)} MB NDJSON`);
 for (let run = 0; run < 3; run++) {

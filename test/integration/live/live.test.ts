@@ -7,8 +7,18 @@ let s: Stack;
 beforeAll(async () => {
   s = await createStack({ refreshCheckIntervalMs: 100 });
   // Baseline data for both tenants (through ingestion, which also caches the table schema).
-  await s.ingest.ingest(principal('acme'), 'ad_performance', ndjson(PLATFORMS.map((p, i) => adRow({ platform: p, clicks: 10 + i, impressions: 1000 }))), 'seed-acme');
-  await s.ingest.ingest(principal('globex'), 'ad_performance', ndjson(PLATFORMS.map((p) => adRow({ platform: p, clicks: 500, impressions: 5000 }))), 'seed-globex');
+  await s.ingest.ingest(
+    principal('acme'),
+    'ad_performance',
+    ndjson(PLATFORMS.map((p, i) => adRow({ platform: p, clicks: 10 + i, impressions: 1000 }))),
+    'seed-acme',
+  );
+  await s.ingest.ingest(
+    principal('globex'),
+    'ad_performance',
+    ndjson(PLATFORMS.map((p) => adRow({ platform: p, clicks: 500, impressions: 5000 }))),
+    'seed-globex',
+  );
 });
 afterAll(async () => {
   await s?.close();
@@ -24,12 +34,18 @@ const queryFor = (platform: string): SemanticQuery => ({
 
 /** Independent check: straight SQL on the table, per tenant and platform. */
 async function clicksByPlatform(tenant: string): Promise<Map<string, number>> {
-  const { rows } = await s.engine.query<{ p: string; c: string }>('SELECT platform AS p, sum(clicks) AS c FROM strata.ad_performance WHERE tenant_id = {t:String} GROUP BY p', { t: tenant });
+  const { rows } = await s.engine.query<{ p: string; c: string }>(
+    'SELECT platform AS p, sum(clicks) AS c FROM strata.ad_performance WHERE tenant_id = {t:String} GROUP BY p',
+    { t: tenant },
+  );
   return new Map(rows.map((r) => [r.p, Number(r.c)]));
 }
 
 async function clicksOf(tenant: string, platform: string): Promise<number> {
-  const { rows } = await s.engine.query<{ c: string }>('SELECT sum(clicks) AS c FROM strata.ad_performance WHERE tenant_id = {t:String} AND platform = {p:String}', { t: tenant, p: platform });
+  const { rows } = await s.engine.query<{ c: string }>(
+    'SELECT sum(clicks) AS c FROM strata.ad_performance WHERE tenant_id = {t:String} AND platform = {p:String}',
+    { t: tenant, p: platform },
+  );
   return Number(rows[0].c);
 }
 
@@ -50,7 +66,12 @@ describe('live subscriptions over chDB', () => {
     // One batch touching every platform: one change signal for (acme, ad_performance).
     const before = s.engine.stats().queries;
     const evalsBefore = s.live.stats().evaluations;
-    const report = await s.ingest.ingest(principal('acme'), 'ad_performance', ndjson(PLATFORMS.map((p) => adRow({ platform: p, clicks: 7, impressions: 700, conversions: 0 }))), 'change-1');
+    const report = await s.ingest.ingest(
+      principal('acme'),
+      'ad_performance',
+      ndjson(PLATFORMS.map((p) => adRow({ platform: p, clicks: 7, impressions: 700, conversions: 0 }))),
+      'change-1',
+    );
     expect(report.inserted).toBe(10);
     const nexts = await Promise.all(subs.map((x) => x.it.next()));
     const after = s.engine.stats().queries;
@@ -74,13 +95,23 @@ describe('live subscriptions over chDB', () => {
     const globexNext = g.next();
 
     const evals = s.live.stats().evaluations;
-    await s.ingest.ingest(principal('acme'), 'ad_performance', ndjson([adRow({ platform: 'google_ads', clicks: 3, impressions: 30, conversions: 0 })]), 'change-2');
+    await s.ingest.ingest(
+      principal('acme'),
+      'ad_performance',
+      ndjson([adRow({ platform: 'google_ads', clicks: 3, impressions: 30, conversions: 0 })]),
+      'change-2',
+    );
     const a1 = await a.next();
     expect(clicks(a1.value as QueryResult)).toBe(clicks(a0.value as QueryResult) + 3);
     expect(s.live.stats().evaluations - evals).toBe(1);
 
     // globex's pending next() resolves only with globex's own change, with globex's numbers.
-    await s.ingest.ingest(principal('globex'), 'ad_performance', ndjson([adRow({ platform: 'google_ads', clicks: 4, impressions: 40, conversions: 0 })]), 'change-3');
+    await s.ingest.ingest(
+      principal('globex'),
+      'ad_performance',
+      ndjson([adRow({ platform: 'google_ads', clicks: 4, impressions: 40, conversions: 0 })]),
+      'change-3',
+    );
     const g1 = await globexNext;
     expect(clicks(g1.value as QueryResult)).toBe(clicks(g0.value as QueryResult) + 4);
     await a.return!();
@@ -113,7 +144,7 @@ describe('live subscriptions over chDB', () => {
     expect(s.live.stats().subscriptions).toBe(0);
   });
 
-  it('a refresh-key SQL notices rows written behind Strata\'s back', async () => {
+  it("a refresh-key SQL notices rows written behind Strata's back", async () => {
     const q = { measures: ['ad_delivery_checked.impressions'] };
     const a = s.live.subscribe(ctx(principal('acme', ['metrics:read'])), q);
     const a0 = (await a.next()).value as QueryResult;

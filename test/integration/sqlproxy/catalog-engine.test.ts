@@ -21,7 +21,7 @@ describe('CatalogEnginePool', () => {
     const ddl = 'CREATE TABLE t (a int);';
     const engine = await pool.forSchema(ddl);
     expect(await pool.forSchema(ddl)).toBe(engine);
-    expect(rowsOf(await engine.exchange(frontend.query('SELECT relname FROM pg_class WHERE relname = \'t\'')))).toBe(1);
+    expect(rowsOf(await engine.exchange(frontend.query("SELECT relname FROM pg_class WHERE relname = 't'")))).toBe(1);
 
     const slow = engine.exchange(frontend.query('SELECT count(*) FROM generate_series(1, 10000000000)'));
     await expect(slow).rejects.toBeInstanceOf(CatalogEngineError);

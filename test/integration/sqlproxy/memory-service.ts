@@ -64,7 +64,7 @@ export const authenticator: Authenticator = {
 };
 
 function truncate(date: string, g: string): string {
-  const d = new Date(date + 'Z');
+  const d = new Date(`${date}Z`);
   const y = d.getUTCFullYear();
   const m = d.getUTCMonth();
   let out: Date;
@@ -174,7 +174,14 @@ export function memoryQueryService(rows: Row[] = dataset()): MemoryService {
         for (const m of q.measures ?? []) {
           const name = field(m);
           const sum = (f: keyof Row) => rs.reduce((a, r) => a + (r[f] as number), 0);
-          row[m] = name === 'count' ? rs.length : name === 'ctr' ? sum('clicks') / sum('impressions') : name === 'clicks' || name === 'impressions' || name === 'spend' ? sum(name) : null;
+          row[m] =
+            name === 'count'
+              ? rs.length
+              : name === 'ctr'
+                ? sum('clicks') / sum('impressions')
+                : name === 'clicks' || name === 'impressions' || name === 'spend'
+                  ? sum(name)
+                  : null;
         }
         return row;
       });
@@ -184,7 +191,7 @@ export function memoryQueryService(rows: Row[] = dataset()): MemoryService {
       const order = Array.isArray(q.order) ? q.order : Object.entries(q.order ?? {});
       out.sort((a, b) => {
         for (const [member, dir] of order as [string, string][]) {
-          const key = Object.keys(a).find((k) => k === member || k.startsWith(member + '.')) ?? member;
+          const key = Object.keys(a).find((k) => k === member || k.startsWith(`${member}.`)) ?? member;
           const x = a[key] as number | string;
           const y = b[key] as number | string;
           if (x !== y) return (x < y ? -1 : 1) * (dir === 'desc' ? -1 : 1);
@@ -192,7 +199,14 @@ export function memoryQueryService(rows: Row[] = dataset()): MemoryService {
         return 0;
       });
       out = out.slice(q.offset ?? 0, (q.offset ?? 0) + (q.limit ?? 10_000));
-      return { query: {} as QueryResult['query'], columns: [], rows: out, annotation: { measures: {}, dimensions: {}, segments: {}, timeDimensions: {} }, lastRefreshTime: new Date().toISOString(), fromCache: false };
+      return {
+        query: {} as QueryResult['query'],
+        columns: [],
+        rows: out,
+        annotation: { measures: {}, dimensions: {}, segments: {}, timeDimensions: {} },
+        lastRefreshTime: new Date().toISOString(),
+        fromCache: false,
+      };
     },
   };
 }

@@ -13,7 +13,9 @@ afterAll(() => db?.close());
 
 /** Postgres' own encoding of `literal::type` in the given format. */
 async function postgres(literal: string, type: string, format: 0 | 1): Promise<Buffer> {
-  const out = await db.execProtocolRaw(Buffer.concat([frontend.parse('', `SELECT '${literal}'::${type}`, []), frontend.bind('', '', [], [], [format]), frontend.execute('', 0), frontend.sync()]));
+  const out = await db.execProtocolRaw(
+    Buffer.concat([frontend.parse('', `SELECT '${literal}'::${type}`, []), frontend.bind('', '', [], [], [format]), frontend.execute('', 0), frontend.sync()]),
+  );
   const row = splitBackendMessages(out).find((m) => m.type === 'D')!;
   const len = row.body.readInt32BE(2);
   return Buffer.from(row.body.subarray(6, 6 + len));

@@ -54,12 +54,15 @@ describe('authentication', () => {
     const c = await client();
     expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     await c.end();
-    await expect(client('sk_wrong').then((x) => x.end())).rejects.toMatchObject({ code: '28P01', message: 'password authentication failed for user "metabase"' });
+    await expect(client('sk_wrong').then((x) => x.end())).rejects.toMatchObject({
+      code: '28P01',
+      message: 'password authentication failed for user "metabase"',
+    });
   });
 
   it('reports the startup parameters drivers rely on', async () => {
     const c = await client();
-    const params = (c as unknown as { connectionParameters: unknown; processID: number; secretKey: number });
+    const params = c as unknown as { connectionParameters: unknown; processID: number; secretKey: number };
     expect(params.processID).toBeGreaterThan(0);
     expect((await c.query('SHOW server_version')).rows).toEqual([{ server_version: '15.4' }]);
     expect((await c.query('SHOW DateStyle')).rows).toEqual([{ DateStyle: 'ISO, MDY' }]);
@@ -69,11 +72,26 @@ describe('authentication', () => {
 
 describe('simple and extended query protocol', () => {
   it('returns tenant-scoped numbers that match an independent computation', async () => {
-    const expected = sumBy('acme', () => true, (r) => r.channel);
-    for (const [password, tenant] of [['sk_acme_analyst', 'acme'], ['sk_globex_analyst', 'globex']] as const) {
+    const expected = sumBy(
+      'acme',
+      () => true,
+      (r) => r.channel,
+    );
+    for (const [password, tenant] of [
+      ['sk_acme_analyst', 'acme'],
+      ['sk_globex_analyst', 'globex'],
+    ] as const) {
       const c = await client(password);
       const res = await c.query('SELECT channel, SUM(clicks) AS clicks FROM ad_performance GROUP BY channel ORDER BY channel');
-      const want = [...sumBy(tenant, () => true, (r) => r.channel)].sort().map(([channel, clicks]) => ({ channel, clicks: String(clicks) }));
+      const want = [
+        ...sumBy(
+          tenant,
+          () => true,
+          (r) => r.channel,
+        ),
+      ]
+        .sort()
+        .map(([channel, clicks]) => ({ channel, clicks: String(clicks) }));
       expect(res.rows).toEqual(want);
       expect(res.fields.map((f) => f.dataTypeID)).toEqual([25, 1700]);
       await c.end();
@@ -93,7 +111,8 @@ describe('simple and extended query protocol', () => {
 
   it('binds $n parameters (extended protocol)', async () => {
     const c = await client();
-    const text = "SELECT date_trunc('month', date) AS m, SUM(clicks) AS clicks, COUNT(*) AS n, MEASURE(ctr) AS ctr FROM ad_performance WHERE channel = $1 AND date >= $2 GROUP BY 1 ORDER BY 1";
+    const text =
+      "SELECT date_trunc('month', date) AS m, SUM(clicks) AS clicks, COUNT(*) AS n, MEASURE(ctr) AS ctr FROM ad_performance WHERE channel = $1 AND date >= $2 GROUP BY 1 ORDER BY 1";
     const res = await c.query({ text, values: ['search', '2024-02-01'] });
     const feb = data.filter((r) => r.tenant === 'acme' && r.channel === 'search' && r.date >= '2024-02-01');
     const clicks = feb.reduce((a, r) => a + r.clicks, 0);
@@ -114,8 +133,18 @@ describe('simple and extended query protocol', () => {
     const c = await client();
     for (let i = 0; i < 10; i++) {
       const channel = ['search', 'social', 'display', 'video'][i % 4];
-      const res = await c.query({ name: 'by_channel', text: 'SELECT SUM(clicks) AS s, COUNT(*) AS n FROM ad_performance WHERE channel = $1', values: [channel] });
-      expect(Number(res.rows[0].s)).toBe(sumBy('acme', (r) => r.channel === channel, () => 'x').get('x'));
+      const res = await c.query({
+        name: 'by_channel',
+        text: 'SELECT SUM(clicks) AS s, COUNT(*) AS n FROM ad_performance WHERE channel = $1',
+        values: [channel],
+      });
+      expect(Number(res.rows[0].s)).toBe(
+        sumBy(
+          'acme',
+          (r) => r.channel === channel,
+          () => 'x',
+        ).get('x'),
+      );
       expect(res.rows[0].n).toBe('60');
     }
     await c.end();
@@ -132,12 +161,17 @@ describe('simple and extended query protocol', () => {
 
   it('a column behind a scope the key lacks is refused with 42501', async () => {
     const viewer = await client('sk_acme_viewer');
-    await expect(viewer.query('SELECT channel, SUM(spend) FROM ad_performance GROUP BY 1')).rejects.toMatchObject({ code: '42501', message: 'permission denied for column "spend" of relation "ad_performance"' });
+    await expect(viewer.query('SELECT channel, SUM(spend) FROM ad_performance GROUP BY 1')).rejects.toMatchObject({
+      code: '42501',
+      message: 'permission denied for column "spend" of relation "ad_performance"',
+    });
     const cols = await viewer.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'ad_performance'");
     expect(cols.rows.map((r) => r.column_name)).not.toContain('spend');
     await viewer.end();
     const analyst = await client();
-    const cols2 = await analyst.query("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'ad_performance' ORDER BY ordinal_position");
+    const cols2 = await analyst.query(
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'ad_performance' ORDER BY ordinal_position",
+    );
     expect(cols2.rows).toContainEqual({ column_name: 'spend', data_type: 'numeric' });
     expect(cols2.rows).toContainEqual({ column_name: 'count', data_type: 'bigint' });
     expect(cols2.rows).toContainEqual({ column_name: 'date', data_type: 'timestamp without time zone' });
@@ -176,36 +210,36 @@ describe('simple and extended query protocol', () => {
 
 /** Minimal raw client: startup, password, then whatever messages the test sends. */
 async function rawClient(): Promise<{ socket: Socket; read: (until: string) => Promise<{ type: string; body: Buffer }[]> }> {
-    const socket = connect(proxy.port, '127.0.0.1');
-    let buffer = Buffer.alloc(0);
-    let waiter: (() => void) | undefined;
-    socket.on('data', (d) => {
-      buffer = Buffer.concat([buffer, d]);
-      waiter?.();
-    });
-    const read = async (until: string) => {
-      for (;;) {
-        const msgs = splitBackendMessages(buffer);
-        const complete = msgs.reduce((a, m) => a + m.raw.length, 0) === buffer.length;
-        const idx = msgs.findIndex((m) => m.type === until);
-        if (complete && idx >= 0) {
-          buffer = Buffer.alloc(0);
-          return msgs.map((m) => ({ type: m.type, body: m.body }));
-        }
-        await new Promise<void>((r) => (waiter = r));
+  const socket = connect(proxy.port, '127.0.0.1');
+  let buffer = Buffer.alloc(0);
+  let waiter: (() => void) | undefined;
+  socket.on('data', (d) => {
+    buffer = Buffer.concat([buffer, d]);
+    waiter?.();
+  });
+  const read = async (until: string) => {
+    for (;;) {
+      const msgs = splitBackendMessages(buffer);
+      const complete = msgs.reduce((a, m) => a + m.raw.length, 0) === buffer.length;
+      const idx = msgs.findIndex((m) => m.type === until);
+      if (complete && idx >= 0) {
+        buffer = Buffer.alloc(0);
+        return msgs.map((m) => ({ type: m.type, body: m.body }));
       }
-    };
-    await new Promise((r) => socket.once('connect', r));
-    const params = Buffer.from('user\0raw\0database\0strata\0\0');
-    const start = Buffer.alloc(8);
-    start.writeInt32BE(8 + params.length);
-    start.writeInt32BE(196608, 4);
-    socket.write(Buffer.concat([start, params]));
-    await read('R');
-    socket.write(new MessageBuilder('p').cstring('sk_acme_analyst').build());
-    const hello = await read('Z');
-    expect(hello.map((m) => m.type).filter((t) => t !== 'S')).toEqual(['R', 'K', 'Z']);
-    return { socket, read };
+      await new Promise<void>((r) => (waiter = r));
+    }
+  };
+  await new Promise((r) => socket.once('connect', r));
+  const params = Buffer.from('user\0raw\0database\0strata\0\0');
+  const start = Buffer.alloc(8);
+  start.writeInt32BE(8 + params.length);
+  start.writeInt32BE(196608, 4);
+  socket.write(Buffer.concat([start, params]));
+  await read('R');
+  socket.write(new MessageBuilder('p').cstring('sk_acme_analyst').build());
+  const hello = await read('Z');
+  expect(hello.map((m) => m.type).filter((t) => t !== 'S')).toEqual(['R', 'K', 'Z']);
+  return { socket, read };
 }
 
 function dataRowCells(body: Buffer): (Buffer | null)[] {
@@ -249,7 +283,9 @@ describe('raw protocol framing', () => {
     expect(msgs.at(-2)!.body.toString('utf8')).toBe('SELECT 4\0');
     expect(msgs.at(-1)!.body.toString('latin1')).toBe('I');
     // An error skips to Sync; the next Sync reports idle again.
-    socket.write(Buffer.concat([frontend.parse('', 'SELECT nope FROM ad_performance', []), frontend.bind('', '', [], [], []), frontend.execute('', 0), frontend.sync()]));
+    socket.write(
+      Buffer.concat([frontend.parse('', 'SELECT nope FROM ad_performance', []), frontend.bind('', '', [], [], []), frontend.execute('', 0), frontend.sync()]),
+    );
     const err = await read('Z');
     // Analysis happens at Bind/Execute here (Postgres reports it at Parse); either is legal for clients.
     expect(err.map((m) => m.type)).toEqual(['1', '2', 'E', 'Z']);
@@ -260,12 +296,20 @@ describe('raw protocol framing', () => {
 describe('binary results (pgJDBC switches to binary after five executions)', () => {
   it('encodes int8, numeric, timestamp, date and bool in binary; catalog rows too', async () => {
     const { socket, read } = await rawClient();
-    const sql = "SELECT CAST(date AS date) AS d, date_trunc('week', date) AS w, is_mobile, SUM(clicks) AS s, COUNT(*) AS n, MEASURE(ctr) AS ctr FROM ad_performance WHERE channel = $1 AND date < '2024-01-03' GROUP BY 1, 2, 3 ORDER BY 1";
+    const sql =
+      "SELECT CAST(date AS date) AS d, date_trunc('week', date) AS w, is_mobile, SUM(clicks) AS s, COUNT(*) AS n, MEASURE(ctr) AS ctr FROM ad_performance WHERE channel = $1 AND date < '2024-01-03' GROUP BY 1, 2, 3 ORDER BY 1";
     socket.write(frontend.parse('jdbc1', sql, [25]));
     const want = data.filter((r) => r.tenant === 'acme' && r.channel === 'video' && r.date < '2024-01-03');
     for (let i = 0; i < 10; i++) {
       const binary = i >= 5;
-      socket.write(Buffer.concat([frontend.bind('', 'jdbc1', [0], [Buffer.from('video')], [binary ? 1 : 0]), frontend.describe('P', ''), frontend.execute('', 0), frontend.sync()]));
+      socket.write(
+        Buffer.concat([
+          frontend.bind('', 'jdbc1', [0], [Buffer.from('video')], [binary ? 1 : 0]),
+          frontend.describe('P', ''),
+          frontend.execute('', 0),
+          frontend.sync(),
+        ]),
+      );
       const msgs = await read('Z');
       const rows = msgs.filter((m) => m.type === 'D').map((m) => dataRowCells(m.body));
       expect(rows).toHaveLength(2);
@@ -281,7 +325,14 @@ describe('binary results (pgJDBC switches to binary after five executions)', () 
         expect([d, w, mobile, s, n]).toEqual(['2024-01-01', '2024-01-01 00:00:00', r0.is_mobile ? 't' : 'f', String(r0.clicks), '1']);
       }
     }
-    socket.write(Buffer.concat([frontend.parse('', "SELECT relnatts, relname FROM pg_catalog.pg_class WHERE relname = 'campaigns'", []), frontend.bind('', '', [], [], [1]), frontend.execute('', 0), frontend.sync()]));
+    socket.write(
+      Buffer.concat([
+        frontend.parse('', "SELECT relnatts, relname FROM pg_catalog.pg_class WHERE relname = 'campaigns'", []),
+        frontend.bind('', '', [], [], [1]),
+        frontend.execute('', 0),
+        frontend.sync(),
+      ]),
+    );
     const cat = (await read('Z')).filter((m) => m.type === 'D').map((m) => dataRowCells(m.body));
     expect(cat.map(([natts, name]) => [natts!.readInt16BE(0), name!.toString()])).toEqual([[4, 'campaigns']]);
     socket.end(new MessageBuilder('X').build());
@@ -302,9 +353,25 @@ describe('psql', () => {
   });
 
   it('runs a date_trunc query with filters, ORDER BY and LIMIT', async () => {
-    const { stdout } = await psql(['-A', '-t', '-c', "SELECT date_trunc('week', date) AS week, SUM(clicks) FROM ad_performance WHERE channel IN ('search', 'social') AND date >= '2024-01-08' AND date < '2024-01-22' GROUP BY 1 ORDER BY 1 DESC LIMIT 5"]);
-    const weeks = [...sumBy('acme', (r) => ['search', 'social'].includes(r.channel) && r.date >= '2024-01-08' && r.date < '2024-01-22', (r) => (r.date < '2024-01-15' ? '2024-01-08 00:00:00' : '2024-01-15 00:00:00'))];
-    expect(stdout.trim().split('\n')).toEqual(weeks.sort().reverse().map(([w, s]) => `${w}|${s}`));
+    const { stdout } = await psql([
+      '-A',
+      '-t',
+      '-c',
+      "SELECT date_trunc('week', date) AS week, SUM(clicks) FROM ad_performance WHERE channel IN ('search', 'social') AND date >= '2024-01-08' AND date < '2024-01-22' GROUP BY 1 ORDER BY 1 DESC LIMIT 5",
+    ]);
+    const weeks = [
+      ...sumBy(
+        'acme',
+        (r) => ['search', 'social'].includes(r.channel) && r.date >= '2024-01-08' && r.date < '2024-01-22',
+        (r) => (r.date < '2024-01-15' ? '2024-01-08 00:00:00' : '2024-01-15 00:00:00'),
+      ),
+    ];
+    expect(stdout.trim().split('\n')).toEqual(
+      weeks
+        .sort()
+        .reverse()
+        .map(([w, s]) => `${w}|${s}`),
+    );
   });
 
   it('shows errors with a caret at the position', async () => {
@@ -316,8 +383,22 @@ describe('psql', () => {
 
 describe('TLS', () => {
   it('answers SSLRequest with S and serves psql over sslmode=require', async () => {
-    const dir = mkdtempSync(tmpdir() + '/strata-tls-');
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '1', '-subj', '/CN=localhost']);
+    const dir = mkdtempSync(`${tmpdir()}/strata-tls-`);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${dir}/key.pem`,
+      '-out',
+      `${dir}/cert.pem`,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+    ]);
     const tlsProxy = await startSqlProxy({
       config: { enabled: true, port: 0, host: '127.0.0.1', tlsCert: `${dir}/cert.pem`, tlsKey: `${dir}/key.pem` },
       query: service,
@@ -325,9 +406,22 @@ describe('TLS', () => {
       logger: createLogger('silent'),
     });
     try {
-      const { stdout } = await run('psql', [`host=127.0.0.1 port=${tlsProxy.port} user=a dbname=strata sslmode=require`, '-X', '-A', '-t', '-c', 'SELECT ssl FROM pg_stat_ssl LIMIT 0', '-c', 'SELECT COUNT(*) FROM ad_performance'], {
-        env: { ...process.env, PGPASSWORD: 'sk_acme_analyst' },
-      });
+      const { stdout } = await run(
+        'psql',
+        [
+          `host=127.0.0.1 port=${tlsProxy.port} user=a dbname=strata sslmode=require`,
+          '-X',
+          '-A',
+          '-t',
+          '-c',
+          'SELECT ssl FROM pg_stat_ssl LIMIT 0',
+          '-c',
+          'SELECT COUNT(*) FROM ad_performance',
+        ],
+        {
+          env: { ...process.env, PGPASSWORD: 'sk_acme_analyst' },
+        },
+      );
       expect(stdout.trim()).toBe(String(data.filter((r) => r.tenant === 'acme').length));
     } finally {
       await tlsProxy.close();

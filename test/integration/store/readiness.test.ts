@@ -40,8 +40,13 @@ describe('readiness', () => {
 
     // The migrations table exists but one file is missing from it: still not ready.
     const files = readClickhouseMigrations();
-    await engine.command("CREATE TABLE IF NOT EXISTS _strata_migrations (name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) ENGINE = MergeTree ORDER BY name");
-    await engine.insert('_strata_migrations', files.slice(0, -1).map((m) => ({ name: m.name, checksum: m.checksum })));
+    await engine.command(
+      "CREATE TABLE IF NOT EXISTS _strata_migrations (name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) ENGINE = MergeTree ORDER BY name",
+    );
+    await engine.insert(
+      '_strata_migrations',
+      files.slice(0, -1).map((m) => ({ name: m.name, checksum: m.checksum })),
+    );
     expect(await clickhouseMigrationsApplied(engine)).toBe(false);
     expect((await ready()).ready).toBe(false);
     await engine.command('TRUNCATE TABLE _strata_migrations');
@@ -58,7 +63,12 @@ describe('readiness', () => {
   it('compares applied versions with the files on disk', async () => {
     expect(await clickhouseMigrationsApplied(engine, [{ name: '9999_not_yet.sql' }])).toBe(false);
     expect(await migrationsApplied(fakeDb(['0001_init.sql']), [{ name: '0001_init.sql', sql: '', checksum: '' }])).toBe(true);
-    expect(await migrationsApplied(fakeDb(['0001_init.sql']), [{ name: '0001_init.sql', sql: '', checksum: '' }, { name: '0002_next.sql', sql: '', checksum: '' }])).toBe(false);
+    expect(
+      await migrationsApplied(fakeDb(['0001_init.sql']), [
+        { name: '0001_init.sql', sql: '', checksum: '' },
+        { name: '0002_next.sql', sql: '', checksum: '' },
+      ]),
+    ).toBe(false);
     expect(await migrationsApplied(failingDb(), [{ name: '0001_init.sql', sql: '', checksum: '' }])).toBe(false);
   });
 });
@@ -87,7 +97,7 @@ describe.each(['pglite', 'postgres'] as const)('the store migration check on %s'
 });
 
 function fakeDb(names: string[]) {
-  return { query: async <T,>() => names.map((name) => ({ name })) as unknown as T[], exec: async () => {} };
+  return { query: async <T>() => names.map((name) => ({ name })) as unknown as T[], exec: async () => {} };
 }
 
 function failingDb() {

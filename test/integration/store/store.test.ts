@@ -137,9 +137,18 @@ describe.each<[Backend]>([['pglite'], ['postgres']])('store on %s', (backend) =>
 
       const listed = await store.apiKeys.list('acme');
       const mine = listed.find((k) => k.id === key.id)!;
-      expect(Object.keys(mine).sort()).toEqual(
-        ['createdAt', 'createdBy', 'expiresAt', 'id', 'lastUsedAt', 'name', 'prefix', 'revokedAt', 'scopes', 'tenantId'],
-      );
+      expect(Object.keys(mine).sort()).toEqual([
+        'createdAt',
+        'createdBy',
+        'expiresAt',
+        'id',
+        'lastUsedAt',
+        'name',
+        'prefix',
+        'revokedAt',
+        'scopes',
+        'tenantId',
+      ]);
       expect(JSON.stringify(listed)).not.toContain(rows[0].secret_hash as string);
     });
 
@@ -170,7 +179,7 @@ describe.each<[Backend]>([['pglite'], ['postgres']])('store on %s', (backend) =>
       expect(await store.apiKeys.verify(expSecret)).toBeNull();
       expect(await store.apiKeys.refusal(expSecret)).toBe('expired');
 
-      const unknown = 'sk_live_' + 'A'.repeat(46);
+      const unknown = `sk_live_${'A'.repeat(46)}`;
       expect(await store.apiKeys.verify(unknown)).toBeNull();
       expect(await store.apiKeys.refusal(unknown)).toBe('unknown');
       expect(await store.apiKeys.verify("sk_live_' OR 1=1 --")).toBeNull();

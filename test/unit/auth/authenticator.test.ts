@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { CompactSign, exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK, type JWTPayload, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiKeyInfo, ApiKeyRefusal } from '../../../src/auth/authenticator.js';
-import { createAuthenticator } from '../../../src/auth/createAuthenticator.js';
+import { createAuthenticator } from '../../../src/auth/create-authenticator.js';
 import { mintDevToken } from '../../../src/auth/jwt.js';
 import { SCOPES } from '../../../src/auth/principal.js';
 import { UnauthenticatedError } from '../../../src/errors.js';
@@ -61,12 +61,8 @@ describe('HS256 tokens', () => {
     expect(await refusal(auth.authenticate(notJson))).toBe('malformed token: the JWT payload is not a valid JSON claims set');
     expect(await refusal(auth.authenticate('x'.repeat(9000)))).toBe('malformed token: credential is too long');
     expect(await refusal(auth.authenticate(await hs256({ tenant_id: 'acme', exp: now() - 3600 })))).toBe('token expired');
-    expect(await refusal(auth.authenticate(await hs256({ tenant_id: 'acme', nbf: now() + 3600 })))).toBe(
-      'token not yet valid (nbf is in the future)',
-    );
-    expect(await refusal(auth.authenticate(await hs256({ tenant_id: 'acme' }, 'some-other-secret-of-decent-length')))).toBe(
-      'token signature is invalid',
-    );
+    expect(await refusal(auth.authenticate(await hs256({ tenant_id: 'acme', nbf: now() + 3600 })))).toBe('token not yet valid (nbf is in the future)');
+    expect(await refusal(auth.authenticate(await hs256({ tenant_id: 'acme' }, 'some-other-secret-of-decent-length')))).toBe('token signature is invalid');
     expect(await refusal(auth.authenticate(await hs256({ sub: 'x' })))).toBe('token has no "tenant_id" claim');
     expect(await refusal(auth.authenticate(await hs256({ tenant_id: '' })))).toBe('"tenant_id" claim must be a non-empty string');
     expect(await refusal(auth.authenticate(await hs256({ tenant_id: 42 })))).toBe('"tenant_id" claim must be a non-empty string');
@@ -129,7 +125,7 @@ describe('JWKS (RS256 / ES256) with key rotation', () => {
     await addKey('ec-1', 'ES256');
     await addKey('rsa-2', 'RS256');
     jwks = { keys: [keys['rsa-1'].publicJwk, keys['ec-1'].publicJwk] };
-    server = createServer((req, res) => {
+    server = createServer((_req, res) => {
       fetches++;
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(jwks));
@@ -226,9 +222,7 @@ describe('API keys', () => {
   });
 
   it('without a key store, or without JWT config, says so', async () => {
-    expect(await refusal(createAuthenticator({ auth: { jwtSecret: SECRET } }).authenticate('sk_live_good'))).toBe(
-      'API keys are not accepted by this server',
-    );
+    expect(await refusal(createAuthenticator({ auth: { jwtSecret: SECRET } }).authenticate('sk_live_good'))).toBe('API keys are not accepted by this server');
     const keysOnly = createAuthenticator({ auth: {}, apiKeys: verifier });
     expect(await refusal(keysOnly.authenticate(await hs256({ tenant_id: 'acme' })))).toBe(
       'JWTs are not accepted by this server (no JWT secret or JWKS configured)',

@@ -16,7 +16,7 @@ const PAYLOADS = [
   '{tenant:String}',
   '{p0:String}',
   '`) OR (1=1',
-  '\\\' OR \'\'=\'',
+  "\\' OR ''='",
   'SELECT secret FROM other_tenant',
   '%_\\',
   '\n; SETTINGS readonly=0',
@@ -31,7 +31,9 @@ function expectOnlyInParams(c: CompiledQuery, harmless: CompiledQuery, payload: 
   for (const s of statements(c)) {
     if (!payload.startsWith('{')) expect(s.sql).not.toContain(payload);
     // The payload is in a parameter (verbatim, or wrapped in LIKE wildcards).
-    expect(Object.values(s.params).some((v) => typeof v === 'string' && (v === payload || v.includes(payload.replace(/[\\%_]/g, (ch) => `\\${ch}`))))).toBe(true);
+    expect(Object.values(s.params).some((v) => typeof v === 'string' && (v === payload || v.includes(payload.replace(/[\\%_]/g, (ch) => `\\${ch}`))))).toBe(
+      true,
+    );
   }
 }
 
@@ -58,9 +60,15 @@ describe('filter values travel only as parameters', () => {
 
   it('hostile values for number, boolean and time members are rejected, not passed through', () => {
     for (const payload of PAYLOADS) {
-      expect(errorOf(() => compile({ measures: ['orders.count'], filters: [{ member: 'orders.amount', operator: 'gt', values: [payload] }] })).code).toBe('BAD_USER_INPUT');
-      expect(errorOf(() => compile({ measures: ['orders.count'], filters: [{ member: 'orders.is_paid', operator: 'equals', values: [payload] }] })).code).toBe('BAD_USER_INPUT');
-      expect(errorOf(() => compile({ measures: ['orders.count'], filters: [{ member: 'orders.created_at', operator: 'afterDate', values: [payload] }] })).code).toBe('BAD_USER_INPUT');
+      expect(errorOf(() => compile({ measures: ['orders.count'], filters: [{ member: 'orders.amount', operator: 'gt', values: [payload] }] })).code).toBe(
+        'BAD_USER_INPUT',
+      );
+      expect(errorOf(() => compile({ measures: ['orders.count'], filters: [{ member: 'orders.is_paid', operator: 'equals', values: [payload] }] })).code).toBe(
+        'BAD_USER_INPUT',
+      );
+      expect(
+        errorOf(() => compile({ measures: ['orders.count'], filters: [{ member: 'orders.created_at', operator: 'afterDate', values: [payload] }] })).code,
+      ).toBe('BAD_USER_INPUT');
     }
   });
 });
@@ -78,7 +86,10 @@ describe('names are resolved against the model or rejected', () => {
     ['granularity', (p) => ({ measures: ['orders.count'], timeDimensions: [{ dimension: 'orders.created_at', granularity: p as never }] })],
     ['time zone', (p) => ({ measures: ['orders.count'], timezone: `UTC${p}` })],
     ['dateRange', (p) => ({ measures: ['orders.count'], timeDimensions: [{ dimension: 'orders.created_at', dateRange: `last 7 days${p}` }] })],
-    ['dateRange bound', (p) => ({ measures: ['orders.count'], timeDimensions: [{ dimension: 'orders.created_at', dateRange: ['2024-01-01', `2024-01-02${p}`] }] })],
+    [
+      'dateRange bound',
+      (p) => ({ measures: ['orders.count'], timeDimensions: [{ dimension: 'orders.created_at', dateRange: ['2024-01-01', `2024-01-02${p}`] }] }),
+    ],
     ['limit', (p) => ({ measures: ['orders.count'], limit: p as never })],
     ['offset', (p) => ({ measures: ['orders.count'], offset: p as never })],
   ];
@@ -102,7 +113,10 @@ describe('SQL text contains only model text, generated identifiers and placehold
       measures: ['orders.revenue_7d', 'orders.count', 'customers.count'],
       dimensions: ['orders.status'],
       timeDimensions: [{ dimension: 'orders.created_at', granularity: 'day', dateRange: 'last 7 days' }],
-      filters: [{ member: 'orders.status', operator: 'contains', values: ["o'brien"] }, { member: 'orders.count', operator: 'gt', values: [1] }],
+      filters: [
+        { member: 'orders.status', operator: 'contains', values: ["o'brien"] },
+        { member: 'orders.count', operator: 'gt', values: [1] },
+      ],
       timezone: 'Europe/Paris',
       total: true,
     });

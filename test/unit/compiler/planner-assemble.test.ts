@@ -1,6 +1,6 @@
 /** Planner stage 6: assembling the plan — the shape chosen, the one-stage shape, ORDER BY. */
 import { describe, expect, it } from 'vitest';
-import { ParamBag } from '../../../src/compiler/plan.js';
+import { ParamBag } from '../../../src/compiler/plan-tree.js';
 import { planQuery } from '../../../src/compiler/planner.js';
 import { assembleOneStage, assemblePlan } from '../../../src/compiler/planner/assemble.js';
 import type { SemanticQuery } from '../../../src/semantic/query.js';
@@ -81,7 +81,12 @@ describe('assembleOneStage', () => {
 
   it('ungrouped: row values, no GROUP BY, measure filters join the WHERE', () => {
     const select = assembleOneStage(
-      partsOf({ measures: ['orders.paid_count'], dimensions: ['orders.id'], ungrouped: true, filters: [{ member: 'orders.paid_count', operator: 'gt', values: ['0'] }] }),
+      partsOf({
+        measures: ['orders.paid_count'],
+        dimensions: ['orders.id'],
+        ungrouped: true,
+        filters: [{ member: 'orders.paid_count', operator: 'gt', values: ['0'] }],
+      }),
     );
     expect(querySql(select)).toMatchInlineSnapshot(`
       "SELECT \`orders\`.id AS \`orders__id\`, multiIf(\`orders\`.paid = 1, 1, 0) AS \`orders__paid_count\`

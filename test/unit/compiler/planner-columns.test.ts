@@ -22,7 +22,14 @@ describe('outputColumns', () => {
     });
     expect(c.all).toEqual([
       { alias: 'orders__status', key: 'orders.status', member: 'orders.status', kind: 'dimension', type: 'string' },
-      { alias: 'orders__created_at_month', key: 'orders.created_at.month', member: 'orders.created_at', kind: 'timeDimension', type: 'time', granularity: 'month' },
+      {
+        alias: 'orders__created_at_month',
+        key: 'orders.created_at.month',
+        member: 'orders.created_at',
+        kind: 'timeDimension',
+        type: 'time',
+        granularity: 'month',
+      },
       { alias: 'orders__count', key: 'orders.count', member: 'orders.count', kind: 'measure', type: 'number' },
       { alias: 'sales__revenue', key: 'sales.revenue', member: 'sales.revenue', kind: 'measure', type: 'number' },
     ]);
@@ -60,6 +67,9 @@ describe('orderItems', () => {
   });
 
   it('refuses a member that is not in the query', () => {
-    expect(errorOf(() => orderItems([['orders.status', 'asc']], columns))).toEqual({ code: 'BAD_USER_INPUT', message: 'cannot order by "orders.status": it is not in the query' });
+    expect(errorOf(() => orderItems([['orders.status', 'asc']], columns))).toEqual({
+      code: 'BAD_USER_INPUT',
+      message: 'cannot order by "orders.status": it is not in the query',
+    });
   });
 });

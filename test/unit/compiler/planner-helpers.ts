@@ -3,7 +3,7 @@ import { clickhouseDialect } from '../../../src/compiler/clickhouse/dialect.js';
 import { TZ_PARAM } from '../../../src/compiler/compile.js';
 import { normalizeQuery } from '../../../src/compiler/normalize.js';
 import { scopeToTenant, tenantParam } from '../../../src/compiler/passes/tenant-scope.js';
-import { ParamBag, type Expr, type Query } from '../../../src/compiler/plan.js';
+import { ParamBag, type Expr, type Query } from '../../../src/compiler/plan-tree.js';
 import { outputColumns } from '../../../src/compiler/planner/columns.js';
 import { groupMeasures } from '../../../src/compiler/planner/groups.js';
 import { joinSource } from '../../../src/compiler/planner/joins.js';

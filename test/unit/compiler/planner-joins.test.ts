@@ -43,7 +43,9 @@ describe('joinSource', () => {
   it('select() reads the root and LEFT JOINs every edge along its declared condition', () => {
     const source = sourceOf({ measures: ['orders.count'], dimensions: ['customers.name'] });
     expect(source.joins).toHaveLength(1);
-    expect(querySql(source.select({ columns: [{ expr: renderDimension(model.cubes.customers.dimensions.name, source.scope), alias: 'n' }] }))).toMatchInlineSnapshot(`
+    expect(
+      querySql(source.select({ columns: [{ expr: renderDimension(model.cubes.customers.dimensions.name, source.scope), alias: 'n' }] })),
+    ).toMatchInlineSnapshot(`
       "SELECT \`customers\`.name AS \`n\`
       FROM (SELECT * FROM strata.orders WHERE \`tenant_id\` = {tenant:String}) AS \`orders\`
       LEFT JOIN (SELECT * FROM strata.customers WHERE \`tenant_id\` = {tenant:String}) AS \`customers\` ON \`orders\`.customer_id = \`customers\`.id

@@ -38,13 +38,20 @@ describe('assembleMultiStage', () => {
   });
 
   it('HAVING runs in the outer stage over the leaf columns', () => {
-    const sql = sqlOf({ measures: ['orders.revenue'], dimensions: ['line_items.product'], filters: [{ member: 'orders.count', operator: 'gt', values: ['2'] }] });
+    const sql = sqlOf({
+      measures: ['orders.revenue'],
+      dimensions: ['line_items.product'],
+      filters: [{ member: 'orders.count', operator: 'gt', values: ['2'] }],
+    });
     expect(sql).toContain('HAVING max(`__q`.`__m1`) > {p0:Float64}');
   });
 
   it('rolling groups bucket rows by window, and a lone time dimension gets a gap-filling branch', () => {
     expect(
-      sqlOf({ measures: ['orders.revenue_7d'], timeDimensions: [{ dimension: 'orders.created_at', granularity: 'day', dateRange: ['2024-01-01', '2024-01-03'] }] }),
+      sqlOf({
+        measures: ['orders.revenue_7d'],
+        timeDimensions: [{ dimension: 'orders.created_at', granularity: 'day', dateRange: ['2024-01-01', '2024-01-03'] }],
+      }),
     ).toMatchInlineSnapshot(`
       "SELECT \`__q\`.\`__d0\` AS \`orders__created_at_day\`, max(\`__q\`.\`__m0\`) AS \`orders__revenue_7d\`
       FROM (

@@ -16,7 +16,10 @@ const split: RangeSplit = {
 
 describe('assembleRangeSplit', () => {
   it('computes each measure and a row count per range over the covering range', () => {
-    const planned = assembleRangeSplit(partsOf({ measures: ['orders.count', 'orders.paid_ratio'], dimensions: ['orders.status'], timeDimensions: [JAN] }), split);
+    const planned = assembleRangeSplit(
+      partsOf({ measures: ['orders.count', 'orders.paid_ratio'], dimensions: ['orders.status'], timeDimensions: [JAN] }),
+      split,
+    );
     expect(planned.splits).toEqual([
       { countAlias: '__rows_r0', measureAliases: { orders__count: 'orders__count__r0', orders__paid_ratio: 'orders__paid_ratio__r0' } },
       { countAlias: '__rows_r1', measureAliases: { orders__count: 'orders__count__r1', orders__paid_ratio: 'orders__paid_ratio__r1' } },

@@ -67,7 +67,10 @@ describe('resolveQueryMembers', () => {
         },
       ],
     };
-    expect(errorOf(() => resolveQueryMembers(model, mixed))).toEqual({ code: 'BAD_USER_INPUT', message: 'a filter group cannot mix measure and dimension filters' });
+    expect(errorOf(() => resolveQueryMembers(model, mixed))).toEqual({
+      code: 'BAD_USER_INPUT',
+      message: 'a filter group cannot mix measure and dimension filters',
+    });
   });
 
   it('refuses hidden members', () => {

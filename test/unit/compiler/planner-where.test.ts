@@ -1,7 +1,7 @@
 /** Planner stage 4: WHERE (filters, segments, date ranges) and HAVING. */
 import { describe, expect, it } from 'vitest';
 import { aggregateOf } from '../../../src/compiler/measures.js';
-import { ParamBag, ident } from '../../../src/compiler/plan.js';
+import { ParamBag, ident } from '../../../src/compiler/plan-tree.js';
 import { joinSource } from '../../../src/compiler/planner/joins.js';
 import { resolveQueryMembers } from '../../../src/compiler/planner/resolve.js';
 import { havingClause, inDateRange, whereClause } from '../../../src/compiler/planner/where.js';
@@ -30,7 +30,9 @@ const TWO_RANGES: SemanticQuery = {
 describe('whereClause', () => {
   it('ANDs the dimension filters, the segments and every date range, binding values in that order', () => {
     const { where } = whereOf(TWO_RANGES);
-    expect(exprSql(where.except())).toMatchInlineSnapshot(`"\`orders\`.status = {p0:String} AND (\`orders\`.status = 'completed') AND \`orders\`.created_at >= toDateTime64({p1:String}, 3, {tz:String}) AND \`orders\`.created_at <= toDateTime64({p2:String}, 3, {tz:String}) AND \`customers\`.signed_up_at >= toDateTime64({p3:String}, 3, {tz:String}) AND \`customers\`.signed_up_at <= toDateTime64({p4:String}, 3, {tz:String})"`);
+    expect(exprSql(where.except())).toMatchInlineSnapshot(
+      `"\`orders\`.status = {p0:String} AND (\`orders\`.status = 'completed') AND \`orders\`.created_at >= toDateTime64({p1:String}, 3, {tz:String}) AND \`orders\`.created_at <= toDateTime64({p2:String}, 3, {tz:String}) AND \`customers\`.signed_up_at >= toDateTime64({p3:String}, 3, {tz:String}) AND \`customers\`.signed_up_at <= toDateTime64({p4:String}, 3, {tz:String})"`,
+    );
   });
 
   it('builds once: every call shares the same parameters', () => {
@@ -42,7 +44,9 @@ describe('whereClause', () => {
 
   it('except(i) leaves out the date range of time dimension i only', () => {
     const { where } = whereOf(TWO_RANGES);
-    expect(exprSql(where.except(0))).toMatchInlineSnapshot(`"\`orders\`.status = {p0:String} AND (\`orders\`.status = 'completed') AND \`customers\`.signed_up_at >= toDateTime64({p3:String}, 3, {tz:String}) AND \`customers\`.signed_up_at <= toDateTime64({p4:String}, 3, {tz:String})"`);
+    expect(exprSql(where.except(0))).toMatchInlineSnapshot(
+      `"\`orders\`.status = {p0:String} AND (\`orders\`.status = 'completed') AND \`customers\`.signed_up_at >= toDateTime64({p3:String}, 3, {tz:String}) AND \`customers\`.signed_up_at <= toDateTime64({p4:String}, 3, {tz:String})"`,
+    );
   });
 
   it('is undefined without filters, segments or ranges', () => {
@@ -67,10 +71,19 @@ describe('havingClause', () => {
   it('renders the compared measures with the leaf function given', () => {
     const { members, source, where } = whereOf({
       measures: ['orders.count'],
-      filters: [{ or: [{ member: 'orders.revenue', operator: 'gt', values: ['10'] }, { member: 'orders.paid_ratio', operator: 'lt', values: ['0.5'] }] }],
+      filters: [
+        {
+          or: [
+            { member: 'orders.revenue', operator: 'gt', values: ['10'] },
+            { member: 'orders.paid_ratio', operator: 'lt', values: ['0.5'] },
+          ],
+        },
+      ],
     });
     const having = havingClause(model, members.havingFilters, where.ctx, (m) => aggregateOf(m, source.scope), source.scope);
-    expect(exprSql(having)).toMatchInlineSnapshot(`"sum(\`orders\`.amount) > {p0:Float64} OR (countIf(\`orders\`.id, \`orders\`.paid = 1) / nullIf(count(\`orders\`.id), 0)) < {p1:Float64}"`);
+    expect(exprSql(having)).toMatchInlineSnapshot(
+      `"sum(\`orders\`.amount) > {p0:Float64} OR (countIf(\`orders\`.id, \`orders\`.paid = 1) / nullIf(count(\`orders\`.id), 0)) < {p1:Float64}"`,
+    );
   });
 
   it('is undefined without measure filters', () => {

@@ -131,7 +131,12 @@ describe('filter operators', () => {
   });
 
   it('set / notSet', () => {
-    expect(filtered([{ member: 'orders.status', operator: 'set' }, { member: 'orders.amount', operator: 'notSet' }])).toMatchInlineSnapshot(`
+    expect(
+      filtered([
+        { member: 'orders.status', operator: 'set' },
+        { member: 'orders.amount', operator: 'notSet' },
+      ]),
+    ).toMatchInlineSnapshot(`
       {
         "params": {},
         "sql": "WHERE \`orders\`.status IS NOT NULL AND \`orders\`.amount IS NULL",
@@ -216,7 +221,12 @@ describe('filter operators', () => {
         {
           or: [
             { member: 'orders.status', operator: 'equals', values: ['a'] },
-            { and: [{ member: 'orders.amount', operator: 'gt', values: [10] }, { member: 'orders.is_paid', operator: 'equals', values: [true] }] },
+            {
+              and: [
+                { member: 'orders.amount', operator: 'gt', values: [10] },
+                { member: 'orders.is_paid', operator: 'equals', values: [true] },
+              ],
+            },
           ],
         },
       ]),
@@ -236,7 +246,12 @@ describe('filter operators', () => {
     expect(
       filtered([
         { member: 'orders.revenue', operator: 'gt', values: [100] },
-        { or: [{ member: 'orders.count', operator: 'lt', values: [5] }, { member: 'orders.paid_ratio', operator: 'gte', values: [0.5] }] },
+        {
+          or: [
+            { member: 'orders.count', operator: 'lt', values: [5] },
+            { member: 'orders.paid_ratio', operator: 'gte', values: [0.5] },
+          ],
+        },
         { member: 'orders.status', operator: 'equals', values: ['x'] },
       ]),
     ).toMatchInlineSnapshot(`

@@ -4,7 +4,7 @@ import { compileQuery } from '../../../src/compiler/compile.js';
 import { isMultiplied, buildJoinTree } from '../../../src/compiler/join-tree.js';
 import { normalizeQuery } from '../../../src/compiler/normalize.js';
 import { scopeToTenant, tenantParam } from '../../../src/compiler/passes/tenant-scope.js';
-import { collectFromItems, select, type Query } from '../../../src/compiler/plan.js';
+import { collectFromItems, select, type Query } from '../../../src/compiler/plan-tree.js';
 import { printStatement } from '../../../src/compiler/printer.js';
 import { clickhouseDialect } from '../../../src/compiler/clickhouse/dialect.js';
 import type { SemanticQuery } from '../../../src/semantic/query.js';
@@ -94,7 +94,9 @@ describe('joins', () => {
   it('count_distinct / min / max are duplicate-insensitive and stay one-stage', () => {
     const sql = sqlOf({ measures: ['orders.customers_count', 'orders.max_amount'], dimensions: ['line_items.product'] });
     expect(sql).not.toContain('__keys');
-    expect(sql.split('\n')[0]).toMatchInlineSnapshot(`"SELECT \`line_items\`.product AS \`line_items__product\`, uniqExact(\`orders\`.customer_id) AS \`orders__customers_count\`, max(\`orders\`.amount) AS \`orders__max_amount\`"`);
+    expect(sql.split('\n')[0]).toMatchInlineSnapshot(
+      `"SELECT \`line_items\`.product AS \`line_items__product\`, uniqExact(\`orders\`.customer_id) AS \`orders__customers_count\`, max(\`orders\`.amount) AS \`orders__max_amount\`"`,
+    );
   });
 
   it('multiplied measures of two cubes get one keys subquery each', () => {
@@ -162,7 +164,11 @@ describe('joins', () => {
 
 describe('views', () => {
   it('view members compile along the view join path, keys and aliases use the view path', () => {
-    const c = compile({ measures: ['sales.revenue'], dimensions: ['sales.countries_name'], filters: [{ member: 'sales.status', operator: 'equals', values: ['paid'] }] });
+    const c = compile({
+      measures: ['sales.revenue'],
+      dimensions: ['sales.countries_name'],
+      filters: [{ member: 'sales.status', operator: 'equals', values: ['paid'] }],
+    });
     expect(c.sql).toMatchInlineSnapshot(`
       "SELECT \`countries\`.name AS \`sales__countries_name\`, sum(\`orders\`.amount) AS \`sales__revenue\`
       FROM (SELECT * FROM strata.orders WHERE \`tenant_id\` = {tenant:String}) AS \`orders\`
@@ -232,7 +238,12 @@ describe('tenant pass', () => {
   it('a cube without a primary key cannot be aggregated over a fan-out', () => {
     const m = buildModel({
       cubes: {
-        a: { sqlTable: 't.a', measures: { total: { type: 'sum', sql: '{CUBE}.x' } }, dimensions: { x: { type: 'number', sql: '{CUBE}.x' } }, joins: { b: { relationship: 'one_to_many', sql: '{CUBE}.x = {b}.x' } } },
+        a: {
+          sqlTable: 't.a',
+          measures: { total: { type: 'sum', sql: '{CUBE}.x' } },
+          dimensions: { x: { type: 'number', sql: '{CUBE}.x' } },
+          joins: { b: { relationship: 'one_to_many', sql: '{CUBE}.x = {b}.x' } },
+        },
         b: { sqlTable: 't.b', dimensions: { y: { type: 'string', sql: '{CUBE}.y' } } },
       },
     });

@@ -10,7 +10,15 @@ describe('measures', () => {
   it('every aggregate type in one statement', () => {
     expect(
       sqlOf({
-        measures: ['orders.count', 'orders.revenue', 'orders.avg_amount', 'orders.min_amount', 'orders.max_amount', 'orders.customers_count', 'orders.approx_customers'],
+        measures: [
+          'orders.count',
+          'orders.revenue',
+          'orders.avg_amount',
+          'orders.min_amount',
+          'orders.max_amount',
+          'orders.customers_count',
+          'orders.approx_customers',
+        ],
       }),
     ).toMatchInlineSnapshot(`
       "SELECT count(\`orders\`.id) AS \`orders__count\`, sum(\`orders\`.amount) AS \`orders__revenue\`, avg(\`orders\`.amount) AS \`orders__avg_amount\`, min(\`orders\`.amount) AS \`orders__min_amount\`, max(\`orders\`.amount) AS \`orders__max_amount\`, uniqExact(\`orders\`.customer_id) AS \`orders__customers_count\`, uniq(\`orders\`.customer_id) AS \`orders__approx_customers\`
@@ -21,15 +29,21 @@ describe('measures', () => {
   });
 
   it('filtered measures use the -If combinator', () => {
-    expect(selectOf(sqlOf({ measures: ['orders.paid_count', 'orders.paid_revenue'] }))).toMatchInlineSnapshot(`"SELECT countIf(\`orders\`.id, \`orders\`.paid = 1) AS \`orders__paid_count\`, sumIf(\`orders\`.amount, (\`orders\`.paid = 1) AND (\`orders\`.status != 'refunded')) AS \`orders__paid_revenue\`"`);
+    expect(selectOf(sqlOf({ measures: ['orders.paid_count', 'orders.paid_revenue'] }))).toMatchInlineSnapshot(
+      `"SELECT countIf(\`orders\`.id, \`orders\`.paid = 1) AS \`orders__paid_count\`, sumIf(\`orders\`.amount, (\`orders\`.paid = 1) AND (\`orders\`.status != 'refunded')) AS \`orders__paid_revenue\`"`,
+    );
   });
 
   it('number measures substitute the referenced measures recursively', () => {
-    expect(selectOf(sqlOf({ measures: ['orders.paid_ratio', 'orders.revenue_per_customer'] }))).toMatchInlineSnapshot(`"SELECT (countIf(\`orders\`.id, \`orders\`.paid = 1) / nullIf(count(\`orders\`.id), 0)) AS \`orders__paid_ratio\`, (sum(\`orders\`.amount) / uniqExact(\`orders\`.customer_id)) AS \`orders__revenue_per_customer\`"`);
+    expect(selectOf(sqlOf({ measures: ['orders.paid_ratio', 'orders.revenue_per_customer'] }))).toMatchInlineSnapshot(
+      `"SELECT (countIf(\`orders\`.id, \`orders\`.paid = 1) / nullIf(count(\`orders\`.id), 0)) AS \`orders__paid_ratio\`, (sum(\`orders\`.amount) / uniqExact(\`orders\`.customer_id)) AS \`orders__revenue_per_customer\`"`,
+    );
   });
 
   it('number / time / string measures with their own aggregate SQL', () => {
-    expect(selectOf(sqlOf({ measures: ['orders.raw_ratio', 'orders.last_order_at', 'orders.statuses'] }))).toMatchInlineSnapshot(`"SELECT (sum(\`orders\`.amount) / count()) AS \`orders__raw_ratio\`, (max(\`orders\`.created_at)) AS \`orders__last_order_at\`, (arrayStringConcat(groupUniqArray(\`orders\`.status), ',')) AS \`orders__statuses\`"`);
+    expect(selectOf(sqlOf({ measures: ['orders.raw_ratio', 'orders.last_order_at', 'orders.statuses'] }))).toMatchInlineSnapshot(
+      `"SELECT (sum(\`orders\`.amount) / count()) AS \`orders__raw_ratio\`, (max(\`orders\`.created_at)) AS \`orders__last_order_at\`, (arrayStringConcat(groupUniqArray(\`orders\`.status), ',')) AS \`orders__statuses\`"`,
+    );
   });
 
   it('count on a cube without a primary key counts rows', () => {
@@ -85,9 +99,15 @@ describe('time dimensions', () => {
   it('day / week / quarter SQL', () => {
     const q = (granularity: 'day' | 'week' | 'quarter') =>
       selectOf(sqlOf({ measures: ['orders.count'], timeDimensions: [{ dimension: 'orders.created_at', granularity }], timezone: 'America/New_York' }));
-    expect(q('day')).toMatchInlineSnapshot(`"SELECT toDateTime64(toStartOfDay(toDateTime64(\`orders\`.created_at, 3, {tz:String})), 3, {tz:String}) AS \`orders__created_at_day\`, count(\`orders\`.id) AS \`orders__count\`"`);
-    expect(q('week')).toMatchInlineSnapshot(`"SELECT toDateTime64(toMonday(toDateTime64(\`orders\`.created_at, 3, {tz:String})), 3, {tz:String}) AS \`orders__created_at_week\`, count(\`orders\`.id) AS \`orders__count\`"`);
-    expect(q('quarter')).toMatchInlineSnapshot(`"SELECT toDateTime64(toStartOfQuarter(toDateTime64(\`orders\`.created_at, 3, {tz:String})), 3, {tz:String}) AS \`orders__created_at_quarter\`, count(\`orders\`.id) AS \`orders__count\`"`);
+    expect(q('day')).toMatchInlineSnapshot(
+      `"SELECT toDateTime64(toStartOfDay(toDateTime64(\`orders\`.created_at, 3, {tz:String})), 3, {tz:String}) AS \`orders__created_at_day\`, count(\`orders\`.id) AS \`orders__count\`"`,
+    );
+    expect(q('week')).toMatchInlineSnapshot(
+      `"SELECT toDateTime64(toMonday(toDateTime64(\`orders\`.created_at, 3, {tz:String})), 3, {tz:String}) AS \`orders__created_at_week\`, count(\`orders\`.id) AS \`orders__count\`"`,
+    );
+    expect(q('quarter')).toMatchInlineSnapshot(
+      `"SELECT toDateTime64(toStartOfQuarter(toDateTime64(\`orders\`.created_at, 3, {tz:String})), 3, {tz:String}) AS \`orders__created_at_quarter\`, count(\`orders\`.id) AS \`orders__count\`"`,
+    );
   });
 
   it('a date range filters in the query time zone, inclusive; the zone is a parameter', () => {
@@ -138,7 +158,11 @@ describe('time dimensions', () => {
 describe('columns', () => {
   it('describe every output column: alias, key, member, kind, type', () => {
     expect(
-      compile({ measures: ['orders.revenue', 'sales.count'], dimensions: ['orders.is_paid', 'sales.customers_name'], timeDimensions: [{ dimension: 'sales.created_at', granularity: 'day' }] }).columns,
+      compile({
+        measures: ['orders.revenue', 'sales.count'],
+        dimensions: ['orders.is_paid', 'sales.customers_name'],
+        timeDimensions: [{ dimension: 'sales.created_at', granularity: 'day' }],
+      }).columns,
     ).toEqual([
       { alias: 'orders__is_paid', key: 'orders.is_paid', member: 'orders.is_paid', kind: 'dimension', type: 'boolean' },
       { alias: 'sales__customers_name', key: 'sales.customers_name', member: 'sales.customers_name', kind: 'dimension', type: 'string' },

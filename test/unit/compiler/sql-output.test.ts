@@ -6,7 +6,16 @@ import { TENANT, compile, errorOf, model, sqlOf } from './fixture.js';
 describe('order, limit, offset', () => {
   it('orders by aliases, limit and offset from the query', () => {
     expect(
-      sqlOf({ measures: ['orders.count'], dimensions: ['orders.status'], order: [['orders.status', 'asc'], ['orders.count', 'desc']], limit: 5, offset: 10 }),
+      sqlOf({
+        measures: ['orders.count'],
+        dimensions: ['orders.status'],
+        order: [
+          ['orders.status', 'asc'],
+          ['orders.count', 'desc'],
+        ],
+        limit: 5,
+        offset: 10,
+      }),
     ).toMatchInlineSnapshot(`
       "SELECT \`orders\`.status AS \`orders__status\`, count(\`orders\`.id) AS \`orders__count\`
       FROM (SELECT * FROM strata.orders WHERE \`tenant_id\` = {tenant:String}) AS \`orders\`
@@ -25,7 +34,14 @@ describe('order, limit, offset', () => {
 
 describe('total', () => {
   it('counts the rows without order, limit or offset, over the same parameters', () => {
-    const c = compile({ measures: ['orders.count'], dimensions: ['orders.status'], filters: [{ member: 'orders.amount', operator: 'gt', values: [3] }], limit: 2, offset: 4, total: true });
+    const c = compile({
+      measures: ['orders.count'],
+      dimensions: ['orders.status'],
+      filters: [{ member: 'orders.amount', operator: 'gt', values: [3] }],
+      limit: 2,
+      offset: 4,
+      total: true,
+    });
     expect(c.total).toMatchInlineSnapshot(`
       {
         "params": {
@@ -75,7 +91,13 @@ describe('ungrouped', () => {
       message: 'an ungrouped query lists rows of one cube family: measure "orders.revenue" would be repeated by the join to its cube orders',
     });
     expect(
-      errorOf(() => compile({ measures: ['orders.revenue_7d'], timeDimensions: [{ dimension: 'orders.created_at', granularity: 'day', dateRange: 'last week' }], ungrouped: true })),
+      errorOf(() =>
+        compile({
+          measures: ['orders.revenue_7d'],
+          timeDimensions: [{ dimension: 'orders.created_at', granularity: 'day', dateRange: 'last week' }],
+          ungrouped: true,
+        }),
+      ),
     ).toEqual({ code: 'BAD_USER_INPUT', message: 'an ungrouped query lists rows of one cube family: measure "orders.revenue_7d" has a rolling window' });
     expect(errorOf(() => compile({ measures: ['orders.raw_ratio'], ungrouped: true }))).toEqual({
       code: 'BAD_USER_INPUT',

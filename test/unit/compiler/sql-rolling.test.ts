@@ -21,7 +21,12 @@ describe('window bounds', () => {
   });
 
   it('trailing 1 month over monthly buckets (calendar months, in the zone)', () => {
-    const s = windowSeries({ trailing: { amount: 1, unit: 'month' }, offset: 'end' }, ['2024-01-15T00:00:00.000', '2024-03-10T00:00:00.000'], 'month', 'Europe/Paris');
+    const s = windowSeries(
+      { trailing: { amount: 1, unit: 'month' }, offset: 'end' },
+      ['2024-01-15T00:00:00.000', '2024-03-10T00:00:00.000'],
+      'month',
+      'Europe/Paris',
+    );
     expect(s.starts).toEqual(['2024-01-01T00:00:00.000', '2024-02-01T00:00:00.000', '2024-03-01T00:00:00.000']);
     expect(s.lower?.values).toEqual(['2023-12-31T23:59:59.999', '2024-01-29T23:59:59.999', '2024-02-29T23:59:59.999']);
   });
@@ -94,8 +99,13 @@ describe('rolling window SQL', () => {
   });
 
   it('unbounded (running total) has no lower bound', () => {
-    const c = compile({ measures: ['orders.revenue_running'], timeDimensions: [{ dimension: 'orders.created_at', granularity: 'month', dateRange: ['2024-01-01', '2024-02-29'] }] });
-    expect(c.sql.split('\n')[2]).toMatchInlineSnapshot(`"  SELECT arrayJoin(arrayFilter((\`__bucket\`, \`__upper\`) -> \`orders\`.created_at <= \`__upper\`, arrayMap((\`__x\`) -> toDateTime64(\`__x\`, 3, {tz:String}), {p2:Array(String)}), arrayMap((\`__x\`) -> toDateTime64(\`__x\`, 3, {tz:String}), {p3:Array(String)}))) AS \`__d0\`, sum(\`orders\`.amount) AS \`__m0\`"`);
+    const c = compile({
+      measures: ['orders.revenue_running'],
+      timeDimensions: [{ dimension: 'orders.created_at', granularity: 'month', dateRange: ['2024-01-01', '2024-02-29'] }],
+    });
+    expect(c.sql.split('\n')[2]).toMatchInlineSnapshot(
+      `"  SELECT arrayJoin(arrayFilter((\`__bucket\`, \`__upper\`) -> \`orders\`.created_at <= \`__upper\`, arrayMap((\`__x\`) -> toDateTime64(\`__x\`, 3, {tz:String}), {p2:Array(String)}), arrayMap((\`__x\`) -> toDateTime64(\`__x\`, 3, {tz:String}), {p3:Array(String)}))) AS \`__d0\`, sum(\`orders\`.amount) AS \`__m0\`"`,
+    );
     expect(c.sql.split('\n')[4]).toMatchInlineSnapshot(`"  WHERE \`orders\`.created_at <= toDateTime64({p4:String}, 3, {tz:String})"`);
   });
 
@@ -110,7 +120,9 @@ describe('rolling window SQL', () => {
   });
 
   it('without granularity: one window over the date range, the range filter replaced', () => {
-    expect(compile({ measures: ['orders.revenue_7d'], timeDimensions: [{ dimension: 'orders.created_at', dateRange: ['2024-01-01', '2024-01-03'] }] }).sql).toMatchInlineSnapshot(`
+    expect(
+      compile({ measures: ['orders.revenue_7d'], timeDimensions: [{ dimension: 'orders.created_at', dateRange: ['2024-01-01', '2024-01-03'] }] }).sql,
+    ).toMatchInlineSnapshot(`
       "SELECT max(\`__q\`.\`__m0\`) AS \`orders__revenue_7d\`
       FROM (
         SELECT sum(\`orders\`.amount) AS \`__m0\`
@@ -127,7 +139,9 @@ describe('rolling window SQL', () => {
       measures: ['orders.rolling_share'],
       timeDimensions: [{ dimension: 'orders.created_at', granularity: 'day', dateRange: ['2024-01-01', '2024-01-02'] }],
     });
-    expect(c.sql.split('\n')[0]).toMatchInlineSnapshot(`"SELECT \`__q\`.\`__d0\` AS \`orders__created_at_day\`, (max(\`__q\`.\`__m0\`) / nullIf(max(\`__q\`.\`__m1\`), 0)) AS \`orders__rolling_share\`"`);
+    expect(c.sql.split('\n')[0]).toMatchInlineSnapshot(
+      `"SELECT \`__q\`.\`__d0\` AS \`orders__created_at_day\`, (max(\`__q\`.\`__m0\`) / nullIf(max(\`__q\`.\`__m1\`), 0)) AS \`orders__rolling_share\`"`,
+    );
     expect(c.sql.match(/arrayFilter/g)).toHaveLength(2);
   });
 

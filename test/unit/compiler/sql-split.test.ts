@@ -12,7 +12,11 @@ const RANGES = [
 ] as const;
 
 function split(query: SemanticQuery) {
-  const q = normalizeQuery(model, { ...query, timeDimensions: [{ dimension: 'orders.created_at', dateRange: ['2024-02-01', '2024-02-29'], granularity: 'day' }] }, options);
+  const q = normalizeQuery(
+    model,
+    { ...query, timeDimensions: [{ dimension: 'orders.created_at', dateRange: ['2024-02-01', '2024-02-29'], granularity: 'day' }] },
+    options,
+  );
   return compileSplitQuery(model, q, { td: 0, ranges: RANGES }, TENANT);
 }
 
@@ -28,14 +32,42 @@ describe('compileSplitQuery', () => {
     `);
     expect(c.params).toMatchObject({ tenant: 'acme', p2: RANGES[0][0], p3: RANGES[0][1], p4: RANGES[1][0], p5: RANGES[1][1] });
     expect(c.splits).toEqual([
-      { countAlias: '__rows_r0', measureAliases: { orders__revenue: 'orders__revenue__r0', orders__paid_ratio: 'orders__paid_ratio__r0', orders__customers_count: 'orders__customers_count__r0' } },
-      { countAlias: '__rows_r1', measureAliases: { orders__revenue: 'orders__revenue__r1', orders__paid_ratio: 'orders__paid_ratio__r1', orders__customers_count: 'orders__customers_count__r1' } },
+      {
+        countAlias: '__rows_r0',
+        measureAliases: {
+          orders__revenue: 'orders__revenue__r0',
+          orders__paid_ratio: 'orders__paid_ratio__r0',
+          orders__customers_count: 'orders__customers_count__r0',
+        },
+      },
+      {
+        countAlias: '__rows_r1',
+        measureAliases: {
+          orders__revenue: 'orders__revenue__r1',
+          orders__paid_ratio: 'orders__paid_ratio__r1',
+          orders__customers_count: 'orders__customers_count__r1',
+        },
+      },
     ]);
-    expect(c.columns.map((x) => x.alias)).toEqual(['orders__status', 'orders__created_at_day', 'orders__revenue', 'orders__paid_ratio', 'orders__customers_count']);
+    expect(c.columns.map((x) => x.alias)).toEqual([
+      'orders__status',
+      'orders__created_at_day',
+      'orders__revenue',
+      'orders__paid_ratio',
+      'orders__customers_count',
+    ]);
   });
 
-  it('with grouping sets: one GROUP BY GROUPING SETS over the union of dimensions, and each set\'s grouping() mask', () => {
-    const q = normalizeQuery(model, { measures: ['orders.revenue'], dimensions: ['orders.status', 'orders.is_paid'], timeDimensions: [{ dimension: 'orders.created_at', dateRange: ['2024-02-01', '2024-02-29'] }] }, options);
+  it("with grouping sets: one GROUP BY GROUPING SETS over the union of dimensions, and each set's grouping() mask", () => {
+    const q = normalizeQuery(
+      model,
+      {
+        measures: ['orders.revenue'],
+        dimensions: ['orders.status', 'orders.is_paid'],
+        timeDimensions: [{ dimension: 'orders.created_at', dateRange: ['2024-02-01', '2024-02-29'] }],
+      },
+      options,
+    );
     const c = compileSplitQuery(model, q, { td: 0, ranges: RANGES, sets: [[], ['orders.is_paid'], ['orders.status', 'orders.is_paid']] }, TENANT);
     expect(c.sql).toContain('GROUP BY GROUPING SETS ((), (`orders__is_paid`), (`orders__status`, `orders__is_paid`))');
     expect(c.sql).toContain('grouping(`orders__status`, `orders__is_paid`) AS `__grouping_set`');
@@ -45,7 +77,15 @@ describe('compileSplitQuery', () => {
   });
 
   it('a view member and its cube member are one grouping column: one set, one mask, rows once', () => {
-    const q = normalizeQuery(model, { measures: ['orders.revenue', 'sales.revenue'], dimensions: ['orders.status', 'sales.status'], timeDimensions: [{ dimension: 'orders.created_at', dateRange: ['2024-02-01', '2024-02-29'] }] }, options);
+    const q = normalizeQuery(
+      model,
+      {
+        measures: ['orders.revenue', 'sales.revenue'],
+        dimensions: ['orders.status', 'sales.status'],
+        timeDimensions: [{ dimension: 'orders.created_at', dateRange: ['2024-02-01', '2024-02-29'] }],
+      },
+      options,
+    );
     const c = compileSplitQuery(model, q, { td: 0, ranges: RANGES, sets: [['orders.status'], ['sales.status'], []] }, TENANT);
     expect(c.sql).toContain('GROUP BY GROUPING SETS ((`orders__status`), ())');
     expect(c.sql).toContain('grouping(`orders__status`) AS `__grouping_set`');

@@ -5,16 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { resolveDateRange } from '../../../src/compiler/dates.js';
-import { buildPlan } from '../../../src/demo/plan.js';
-import {
-  daysBehind,
-  demoBannerLines,
-  demoWindow,
-  FIXED_DEMO_END_DATE,
-  FIXED_DEMO_START_DATE,
-  isIsoDate,
-  yesterdayUtc,
-} from '../../../src/demo/window.js';
+import { buildPlan } from '../../../src/demo/demo-plan.js';
+import { daysBehind, demoBannerLines, demoWindow, FIXED_DEMO_END_DATE, FIXED_DEMO_START_DATE, isIsoDate, yesterdayUtc } from '../../../src/demo/window.js';
 
 const clock = (iso: string) => () => new Date(iso);
 
@@ -37,28 +29,24 @@ describe('demoWindow', () => {
     expect(() => demoWindow({ endDate: '31/10/2026' })).toThrow(RangeError);
   });
 
-  it.each([
-    '2026-12-07T03:32:00Z',
-    '2027-01-01T00:00:00Z',
-    '2027-03-01T09:00:00Z',
-    '2027-07-15T18:00:00Z',
-    '2028-02-29T12:00:00Z',
-    '2030-11-02T23:59:59Z',
-  ])('on %s every README / catalog relative range lies inside the window', (iso) => {
-    const now = new Date(iso);
-    const w = demoWindow({ now: () => now });
-    const ranges = ['last month', 'last 30 days', 'last 7 days', 'yesterday', 'last week', 'last 3 months', 'last quarter', 'last year'];
-    // "this <unit>" holds data unless today is the unit's first day (then only today, which is not loaded yet)
-    const day = now.getUTCDate();
-    if (day !== 1) ranges.push('this month');
-    if (now.getUTCDay() !== 1) ranges.push('this week');
-    for (const range of ranges) {
-      const [from, to] = resolveDateRange(range, 'UTC', now).map((t) => t.slice(0, 10));
-      expect(from >= w.start, `${range}: ${from} >= ${w.start}`).toBe(true);
-      expect(from <= w.end, `${range}: starts ${from}, data ends ${w.end}`).toBe(true);
-      if (range !== 'this month' && range !== 'this week') expect(to <= w.end, `${range}: ${to} <= ${w.end}`).toBe(true);
-    }
-  });
+  it.each(['2026-12-07T03:32:00Z', '2027-01-01T00:00:00Z', '2027-03-01T09:00:00Z', '2027-07-15T18:00:00Z', '2028-02-29T12:00:00Z', '2030-11-02T23:59:59Z'])(
+    'on %s every README / catalog relative range lies inside the window',
+    (iso) => {
+      const now = new Date(iso);
+      const w = demoWindow({ now: () => now });
+      const ranges = ['last month', 'last 30 days', 'last 7 days', 'yesterday', 'last week', 'last 3 months', 'last quarter', 'last year'];
+      // "this <unit>" holds data unless today is the unit's first day (then only today, which is not loaded yet)
+      const day = now.getUTCDate();
+      if (day !== 1) ranges.push('this month');
+      if (now.getUTCDay() !== 1) ranges.push('this week');
+      for (const range of ranges) {
+        const [from, to] = resolveDateRange(range, 'UTC', now).map((t) => t.slice(0, 10));
+        expect(from >= w.start, `${range}: ${from} >= ${w.start}`).toBe(true);
+        expect(from <= w.end, `${range}: starts ${from}, data ends ${w.end}`).toBe(true);
+        if (range !== 'this month' && range !== 'this week') expect(to <= w.end, `${range}: ${to} <= ${w.end}`).toBe(true);
+      }
+    },
+  );
 });
 
 describe('the plan over a window', () => {
@@ -98,6 +86,8 @@ describe('staleness and the banner', () => {
     const stale = demoBannerLines({ start: '2024-11-01', end: '2026-10-31' }, now);
     expect(stale[0]).toContain('2024-11-01 .. 2026-10-31  — ended 37 days ago');
     expect(stale[1]).toContain('npx strata seed');
-    expect(demoBannerLines({ start: '2024-11-01', end: '2026-10-31' }, now, '2026-10-31')).toEqual(['  Demo data           2024-11-01 .. 2026-10-31  (fixed by DEMO_END_DATE)']);
+    expect(demoBannerLines({ start: '2024-11-01', end: '2026-10-31' }, now, '2026-10-31')).toEqual([
+      '  Demo data           2024-11-01 .. 2026-10-31  (fixed by DEMO_END_DATE)',
+    ]);
   });
 });

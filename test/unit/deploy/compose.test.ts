@@ -19,7 +19,10 @@ interface Service {
   ports?: string[];
 }
 const root = process.cwd();
-const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>; secrets?: Record<string, { file: string }> };
+const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, Service>;
+  secrets?: Record<string, { file: string }>;
+};
 const strata = compose.services.strata!;
 /** The variable names config.ts's EnvSchema reads. */
 const schemaText = /const EnvSchema = z\.object\(\{([\s\S]*?)\n\}\);/.exec(readFileSync(join(root, 'src/config.ts'), 'utf8'))![1]!;
@@ -46,7 +49,10 @@ describe('docker-compose.yml', () => {
 
   it('serves the SQL proxy with TLS from mounted files', () => {
     const env = strata.environment!;
-    for (const [key, secret] of [['SQL_PROXY_TLS_CERT', 'sqlproxy_tls_cert'], ['SQL_PROXY_TLS_KEY', 'sqlproxy_tls_key']] as const) {
+    for (const [key, secret] of [
+      ['SQL_PROXY_TLS_CERT', 'sqlproxy_tls_cert'],
+      ['SQL_PROXY_TLS_KEY', 'sqlproxy_tls_key'],
+    ] as const) {
       expect(env[key]).toBe(`/run/secrets/${secret}`);
       expect(strata.secrets).toContain(secret);
       expect(compose.secrets?.[secret]?.file).toBeTruthy();

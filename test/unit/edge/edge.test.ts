@@ -73,12 +73,28 @@ describe('client address', () => {
 
 describe('errors', () => {
   it('one status per code', () => {
-    expect(HTTP_STATUS).toMatchObject({ BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, PAYLOAD_TOO_LARGE: 413, RATE_LIMITED: 429, QUERY_TIMEOUT: 504, ENGINE_UNAVAILABLE: 503, INTERNAL: 500 });
+    expect(HTTP_STATUS).toMatchObject({
+      BAD_USER_INPUT: 400,
+      UNAUTHENTICATED: 401,
+      FORBIDDEN: 403,
+      NOT_FOUND: 404,
+      CONFLICT: 409,
+      PAYLOAD_TOO_LARGE: 413,
+      RATE_LIMITED: 429,
+      QUERY_TIMEOUT: 504,
+      ENGINE_UNAVAILABLE: 503,
+      INTERNAL: 500,
+    });
   });
 
   it('user errors keep message and code; only public details pass', () => {
     const e = new UserError('BAD_USER_INPUT', 'unknown member "a.clik"', { member: 'a.clik', suggestion: 'a.clicks', sql: 'SELECT 1', tenantId: 'globex' });
-    expect(publicErrorOf(e)).toMatchObject({ status: 400, code: 'BAD_USER_INPUT', message: 'unknown member "a.clik"', details: { member: 'a.clik', suggestion: 'a.clicks' } });
+    expect(publicErrorOf(e)).toMatchObject({
+      status: 400,
+      code: 'BAD_USER_INPUT',
+      message: 'unknown member "a.clik"',
+      details: { member: 'a.clik', suggestion: 'a.clicks' },
+    });
     expect(publicErrorOf(e)?.details).not.toHaveProperty('sql');
     expect(publicErrorOf(e)?.details).not.toHaveProperty('tenantId');
     expect(publicErrorOf(new ForbiddenError('no', { scopes: ['finance:read'] }))?.status).toBe(403);
@@ -112,14 +128,22 @@ describe('HTTP authentication', () => {
   const options = { authenticator: ok, trustProxy: 0, logger: createLogger('silent') };
 
   it('builds the context from the credential, the socket address and the request id', async () => {
-    const ctx = await authenticateHttp(request({ authorization: 'Bearer good', 'x-request-id': 'req-1', 'x-forwarded-for': '1.2.3.4' }), 'graphql', { socketAddress: '10.0.0.9' }, options);
+    const ctx = await authenticateHttp(
+      request({ authorization: 'Bearer good', 'x-request-id': 'req-1', 'x-forwarded-for': '1.2.3.4' }),
+      'graphql',
+      { socketAddress: '10.0.0.9' },
+      options,
+    );
     expect(ctx).toMatchObject({ door: 'graphql', principal, requestId: 'req-1', clientAddress: '10.0.0.9' });
   });
 
   it('a missing or unusable header, or a refused credential, is UNAUTHENTICATED', async () => {
     await expect(authenticateHttp(request({}), 'rest', {}, options)).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: MISSING_CREDENTIAL });
     await expect(authenticateHttp(request({ authorization: 'Basic eDp5' }), 'rest', {}, options)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
-    await expect(authenticateHttp(request({ authorization: 'Bearer bad' }), 'rest', {}, options)).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: 'invalid token' });
+    await expect(authenticateHttp(request({ authorization: 'Bearer bad' }), 'rest', {}, options)).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: 'invalid token',
+    });
   });
 
   it('an authenticator failure (key store or identity provider down) is a retryable 503, not a refusal', async () => {

@@ -11,7 +11,12 @@ describe('authentication', () => {
     expect(missing.status).toBe(401);
     expect(missing.headers.get('www-authenticate')).toBe('Bearer');
     expect(await missing.json()).toEqual({
-      errors: [{ message: 'missing credential: the Authorization header isn\'t set; send "Authorization: Bearer <JWT or API key>"', extensions: { code: 'UNAUTHENTICATED' } }],
+      errors: [
+        {
+          message: 'missing credential: the Authorization header isn\'t set; send "Authorization: Bearer <JWT or API key>"',
+          extensions: { code: 'UNAUTHENTICATED' },
+        },
+      ],
     });
 
     const bad = await h.post({ query: '{ campaigns { name } }' }, { token: 'forged' });
@@ -80,7 +85,9 @@ describe('scopes', () => {
     const denied = await h.gql('{ campaigns { budget } adPerformance { clicks } }', undefined, 'viewer');
     expect(denied.data.campaigns).toBeNull();
     expect(denied.data.adPerformance).toHaveLength(2);
-    expect(denied.errors).toMatchObject([{ message: 'member "campaigns.budget" requires scope "finance:read"', path: ['campaigns'], extensions: { code: 'FORBIDDEN' } }]);
+    expect(denied.errors).toMatchObject([
+      { message: 'member "campaigns.budget" requires scope "finance:read"', path: ['campaigns'], extensions: { code: 'FORBIDDEN' } },
+    ]);
     expect(h.calls).toHaveLength(2);
   });
 
@@ -138,7 +145,12 @@ describe('errors', () => {
       errors: [{ message: 'Unexpected error.', locations: [{ line: 1, column: 3 }], path: ['campaigns'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
     });
     const line = h.logs.find((l) => l.msg === 'graphql: unexpected error (masked)');
-    expect(line).toMatchObject({ requestId: 'req-7', tenantId: 'acme', path: 'campaigns', err: { message: 'connection string postgres://admin:hunter2@db leaked' } });
+    expect(line).toMatchObject({
+      requestId: 'req-7',
+      tenantId: 'acme',
+      path: 'campaigns',
+      err: { message: 'connection string postgres://admin:hunter2@db leaked' },
+    });
     expect(h.logs.filter((l) => l.level === 50)).toHaveLength(1);
 
     h.answer = () => {
@@ -186,7 +198,9 @@ describe('limits', () => {
     // 3 x 13 = 39: refused, nothing runs
     const calls = h.calls.length;
     const tooMuch = await h.gql('{ a: campaigns { ...F } b: campaigns { ...F } c: campaigns { ...F } } fragment F on CampaignsRow { name count __typename }');
-    expect(tooMuch.errors).toMatchObject([{ message: 'the operation has complexity 39; the maximum is 30 (each field costs 1, each data root field 10)', extensions: { code: 'BAD_USER_INPUT' } }]);
+    expect(tooMuch.errors).toMatchObject([
+      { message: 'the operation has complexity 39; the maximum is 30 (each field costs 1, each data root field 10)', extensions: { code: 'BAD_USER_INPUT' } },
+    ]);
     expect(h.calls.length).toBe(calls);
   });
 });
@@ -194,12 +208,19 @@ describe('limits', () => {
 describe('catalog', () => {
   it('lists what the caller may read with GraphQL names, joins and example queries', async () => {
     const h = createHarness();
-    const q = '{ catalog { cubes { name kind graphqlField measures { path graphqlName aggType format requiredScopes } segments { graphqlName } exampleQuery } joins { from to relationship } } }';
+    const q =
+      '{ catalog { cubes { name kind graphqlField measures { path graphqlName aggType format requiredScopes } segments { graphqlName } exampleQuery } joins { from to relationship } } }';
     const analyst = await h.gql(q, undefined, 'analyst');
     expect(analyst.errors).toBeUndefined();
     const ad = analyst.data.catalog.cubes.find((c: { name: string }) => c.name === 'ad_performance');
     expect(ad.graphqlField).toBe('adPerformance');
-    expect(ad.measures).toContainEqual({ path: 'ad_performance.spend', graphqlName: 'spend', aggType: 'sum', format: 'currency', requiredScopes: ['finance:read'] });
+    expect(ad.measures).toContainEqual({
+      path: 'ad_performance.spend',
+      graphqlName: 'spend',
+      aggType: 'sum',
+      format: 'currency',
+      requiredScopes: ['finance:read'],
+    });
     expect(ad.segments).toEqual([{ graphqlName: 'HIGH_SPEND' }]);
     expect(ad.exampleQuery.measures).toEqual(['ad_performance.clicks', 'ad_performance.impressions']);
     expect(analyst.data.catalog.joins).toEqual([{ from: 'ad_performance', to: 'campaigns', relationship: 'many_to_one' }]);

@@ -49,9 +49,12 @@ describe('GraphiQL', () => {
 
   it('the offline check catches a CDN page (yoga’s own renderer)', async () => {
     const yogaPage: FetchLike = async () =>
-      new Response('<html><head><link rel=icon href=https://raw.githubusercontent.com/x/favicon.ico><link rel="stylesheet" href="https://unpkg.com/x.css"></head><body><script>fetch("https://unpkg.com/w.js")</script><script src="/a.js"></script></body></html>', {
-        headers: { 'content-type': 'text/html' },
-      });
+      new Response(
+        '<html><head><link rel=icon href=https://raw.githubusercontent.com/x/favicon.ico><link rel="stylesheet" href="https://unpkg.com/x.css"></head><body><script>fetch("https://unpkg.com/w.js")</script><script src="/a.js"></script></body></html>',
+        {
+          headers: { 'content-type': 'text/html' },
+        },
+      );
     const problems = await offlineViolations(PAGE, yogaPage);
     expect(problems.join('\n')).toMatch(/raw\.githubusercontent\.com/);
     expect(problems.join('\n')).toMatch(/unpkg\.com\/x\.css/);

@@ -76,7 +76,9 @@ export function fakeResult(q: SemanticQuery, rows = fakeRows(q)): QueryResult {
       dimensions: Object.fromEntries((q.dimensions ?? []).map((d) => [d, { ...ann, type: 'string' as const }])),
       segments: {},
       timeDimensions: Object.fromEntries(
-        (q.timeDimensions ?? []).filter((td) => td.granularity).map((td) => [`${td.dimension}.${td.granularity}`, { ...ann, type: 'time' as const, granularity: { name: td.granularity!, title: 'Day' } }]),
+        (q.timeDimensions ?? [])
+          .filter((td) => td.granularity)
+          .map((td) => [`${td.dimension}.${td.granularity}`, { ...ann, type: 'time' as const, granularity: { name: td.granularity!, title: 'Day' } }]),
       ),
     },
     total: q.total ? 42 : undefined,
@@ -93,7 +95,10 @@ export interface Harness {
   /** Replace to make load fail or answer differently. */
   answer: (q: SemanticQuery) => Promise<QueryResult> | QueryResult;
   fetch(url: string, init?: RequestInit): Promise<Response>;
-  post(body: { query: string; variables?: Record<string, unknown>; operationName?: string }, opts?: { token?: string | null; headers?: Record<string, string> }): Promise<Response>;
+  post(
+    body: { query: string; variables?: Record<string, unknown>; operationName?: string },
+    opts?: { token?: string | null; headers?: Record<string, string> },
+  ): Promise<Response>;
   gql(query: string, variables?: Record<string, unknown>, token?: string): Promise<{ data?: any; errors?: any[] }>;
 }
 

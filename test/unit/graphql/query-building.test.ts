@@ -169,16 +169,13 @@ describe('typed root fields build the semantic query from the selection', () => 
 
   it('the generic query passes the Cube query through and returns rows keyed like Cube with annotations', async () => {
     const h = createHarness();
-    const res = await h.gql(
-      `query($q: JSON!) { query(query: $q) { data annotation { member kind type format granularity } total lastRefreshTime } }`,
-      {
-        q: {
-          measures: ['ad_performance.clicks'],
-          timeDimensions: [{ dimension: 'ad_performance.date', granularity: 'day', dateRange: 'last 7 days' }],
-          total: true,
-        },
+    const res = await h.gql(`query($q: JSON!) { query(query: $q) { data annotation { member kind type format granularity } total lastRefreshTime } }`, {
+      q: {
+        measures: ['ad_performance.clicks'],
+        timeDimensions: [{ dimension: 'ad_performance.date', granularity: 'day', dateRange: 'last 7 days' }],
+        total: true,
       },
-    );
+    });
     expect(res.errors).toBeUndefined();
     expect(h.calls[0].query).toEqual({
       measures: ['ad_performance.clicks'],

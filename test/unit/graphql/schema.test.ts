@@ -4,7 +4,7 @@ import { buildSchema as buildFromSdl } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { printStrataSchema } from '../../../src/graphql/print.js';
 import { printOnlyExtensions } from '../../../src/schema-extensions.js';
-import { buildSchema } from '../../../src/graphql/schema.js';
+import { buildSchema } from '../../../src/graphql/build-schema.js';
 import { readModelFiles } from '../../../src/model-files.js';
 import { loadModel } from '../../../src/semantic/load.js';
 import type { Model } from '../../../src/semantic/model.js';

@@ -63,7 +63,9 @@ function setup() {
   });
   return {
     schema,
-    emit: (e: object) => listeners.forEach((l) => l(e)),
+    emit: (e: object) => {
+      for (const l of listeners) l(e);
+    },
     resolved: () => resolved,
     returned: () => returned,
   };
@@ -76,15 +78,27 @@ describe('shared subscription execution', () => {
     const t = setup();
     const subscribe = createSharedSubscribe((ctx) => (ctx as { key?: string }).key);
     const its = (await Promise.all(
-      [{ key: 'acme|metrics:read' }, { key: 'acme|metrics:read' }, { key: 'acme|metrics:read' }, { key: 'acme|finance:read metrics:read' }].map((contextValue) =>
-        subscribe({ schema: t.schema, document: doc, contextValue }),
+      [{ key: 'acme|metrics:read' }, { key: 'acme|metrics:read' }, { key: 'acme|metrics:read' }, { key: 'acme|finance:read metrics:read' }].map(
+        (contextValue) => subscribe({ schema: t.schema, document: doc, contextValue }),
       ),
     )) as AsyncIterableIterator<ExecutionResult>[];
-    const event = { rows: [{ name: 'a', n: 1 }, { name: 'b', n: 2 }] };
+    const event = {
+      rows: [
+        { name: 'a', n: 1 },
+        { name: 'b', n: 2 },
+      ],
+    };
     const next = its.map((it) => it.next());
     t.emit(event);
     const results = (await Promise.all(next)).map((r) => r.value as ExecutionResult);
-    expect(results[0]).toEqual({ data: { rows: [{ name: 'a', doubled: 2 }, { name: 'b', doubled: 4 }] } });
+    expect(results[0]).toEqual({
+      data: {
+        rows: [
+          { name: 'a', doubled: 2 },
+          { name: 'b', doubled: 4 },
+        ],
+      },
+    });
     expect(results[1]).toBe(results[0]);
     expect(results[2]).toBe(results[0]);
     expect(results[3]).not.toBe(results[0]); // another scope set: its own execution
@@ -105,7 +119,9 @@ describe('shared subscription execution', () => {
   it('without a share key every subscriber executes on its own', async () => {
     const t = setup();
     const subscribe = createSharedSubscribe(() => undefined);
-    const its = (await Promise.all([1, 2].map(() => subscribe({ schema: t.schema, document: doc, contextValue: {} })))) as AsyncIterableIterator<ExecutionResult>[];
+    const its = (await Promise.all(
+      [1, 2].map(() => subscribe({ schema: t.schema, document: doc, contextValue: {} })),
+    )) as AsyncIterableIterator<ExecutionResult>[];
     const next = its.map((it) => it.next());
     t.emit({ rows: [{ name: 'a', n: 1 }] });
     const [a, b] = (await Promise.all(next)).map((r) => r.value);

@@ -7,7 +7,11 @@ describe('NDJSON', () => {
   it('numbers physical lines (blank ones skipped), handles CRLF and reports bad JSON', () => {
     const values: [unknown, number][] = [];
     const errors: [number, string][] = [];
-    const n = forEachNdjsonLine('{"a":1}\r\n\n{"a":2}\n{oops\n  \n[3]', (v, line) => values.push([v, line]), (reason, line, text) => errors.push([line, text]));
+    const n = forEachNdjsonLine(
+      '{"a":1}\r\n\n{"a":2}\n{oops\n  \n[3]',
+      (v, line) => values.push([v, line]),
+      (_reason, line, text) => errors.push([line, text]),
+    );
     expect(n).toBe(4);
     expect(values).toEqual([
       [{ a: 1 }, 1],
@@ -23,7 +27,9 @@ describe('table -> cubes', () => {
   const model: Model = {
     cubes: {
       ad_performance: cube('ad_performance', { sqlTable: 'marketing.ad_performance' }),
-      ad_perf_summary: cube('ad_perf_summary', { sql: { source: 'SELECT * FROM ad_performance WHERE x', parts: [{ kind: 'text', text: 'SELECT * FROM ad_performance WHERE x' }] } }),
+      ad_perf_summary: cube('ad_perf_summary', {
+        sql: { source: 'SELECT * FROM ad_performance WHERE x', parts: [{ kind: 'text', text: 'SELECT * FROM ad_performance WHERE x' }] },
+      }),
       ad_performance_archive: cube('ad_performance_archive', { sqlTable: 'ad_performance_archive' }),
       campaigns: cube('campaigns', { sqlTable: '`campaigns`' }),
     },

@@ -5,7 +5,7 @@ import { createLogger } from '../../../src/logger.js';
 import type { Engine } from '../../../src/engine/engine.js';
 import { createIngestHandler } from '../../../src/ingest/http.js';
 import type { BatchRecord, Ledger, QuarantinedRow } from '../../../src/ingest/ledger.js';
-import { createIngestService } from '../../../src/ingest/service.js';
+import { createIngestService } from '../../../src/ingest/ingest-service.js';
 import { createInProcessSignals, type ChangeEvent } from '../../../src/live/signals.js';
 import type { Cube, Model } from '../../../src/semantic/model.js';
 
@@ -61,7 +61,13 @@ function setup() {
 
 const writer: Principal = { tenantId: 'acme', scopes: new Set(['ingest:write']), subject: 'k1', via: 'api_key', roles: [] };
 const reader: Principal = { ...writer, scopes: new Set(['metrics:read']) };
-const ndjson = ['{"date":"2024-01-01","impressions":10,"clicks":1}', '{"date":"2024-01-02","impressions":10,"clicks":11}', '{"date":"2024-01-03","impressions":5,"clicks":5}', '{"date":"2024-01-04","impressions":5,"clicks":0,"tenant_id":"globex"}', '{"date":"2024-01-05","impressions":1,"clicks":1}'].join('\n');
+const ndjson = [
+  '{"date":"2024-01-01","impressions":10,"clicks":1}',
+  '{"date":"2024-01-02","impressions":10,"clicks":11}',
+  '{"date":"2024-01-03","impressions":5,"clicks":5}',
+  '{"date":"2024-01-04","impressions":5,"clicks":0,"tenant_id":"globex"}',
+  '{"date":"2024-01-05","impressions":1,"clicks":1}',
+].join('\n');
 
 describe('ingest service', () => {
   it('inserts good rows in chunks with the tenant, quarantines bad ones, signals the cubes', async () => {
@@ -100,15 +106,25 @@ describe('ingest service', () => {
 
   it('refuses without ingest:write, unknown tables, a reused batch id on another table', async () => {
     const t = setup();
-    await expect(t.service.ingest(reader, 'ad_performance', ndjson)).rejects.toMatchObject({ code: 'FORBIDDEN', message: 'ingestion requires scope "ingest:write"' });
+    await expect(t.service.ingest(reader, 'ad_performance', ndjson)).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'ingestion requires scope "ingest:write"',
+    });
     await expect(t.service.ingest(writer, 'ad_perfromance', ndjson)).rejects.toMatchObject({
       code: 'NOT_FOUND',
-      message: 'unknown table "ad_perfromance" — did you mean "ad_performance"?; ingestible tables: ad_performance, web_sessions, email_activity, conversions, campaigns, clients',
+      message:
+        'unknown table "ad_perfromance" — did you mean "ad_performance"?; ingestible tables: ad_performance, web_sessions, email_activity, conversions, campaigns, clients',
     });
     await t.service.ingest(writer, 'ad_performance', ndjson, 'b3');
-    await expect(t.service.ingest(writer, 'campaigns', '{}', 'b3')).rejects.toMatchObject({ code: 'CONFLICT', message: 'batch id "b3" was already used for table "ad_performance", not "campaigns"' });
+    await expect(t.service.ingest(writer, 'campaigns', '{}', 'b3')).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: 'batch id "b3" was already used for table "ad_performance", not "campaigns"',
+    });
     await expect(t.service.ingest(writer, 'ad_performance', ndjson, 'bad id!')).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
-    await expect(t.service.ingest(writer, 'ad_performance', '\n\n')).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: 'the batch holds no rows: send NDJSON, one JSON object per line' });
+    await expect(t.service.ingest(writer, 'ad_performance', '\n\n')).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: 'the batch holds no rows: send NDJSON, one JSON object per line',
+    });
     expect(t.inserted).toHaveLength(3);
   });
 });
@@ -144,7 +160,10 @@ describe('POST /v1/ingest/:table handler', () => {
 
   it('accepts a JSON array body', async () => {
     const t = setup();
-    const r = await createIngestHandler(t.service, edge)(post(JSON.stringify([{ date: '2024-01-01', impressions: 1, clicks: 1 }]), { 'content-type': 'application/json' }));
+    const r = await createIngestHandler(
+      t.service,
+      edge,
+    )(post(JSON.stringify([{ date: '2024-01-01', impressions: 1, clicks: 1 }]), { 'content-type': 'application/json' }));
     expect(await r.json()).toMatchObject({ inserted: 1, quarantined: [] });
   });
 
@@ -188,7 +207,12 @@ describe('POST /v1/ingest/:table handler', () => {
         c.close();
       },
     });
-    const req = new Request('http://strata.test/v1/ingest/ad_performance', { method: 'POST', body: stream, duplex: 'half', headers: { authorization: 'Bearer writer' } } as RequestInit);
+    const req = new Request('http://strata.test/v1/ingest/ad_performance', {
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+      headers: { authorization: 'Bearer writer' },
+    } as RequestInit);
     const r = await createIngestHandler(t.service, { ...edge, maxBodyBytes: 1000 })(req);
     expect(r.status).toBe(413);
   });

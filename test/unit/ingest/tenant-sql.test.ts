@@ -4,15 +4,18 @@ import type { Engine } from '../../../src/engine/engine.js';
 import { createLedger } from '../../../src/ingest/ledger.js';
 import { selectForTenant } from '../../../src/ingest/tenant-sql.js';
 
-describe('selectForTenant: ingest/ reads a tenant\'s rows like the compiler does', () => {
-  it('adds the tenant filter first, as a bound parameter, and ANDs the caller\'s conditions after it', () => {
+describe("selectForTenant: ingest/ reads a tenant's rows like the compiler does", () => {
+  it("adds the tenant filter first, as a bound parameter, and ANDs the caller's conditions after it", () => {
     expect(
       selectForTenant('acme', { select: 'a, b', from: 'strata.t', where: 'x = {x:String} OR 1 = 1', orderBy: 'a', limit: '{n:UInt32}' }, { x: 'v', n: 5 }),
     ).toEqual({
       sql: 'SELECT a, b FROM strata.t WHERE tenant_id = {tenant:String} AND (x = {x:String} OR 1 = 1) ORDER BY a LIMIT {n:UInt32}',
       params: { x: 'v', n: 5, tenant: 'acme' },
     });
-    expect(selectForTenant('acme', { select: 'a', from: 't' })).toEqual({ sql: 'SELECT a FROM t WHERE tenant_id = {tenant:String}', params: { tenant: 'acme' } });
+    expect(selectForTenant('acme', { select: 'a', from: 't' })).toEqual({
+      sql: 'SELECT a FROM t WHERE tenant_id = {tenant:String}',
+      params: { tenant: 'acme' },
+    });
   });
 
   it('refuses an empty or malformed tenant id, a caller binding "tenant", and a caller writing the tenant placeholder', () => {
@@ -23,7 +26,7 @@ describe('selectForTenant: ingest/ reads a tenant\'s rows like the compiler does
     expect(() => selectForTenant('acme', { select: 'a', from: 't', where: 'tenant_id = {tenant:String} OR 1' })).toThrow(/tenant placeholder/);
   });
 
-  it('the ledger\'s reads carry the tenant only as a parameter', async () => {
+  it("the ledger's reads carry the tenant only as a parameter", async () => {
     const asked: { sql: string; params?: Record<string, unknown> }[] = [];
     const engine = {
       database: 'strata',

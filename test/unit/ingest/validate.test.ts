@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { columnSpec, parseColumnType, type TableSchema } from '../../../src/ingest/schema.js';
+import { columnSpec, parseColumnType, type TableSchema } from '../../../src/ingest/table-schema.js';
 import { compileRowEncoder, compileValidator } from '../../../src/ingest/validate.js';
 
 /** Shaped like the ad_performance migration: what system.columns reports. */

@@ -2,9 +2,9 @@ import { parse, printSchema, subscribe, type ExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../../src/auth/principal.js';
 import { UserError } from '../../../src/errors.js';
-import { buildSchema } from '../../../src/graphql/schema.js';
+import { buildSchema } from '../../../src/graphql/build-schema.js';
 import { liveGraphQLContext, liveSubscriptions } from '../../../src/graphql/subscriptions.js';
-import type { LiveService } from '../../../src/live/service.js';
+import type { LiveService } from '../../../src/live/live-service.js';
 import { createLogger } from '../../../src/logger.js';
 import type { QueryResult, QueryService, RequestContext } from '../../../src/query/types.js';
 import type { SemanticQuery } from '../../../src/semantic/query.js';
@@ -77,7 +77,9 @@ describe('GraphQL subscription fields', () => {
   });
 
   it('typed subscription builds the same SemanticQuery as the query field', async () => {
-    const { live, asked } = fakeLive([result([{ 'ad_performance.clicks': 5, 'ad_performance.platform': 'google', 'ad_performance.date.day': '2024-01-02T00:00:00.000' }])]);
+    const { live, asked } = fakeLive([
+      result([{ 'ad_performance.clicks': 5, 'ad_performance.platform': 'google', 'ad_performance.date.day': '2024-01-02T00:00:00.000' }]),
+    ]);
     const schema = buildSchema(model, { extensions: [liveSubscriptions(live, model)] });
     const doc = parse(`subscription {
       adPerformance(where: { platform: { equals: "google" }, date: { inDateRange: ["2024-01-01", "2024-01-31"] } }, orderBy: [{ clicks: DESC }], limit: 10) {

@@ -24,7 +24,7 @@ function setup(options: { maxPerTenant?: number; now?: () => number; slow?: { na
       failNext = undefined;
       const waitFor = gate;
       return batch.inputs.map(async (i) => {
-        if (waitFor) await waitFor;
+        if (await waitFor) await waitFor;
         if (options.slow?.name === i.name) await options.slow.until;
         if (fail) throw fail;
         return `${i.tenant}/${i.name}=${data.get(`${i.tenant}:${i.name}`) ?? 0}`;
@@ -83,7 +83,7 @@ describe('LiveHub sharing and fan-out', () => {
     expect(t.batches.every((x) => x.refresh === false)).toBe(true);
   });
 
-  it('a change re-evaluates only that tenant\'s queries on those cubes, once each, and pushes only changed results', async () => {
+  it("a change re-evaluates only that tenant's queries on those cubes, once each, and pushes only changed results", async () => {
     const t = setup();
     const acmeAds = [t.hub.subscribe(t.spec('acme', 'q1')), t.hub.subscribe(t.spec('acme', 'q1'))];
     const acmeMail = t.hub.subscribe(t.spec('acme', 'mail', ['email']));

@@ -3,7 +3,14 @@ import type { Principal } from '../../../src/auth/principal.js';
 import { evaluationPrincipal, groupKeyOf, hasRelativeDates, liveKey } from '../../../src/live/key.js';
 import type { NormalizedQuery } from '../../../src/semantic/query.js';
 
-const p = (tenantId: string, scopes: string[], subject = 'u'): Principal => ({ tenantId, scopes: new Set(scopes), subject, via: 'jwt', roles: ['viewer'], expiresAt: 123 });
+const p = (tenantId: string, scopes: string[], subject = 'u'): Principal => ({
+  tenantId,
+  scopes: new Set(scopes),
+  subject,
+  via: 'jwt',
+  roles: ['viewer'],
+  expiresAt: 123,
+});
 
 const normalized = (measures: string[]): NormalizedQuery => ({
   measures,

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { CHANGES_CHANNEL, createInProcessSignals, createNotifySignals, encodeChangePayload, parseChangePayload, type ChangeEvent, type NotifyBus } from '../../../src/live/signals.js';
+import {
+  CHANGES_CHANNEL,
+  createInProcessSignals,
+  createNotifySignals,
+  encodeChangePayload,
+  parseChangePayload,
+  type ChangeEvent,
+  type NotifyBus,
+} from '../../../src/live/signals.js';
 
 /** A bus like Postgres: every listener of a channel (including the sender's) gets each notify. */
 function fakeBus() {
@@ -18,7 +26,15 @@ function fakeBus() {
       for (const h of listeners.get(channel) ?? []) queueMicrotask(() => h(payload));
     },
   };
-  return { bus, sent, listeners, raw: (channel: string, payload: string) => listeners.get(channel)?.forEach((h) => h(payload)), breakIt: () => (broken = true) };
+  return {
+    bus,
+    sent,
+    listeners,
+    raw: (channel: string, payload: string) => {
+      for (const h of listeners.get(channel) ?? []) h(payload);
+    },
+    breakIt: () => (broken = true),
+  };
 }
 
 const flush = () => new Promise((r) => setImmediate(r));

@@ -25,7 +25,7 @@ describe('ResultCache', () => {
     expect(cache.get('a')).toBeUndefined();
   });
 
-  it('invalidates one tenant\'s entries for the given cubes only', () => {
+  it("invalidates one tenant's entries for the given cubes only", () => {
     const cache = new ResultCache<number>(60_000, 100);
     cache.set('a', 'acme', ['ad_performance'], 1);
     cache.set('b', 'acme', ['clients'], 2);

@@ -3,7 +3,7 @@ import type { Principal } from '../../../src/auth/principal.js';
 import type { Engine, EngineQueryOptions } from '../../../src/engine/engine.js';
 import { EngineError } from '../../../src/errors.js';
 import type { AuditEntry } from '../../../src/query/audit.js';
-import { createQueryService } from '../../../src/query/service.js';
+import { createQueryService } from '../../../src/query/query-service.js';
 import { engineTime } from '../../../src/query/timing.js';
 import type { RequestContext } from '../../../src/query/types.js';
 import { loadModel } from '../../../src/semantic/load.js';
@@ -55,7 +55,7 @@ const principal = (tenantId: string, scopes = ['metrics:read']): Principal => ({
 const ctx = (p: Principal, signal?: AbortSignal): RequestContext => ({ requestId: 'rk-1', door: 'live', principal: p, signal });
 
 describe('QueryService.refreshKeyValue', () => {
-  it('runs the cube\'s refresh key for the caller\'s tenant only, with the request signal and the query timeout', async () => {
+  it("runs the cube's refresh key for the caller's tenant only, with the request signal and the query timeout", async () => {
     const { query, asked } = setup();
     const signal = new AbortController().signal;
     const c = ctx(principal('acme'), signal);

@@ -4,17 +4,24 @@
  */
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { createAuthenticator } from '../../../src/auth/createAuthenticator.js';
+import { createAuthenticator } from '../../../src/auth/create-authenticator.js';
 import { loadConfig } from '../../../src/config.js';
 import type { Engine } from '../../../src/engine/engine.js';
 import { createLogger } from '../../../src/logger.js';
 import { createMetrics } from '../../../src/metrics.js';
-import { createQueryService } from '../../../src/query/service.js';
+import { createQueryService } from '../../../src/query/query-service.js';
 import { createRestHandler } from '../../../src/rest/handler.js';
 import { fixtureModel } from './fixtures.js';
 
 const config = loadConfig({ STRATA_ENV: 'test', JWT_SECRET: 'rest-unit-secret' });
-const noEngine = new Proxy({}, { get: () => () => { throw new Error('no engine in this test'); } }) as Engine;
+const noEngine = new Proxy(
+  {},
+  {
+    get: () => () => {
+      throw new Error('no engine in this test');
+    },
+  },
+) as Engine;
 const handler = createRestHandler({
   query: createQueryService({ model: fixtureModel(), engine: noEngine, limits: { defaultRowLimit: 100, maxRowLimit: 1000 }, queryTimeoutMs: 1000 }),
   authenticator: createAuthenticator({ auth: config.auth }),
@@ -24,17 +31,27 @@ const handler = createRestHandler({
 });
 
 const token = (tenant: string, scope: string) =>
-  new SignJWT({ tenant_id: tenant, scope }).setProtectedHeader({ alg: 'HS256' }).setSubject('u1').setExpirationTime('5m').sign(new TextEncoder().encode('rest-unit-secret'));
+  new SignJWT({ tenant_id: tenant, scope })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('u1')
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode('rest-unit-secret'));
 
 async function get(path: string, query: unknown, tok: string) {
-  const res = await handler(new Request(`http://x/cubejs-api/v1/${path}?query=${encodeURIComponent(JSON.stringify(query))}`, { headers: { authorization: tok } }));
+  const res = await handler(
+    new Request(`http://x/cubejs-api/v1/${path}?query=${encodeURIComponent(JSON.stringify(query))}`, { headers: { authorization: tok } }),
+  );
   return { status: res.status, body: (await res.json()) as any };
 }
 
-const q = { measures: ['ad_performance.clicks'], dimensions: ['ad_performance.channel'], timeDimensions: [{ dimension: 'ad_performance.date', granularity: 'day', dateRange: ['2024-01-01', '2024-01-31'] }] };
+const q = {
+  measures: ['ad_performance.clicks'],
+  dimensions: ['ad_performance.channel'],
+  timeDimensions: [{ dimension: 'ad_performance.date', granularity: 'day', dateRange: ['2024-01-01', '2024-01-31'] }],
+};
 
 describe('REST over the real query service', () => {
-  it('/sql carries only the caller\'s tenant as a parameter, never inlined', async () => {
+  it("/sql carries only the caller's tenant as a parameter, never inlined", async () => {
     const r = await get('sql', q, await token('globex', 'metrics:read marketing:read'));
     expect(r.status).toBe(200);
     const [text, params] = r.body.sql.sql;
@@ -45,16 +62,18 @@ describe('REST over the real query service', () => {
     expect(Object.values(r.body.sql.aliasNameToMember)).toEqual(['ad_performance.channel', 'ad_performance.date.day', 'ad_performance.clicks']);
   });
 
-  it('/dry-run normalizes relative and absolute ranges the compiler\'s way', async () => {
+  it("/dry-run normalizes relative and absolute ranges the compiler's way", async () => {
     const r = await get('dry-run', q, await token('acme', 'metrics:read marketing:read'));
     expect(r.status).toBe(200);
     expect(r.body.queryType).toBe('regularQuery');
-    expect(r.body.normalizedQueries[0].timeDimensions).toEqual([{ dimension: 'ad_performance.date', granularity: 'day', dateRange: ['2024-01-01T00:00:00.000', '2024-01-31T23:59:59.999'] }]);
+    expect(r.body.normalizedQueries[0].timeDimensions).toEqual([
+      { dimension: 'ad_performance.date', granularity: 'day', dateRange: ['2024-01-01T00:00:00.000', '2024-01-31T23:59:59.999'] },
+    ]);
     expect(r.body.normalizedQueries[0].order).toEqual([{ id: 'ad_performance.date.day', desc: false }]);
     expect(r.body.queryOrder).toEqual([{ 'ad_performance.date.day': 'asc' }]);
   });
 
-  it('a member outside the token\'s scopes -> 403 naming the scope, on every endpoint', async () => {
+  it("a member outside the token's scopes -> 403 naming the scope, on every endpoint", async () => {
     const viewer = await token('acme', 'metrics:read marketing:read');
     for (const path of ['sql', 'dry-run']) {
       const r = await get(path, { measures: ['ad_performance.cost'] }, viewer);
@@ -80,7 +99,11 @@ describe('REST over the real query service', () => {
   });
 
   it('"cube.time.granularity" in dimensions compiles as a time dimension', async () => {
-    const r = await get('dry-run', { measures: ['ad_performance.clicks'], dimensions: ['ad_performance.date.month'] }, await token('acme', 'metrics:read marketing:read'));
+    const r = await get(
+      'dry-run',
+      { measures: ['ad_performance.clicks'], dimensions: ['ad_performance.date.month'] },
+      await token('acme', 'metrics:read marketing:read'),
+    );
     expect(r.status).toBe(200);
     expect(r.body.normalizedQueries[0].timeDimensions).toEqual([{ dimension: 'ad_performance.date', granularity: 'month' }]);
   });

@@ -7,7 +7,7 @@ import { EngineError, ForbiddenError, UnauthenticatedError, UserError } from '..
 import { createLogger } from '../../../src/logger.js';
 import { createMetrics } from '../../../src/metrics.js';
 import { buildCatalog } from '../../../src/query/catalog.js';
-import type { StrataQueryService } from '../../../src/query/service.js';
+import type { StrataQueryService } from '../../../src/query/query-service.js';
 import type { RequestContext } from '../../../src/query/types.js';
 import { createRestHandler, type RestHandler } from '../../../src/rest/handler.js';
 import type { SemanticQuery } from '../../../src/semantic/query.js';
@@ -32,7 +32,9 @@ function norm(p: Principal, q: SemanticQuery) {
   return normalized({
     measures: [...(q.measures ?? [])],
     dimensions: [...(q.dimensions ?? [])],
-    timeDimensions: td ? [{ dimension: td.dimension, granularity: td.granularity, dateRange: range ? [`${range[0]}T00:00:00.000`, `${range[1]}T23:59:59.999`] : undefined }] : [],
+    timeDimensions: td
+      ? [{ dimension: td.dimension, granularity: td.granularity, dateRange: range ? [`${range[0]}T00:00:00.000`, `${range[1]}T23:59:59.999`] : undefined }]
+      : [],
     total: q.total ?? false,
   });
 }
@@ -42,7 +44,15 @@ const service: StrataQueryService = {
   prepare: norm,
   compile: (p, q) => {
     const n = norm(p, q);
-    return { normalized: n, compiled: { sql: 'SELECT sum(clicks) AS m0 FROM t WHERE tenant_id = {tenant:String}', params: { tenant: p.tenantId }, columns: [CLICKS], cubes: ['ad_performance'] } };
+    return {
+      normalized: n,
+      compiled: {
+        sql: 'SELECT sum(clicks) AS m0 FROM t WHERE tenant_id = {tenant:String}',
+        params: { tenant: p.tenantId },
+        columns: [CLICKS],
+        cubes: ['ad_performance'],
+      },
+    };
   },
   catalog: (p) => buildCatalog(model, p),
   invalidate: () => {},
@@ -58,7 +68,11 @@ const service: StrataQueryService = {
     const columns = [...(td ? [DAY] : []), ...(n.dimensions.length ? [CHANNEL] : []), CLICKS];
     const days: string[] = [];
     if (td?.dateRange) {
-      for (let d = new Date(`${td.dateRange[0].slice(0, 10)}T00:00:00Z`); d.toISOString().slice(0, 10) <= td.dateRange[1].slice(0, 10); d.setUTCDate(d.getUTCDate() + 1)) {
+      for (
+        let d = new Date(`${td.dateRange[0].slice(0, 10)}T00:00:00Z`);
+        d.toISOString().slice(0, 10) <= td.dateRange[1].slice(0, 10);
+        d.setUTCDate(d.getUTCDate() + 1)
+      ) {
         days.push(d.toISOString().slice(0, 10));
       }
     }
@@ -111,7 +125,11 @@ function inProcessClient(token: string) {
     transport: {
       authorization: token,
       request(method: string, { baseRequestId, signal, ...params }: Record<string, unknown>) {
-        const qs = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]));
+        const qs = new URLSearchParams(
+          Object.entries(params)
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]),
+        );
         return {
           async subscribe(cb: (r: Response, next: () => unknown) => unknown) {
             void baseRequestId;
@@ -131,7 +149,11 @@ describe('REST handler: load', () => {
     expect(r.status).toBe(200);
     expect(r.body.data).toEqual([{ 'ad_performance.clicks': 1 }]);
     expect(r.body.query).toMatchObject({ measures: ['ad_performance.clicks'], queryType: 'regularQuery', timezone: 'UTC' });
-    expect(r.body.annotation.measures['ad_performance.clicks']).toMatchObject({ title: 'ad_performance.clicks', type: 'number', drillMembers: ['ad_performance.id', 'campaigns.name'] });
+    expect(r.body.annotation.measures['ad_performance.clicks']).toMatchObject({
+      title: 'ad_performance.clicks',
+      type: 'number',
+      drillMembers: ['ad_performance.id', 'campaigns.name'],
+    });
     expect(r.body.lastRefreshTime).toBe('2024-03-01T00:00:00.000Z');
     expect(r.headers.get('content-type')).toMatch(/^application\/json/);
     expect(r.headers.get('access-control-allow-origin')).toBe('*');
@@ -147,13 +169,29 @@ describe('REST handler: load', () => {
   });
 
   it('POST with a JSON body works like GET', async () => {
-    const r = await call('/load', { method: 'POST', body: JSON.stringify({ query: { measures: ['ad_performance.clicks'] }, queryType: 'multi' }), headers: { 'content-type': 'application/json' } });
+    const r = await call('/load', {
+      method: 'POST',
+      body: JSON.stringify({ query: { measures: ['ad_performance.clicks'] }, queryType: 'multi' }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(r.status).toBe(200);
     expect(r.body.results[0].data).toEqual([{ 'ad_performance.clicks': 1 }]);
   });
 
   it('compareDateRange needs queryType=multi, then yields one result per range', async () => {
-    const q = { measures: ['ad_performance.clicks'], timeDimensions: [{ dimension: 'ad_performance.date', granularity: 'day', compareDateRange: [['2024-01-01', '2024-01-02'], ['2024-02-01', '2024-02-02']] }] };
+    const q = {
+      measures: ['ad_performance.clicks'],
+      timeDimensions: [
+        {
+          dimension: 'ad_performance.date',
+          granularity: 'day',
+          compareDateRange: [
+            ['2024-01-01', '2024-01-02'],
+            ['2024-02-01', '2024-02-02'],
+          ],
+        },
+      ],
+    };
     const refused = await get('/load', q);
     expect(refused.status).toBe(400);
     expect(refused.body.error).toMatch(/'compareDateRangeQuery' query type is not supported by the client/);
@@ -169,7 +207,11 @@ describe('REST handler: load', () => {
 
   it('builds the request context once: door rest, principal, client address, signal', async () => {
     seen.length = 0;
-    await get('/load', [{ measures: ['ad_performance.clicks'] }, { measures: ['ad_performance.clicks'], dimensions: ['ad_performance.channel'] }], '&queryType=multi');
+    await get(
+      '/load',
+      [{ measures: ['ad_performance.clicks'] }, { measures: ['ad_performance.clicks'], dimensions: ['ad_performance.channel'] }],
+      '&queryType=multi',
+    );
     expect(seen).toHaveLength(2);
     expect(seen[0]).toBe(seen[1]);
     expect(seen[0]).toMatchObject({ door: 'rest', clientAddress: '10.0.0.9' });
@@ -183,9 +225,24 @@ describe('REST handler: load', () => {
     const r = await call(`/load?query=${encodeURIComponent('{"measures":["ad_performance.clicks"]}')}`, { headers });
     // Anyone can send the header: without a trusted proxy the socket's address is recorded.
     expect(seen[0].clientAddress).toBe('10.0.0.9');
-    for (const [trust, expected] of [['1', '10.0.0.1'], ['2', '203.0.113.7'], ['true', '10.0.0.1']] as const) {
-      const behindProxy = createRestHandler({ query: service, authenticator, config: loadConfig({ STRATA_ENV: 'test', TRUST_PROXY: trust }), logger: createLogger('silent'), metrics });
-      await behindProxy(new Request(`${API}/load?query=${encodeURIComponent('{"measures":["ad_performance.clicks"]}')}`, { headers: { ...headers, authorization: 'acme-token' } }), { socketAddress: '10.0.0.9' });
+    for (const [trust, expected] of [
+      ['1', '10.0.0.1'],
+      ['2', '203.0.113.7'],
+      ['true', '10.0.0.1'],
+    ] as const) {
+      const behindProxy = createRestHandler({
+        query: service,
+        authenticator,
+        config: loadConfig({ STRATA_ENV: 'test', TRUST_PROXY: trust }),
+        logger: createLogger('silent'),
+        metrics,
+      });
+      await behindProxy(
+        new Request(`${API}/load?query=${encodeURIComponent('{"measures":["ad_performance.clicks"]}')}`, {
+          headers: { ...headers, authorization: 'acme-token' },
+        }),
+        { socketAddress: '10.0.0.9' },
+      );
       expect(seen.at(-1)?.clientAddress).toBe(expected);
     }
     expect(seen[0].requestId).toBe('abc-123-span-1');
@@ -210,10 +267,14 @@ describe('REST handler: errors as Cube returns them', () => {
     expect((await get('/load', { measures: ['ad_performance.clicks'] }, '', 'Bearer acme-token')).status).toBe(200);
   });
 
-  it('a member outside the caller\'s scopes -> 403 FORBIDDEN naming the scope', async () => {
+  it("a member outside the caller's scopes -> 403 FORBIDDEN naming the scope", async () => {
     const r = await get('/load', { measures: ['ad_performance.cost'] }, '', 'viewer-token');
     expect(r.status).toBe(403);
-    expect(r.body).toMatchObject({ error: 'member "ad_performance.cost" requires scope finance:read', code: 'FORBIDDEN', details: { member: 'ad_performance.cost' } });
+    expect(r.body).toMatchObject({
+      error: 'member "ad_performance.cost" requires scope finance:read',
+      code: 'FORBIDDEN',
+      details: { member: 'ad_performance.cost' },
+    });
   });
 
   it('bad input -> 400 with member and suggestion', async () => {
@@ -270,7 +331,8 @@ describe('REST handler: errors as Cube returns them', () => {
   });
 
   it('counts requests by door, operation and status', async () => {
-    const before = (await metrics.registry.getSingleMetricAsString('strata_requests_total')).match(/door="rest",operation="meta",status="200"} (\d+)/)?.[1] ?? '0';
+    const before =
+      (await metrics.registry.getSingleMetricAsString('strata_requests_total')).match(/door="rest",operation="meta",status="200"} (\d+)/)?.[1] ?? '0';
     await call('/meta');
     const after = (await metrics.registry.getSingleMetricAsString('strata_requests_total')).match(/door="rest",operation="meta",status="200"} (\d+)/)?.[1];
     expect(Number(after)).toBe(Number(before) + 1);
@@ -278,7 +340,7 @@ describe('REST handler: errors as Cube returns them', () => {
 });
 
 describe('REST handler: sql and dry-run', () => {
-  it('/sql returns the compiled SQL in Cube\'s shape', async () => {
+  it("/sql returns the compiled SQL in Cube's shape", async () => {
     const r = await get('/sql', { measures: ['ad_performance.clicks'] });
     expect(r.status).toBe(200);
     expect(r.body.sql.sql).toEqual(['SELECT sum(clicks) AS m0 FROM t WHERE tenant_id = {tenant:String}', { tenant: 'acme' }]);
@@ -288,7 +350,19 @@ describe('REST handler: sql and dry-run', () => {
   });
 
   it('/dry-run returns queryType, normalizedQueries, queryOrder and pivotQuery', async () => {
-    const r = await get('/dry-run', { measures: ['ad_performance.clicks'], timeDimensions: [{ dimension: 'ad_performance.date', granularity: 'day', compareDateRange: [['2024-01-01', '2024-01-02'], ['2024-02-01', '2024-02-02']] }] });
+    const r = await get('/dry-run', {
+      measures: ['ad_performance.clicks'],
+      timeDimensions: [
+        {
+          dimension: 'ad_performance.date',
+          granularity: 'day',
+          compareDateRange: [
+            ['2024-01-01', '2024-01-02'],
+            ['2024-02-01', '2024-02-02'],
+          ],
+        },
+      ],
+    });
     expect(r.status).toBe(200);
     expect(r.body.queryType).toBe('compareDateRangeQuery');
     expect(r.body.normalizedQueries).toHaveLength(2);
@@ -332,19 +406,35 @@ describe('REST handler with the real @cubejs-client/core ResultSet', () => {
   it('compareDateRange pivots into one series per range', async () => {
     const rs = await inProcessClient('acme-token').load({
       measures: ['ad_performance.clicks'],
-      timeDimensions: [{ dimension: 'ad_performance.date', granularity: 'day', compareDateRange: [['2024-01-01', '2024-01-02'], ['2024-01-11', '2024-01-12']] }],
+      timeDimensions: [
+        {
+          dimension: 'ad_performance.date',
+          granularity: 'day',
+          compareDateRange: [
+            ['2024-01-01', '2024-01-02'],
+            ['2024-01-11', '2024-01-12'],
+          ],
+        },
+      ],
     });
     expect(rs.seriesNames().map((s) => s.key)).toEqual([
       '2024-01-01T00:00:00.000 - 2024-01-02T23:59:59.999,ad_performance.clicks',
       '2024-01-11T00:00:00.000 - 2024-01-12T23:59:59.999,ad_performance.clicks',
     ]);
-    expect(rs.chartPivot().map((r) => [r['2024-01-01T00:00:00.000 - 2024-01-02T23:59:59.999,ad_performance.clicks'], r['2024-01-11T00:00:00.000 - 2024-01-12T23:59:59.999,ad_performance.clicks']])).toEqual([
+    expect(
+      rs
+        .chartPivot()
+        .map((r) => [
+          r['2024-01-01T00:00:00.000 - 2024-01-02T23:59:59.999,ad_performance.clicks'],
+          r['2024-01-11T00:00:00.000 - 2024-01-12T23:59:59.999,ad_performance.clicks'],
+        ]),
+    ).toEqual([
       [1, 11],
       [2, 12],
     ]);
   });
 
-  it('meta() builds the client\'s member index from /meta', async () => {
+  it("meta() builds the client's member index from /meta", async () => {
     const meta = await inProcessClient('acme-token').meta();
     expect(meta.resolveMember('ad_performance.clicks', 'measures')).toMatchObject({ title: expect.any(String), aggType: 'sum' });
     expect(meta.resolveMember('ad_performance.cost', 'measures')).toMatchObject({ error: expect.stringContaining('Path not found') });

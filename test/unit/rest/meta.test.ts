@@ -7,10 +7,17 @@ const model = fixtureModel();
 type J = Record<string, any>;
 
 describe('toCubeMeta', () => {
-  it('has Cube\'s shape: cubes with typed, visible measures, dimensions and segments', () => {
+  it("has Cube's shape: cubes with typed, visible measures, dimensions and segments", () => {
     const { cubes } = toCubeMeta(model, buildCatalog(model, principal())) as { cubes: J[] };
     const perf = cubes.find((c) => c.name === 'ad_performance')!;
-    expect(perf).toMatchObject({ name: 'ad_performance', type: 'cube', description: 'Daily ad metrics per campaign', meta: { owner: 'growth' }, isVisible: true, public: true });
+    expect(perf).toMatchObject({
+      name: 'ad_performance',
+      type: 'cube',
+      description: 'Daily ad metrics per campaign',
+      meta: { owner: 'growth' },
+      isVisible: true,
+      public: true,
+    });
     const clicks = perf.measures.find((m: J) => m.name === 'ad_performance.clicks');
     expect(clicks).toMatchObject({
       name: 'ad_performance.clicks',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planQueries } from '../../../src/rest/plan.js';
+import { planQueries } from '../../../src/rest/query-plan.js';
 
 describe('planQueries', () => {
   it('a single query is a regular query, transport keys removed', () => {
@@ -43,7 +43,13 @@ describe('planQueries', () => {
   it('refuses compareDateRange on two time dimensions, with a dateRange, empty, or inside a blend', () => {
     const td = (x: object) => ({ measures: ['a.b'], timeDimensions: [{ dimension: 'a.t', ...x }] });
     expect(() =>
-      planQueries({ measures: ['a.b'], timeDimensions: [{ dimension: 'a.t', compareDateRange: ['today'] }, { dimension: 'a.u', compareDateRange: ['today'] }] }),
+      planQueries({
+        measures: ['a.b'],
+        timeDimensions: [
+          { dimension: 'a.t', compareDateRange: ['today'] },
+          { dimension: 'a.u', compareDateRange: ['today'] },
+        ],
+      }),
     ).toThrow('only one time dimension may have compareDateRange');
     expect(() => planQueries(td({ dateRange: 'today', compareDateRange: ['today'] }))).toThrow(/both dateRange and compareDateRange/);
     expect(() => planQueries(td({ compareDateRange: [] }))).toThrow(/non-empty array/);

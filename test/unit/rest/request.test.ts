@@ -10,7 +10,7 @@ describe('parseQueryParam', () => {
     expect(parseQueryParam([{ measures: ['a.b'] }])).toEqual([{ measures: ['a.b'] }]);
   });
 
-  it('refuses a missing query with Cube\'s message', () => {
+  it("refuses a missing query with Cube's message", () => {
     for (const v of [undefined, null, '', 'undefined']) {
       expect(() => parseQueryParam(v)).toThrow(new UserError('BAD_USER_INPUT', 'Query param is required'));
     }

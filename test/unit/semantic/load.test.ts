@@ -107,8 +107,14 @@ describe('loadModel on the valid fixture', () => {
 
   it('parses measure filters and rolling windows', () => {
     expect(ads.measures.paid_clicks.filters.map((f) => f.parts)).toEqual([
-      [{ kind: 'cube', cube: 'ad_performance' }, { kind: 'text', text: '.cost > 0' }],
-      [{ kind: 'member', cube: 'ad_performance', member: 'channel' }, { kind: 'text', text: " != 'organic'" }],
+      [
+        { kind: 'cube', cube: 'ad_performance' },
+        { kind: 'text', text: '.cost > 0' },
+      ],
+      [
+        { kind: 'member', cube: 'ad_performance', member: 'channel' },
+        { kind: 'text', text: " != 'organic'" },
+      ],
     ]);
     expect(ads.measures.clicks_7d.rollingWindow).toEqual({ trailing: { amount: 7, unit: 'day' }, offset: 'end' });
     expect(ads.measures.running_cost.rollingWindow).toEqual({ trailing: 'unbounded', offset: 'start' });
@@ -121,11 +127,23 @@ describe('loadModel on the valid fixture', () => {
       when: [
         {
           label: 'Paid search',
-          sql: { parts: [{ kind: 'cube', cube: 'ad_performance' }, { kind: 'text', text: ".channel IN ('search', 'shopping')" }], source: "{CUBE}.channel IN ('search', 'shopping')" },
+          sql: {
+            parts: [
+              { kind: 'cube', cube: 'ad_performance' },
+              { kind: 'text', text: ".channel IN ('search', 'shopping')" },
+            ],
+            source: "{CUBE}.channel IN ('search', 'shopping')",
+          },
         },
         {
           label: 'Social',
-          sql: { parts: [{ kind: 'member', cube: 'ad_performance', member: 'channel' }, { kind: 'text', text: " = 'social'" }], source: "{channel} = 'social'" },
+          sql: {
+            parts: [
+              { kind: 'member', cube: 'ad_performance', member: 'channel' },
+              { kind: 'text', text: " = 'social'" },
+            ],
+            source: "{channel} = 'social'",
+          },
         },
       ],
       else: 'Other',
@@ -138,7 +156,10 @@ describe('loadModel on the valid fixture', () => {
 
   it('resolves segments', () => {
     expect(ads.segments.paid).toMatchObject({ kind: 'segment', path: 'ad_performance.paid', title: 'Ad Performance Paid' });
-    expect(ads.segments.paid.sql.parts).toEqual([{ kind: 'cube', cube: 'ad_performance' }, { kind: 'text', text: '.cost > 0' }]);
+    expect(ads.segments.paid.sql.parts).toEqual([
+      { kind: 'cube', cube: 'ad_performance' },
+      { kind: 'text', text: '.cost > 0' },
+    ]);
   });
 
   it('returns a frozen model that resolveMember understands', () => {
@@ -187,10 +208,12 @@ ${extra}`;
   });
 
   it('reads refresh_key every in other units and sql', () => {
-    const m = load(cube(`    refresh_key:
+    const m = load(
+      cube(`    refresh_key:
       every: 2 minutes
       sql: SELECT max(updated_at) FROM orders
-`));
+`),
+    );
     expect(m.cubes.orders.refreshKey).toEqual({
       everySeconds: 120,
       sql: { parts: [{ kind: 'text', text: 'SELECT max(updated_at) FROM orders' }], source: 'SELECT max(updated_at) FROM orders' },

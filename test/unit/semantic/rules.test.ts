@@ -109,7 +109,8 @@ views:
 
   it('invalid types, formats, currency, relationships', () => {
     expect(
-      problems(`cubes:
+      problems(
+        `cubes:
   - name: orders
     sql_table: orders
     tenant_column: tenant_id
@@ -132,7 +133,9 @@ views:
         type: text
         sql: id
         primary_key: true
-`, CHANNELS),
+`,
+        CHANNELS,
+      ),
     ).toEqual([
       'm1.yml:7: invalid relationship "belongs_too" for join "orders" -> "channels" (one of many_to_one, one_to_many, one_to_one) -> belongs_to',
       'm1.yml:9: duplicate join in cube "orders" "channels" (first defined at m1.yml:6)',
@@ -247,7 +250,8 @@ views:
 
   it('required sql', () => {
     expect(
-      problems(`cubes:
+      problems(
+        `cubes:
   - name: orders
     sql_table: orders
     shared: true
@@ -272,7 +276,9 @@ views:
           when: []
     segments:
       - name: s
-` , CHANNELS),
+`,
+        CHANNELS,
+      ),
     ).toEqual([
       'm1.yml:6: join "orders" -> "channels" has no sql',
       'm1.yml:9: measure "orders.total" has no sql',
@@ -410,10 +416,7 @@ views:
     dimensions:
       - { name: self, type: string, sql: "{CUBE.self}" }
 `),
-    ).toEqual([
-      'm1.yml:6: reference cycle: orders.a -> orders.b -> orders.c -> orders.a',
-      'm1.yml:10: reference cycle: orders.self -> orders.self',
-    ]);
+    ).toEqual(['m1.yml:6: reference cycle: orders.a -> orders.b -> orders.c -> orders.a', 'm1.yml:10: reference cycle: orders.self -> orders.self']);
   });
 
   it('joins to unknown cubes, self-joins, and primary keys for joined cubes', () => {

@@ -2,7 +2,14 @@
 import type { CatalogCube, CatalogMember } from '../../../src/query/types.js';
 import type { MeasureType } from '../../../src/semantic/model.js';
 
-function m(cube: string, name: string, kind: CatalogMember['kind'], type: CatalogMember['type'], aggType?: MeasureType, scopes: string[] = ['metrics:read']): CatalogMember {
+function m(
+  cube: string,
+  name: string,
+  kind: CatalogMember['kind'],
+  type: CatalogMember['type'],
+  aggType?: MeasureType,
+  scopes: string[] = ['metrics:read'],
+): CatalogMember {
   return { path: `${cube}.${name}`, name, kind, type, aggType, title: name, shortTitle: name, scopes, meta: {} };
 }
 

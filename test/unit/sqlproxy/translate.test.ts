@@ -4,7 +4,7 @@ import { OID } from '../../../src/sqlproxy/pg-types.js';
 import { route } from '../../../src/sqlproxy/router.js';
 import { SqlError } from '../../../src/sqlproxy/sql-error.js';
 import { positionMapper } from '../../../src/sqlproxy/translate/ast.js';
-import { parseLike, type SemanticPlan, translateSelect, UnknownColumnError } from '../../../src/sqlproxy/translate/translate.js';
+import { parseLike, type SemanticPlan, translateSelect, UnknownColumnError } from '../../../src/sqlproxy/translate/select.js';
 import type { ParamSource } from '../../../src/sqlproxy/translate/values.js';
 import { fixtureCatalog } from './fixture.js';
 
@@ -74,7 +74,18 @@ describe('select list -> members', () => {
   it('SELECT * lists every column (dimensions, measures, segments as NULL booleans), grouped by the dimensions', () => {
     const p = plan('SELECT * FROM ad_performance');
     expect(p.columns.map((c) => c.name)).toEqual([
-      'date', 'channel', 'campaign_id', 'is_mobile', 'clicks', 'impressions', 'count', 'ctr', 'avg_position', 'max_bid', 'campaigns_count', 'paid_search',
+      'date',
+      'channel',
+      'campaign_id',
+      'is_mobile',
+      'clicks',
+      'impressions',
+      'count',
+      'ctr',
+      'avg_position',
+      'max_bid',
+      'campaigns_count',
+      'paid_search',
     ]);
     expect(p.columns.at(-1)).toEqual({ name: 'paid_search', oid: OID.bool, source: { kind: 'constant', value: null } });
     expect(p.query.dimensions).toEqual(['ad_performance.date', 'ad_performance.channel', 'ad_performance.campaign_id', 'ad_performance.is_mobile']);
@@ -123,7 +134,9 @@ describe('WHERE -> filters and segments', () => {
   });
 
   it('LIKE/ILIKE patterns map to contains/startsWith/endsWith; NOT LIKE negates; LOWER() LIKE is accepted', () => {
-    expect(where("channel LIKE '%ear%' AND channel ILIKE 'se%' AND channel LIKE '%ch' AND channel NOT LIKE '%x%' AND LOWER(channel) LIKE '%y%'").filters).toEqual([
+    expect(
+      where("channel LIKE '%ear%' AND channel ILIKE 'se%' AND channel LIKE '%ch' AND channel NOT LIKE '%x%' AND LOWER(channel) LIKE '%y%'").filters,
+    ).toEqual([
       { member: 'ad_performance.channel', operator: 'contains', values: ['ear'] },
       { member: 'ad_performance.channel', operator: 'startsWith', values: ['se'] },
       { member: 'ad_performance.channel', operator: 'endsWith', values: ['ch'] },
@@ -139,14 +152,22 @@ describe('WHERE -> filters and segments', () => {
       {
         or: [
           { member: 'ad_performance.channel', operator: 'equals', values: ['a'] },
-          { and: [{ member: 'ad_performance.campaign_id', operator: 'lt', values: [3] }, { member: 'ad_performance.channel', operator: 'notEquals', values: ['b'] }] },
+          {
+            and: [
+              { member: 'ad_performance.campaign_id', operator: 'lt', values: [3] },
+              { member: 'ad_performance.channel', operator: 'notEquals', values: ['b'] },
+            ],
+          },
         ],
       },
     ]);
   });
 
   it('segments: bare column and = true; boolean dimensions become equals filters', () => {
-    expect(where("paid_search AND channel = 'a'")).toMatchObject({ segments: ['ad_performance.paid_search'], filters: [{ member: 'ad_performance.channel', operator: 'equals', values: ['a'] }] });
+    expect(where("paid_search AND channel = 'a'")).toMatchObject({
+      segments: ['ad_performance.paid_search'],
+      filters: [{ member: 'ad_performance.channel', operator: 'equals', values: ['a'] }],
+    });
     expect(where('paid_search = true').segments).toEqual(['ad_performance.paid_search']);
     expect(where('is_mobile').filters).toEqual([{ member: 'ad_performance.is_mobile', operator: 'equals', values: [true] }]);
     expect(where('NOT is_mobile').filters).toEqual([{ member: 'ad_performance.is_mobile', operator: 'notEquals', values: [true] }]);
@@ -157,7 +178,9 @@ describe('WHERE -> filters and segments', () => {
       { member: 'ad_performance.date', operator: 'afterOrOnDate', values: ['2024-02-14T00:00:00.000'] },
       { member: 'ad_performance.date', operator: 'beforeDate', values: ['2024-03-15T00:00:00.000'] },
     ]);
-    expect(where("date >= NOW() - INTERVAL '7 days'").filters).toEqual([{ member: 'ad_performance.date', operator: 'afterOrOnDate', values: ['2024-03-08T10:30:00.000'] }]);
+    expect(where("date >= NOW() - INTERVAL '7 days'").filters).toEqual([
+      { member: 'ad_performance.date', operator: 'afterOrOnDate', values: ['2024-03-08T10:30:00.000'] },
+    ]);
     expect(where("CAST(date AS date) BETWEEN '2024-01-01' AND '2024-01-31'").filters).toEqual([
       { member: 'ad_performance.date', operator: 'inDateRange', values: ['2024-01-01T00:00:00.000', '2024-01-31T23:59:59.999'] },
     ]);
@@ -165,13 +188,19 @@ describe('WHERE -> filters and segments', () => {
     expect(where("date_trunc('month', date) = '2024-02-01'").filters).toEqual([
       { member: 'ad_performance.date', operator: 'inDateRange', values: ['2024-02-01T00:00:00.000', '2024-02-29T23:59:59.999'] },
     ]);
-    expect(where("date_trunc('month', date) <= '2024-02-10'").filters).toEqual([{ member: 'ad_performance.date', operator: 'beforeDate', values: ['2024-03-01T00:00:00.000'] }]);
-    expect(where("date > '2024-01-01 10:00:00'").filters).toEqual([{ member: 'ad_performance.date', operator: 'afterDate', values: ['2024-01-01T10:00:00.000'] }]);
-    expect(where('date >= CURRENT_DATE - 1').filters).toEqual([{ member: 'ad_performance.date', operator: 'afterOrOnDate', values: ['2024-03-14T00:00:00.000'] }]);
+    expect(where("date_trunc('month', date) <= '2024-02-10'").filters).toEqual([
+      { member: 'ad_performance.date', operator: 'beforeDate', values: ['2024-03-01T00:00:00.000'] },
+    ]);
+    expect(where("date > '2024-01-01 10:00:00'").filters).toEqual([
+      { member: 'ad_performance.date', operator: 'afterDate', values: ['2024-01-01T10:00:00.000'] },
+    ]);
+    expect(where('date >= CURRENT_DATE - 1').filters).toEqual([
+      { member: 'ad_performance.date', operator: 'afterOrOnDate', values: ['2024-03-14T00:00:00.000'] },
+    ]);
   });
 
   it('relative times use the session time zone', () => {
-    const q = plan("SELECT SUM(clicks) FROM ad_performance WHERE date >= CAST(NOW() AS date)", undefined, 'America/New_York').query;
+    const q = plan('SELECT SUM(clicks) FROM ad_performance WHERE date >= CAST(NOW() AS date)', undefined, 'America/New_York').query;
     expect(q.filters).toEqual([{ member: 'ad_performance.date', operator: 'afterOrOnDate', values: ['2024-03-15T00:00:00.000'] }]);
     expect(q.timezone).toBe('America/New_York');
   });
@@ -183,14 +212,19 @@ describe('WHERE -> filters and segments', () => {
   });
 
   it('$n parameters are typed by their column', () => {
-    const q = plan('SELECT SUM(clicks) FROM ad_performance WHERE channel = $1 AND campaign_id > $2 AND date >= $3 LIMIT $4', ['search', '3', '2024-01-05', 2]).query;
+    const q = plan('SELECT SUM(clicks) FROM ad_performance WHERE channel = $1 AND campaign_id > $2 AND date >= $3 LIMIT $4', [
+      'search',
+      '3',
+      '2024-01-05',
+      2,
+    ]).query;
     expect(q.filters).toEqual([
       { member: 'ad_performance.channel', operator: 'equals', values: ['search'] },
       { member: 'ad_performance.campaign_id', operator: 'gt', values: [3] },
       { member: 'ad_performance.date', operator: 'afterOrOnDate', values: ['2024-01-05T00:00:00.000'] },
     ]);
     expect(q.limit).toBe(2);
-    expect(plan("SELECT channel FROM ad_performance WHERE channel = ANY($1)", ['{a,"b c"}']).query.filters).toEqual([
+    expect(plan('SELECT channel FROM ad_performance WHERE channel = ANY($1)', ['{a,"b c"}']).query.filters).toEqual([
       { member: 'ad_performance.channel', operator: 'equals', values: ['a', 'b c'] },
     ]);
   });
@@ -232,8 +266,15 @@ describe('HAVING, ORDER BY, LIMIT, subqueries', () => {
   });
 
   it('Metabase nested question: filter and limit over an aggregated subquery', () => {
-    const p = plan('SELECT "source"."channel" AS "channel", "source"."c" AS "c" FROM (SELECT channel, SUM(clicks) AS c FROM ad_performance GROUP BY channel) AS "source" WHERE "source"."c" > 10 LIMIT 5');
-    expect(p.query).toMatchObject({ measures: ['ad_performance.clicks'], dimensions: ['ad_performance.channel'], filters: [{ member: 'ad_performance.clicks', operator: 'gt', values: [10] }], limit: 5 });
+    const p = plan(
+      'SELECT "source"."channel" AS "channel", "source"."c" AS "c" FROM (SELECT channel, SUM(clicks) AS c FROM ad_performance GROUP BY channel) AS "source" WHERE "source"."c" > 10 LIMIT 5',
+    );
+    expect(p.query).toMatchObject({
+      measures: ['ad_performance.clicks'],
+      dimensions: ['ad_performance.channel'],
+      filters: [{ member: 'ad_performance.clicks', operator: 'gt', values: [10] }],
+      limit: 5,
+    });
   });
 });
 
@@ -246,7 +287,12 @@ describe('refusals carry a SQLSTATE and the position', () => {
     ['ungrouped dimension', 'SELECT channel, SUM(clicks) FROM ad_performance', '42803', 'channel'],
     ['arithmetic over columns', 'SELECT clicks * 2 FROM ad_performance', '0A000', '*'],
     ['raw ClickHouse function', 'SELECT toStartOfMonth(date), SUM(clicks) FROM ad_performance GROUP BY 1', '0A000', 'toStartOfMonth'],
-    ['ClickHouse function in WHERE', "SELECT SUM(clicks) FROM ad_performance WHERE positionCaseInsensitive(channel, 'a') > 0", '0A000', 'positionCaseInsensitive'],
+    [
+      'ClickHouse function in WHERE',
+      "SELECT SUM(clicks) FROM ad_performance WHERE positionCaseInsensitive(channel, 'a') > 0",
+      '0A000',
+      'positionCaseInsensitive',
+    ],
     ['explicit join condition', 'SELECT a.channel FROM ad_performance a JOIN campaigns c ON a.campaign_id = c.id', '0A000', '= c.id'],
     ['aggregate in WHERE', 'SELECT channel FROM ad_performance WHERE SUM(clicks) > 3', '42803', 'SUM'],
     ['negated segment', 'SELECT channel FROM ad_performance WHERE NOT paid_search', '0A000', 'NOT'],
@@ -256,7 +302,7 @@ describe('refusals carry a SQLSTATE and the position', () => {
     ['UNION', 'SELECT channel FROM ad_performance UNION SELECT name FROM campaigns', '0A000', 'channel'],
     ['subquery in WHERE', 'SELECT channel FROM ad_performance WHERE channel IN (SELECT name FROM campaigns)', '0A000', 'IN'],
     ['bad number literal', "SELECT channel FROM ad_performance WHERE campaign_id = 'abc'", '22P02', "'abc'"],
-    ['week shifted by interval (Metabase Sunday weeks)', "SELECT date_trunc('week', date + INTERVAL '1 day') FROM ad_performance", '0A000', "+ INTERVAL"],
+    ['week shifted by interval (Metabase Sunday weeks)', "SELECT date_trunc('week', date + INTERVAL '1 day') FROM ad_performance", '0A000', '+ INTERVAL'],
   ];
   for (const [name, sql, code, needle] of cases) {
     it(name, () => {

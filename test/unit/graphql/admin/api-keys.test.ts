@@ -25,14 +25,25 @@ describe('API keys', () => {
     expect(created.errors).toBeUndefined();
     const { secret, apiKey } = created.data.createApiKey;
     expect(secret).toMatch(/^sk_live_[0-9A-Za-z]{46}$/);
-    expect(apiKey).toMatchObject({ name: 'looker export', prefix: secret.slice(0, 14), scopes: ['metrics:read'], createdBy: 'alice@acme', expiresAt: '2999-01-01T00:00:00.000Z', revokedAt: null });
+    expect(apiKey).toMatchObject({
+      name: 'looker export',
+      prefix: secret.slice(0, 14),
+      scopes: ['metrics:read'],
+      createdBy: 'alice@acme',
+      expiresAt: '2999-01-01T00:00:00.000Z',
+      revokedAt: null,
+    });
 
     // The key reads data (metrics:read) but cannot administer keys (keys:admin is not its scope).
     const asKey = await h.gql(secret, '{ dashboards { id } apiKeys { id } }');
     expect(asKey.status).toBe(200);
     expect(asKey.data).toEqual({ dashboards: [], apiKeys: null });
     expect(asKey.errors).toEqual([
-      expect.objectContaining({ message: 'field "Query.apiKeys" requires scope "keys:admin"', path: ['apiKeys'], extensions: expect.objectContaining({ code: 'FORBIDDEN' }) }),
+      expect.objectContaining({
+        message: 'field "Query.apiKeys" requires scope "keys:admin"',
+        path: ['apiKeys'],
+        extensions: expect.objectContaining({ code: 'FORBIDDEN' }),
+      }),
     ]);
 
     const listed = await h.gql(acmeAdmin, '{ apiKeys { id prefix name } }');
@@ -41,7 +52,15 @@ describe('API keys', () => {
     // Nothing in the schema can return the secret or its hash again.
     const fields = await h.gql(acmeAdmin, '{ __type(name: "ApiKey") { fields { name } } }');
     expect(fields.data.__type.fields.map((f: { name: string }) => f.name)).toEqual([
-      'id', 'name', 'prefix', 'scopes', 'createdBy', 'createdAt', 'expiresAt', 'lastUsedAt', 'revokedAt',
+      'id',
+      'name',
+      'prefix',
+      'scopes',
+      'createdBy',
+      'createdAt',
+      'expiresAt',
+      'lastUsedAt',
+      'revokedAt',
     ]);
     expect(h.logs.join('\n')).not.toContain(secret.slice(14));
   });
@@ -95,15 +114,24 @@ describe('audit log', () => {
     await h.gql(acmeViewer, '{ adPerformance { platform clicks } }');
     await h.store.audit.flush();
 
-    const acme = await h.gql(acmeAdmin, '{ auditLog(limit: 10) { id at subject door queryFingerprint members rows durationMs status errorCode clientAddress requestId } }');
+    const acme = await h.gql(
+      acmeAdmin,
+      '{ auditLog(limit: 10) { id at subject door queryFingerprint members rows durationMs status errorCode clientAddress requestId } }',
+    );
     expect(acme.errors).toBeUndefined();
     const entries = acme.data.auditLog;
     expect(entries.map((e: { subject: string }) => e.subject)).toEqual(['viewer@acme', 'viewer@acme']);
-    expect(entries[0]).toMatchObject({ door: 'graphql', members: ['ad_performance.clicks', 'ad_performance.platform'], rows: 1, status: 'ok', errorCode: null });
+    expect(entries[0]).toMatchObject({
+      door: 'graphql',
+      members: ['ad_performance.clicks', 'ad_performance.platform'],
+      rows: 1,
+      status: 'ok',
+      errorCode: null,
+    });
     expect(entries[1].members).toEqual(['campaigns.name']);
     expect(Number(entries[0].id)).toBeGreaterThan(Number(entries[1].id));
 
-    const page2 = await h.gql(acmeAdmin, '{ auditLog(limit: 1, before: "' + entries[0].id + '") { id } }');
+    const page2 = await h.gql(acmeAdmin, `{ auditLog(limit: 1, before: "${entries[0].id}") { id } }`);
     expect(page2.data.auditLog).toEqual([{ id: entries[1].id }]);
 
     const globex = await h.gql(globexAdmin, '{ auditLog { subject members } }');
@@ -120,7 +148,10 @@ describe('audit log', () => {
 
 describe('ingest mutation', () => {
   it('passes the credential (never an argument) as the tenant and returns the report; needs ingest:write', async () => {
-    const res = await h.gql(acmeAdmin, 'mutation { ingest(table: "ad_performance", rows: [{clicks: 1}, {clicks: "x"}], batchId: "b-1") { batchId inserted quarantined { line reason } duplicate } }');
+    const res = await h.gql(
+      acmeAdmin,
+      'mutation { ingest(table: "ad_performance", rows: [{clicks: 1}, {clicks: "x"}], batchId: "b-1") { batchId inserted quarantined { line reason } duplicate } }',
+    );
     expect(res.data.ingest).toEqual({ batchId: 'b-1', inserted: 1, quarantined: [{ line: 2, reason: 'clicks must be a number' }], duplicate: false });
     expect(h.ingestCalls).toHaveLength(1);
     expect(h.ingestCalls[0]).toMatchObject({ table: 'ad_performance', rows: [{ clicks: 1 }, { clicks: 'x' }], batchId: 'b-1' });
@@ -133,15 +164,40 @@ describe('ingest mutation', () => {
 
 describe('SDL', () => {
   it('every admin root field shows the scopes it requires', async () => {
-    const { buildSchema } = await import('../../../../src/graphql/schema.js');
+    const { buildSchema } = await import('../../../../src/graphql/build-schema.js');
     const { adminExtensions } = await import('../../../../src/graphql/admin/extension.js');
     const { fixtureModel } = await import('../fixture-model.js');
-    const sdl = printSchemaWithScopes(buildSchema(fixtureModel(), { extensions: adminExtensions({ store: h.store, ingest: { ingest: async () => { throw new Error('unused'); } }, query: {} as never }) }));
+    const sdl = printSchemaWithScopes(
+      buildSchema(fixtureModel(), {
+        extensions: adminExtensions({
+          store: h.store,
+          ingest: {
+            ingest: async () => {
+              throw new Error('unused');
+            },
+          },
+          query: {} as never,
+        }),
+      }),
+    );
     const expected: Record<string, string> = {
-      apiKeys: 'keys:admin', createApiKey: 'keys:admin', revokeApiKey: 'keys:admin',
-      dashboards: 'metrics:read', dashboard: 'metrics:read', createDashboard: 'dashboards:write', updateDashboard: 'dashboards:write', deleteDashboard: 'dashboards:write',
-      savedQueries: 'metrics:read', savedQuery: 'metrics:read', runSavedQuery: 'metrics:read', createSavedQuery: 'dashboards:write', updateSavedQuery: 'dashboards:write', deleteSavedQuery: 'dashboards:write',
-      auditLog: 'audit:read', ingest: 'ingest:write', result: 'metrics:read',
+      apiKeys: 'keys:admin',
+      createApiKey: 'keys:admin',
+      revokeApiKey: 'keys:admin',
+      dashboards: 'metrics:read',
+      dashboard: 'metrics:read',
+      createDashboard: 'dashboards:write',
+      updateDashboard: 'dashboards:write',
+      deleteDashboard: 'dashboards:write',
+      savedQueries: 'metrics:read',
+      savedQuery: 'metrics:read',
+      runSavedQuery: 'metrics:read',
+      createSavedQuery: 'dashboards:write',
+      updateSavedQuery: 'dashboards:write',
+      deleteSavedQuery: 'dashboards:write',
+      auditLog: 'audit:read',
+      ingest: 'ingest:write',
+      result: 'metrics:read',
     };
     const printed = new Map<string, string[]>();
     for (const def of parse(sdl).definitions) {
@@ -149,7 +205,11 @@ describe('SDL', () => {
       for (const f of def.fields ?? []) {
         const d = f.directives?.find((x) => x.name.value === 'requiresScopes');
         const v = d?.arguments?.[0].value;
-        if (v?.kind === Kind.LIST) printed.set(`${def.name.value}.${f.name.value}`, v.values.map((x) => (x.kind === Kind.STRING ? x.value : '?')));
+        if (v?.kind === Kind.LIST)
+          printed.set(
+            `${def.name.value}.${f.name.value}`,
+            v.values.map((x) => (x.kind === Kind.STRING ? x.value : '?')),
+          );
       }
     }
     const root = (f: string) => (f === 'result' ? 'DashboardWidget' : /^(create|update|delete|revoke|ingest)/.test(f) ? 'Mutation' : 'Query');

@@ -57,7 +57,13 @@ describe('dashboards', () => {
 
   it('a widget the caller may not read fails alone: its result is null with FORBIDDEN, the others answer', async () => {
     const { data } = await h.gql(admin, CREATE, {
-      input: { name: 'Finance', widgets: [{ id: 'spend', query: spendByPlatform }, { id: 'clicks', query: clicksByPlatform }] },
+      input: {
+        name: 'Finance',
+        widgets: [
+          { id: 'spend', query: spendByPlatform },
+          { id: 'clicks', query: clicksByPlatform },
+        ],
+      },
     });
     const res = await h.gql(viewer, READ, { id: data.createDashboard.id });
     expect(res.data.dashboard.widgets[0]).toEqual({ id: 'spend', result: null });
@@ -72,14 +78,25 @@ describe('dashboards', () => {
 
   it('refuses to save a widget whose query would not run, naming the widget, the member and a suggestion', async () => {
     const typo = await h.gql(admin, CREATE, {
-      input: { name: 'Broken', widgets: [{ id: 'ok', query: clicksByPlatform }, { id: 'bad', query: { measures: ['ad_performance.clik'] } }] },
+      input: {
+        name: 'Broken',
+        widgets: [
+          { id: 'ok', query: clicksByPlatform },
+          { id: 'bad', query: { measures: ['ad_performance.clik'] } },
+        ],
+      },
     });
     expect(typo.data).toEqual({ createDashboard: null });
     expect(typo.errors?.[0].message).toMatch(/^widget "bad" \(widgets\[1\]\): .*"ad_performance\.clik".*did you mean "ad_performance\.clicks"\?/);
     expect(typo.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', member: 'ad_performance.clik', suggestion: 'ad_performance.clicks' });
 
-    const unknownKey = await h.gql(admin, CREATE, { input: { name: 'Broken', widgets: [{ id: 'x', query: { measures: ['ad_performance.clicks'], tenant: 'globex' } }] } });
-    expect(unknownKey.errors?.[0]).toMatchObject({ message: 'widget "x" (widgets[0]): unknown query key "tenant"', extensions: { code: 'BAD_USER_INPUT', key: 'tenant' } });
+    const unknownKey = await h.gql(admin, CREATE, {
+      input: { name: 'Broken', widgets: [{ id: 'x', query: { measures: ['ad_performance.clicks'], tenant: 'globex' } }] },
+    });
+    expect(unknownKey.errors?.[0]).toMatchObject({
+      message: 'widget "x" (widgets[0]): unknown query key "tenant"',
+      extensions: { code: 'BAD_USER_INPUT', key: 'tenant' },
+    });
 
     const forbidden = await h.gql(await h.token('acme', { roles: ['viewer'], scopes: ['dashboards:write'] }), CREATE, {
       input: { name: 'Sneaky', widgets: [{ id: 's', query: spendByPlatform }] },
@@ -88,7 +105,10 @@ describe('dashboards', () => {
     expect(forbidden.errors?.[0].extensions?.code).toBe('FORBIDDEN');
 
     const viewerWrite = await h.gql(viewer, CREATE, { input: { name: 'No', widgets: [] } });
-    expect(viewerWrite.errors?.[0]).toMatchObject({ message: 'field "Mutation.createDashboard" requires scope "dashboards:write"', extensions: { code: 'FORBIDDEN' } });
+    expect(viewerWrite.errors?.[0]).toMatchObject({
+      message: 'field "Mutation.createDashboard" requires scope "dashboards:write"',
+      extensions: { code: 'FORBIDDEN' },
+    });
     const names = (await h.gql(admin, '{ dashboards { name } }')).data.dashboards.map((d: { name: string }) => d.name);
     expect(names).not.toContain('Broken');
     expect(names).not.toContain('Sneaky');
@@ -98,7 +118,17 @@ describe('dashboards', () => {
     const { data } = await h.gql(admin, CREATE, { input: { name: 'Versioned', description: 'v1', widgets: [{ id: 'a', query: clicksByPlatform }] } });
     const id = data.createDashboard.id;
     const UPDATE = `mutation($id: ID!, $input: UpdateDashboardInput!) { updateDashboard(id: $id, input: $input) { version name description widgets { id } } }`;
-    const v2 = await h.gql(admin, UPDATE, { id, input: { name: 'Versioned 2', widgets: [{ id: 'a', query: clicksByPlatform }, { id: 'b', query: campaignCount }], expectedVersion: 1 } });
+    const v2 = await h.gql(admin, UPDATE, {
+      id,
+      input: {
+        name: 'Versioned 2',
+        widgets: [
+          { id: 'a', query: clicksByPlatform },
+          { id: 'b', query: campaignCount },
+        ],
+        expectedVersion: 1,
+      },
+    });
     expect(v2.data.updateDashboard).toEqual({ version: 2, name: 'Versioned 2', description: 'v1', widgets: [{ id: 'a' }, { id: 'b' }] });
 
     const stale = await h.gql(admin, UPDATE, { id, input: { name: 'lost update', expectedVersion: 1 } });
@@ -110,7 +140,10 @@ describe('dashboards', () => {
     const current = await h.gql(admin, READ, { id });
     expect(current.data.dashboard).toMatchObject({
       version: 2,
-      versions: [{ version: 1, createdBy: 'alice@acme', widgetCount: 1 }, { version: 2, createdBy: 'alice@acme', widgetCount: 2 }],
+      versions: [
+        { version: 1, createdBy: 'alice@acme', widgetCount: 1 },
+        { version: 2, createdBy: 'alice@acme', widgetCount: 2 },
+      ],
     });
     const old = await h.gql(admin, `query($id: ID!) { dashboard(id: $id, version: 1) { version widgets { id } } }`, { id });
     expect(old.data.dashboard).toEqual({ version: 1, widgets: [{ id: 'a' }] });

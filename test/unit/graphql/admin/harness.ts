@@ -7,17 +7,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAuthenticator } from '../../../../src/auth/createAuthenticator.js';
+import { createAuthenticator } from '../../../../src/auth/create-authenticator.js';
 import type { Principal } from '../../../../src/auth/principal.js';
 import { mintDevToken } from '../../../../src/auth/jwt.js';
 import { loadConfig } from '../../../../src/config.js';
 import type { Engine } from '../../../../src/engine/engine.js';
 import { adminExtensions } from '../../../../src/graphql/admin/extension.js';
 import { createGraphQLServer } from '../../../../src/graphql/server.js';
-import type { IngestReport, IngestService } from '../../../../src/ingest/service.js';
+import type { IngestReport, IngestService } from '../../../../src/ingest/ingest-service.js';
 import { createLogger } from '../../../../src/logger.js';
 import { createMetrics } from '../../../../src/metrics.js';
-import { createQueryService } from '../../../../src/query/service.js';
+import { createQueryService } from '../../../../src/query/query-service.js';
 import { createStore, type Store } from '../../../../src/store/store.js';
 import { fixtureModel } from '../fixture-model.js';
 
@@ -82,7 +82,14 @@ export async function createAdminHarness(): Promise<AdminHarness> {
   const ingest: IngestService = {
     async ingest(principal, table, rows, batchId): Promise<IngestReport> {
       ingestCalls.push({ principal, table, rows, batchId });
-      return { batchId: batchId ?? 'generated', table, inserted: 1, quarantined: [{ line: 2, reason: 'clicks must be a number' }], quarantinedCount: 1, duplicate: false };
+      return {
+        batchId: batchId ?? 'generated',
+        table,
+        inserted: 1,
+        quarantined: [{ line: 2, reason: 'clicks must be a number' }],
+        quarantinedCount: 1,
+        duplicate: false,
+      };
     },
   };
   const authenticator = createAuthenticator({ auth: config.auth, apiKeys: store.apiKeys });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRateLimiter, PLAN_LIMITS, rateLimitedError } from '../../../src/ratelimit/rateLimiter.js';
+import { createRateLimiter, PLAN_LIMITS, rateLimitedError } from '../../../src/ratelimit/rate-limiter.js';
 
 function clock(start = 1_000) {
   let t = start;

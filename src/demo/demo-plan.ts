@@ -5,7 +5,7 @@
  */
 import { demoCalendar, type DemoCalendar } from './dates.js';
 import { createRng, type Rng } from './prng.js';
-import { meanDayFactor, type DayShape } from './shape.js';
+import { meanDayFactor, type DayShape } from './day-factor.js';
 import { DEMO_DAYS, DEMO_TENANTS, PLATFORM_PROFILES, type DemoTenant, type PlatformCode } from './tenants.js';
 import type { DemoWindow } from './window.js';
 
@@ -35,7 +35,22 @@ interface Flight {
   readonly status: 'active' | 'paused' | 'ended';
 }
 
-const THEMES = ['Brand', 'Prospecting', 'Retargeting', 'Spring Launch', 'Summer Sale', 'Back to School', 'Black Friday', 'Holiday', 'New Year', 'Always-on Generic', 'Competitor', 'Lookalike', 'Webinar', 'Product Launch'];
+const THEMES = [
+  'Brand',
+  'Prospecting',
+  'Retargeting',
+  'Spring Launch',
+  'Summer Sale',
+  'Back to School',
+  'Black Friday',
+  'Holiday',
+  'New Year',
+  'Always-on Generic',
+  'Competitor',
+  'Lookalike',
+  'Webinar',
+  'Product Launch',
+];
 const OBJECTIVE_BY_TYPE: Readonly<Record<string, Readonly<Record<string, number>>>> = {
   search: { sales: 0.6, leads: 0.4 },
   shopping: { sales: 1 },
@@ -106,7 +121,10 @@ export function buildPlan(seed: number, scale: number, window: DemoWindow): Demo
     const accounts = new Map<PlatformCode, string[]>();
     for (const [pi, p] of (Object.keys(PLATFORM_PROFILES) as PlatformCode[]).entries()) {
       const n = rng.int(1, 2);
-      accounts.set(p, Array.from({ length: n }, (_, k) => `${t.id}-acc-${t.idPrefix * 10_000 + (pi + 1) * 10 + k + 1}`));
+      accounts.set(
+        p,
+        Array.from({ length: n }, (_, k) => `${t.id}-acc-${t.idPrefix * 10_000 + (pi + 1) * 10 + k + 1}`),
+      );
     }
     for (let i = 0; i < t.campaigns; i++) {
       const platform = rng.weighted(t.platformMix);
@@ -252,7 +270,8 @@ export function buildPlan(seed: number, scale: number, window: DemoWindow): Demo
     const days = (Date.parse(String(p.last_day)) - Date.parse(String(p.first_day))) / 86_400_000 + 1;
     sessionsPerTenant.set(String(p.tenant_id), (sessionsPerTenant.get(String(p.tenant_id)) ?? 0) + Number(p.sessions_per_day) * days);
   }
-  for (const p of tenantPlan) sessionsPerTenant.set(String(p.tenant_id), (sessionsPerTenant.get(String(p.tenant_id)) ?? 0) + Number(p.sessions_per_day) * DEMO_DAYS);
+  for (const p of tenantPlan)
+    sessionsPerTenant.set(String(p.tenant_id), (sessionsPerTenant.get(String(p.tenant_id)) ?? 0) + Number(p.sessions_per_day) * DEMO_DAYS);
   for (const p of [...campaignPlan, ...tenantPlan]) p.user_pool = Math.max(50, Math.round((sessionsPerTenant.get(String(p.tenant_id)) ?? 0) / 2.5));
 
   for (const t of DEMO_TENANTS) clients.push(...buildClients(seed, t, cal));
@@ -284,8 +303,42 @@ function tenantColumns(t: DemoTenant): Row {
   };
 }
 
-const NAME_A = ['Blue', 'North', 'Bright', 'Silver', 'Red', 'Green', 'Swift', 'Quiet', 'Prime', 'Urban', 'Golden', 'Clear', 'Bold', 'Summit', 'Harbor', 'Maple'];
-const NAME_B = ['Harbor', 'Peak', 'River', 'Forge', 'Lantern', 'Orchard', 'Anchor', 'Falcon', 'Meadow', 'Pixel', 'Stone', 'Cedar', 'Beacon', 'Atlas', 'Vertex', 'Comet'];
+const NAME_A = [
+  'Blue',
+  'North',
+  'Bright',
+  'Silver',
+  'Red',
+  'Green',
+  'Swift',
+  'Quiet',
+  'Prime',
+  'Urban',
+  'Golden',
+  'Clear',
+  'Bold',
+  'Summit',
+  'Harbor',
+  'Maple',
+];
+const NAME_B = [
+  'Harbor',
+  'Peak',
+  'River',
+  'Forge',
+  'Lantern',
+  'Orchard',
+  'Anchor',
+  'Falcon',
+  'Meadow',
+  'Pixel',
+  'Stone',
+  'Cedar',
+  'Beacon',
+  'Atlas',
+  'Vertex',
+  'Comet',
+];
 const NAME_C = ['Labs', 'Co', 'Group', 'Studio', 'Partners', 'Holdings', 'Works', 'Systems', 'Goods', 'Collective'];
 const INDUSTRIES = ['retail', 'software', 'healthcare', 'education', 'finance', 'hospitality', 'manufacturing', 'media', 'nonprofit', 'real_estate'];
 const PLANS = { starter: [49, 99], growth: [199, 499], pro: [799, 1999], enterprise: [3000, 15000] } as const;
@@ -293,7 +346,8 @@ const PLANS = { starter: [49, 99], growth: [199, 499], pro: [799, 1999], enterpr
 function buildClients(seed: number, t: DemoTenant, { dayToDateTime }: DemoCalendar): Row[] {
   const rng = createRng(seed, `clients:${t.id}`);
   const rows: Row[] = [];
-  const planMix = t.industry === 'b2b_saas' ? { starter: 0.3, growth: 0.35, pro: 0.25, enterprise: 0.1 } : { starter: 0.55, growth: 0.3, pro: 0.12, enterprise: 0.03 };
+  const planMix =
+    t.industry === 'b2b_saas' ? { starter: 0.3, growth: 0.35, pro: 0.25, enterprise: 0.1 } : { starter: 0.55, growth: 0.3, pro: 0.12, enterprise: 0.03 };
   const channelMix =
     t.industry === 'b2b_saas'
       ? { paid_search: 0.25, paid_social: 0.2, organic: 0.25, email: 0.1, referral: 0.12, direct: 0.08 }
@@ -307,7 +361,7 @@ function buildClients(seed: number, t: DemoTenant, { dayToDateTime }: DemoCalend
     const [lo, hi] = PLANS[plan];
     const mrr = status === 'trialing' || status === 'canceled' ? 0 : round(lo + (hi - lo) * rng.next(), 0);
     const base = { trialing: 0.45, active: plan === 'starter' ? 0.3 : 0.15, past_due: 0.7, canceled: 0.9 }[status];
-    const score = Math.min(0.99, Math.max(0.01, base + (rng.next() - 0.5) * (status === "active" ? 0.7 : 0.5)));
+    const score = Math.min(0.99, Math.max(0.01, base + (rng.next() - 0.5) * (status === 'active' ? 0.7 : 0.5)));
     const stage = status === 'trialing' ? 'trial' : status === 'canceled' ? 'churned' : ageDays < 60 ? 'onboarding' : 'customer';
     rows.push({
       tenant_id: t.id,

@@ -92,10 +92,11 @@ export function createApiKeyRepo(db: Queryable, logger: StoreLogger, now: () => 
     },
     async revoke(tenantId, id) {
       if (!isUuid(id)) return false;
-      const rows = await db.query(
-        'UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL RETURNING id',
-        [id, tenantId, now()],
-      );
+      const rows = await db.query('UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL RETURNING id', [
+        id,
+        tenantId,
+        now(),
+      ]);
       return rows.length === 1;
     },
     async verify(secret) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Authenticator } from '../../../src/auth/authenticator.js';
-import { createAuthenticator } from '../../../src/auth/createAuthenticator.js';
+import { createAuthenticator } from '../../../src/auth/create-authenticator.js';
 import { mintDevToken } from '../../../src/auth/jwt.js';
 import { UnauthenticatedError } from '../../../src/errors.js';
 import type { Db } from '../../../src/store/db.js';

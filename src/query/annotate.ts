@@ -6,7 +6,14 @@ import { resolveMember } from '../semantic/resolve.js';
 import type { Annotation, CellValue, MemberAnnotation } from './types.js';
 
 const GRANULARITY_TITLES: Record<string, string> = {
-  second: 'second', minute: 'minute', hour: 'hour', day: 'day', week: 'week', month: 'month', quarter: 'quarter', year: 'year',
+  second: 'second',
+  minute: 'minute',
+  hour: 'hour',
+  day: 'day',
+  week: 'week',
+  month: 'month',
+  quarter: 'quarter',
+  year: 'year',
 };
 
 /** "2024-01-05", "2024-01-05 10:00:00", "2024-01-05 10:00:00.123" -> "2024-01-05T10:00:00.000". */

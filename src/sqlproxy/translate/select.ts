@@ -169,7 +169,10 @@ class Translator {
     const parts: Parts = { measures: [], dimensions: [], timeDimensions: [], segments: [], filters: [], order: [], empty: false };
     const scope = this.fromClause(from, parts);
     if ((parts.limit !== undefined || parts.offset) && (s.whereClause || s.sortClause?.length || s.havingClause)) {
-      throw this.at.unsupported('filtering or ordering over a subquery that has LIMIT/OFFSET is not supported', s.whereClause ?? s.sortClause?.[0]?.SortBy?.node);
+      throw this.at.unsupported(
+        'filtering or ordering over a subquery that has LIMIT/OFFSET is not supported',
+        s.whereClause ?? s.sortClause?.[0]?.SortBy?.node,
+      );
     }
     if (s.sortClause?.length) parts.order = [];
     const aggregated = isAggregated(s);
@@ -208,11 +211,7 @@ class Translator {
 
     for (const c of columns) {
       if (aggregated && (c.item.kind === 'dimension' || c.item.kind === 'time') && !grouped.has(itemKey(c.item))) {
-        throw this.at.error(
-          SQLSTATE.GROUPING,
-          `column "${c.name}" must appear in the GROUP BY clause or be used in an aggregate function`,
-          c.node,
-        );
+        throw this.at.error(SQLSTATE.GROUPING, `column "${c.name}" must appear in the GROUP BY clause or be used in an aggregate function`, c.node);
       }
       addItem(parts, c.item);
     }
@@ -243,14 +242,21 @@ class Translator {
 
   private refuseUnsupportedClauses(s: Node): void {
     if (s.op && s.op !== 'SETOP_NONE') throw this.at.unsupported('UNION, INTERSECT and EXCEPT are not supported over cubes', s.larg?.targetList?.[0]);
-    if (s.withClause) throw this.at.unsupported('WITH (common table expressions) is not supported over cubes; use a subquery in FROM', s.withClause.WithClause ? s.withClause.WithClause.location : undefined);
+    if (s.withClause)
+      throw this.at.unsupported(
+        'WITH (common table expressions) is not supported over cubes; use a subquery in FROM',
+        s.withClause.WithClause ? s.withClause.WithClause.location : undefined,
+      );
     if (s.intoClause) throw this.at.unsupported('SELECT INTO is not supported');
     if (s.lockingClause?.length) throw this.at.unsupported('FOR UPDATE/SHARE is not supported (the SQL interface is read-only)');
     if (s.windowClause?.length) throw this.at.unsupported('window functions are not supported');
     if (s.valuesLists?.length) throw this.at.unsupported('VALUES is not supported here');
     const distinct: Node[] | undefined = s.distinctClause;
     if (distinct?.length && distinct.some((d) => Object.keys(d).length > 0)) {
-      throw this.at.unsupported('DISTINCT ON is not supported', distinct.find((d) => Object.keys(d).length > 0));
+      throw this.at.unsupported(
+        'DISTINCT ON is not supported',
+        distinct.find((d) => Object.keys(d).length > 0),
+      );
     }
   }
 
@@ -294,7 +300,7 @@ class Translator {
           const onTrue = j.quals && kindOf(j.quals) === 'A_Const' && j.quals.A_Const.boolval?.boolval === true;
           if (j.jointype !== 'JOIN_INNER' || j.isNatural || j.usingClause || (j.quals && !onTrue)) {
             throw this.at.unsupported(
-              'explicit JOIN conditions are not supported: query a view, or CROSS JOIN cubes and the model\'s join is used',
+              "explicit JOIN conditions are not supported: query a view, or CROSS JOIN cubes and the model's join is used",
               j.quals ?? j.larg,
               'Views expose members of several cubes as one table.',
             );
@@ -329,7 +335,10 @@ class Translator {
     }
     const cube = this.opts.catalog.find((c) => c.name === rv.relname);
     if (!cube) {
-      const s = suggest(rv.relname, this.opts.catalog.map((c) => c.name));
+      const s = suggest(
+        rv.relname,
+        this.opts.catalog.map((c) => c.name),
+      );
       throw this.at.error(SQLSTATE.UNDEFINED_TABLE, `relation "${rv.relname}" does not exist`, loc, s ? `Perhaps you meant "${s}".` : undefined);
     }
     const columns = new Map<string, Raw>();
@@ -346,8 +355,7 @@ class Translator {
     const alias: string = sub.alias?.aliasname ?? 'subquery';
     const s: Node = sub.subquery.SelectStmt;
     if (!s) throw this.at.unsupported('only SELECT subqueries are supported in FROM', n);
-    const transparent =
-      !isAggregated(s) && !s.limitCount && !s.limitOffset && !s.distinctClause?.length && !s.havingClause && (s.fromClause?.length ?? 0) > 0;
+    const transparent = !isAggregated(s) && !s.limitCount && !s.limitOffset && !s.distinctClause?.length && !s.havingClause && (s.fromClause?.length ?? 0) > 0;
     const columns = new Map<string, Raw>();
     const order: string[] = [];
     if (transparent) {
@@ -443,7 +451,10 @@ class Translator {
 
   private unknownColumn(shown: string, name: string, scope: ScopeEntry[], loc: number): SqlError {
     const candidates = scope.flatMap((e) => e.order.map((c) => ({ e, c })));
-    const best = suggest(name, candidates.map((x) => x.c));
+    const best = suggest(
+      name,
+      candidates.map((x) => x.c),
+    );
     const owner = scope.length === 1 && scope[0].cube ? scope[0].cube.name : undefined;
     return new UnknownColumnError(
       `column ${JSON.stringify(shown)} does not exist`,
@@ -499,11 +510,19 @@ class Translator {
           if (t) return { kind: 'time', path: t.path, granularity: t.granularity, oid: fn === 'date' ? OID.date : OID.timestamp };
         }
         if (!this.mentionsColumn(node)) return this.constItem(node);
-        throw this.at.unsupported(`function ${fn}() is not supported over cube columns`, node, 'Supported: MEASURE(), SUM/COUNT/AVG/MIN/MAX matching the measure type, date_trunc(), CAST(... AS date).');
+        throw this.at.unsupported(
+          `function ${fn}() is not supported over cube columns`,
+          node,
+          'Supported: MEASURE(), SUM/COUNT/AVG/MIN/MAX matching the measure type, date_trunc(), CAST(... AS date).',
+        );
       }
       default:
         if (!this.mentionsColumn(node)) return this.constItem(node);
-        throw this.at.unsupported('expressions over cube columns are not supported; select columns, MEASURE(col), aggregates, date_trunc() or CAST', node, 'Define a measure or dimension in the model for derived values.');
+        throw this.at.unsupported(
+          'expressions over cube columns are not supported; select columns, MEASURE(col), aggregates, date_trunc() or CAST',
+          node,
+          'Define a measure or dimension in the model for derived values.',
+        );
     }
   }
 
@@ -540,7 +559,14 @@ class Translator {
       const family = item.type;
       if (target === OID.text && family === 'string') return item;
       if (family === 'number' && (target === OID.int8 || target === OID.numeric)) {
-        const oid = type === 'float8' || type === 'double precision' ? OID.float8 : type === 'int4' || type === 'integer' ? OID.int4 : target === OID.int8 ? OID.int8 : OID.numeric;
+        const oid =
+          type === 'float8' || type === 'double precision'
+            ? OID.float8
+            : type === 'int4' || type === 'integer'
+              ? OID.int4
+              : target === OID.int8
+                ? OID.int8
+                : OID.numeric;
         return { ...item, oid };
       }
       if (family === 'boolean' && target === OID.bool) return item;
@@ -621,7 +647,11 @@ class Translator {
       if (fn === 'date' && args.length === 1) {
         if (!this.mentionsColumn(args[0])) return undefined;
         const base = this.timeBase(args[0], scope);
-        return { path: base.member.path, granularity: base.granularity && coarserOrEqual(base.granularity, 'day') && base.granularity !== 'week' ? base.granularity : 'day', member: base.member };
+        return {
+          path: base.member.path,
+          granularity: base.granularity && coarserOrEqual(base.granularity, 'day') && base.granularity !== 'week' ? base.granularity : 'day',
+          member: base.member,
+        };
       }
     }
     if (kind === 'TypeCast' && castOid(plainName(node.TypeCast.typeName.names)) === OID.date && this.mentionsColumn(node.TypeCast.arg)) {
@@ -653,7 +683,13 @@ class Translator {
   private rawOf(node: Node, scope: ScopeEntry[]): Raw {
     if (kindOf(node) === 'ColumnRef') return this.resolve(node, scope);
     const t = this.timeTarget(node, scope);
-    if (t) return { kind: 'time', member: t.member, granularity: t.granularity, asDate: kindOf(node) === 'TypeCast' || plainName(node.FuncCall?.funcname) === 'date' };
+    if (t)
+      return {
+        kind: 'time',
+        member: t.member,
+        granularity: t.granularity,
+        asDate: kindOf(node) === 'TypeCast' || plainName(node.FuncCall?.funcname) === 'date',
+      };
     if (!this.mentionsColumn(node)) {
       const item = this.constItem(node);
       if (item.kind === 'constant') return { kind: 'constant', value: item.value, oid: item.oid };
@@ -701,7 +737,10 @@ class Translator {
     let found = false;
     const visit = (n: unknown): void => {
       if (found || !n || typeof n !== 'object') return;
-      if (Array.isArray(n)) return n.forEach(visit);
+      if (Array.isArray(n)) {
+        for (const x of n) visit(x);
+        return;
+      }
       const o = n as Node;
       if ('ColumnRef' in o || ('FuncCall' in o && o.FuncCall.agg_star)) {
         found = true;
@@ -976,7 +1015,8 @@ class Translator {
 
   /** A value typed for the target column (parameters learn their type here). */
   private value(t: Target, node: Node): Value {
-    const expect = t.type === 'time' ? OID.timestamp : t.type === 'number' ? (t.oid === OID.int8 ? OID.int8 : OID.numeric) : t.type === 'boolean' ? OID.bool : OID.text;
+    const expect =
+      t.type === 'time' ? OID.timestamp : t.type === 'number' ? (t.oid === OID.int8 ? OID.int8 : OID.numeric) : t.type === 'boolean' ? OID.bool : OID.text;
     const v = evalValue(node, this.vctx, expect);
     switch (t.type) {
       case 'time':
@@ -1079,7 +1119,7 @@ class Translator {
       throw this.at.unsupported(
         "only LIKE patterns of the form 'x', '%x%', 'x%' and '%x' are supported",
         patternNode,
-        'Matching is case-insensitive, as Cube\'s contains/startsWith/endsWith.',
+        "Matching is case-insensitive, as Cube's contains/startsWith/endsWith.",
       );
     }
     const op = parsed.kind;
@@ -1137,7 +1177,10 @@ function isAggregated(s: Node): boolean {
   let found = false;
   const visit = (n: unknown): void => {
     if (found || !n || typeof n !== 'object') return;
-    if (Array.isArray(n)) return n.forEach(visit);
+    if (Array.isArray(n)) {
+      for (const x of n) visit(x);
+      return;
+    }
     const o = n as Node;
     if ('SelectStmt' in o) return; // nested selects have their own aggregation
     if ('FuncCall' in o && AGGREGATES.has(plainName(o.FuncCall.funcname)) && !o.FuncCall.over) {
@@ -1210,7 +1253,12 @@ export function figureName(node: Node): string {
 }
 
 function suggestAggregate(agg: string, name: string): string {
-  const fn = ({ sum: 'SUM', count: 'COUNT', count_distinct: 'COUNT(DISTINCT', count_distinct_approx: 'COUNT(DISTINCT', avg: 'AVG', min: 'MIN', max: 'MAX' } as Record<string, string>)[agg];
+  const fn = (
+    { sum: 'SUM', count: 'COUNT', count_distinct: 'COUNT(DISTINCT', count_distinct_approx: 'COUNT(DISTINCT', avg: 'AVG', min: 'MIN', max: 'MAX' } as Record<
+      string,
+      string
+    >
+  )[agg];
   if (!fn) return '';
   return fn.includes('(') ? ` or ${fn} ${name})` : ` or ${fn}(${name})`;
 }

@@ -22,7 +22,7 @@ import { createExecutor, type ExecutedResult } from './execution.js';
 import { planMerges } from './merge.js';
 import { createRefreshKeyReader, type RefreshKeyReader } from './refresh-key.js';
 import { requestCache } from './request-cache.js';
-import { annotate } from './shape.js';
+import { annotate } from './annotate.js';
 import type { CatalogCube, CompileResult, QueryResult, QueryService, RequestContext } from './types.js';
 
 export interface RateLimitHook {
@@ -43,7 +43,6 @@ export interface QueryServiceDeps {
   /** Injectable clock for relative date ranges. */
   readonly now?: () => Date;
 }
-
 
 export interface StrataQueryService extends QueryService {
   /** Drop cached results of a tenant for the given cubes (ingestion, refresh-key change). */
@@ -108,24 +107,25 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
   }
 
   /** One batch = the semantic queries of one request issued in the same tick. */
-  const loaderFor = requestCache((ctx: RequestContext) =>
-    new DataLoader<NormalizedQuery, ExecutedResult, string>(
-      async (queries) => {
-        const out: Promise<ExecutedResult>[] = new Array(queries.length);
-        for (const g of planMerges(model, queries, limits.maxRowLimit)) {
-          const group = executor.runGroup(ctx, g, queries);
-          for (const i of g.members) {
-            const one = group.then((results) => results.get(i)!);
-            one.catch(() => undefined); // rejections reach the caller through load(); never unhandled here
-            out[i] = one;
+  const loaderFor = requestCache(
+    (ctx: RequestContext) =>
+      new DataLoader<NormalizedQuery, ExecutedResult, string>(
+        async (queries) => {
+          const out: Promise<ExecutedResult>[] = new Array(queries.length);
+          for (const g of planMerges(model, queries, limits.maxRowLimit)) {
+            const group = executor.runGroup(ctx, g, queries);
+            for (const i of g.members) {
+              const one = group.then((results) => results.get(i)!);
+              one.catch(() => undefined); // rejections reach the caller through load(); never unhandled here
+              out[i] = one;
+            }
           }
-        }
-        // Each load() adopts its own promise: a group's callers get their rows as soon as that
-        // group's statement is done, not when the slowest statement of the batch is.
-        return out as unknown as ExecutedResult[];
-      },
-      { cacheKeyFn: (q) => canonicalJson(q) },
-    ),
+          // Each load() adopts its own promise: a group's callers get their rows as soon as that
+          // group's statement is done, not when the slowest statement of the batch is.
+          return out as unknown as ExecutedResult[];
+        },
+        { cacheKeyFn: (q) => canonicalJson(q) },
+      ),
   );
 
   /** Charges the request to its tenant's rate limit once, however many loads it makes. */
@@ -147,7 +147,12 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
       if (seen.has(k)) deps.metrics?.batchedQueries.inc({ outcome: 'deduplicated' });
       seen.add(k);
       const executed = await loaderFor(ctx).load(normalized);
-      const read: ServedRead = { fingerprint: fingerprint(normalized), members: referencedMembers(normalized), rows: executed.rows.length, cubes: executed.compiled.cubes };
+      const read: ServedRead = {
+        fingerprint: fingerprint(normalized),
+        members: referencedMembers(normalized),
+        rows: executed.rows.length,
+        cubes: executed.compiled.cubes,
+      };
       audit(ctx, read, performance.now() - started);
       reads.push(read);
       return {
@@ -160,7 +165,9 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
         fromCache: executed.fromCache,
       };
     } catch (e) {
-      const read = normalized ? { fingerprint: fingerprint(normalized), members: referencedMembers(normalized), rows: 0 } : { fingerprint: 'invalid', members: [], rows: 0 };
+      const read = normalized
+        ? { fingerprint: fingerprint(normalized), members: referencedMembers(normalized), rows: 0 }
+        : { fingerprint: 'invalid', members: [], rows: 0 };
       audit(ctx, read, performance.now() - started, e);
       if (e instanceof EngineError && e.code === 'ENGINE_ERROR') {
         deps.logger?.error({ requestId: ctx.requestId, err: e.message, sql: e.sql }, 'engine error');

@@ -35,10 +35,13 @@ export function createSavedQueryRepo(db: Queryable): SavedQueryRepo {
     async create(tenantId, input) {
       const name = requireName(input.name, 'saved query name');
       const rows = await db
-        .query(
-          `INSERT INTO saved_queries (id, tenant_id, name, query, created_by) VALUES ($1, $2, $3, $4::jsonb, $5) RETURNING ${COLUMNS}`,
-          [randomUUID(), tenantId, name, JSON.stringify(checkQuery(input.query)), input.createdBy],
-        )
+        .query(`INSERT INTO saved_queries (id, tenant_id, name, query, created_by) VALUES ($1, $2, $3, $4::jsonb, $5) RETURNING ${COLUMNS}`, [
+          randomUUID(),
+          tenantId,
+          name,
+          JSON.stringify(checkQuery(input.query)),
+          input.createdBy,
+        ])
         .catch((e) => duplicate(e, tenantId, name));
       return toSaved(rows[0]);
     },

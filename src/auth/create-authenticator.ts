@@ -27,9 +27,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const key = await options.apiKeys.verify(secret);
     if (!key) {
       const why = options.apiKeys.refusal ? await options.apiKeys.refusal(secret) : 'unknown';
-      throw new UnauthenticatedError(
-        why === 'revoked' ? 'API key has been revoked' : why === 'expired' ? 'API key has expired' : 'unknown API key',
-      );
+      throw new UnauthenticatedError(why === 'revoked' ? 'API key has been revoked' : why === 'expired' ? 'API key has expired' : 'unknown API key');
     }
     return Object.freeze({
       tenantId: key.tenantId,

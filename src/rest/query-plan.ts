@@ -50,7 +50,9 @@ function splitCompareDateRange(query: SemanticQuery): SemanticQuery[] | undefine
   for (const td of tds) {
     if (td?.compareDateRange === undefined) continue;
     if (td.dateRange !== undefined && td.dateRange !== null) {
-      throw new UserError('BAD_USER_INPUT', `a time dimension cannot have both dateRange and compareDateRange ("${String(td.dimension)}")`, { member: td.dimension });
+      throw new UserError('BAD_USER_INPUT', `a time dimension cannot have both dateRange and compareDateRange ("${String(td.dimension)}")`, {
+        member: td.dimension,
+      });
     }
     if (Array.isArray(td.compareDateRange) && td.compareDateRange.length > MAX_QUERIES_PER_REQUEST) {
       throw new UserError('BAD_USER_INPUT', `at most ${MAX_QUERIES_PER_REQUEST} ranges in compareDateRange`);

@@ -88,7 +88,9 @@ function memberConditions(member: ExposedMember, input: AnyFilterInput, hoist: M
     if (values.length === 0) throw new UserError('BAD_USER_INPUT', `${op} on "${member.path}" needs at least one value`, { member: member.path });
     if (op === 'inDateRange' || op === 'notInDateRange') {
       if (values.length > 2) {
-        throw new UserError('BAD_USER_INPUT', `${op} on "${member.path}" takes [from, to] or one relative phrase, got ${values.length} values`, { member: member.path });
+        throw new UserError('BAD_USER_INPUT', `${op} on "${member.path}" takes [from, to] or one relative phrase, got ${values.length} values`, {
+          member: member.path,
+        });
       }
       const range: DateRange = values.length === 1 ? String(values[0]) : [String(values[0]), String(values[1])];
       if (op === 'inDateRange' && hoist && !hoist.has(member.path)) {

@@ -14,7 +14,7 @@ import type { Model } from '../semantic/model.js';
 import { suggest } from '../semantic/suggest.js';
 import { createLedger, type Ledger, type QuarantinedRow } from './ledger.js';
 import { NDJSON_START, walkNdjson } from './ndjson.js';
-import { describeTable, type TableSchema } from './schema.js';
+import { describeTable, type TableSchema } from './table-schema.js';
 import { createRowSink } from './sink.js';
 import { cubesReadingTable, INGESTIBLE_TABLES, isIngestibleTable, type IngestibleTable } from './tables.js';
 import { compileRowEncoder } from './validate.js';

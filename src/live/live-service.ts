@@ -9,7 +9,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import type { StrataQueryService } from '../query/service.js';
+import type { StrataQueryService } from '../query/query-service.js';
 import type { QueryResult, RequestContext } from '../query/types.js';
 import type { Model } from '../semantic/model.js';
 import type { SemanticQuery } from '../semantic/query.js';
@@ -88,7 +88,9 @@ export function createLiveService(deps: LiveServiceDeps): LiveService {
   // Refresh-key checks are requests of the live door: audited, timed out, cancelled on close.
   const closing = new AbortController();
   const readRefreshKey: RefreshKeyReader =
-    deps.readRefreshKey ?? ((principal, cube) => query.refreshKeyValue(createRequestContext({ door: 'live', principal, requestId: `live-rk-${++seq}`, signal: closing.signal }), cube));
+    deps.readRefreshKey ??
+    ((principal, cube) =>
+      query.refreshKeyValue(createRequestContext({ door: 'live', principal, requestId: `live-rk-${++seq}`, signal: closing.signal }), cube));
   const refresh = createRefreshScheduler({
     model: deps.model,
     checkIntervalMs: deps.config.live.refreshCheckIntervalMs,

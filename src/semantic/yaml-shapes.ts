@@ -93,19 +93,7 @@ export const UNSUPPORTED: Readonly<Partial<Record<ObjectKind, readonly string[]>
   dimension: ['sub_query', 'propagate_filters_to_sub_query', 'multi_stage', 'time_shift', 'order'],
 };
 
-export const MEASURE_TYPES = [
-  'count',
-  'count_distinct',
-  'count_distinct_approx',
-  'sum',
-  'avg',
-  'min',
-  'max',
-  'number',
-  'string',
-  'time',
-  'boolean',
-] as const;
+export const MEASURE_TYPES = ['count', 'count_distinct', 'count_distinct_approx', 'sum', 'avg', 'min', 'max', 'number', 'string', 'time', 'boolean'] as const;
 
 export const DIMENSION_TYPES = ['string', 'number', 'time', 'boolean'] as const;
 
