@@ -10,7 +10,7 @@
 # temporary directory (no Docker engine there): keep every step replayable without root — RUN only
 # in the build stage, paths relative to WORKDIR.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No dependency needs its install script (chdb's is empty; esbuild's binary comes in its optional
@@ -21,7 +21,7 @@ COPY . .
 RUN npm run build:cli && test -f dist/cli/main.mjs && test -f dist/cli/catalog-worker.mjs
 RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 WORKDIR /app
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=4000 SQL_PROXY_HOST=0.0.0.0 DATA_DIR=/home/node/data
 # Owned by root and read-only for the server; it writes only under DATA_DIR (embedded engines).

@@ -2,11 +2,12 @@
  * `npm run bench` — Strata against the engine's own floor, on a deterministic demo dataset.
  *
  *   npm run bench                      10M fact rows, every scenario, writes BENCHMARKS.md
- *   npm run bench -- --quick           small dataset (scale 0.2), short runs (development)
+ *   npm run bench -- --quick           small dataset (scale 0.2), short runs (development); writes
+ *                                      bench/out/BENCHMARKS-quick.md, never the published BENCHMARKS.md
  *   npm run bench -- --rows 100M       or --scale 9 (1 ≈ 1.1M fact rows)
  *   npm run bench -- --profile         also V8 CPU profiles of the server (bench/.data/profiles)
  *   npm run bench -- --fresh           rebuild the dataset instead of reusing it
- *   npm run bench -- --out FILE        write the report elsewhere
+ *   npm run bench -- --out FILE        write the report elsewhere (`--quick --out BENCHMARKS.md` to publish a quick run)
  *   npm run bench -- --save-baseline L also keep this run's headline figures in bench/baselines.json (before/after)
  *   npm run bench -- --report-only     re-render BENCHMARKS.md from the last run's saved results (text changes only)
  *
@@ -20,7 +21,7 @@
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mintDevToken } from '../src/auth/jwt.js';
 import { ROW_TARGETS } from '../src/demo/demo-plan.js';
@@ -41,6 +42,7 @@ import { BENCH_ROLES, BENCH_TENANT, graphqlDocument, WIDGETS } from './workload.
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DATA = join(ROOT, 'bench/.data');
 const BASELINES = join(ROOT, 'bench/baselines.json');
+const QUICK_OUT = 'bench/out/BENCHMARKS-quick.md';
 const SECRET = 'strata-bench-secret-0123456789abcdef0123';
 const ROWS_AT_SCALE_1 = Object.values(ROW_TARGETS).reduce((a, b) => a + b, 0);
 
@@ -88,7 +90,8 @@ function parseArgs(argv: string[]): Options {
     scale: Math.round(scale * 1000) / 1000,
     fresh: flag('fresh'),
     profile: flag('profile'),
-    out: value('out') ?? join(ROOT, 'BENCHMARKS.md'),
+    // The committed BENCHMARKS.md is the full run's: a quick run goes elsewhere unless --out says so.
+    out: value('out') ?? join(ROOT, quick ? QUICK_OUT : 'BENCHMARKS.md'),
     rounds: num('rounds', quick ? 5 : 20),
     compileIterations: quick ? 1_000 : 5_000,
     loadSeconds: num('seconds', quick ? 2 : 8),
@@ -333,8 +336,11 @@ async function main(): Promise<void> {
   if (process.argv.includes('--report-only')) {
     // Re-render the report's text from the last run's saved results: no new numbers.
     const results = JSON.parse(readFileSync(join(DATA, 'last-run.json'), 'utf8')) as Results;
-    writeFileSync(opts.out, writeReport(results, readBaselines(BASELINES)));
-    log(`wrote ${opts.out} from ${join(DATA, 'last-run.json')} (run of ${results.startedAt})`);
+    // A quick run's results re-render to the quick report, wherever --quick is (not) repeated.
+    const out = process.argv.includes('--out') || !results.options.quick ? opts.out : join(ROOT, QUICK_OUT);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, writeReport(results, readBaselines(BASELINES)));
+    log(`wrote ${out} from ${join(DATA, 'last-run.json')} (run of ${results.startedAt})`);
     return;
   }
   const started = performance.now();
@@ -498,6 +504,7 @@ async function main(): Promise<void> {
     profiles,
   };
   writeFileSync(join(DATA, 'last-run.json'), JSON.stringify(results, null, 2));
+  mkdirSync(dirname(opts.out), { recursive: true });
   writeFileSync(opts.out, writeReport(results, readBaselines(BASELINES)));
   // Saved after the report: this run appears once, as "this run"; later runs list it as a baseline.
   if (opts.saveBaseline) saveBaseline(BASELINES, headline(results, opts.saveBaseline));
