@@ -1,0 +1,102 @@
+/**
+ * Getting the warehouse ready at start: ClickHouse migrations, then (SEED_DEMO) the demo data,
+ * each under its warehouse-side lock (engine/lock.ts), so instances started together migrate
+ * once and seed once while the others wait. Until it is done, `notReadyReason()` says why, and
+ * the gated engine the doors use refuses data queries (503 ENGINE_UNAVAILABLE, Retry-After).
+ *
+ * Afterwards, over HTTP (a ClickHouse server other instances share), a watcher looks for another
+ * process's demo seed every DEMO_SEED_WATCH_MS and closes the gate while one runs; the seeder
+ * waits 2.5 intervals before it removes rows, so running instances stop answering first.
+ */
+import type { Config } from './config.js';
+import { DEMO_SEED_WATCH_MS, ensureDemoData, readDemoSeedLock } from './demo/seed.js';
+import type { Engine } from './engine/engine.js';
+import { LOCK_OWNER, type LockHolder, type LockOptions } from './engine/lock.js';
+import { migrateClickhouse } from './engine/migrate.js';
+import type { Logger } from './logger.js';
+
+export interface WarehouseStartup {
+  /** Why data queries are refused now; undefined once they are answered. */
+  notReadyReason(): string | undefined;
+  /** Settles when migrations and seed are done; rejects when they failed. */
+  readonly done: Promise<void>;
+  close(): void;
+}
+
+export interface WarehouseStartupOptions {
+  readonly config: Pick<Config, 'demo'>;
+  readonly logger: Logger;
+  readonly seed: boolean;
+  /** Test hook: the lock lease (default engine/lock.ts DEFAULT_LEASE_MS). */
+  readonly leaseMs?: number;
+}
+
+export function startWarehouse(engine: Engine, options: WarehouseStartupOptions): WarehouseStartup {
+  const { config, logger } = options;
+  let reason: string | undefined = 'applying ClickHouse migrations';
+  let foreignSeed: LockHolder | undefined;
+  let watcher: NodeJS.Timeout | undefined;
+  const waitingFor = (what: string) =>
+    ({
+      leaseMs: options.leaseMs,
+      onWait: (h) => {
+        reason = `waiting for ${what} by another instance (${h.owner})`;
+        logger.info({ holder: h.owner, generation: h.generation }, `waiting for ${what} by another instance`);
+      },
+      onTakeover: (h) => logger.warn({ holder: h.owner, ageMs: h.ageMs }, `taking over ${what}: its holder stopped (lease ran out)`),
+    }) satisfies LockOptions;
+
+  const run = async () => {
+    const { applied } = await migrateClickhouse(engine, undefined, { lock: waitingFor('ClickHouse migrations') });
+    if (applied.length > 0) logger.info({ applied }, 'applied ClickHouse migrations');
+    if (options.seed) {
+      reason = 'loading the demo data';
+      const started = Date.now();
+      // Seeds an empty warehouse; moves demo data that no longer ends yesterday (or on DEMO_END_DATE)
+      // when the demo tenants hold only what the seed wrote; redoes a seed that died half-way.
+      const demo = await ensureDemoData(engine, { scale: config.demo.scale, endDate: config.demo.endDate, lock: waitingFor('the demo seed') });
+      if (demo.action === 'seeded' || demo.action === 'refreshed' || demo.action === 'repaired') {
+        const total = Object.values(demo.rows).reduce((a, b) => a + b, 0);
+        const previous = demo.action === 'seeded' ? {} : { previousEnd: demo.previous?.end };
+        logger.info(
+          { rows: demo.rows, total, from: demo.window.start, to: demo.window.end, ...previous, ms: Date.now() - started },
+          `${demo.action} demo warehouse`,
+        );
+      } else if (demo.action === 'kept') {
+        logger.warn({ to: demo.dataset.end, reason: demo.reason }, 'demo data is not current and was kept; refresh it with `strata seed`');
+      }
+    }
+    reason = undefined;
+    if (engine.kind === 'http') watcher = watchForeignSeeds();
+  };
+
+  const watchForeignSeeds = () => {
+    const timer = setInterval(() => {
+      readDemoSeedLock(engine, options.leaseMs).then(
+        (holder) => {
+          const next = holder && holder.owner !== LOCK_OWNER ? holder : undefined;
+          if (next && !foreignSeed)
+            logger.info({ holder: next.owner }, 'another instance is seeding the demo data: not answering data queries until it is done');
+          if (!next && foreignSeed) logger.info('the other instance finished seeding: answering data queries again');
+          foreignSeed = next;
+        },
+        () => undefined, // an unreachable warehouse shows in /ready (ping), not here
+      );
+    }, DEMO_SEED_WATCH_MS);
+    timer.unref();
+    return timer;
+  };
+
+  const done = run().catch((e: Error) => {
+    reason = 'the warehouse failed to start (see the server log)';
+    throw e;
+  });
+  done.catch(() => undefined); // the caller awaits `done`; never an unhandled rejection here
+  return {
+    notReadyReason: () => reason ?? (foreignSeed ? `another instance (${foreignSeed.owner}) is seeding the demo data` : undefined),
+    done,
+    close() {
+      if (watcher) clearInterval(watcher);
+    },
+  };
+}
