@@ -28,6 +28,33 @@ export interface IngestResult {
   };
 }
 
+/**
+ * The bench campaigns bench-cmp-0..count-1 for the tenant: the model's campaign_exists rule
+ * quarantines facts whose campaign the tenant does not have. Untimed; idempotent (same key, same body).
+ */
+export async function ensureBenchCampaigns(url: string, token: string, count: number): Promise<void> {
+  const rows = Array.from({ length: count }, (_, i) =>
+    JSON.stringify({
+      campaign_id: `bench-cmp-${i}`,
+      platform: 'google_ads',
+      account_id: 'bench-acc',
+      name: `Bench ${i}`,
+      type: 'search',
+      status: 'active',
+      objective: 'sales',
+      budget: 100,
+      budget_type: 'daily',
+      start_date: '2026-01-01',
+    }),
+  );
+  const res = await post(
+    `${url}/v1/ingest/campaigns`,
+    { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson', 'idempotency-key': `bench-campaigns-${count}` },
+    Buffer.from(rows.join('\n')),
+  );
+  if (res.status !== 200) throw new Error(`bench campaigns ${res.status}: ${JSON.stringify(res.json).slice(0, 300)}`);
+}
+
 function batchBody(batch: number, rows: number): string {
   const lines: string[] = new Array(rows);
   const devices = ['mobile', 'desktop', 'tablet'];
@@ -67,6 +94,7 @@ export async function runIngest(opts: {
   /** Wraps the timed HTTP batches only (a profiler), not the floor measured afterwards. */
   around?: <T>(fn: () => Promise<T>) => Promise<T>;
 }): Promise<IngestResult> {
+  await ensureBenchCampaigns(opts.url, opts.token, 50);
   const texts = Array.from({ length: opts.batches }, (_, b) => batchBody(b, opts.rowsPerBatch));
   const bodies = texts.map((t) => Buffer.from(t));
   const times: number[] = [];

@@ -10,6 +10,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { SemanticQuery } from '../src/semantic/query.js';
 import type { ServerChild } from './child.js';
+import { ensureBenchCampaigns } from './ingest.js';
 import { summarize, type Summary } from './stats.js';
 import { liveQueries, WIDGETS } from './workload.js';
 
@@ -113,6 +114,8 @@ export async function runLive(opts: {
   timeoutMs?: number;
 }): Promise<LiveResult> {
   const { server } = opts;
+  // Before any subscription: loading the campaigns is a change of its own.
+  await ensureBenchCampaigns(server.url, opts.ingestToken, Math.max(50, opts.changes));
   const queries: SemanticQuery[] = liveQueries(opts.variants);
   const widgetOf = (k: number) => WIDGETS[k % WIDGETS.length].id;
   const timeoutMs = opts.timeoutMs ?? 60_000;

@@ -1,12 +1,16 @@
 /**
- * `POST /v1/ingest/:table` as a WHATWG fetch handler. Authenticates through the shared edge,
+ * `POST /v1/ingest/:table` as a WHATWG fetch handler, plus `GET /v1/ingest/batches?limit=`,
+ * `GET /v1/ingest/quarantine?batch_id=&limit=&include_resolved=` and
+ * `DELETE /v1/ingest/rows?dimension=&value=` (all ingest:write, the caller's tenant only). Authenticates through the shared edge,
  * checks the scope before reading anything, reads the body under a size limit, and answers
  * errors as every HTTP door does (`{error, code, requestId, details?}`, edge/errors.ts statuses).
  */
 import { isUtf8 } from 'node:buffer';
 import type { Authenticator } from '../auth/authenticator.js';
-import { SCOPES } from '../auth/principal.js';
+import { type Principal, SCOPES } from '../auth/principal.js';
 import { toPublicError } from '../edge/errors.js';
+import { assertJsonTextDepth } from '../edge/input-bounds.js';
+import { runInRequest } from '../edge/request-scope.js';
 import { authenticateHttp, httpRequestId, type HttpPeer, jsonErrorBody, jsonResponse } from '../edge/http.js';
 import { EngineError, ForbiddenError, UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -30,6 +34,33 @@ export const INGEST_PATH_PREFIX = '/v1/ingest/';
 const PATH = /\/v1\/ingest\/([^/?#]+)\/?$/;
 
 class TooLarge extends Error {}
+
+/** Not tables: GET batches / quarantine (history), DELETE rows (by a dimension value). */
+const READ_ROUTES = new Set(['batches', 'quarantine', 'rows']);
+export const MAX_HISTORY_PAGE = 1_000;
+
+function pageOf(params: URLSearchParams): number {
+  const raw = params.get('limit');
+  const n = raw === null ? 100 : Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_HISTORY_PAGE)
+    throw new UserError('BAD_USER_INPUT', `limit must be between 1 and ${MAX_HISTORY_PAGE}`, { limit: raw });
+  return n;
+}
+
+/** The service checks ingest:write and scopes everything to the caller's tenant. */
+async function historyRoute(ingest: IngestService, principal: Principal, resource: string, params: URLSearchParams): Promise<unknown> {
+  if (resource === 'batches') return { batches: await ingest.batches(principal, pageOf(params)) };
+  if (resource === 'quarantine') {
+    const batchId = params.get('batch_id');
+    const rows = await ingest.quarantine(principal, {
+      ...(batchId ? { batchId } : {}),
+      limit: pageOf(params),
+      includeResolved: params.get('include_resolved') === 'true',
+    });
+    return { quarantine: rows };
+  }
+  return ingest.deleteRows(principal, params.get('dimension') ?? '', params.get('value') ?? '');
+}
 
 async function readBody(request: Request, max: number): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
@@ -62,11 +93,20 @@ export function createIngestHandler(ingest: IngestService, options: IngestHandle
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}) =>
       jsonResponse(status, body, { 'x-request-id': requestId, ...headers });
     try {
+      const url = new URL(request.url);
+      const m = PATH.exec(url.pathname);
+      const resource = m?.[1] ?? '';
+      if (m && READ_ROUTES.has(resource)) {
+        if (request.method !== (resource === 'rows' ? 'DELETE' : 'GET')) {
+          const allow = resource === 'rows' ? 'DELETE' : 'GET';
+          return reply(405, { error: `use ${allow} on /v1/ingest/${resource}`, code: 'BAD_USER_INPUT', requestId }, { allow });
+        }
+        const ctx = await authenticateHttp(request, 'ingest', peer, { ...options, requestId });
+        return reply(200, await runInRequest(ctx, () => historyRoute(ingest, ctx.principal, resource, url.searchParams)));
+      }
       if (request.method !== 'POST') {
         return reply(405, { error: 'use POST with an NDJSON body', code: 'BAD_USER_INPUT', requestId }, { allow: 'POST' });
       }
-      const url = new URL(request.url);
-      const m = PATH.exec(url.pathname);
       if (!m) throw new UserError('NOT_FOUND', 'expected POST /v1/ingest/{table}');
       const ctx = await authenticateHttp(request, 'ingest', peer, { ...options, requestId });
       // Checked before reading the body: a caller without the scope learns nothing else.
@@ -89,6 +129,8 @@ export function createIngestHandler(ingest: IngestService, options: IngestHandle
         throw new UserError('BAD_USER_INPUT', 'the body is not valid UTF-8');
       }
 
+      // Before any parse: a line (or array) nested beyond the edge's bound refuses the batch.
+      assertJsonTextDepth(text, 'the body');
       let rows: readonly unknown[] | string = text;
       const contentType = request.headers.get('content-type') ?? '';
       if (contentType.includes('application/json') && text.trimStart().startsWith('[')) {
@@ -98,7 +140,8 @@ export function createIngestHandler(ingest: IngestService, options: IngestHandle
           throw new UserError('BAD_USER_INPUT', `invalid JSON array: ${(e as Error).message}`);
         }
       }
-      return reply(200, await ingest.ingest(ctx.principal, table, rows, batchId || undefined));
+      // In the request's scope: the audit of the batch records its request id, address and user agent.
+      return reply(200, await runInRequest(ctx, () => ingest.ingest(ctx.principal, table, rows, batchId || undefined)));
     } catch (e) {
       const pub = toPublicError(e, { logger, requestId, door: 'ingest' });
       const body = jsonErrorBody(pub, requestId, options.isDev ?? false);

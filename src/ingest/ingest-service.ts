@@ -3,7 +3,7 @@
  * the caller's tenant, quarantine bad rows with a reason, record the batch id so a retry inserts
  * nothing twice, then signal the change so live subscriptions refresh.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { SCOPES, type Principal } from '../auth/principal.js';
 import type { Engine } from '../engine/engine.js';
 import { ForbiddenError, UserError } from '../errors.js';
@@ -12,8 +12,10 @@ import type { Metrics } from '../metrics.js';
 import type { ChangeSignals } from '../live/signals.js';
 import type { Model } from '../semantic/model.js';
 import { suggest } from '../semantic/suggest.js';
-import { createLedger, type Ledger, type QuarantinedRow } from './ledger.js';
+import { type BatchSummary, createLedger, type Ledger, type QuarantinedRow, type QuarantineEntry } from './ledger.js';
+import { compileQualityCheck, createQualityLookups, type QualityLookups, rulesForTable } from './quality-checks.js';
 import { NDJSON_START, walkNdjson } from './ndjson.js';
+import { deleteRowsByDimension, type DeletionReport } from './delete-rows.js';
 import { describeTable, type TableSchema } from './table-schema.js';
 import { createRowSink } from './sink.js';
 import { cubesReadingTable, INGESTIBLE_TABLES, isIngestibleTable, type IngestibleTable } from './tables.js';
@@ -31,8 +33,39 @@ export interface IngestReport {
   readonly duplicate: boolean;
 }
 
+export interface IngestOptions {
+  /** Where the batch came from (http, graphql, replay), kept in the batch history. */
+  readonly source?: string;
+  /** The batch whose quarantined rows this batch re-submits. */
+  readonly replayOf?: string;
+}
+
+/** A quarantined row, corrected by the caller, to ingest again. */
+export interface QuarantineFix {
+  readonly line: number;
+  readonly row: unknown;
+}
+
+export interface ReplayReport extends IngestReport {
+  /** Lines of the original batch whose corrected row went in (now resolved as replayed). */
+  readonly replayedLines: readonly number[];
+}
+
 export interface IngestService {
-  ingest(principal: Principal, table: string, rows: readonly unknown[] | string, batchId?: string): Promise<IngestReport>;
+  ingest(principal: Principal, table: string, rows: readonly unknown[] | string, batchId?: string, options?: IngestOptions): Promise<IngestReport>;
+  /** The tenant's batches, newest first (ingest:write). */
+  batches(principal: Principal, limit: number): Promise<BatchSummary[]>;
+  /** The tenant's quarantined rows, newest first; pending only unless includeResolved (ingest:write). */
+  quarantine(principal: Principal, filter: { batchId?: string; limit: number; includeResolved?: boolean }): Promise<QuarantineEntry[]>;
+  /** Re-submits corrected quarantined rows of a batch as a new batch (its id derives from the fixes: retry-safe). */
+  replay(principal: Principal, batchId: string, fixes: readonly QuarantineFix[]): Promise<ReplayReport>;
+  /** Marks quarantined rows as discarded (kept, with who and when). */
+  discard(principal: Principal, batchId: string, lines: readonly number[]): Promise<number>;
+  /**
+   * Deletes the tenant's rows holding a client, campaign or ad-account value from every table
+   * that holds it (delete-rows.ts), then signals the cubes reading those tables (ingest:write).
+   */
+  deleteRows(principal: Principal, dimension: string, value: string): Promise<DeletionReport>;
 }
 
 export interface IngestServiceDeps {
@@ -45,15 +78,20 @@ export interface IngestServiceDeps {
   readonly chunkRows?: number;
   /** Test seam / alternative ledger. */
   readonly ledger?: Ledger;
+  readonly lookups?: QualityLookups;
 }
 
 export const REPORTED_QUARANTINE = 1_000;
+/** Rows per replay or discard call (the report lists every rejected row up to this many). */
+export const MAX_RESOLVE_ROWS = 1_000;
 export const BATCH_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const DEFAULT_CHUNK_ROWS = 20_000;
 
 export function createIngestService(deps: IngestServiceDeps): IngestService {
   const { engine, model } = deps;
   const ledger = deps.ledger ?? createLedger(engine);
+  const lookups = deps.lookups ?? createQualityLookups(engine);
+  const rulesOf = new Map(INGESTIBLE_TABLES.map((t) => [t, rulesForTable(model, t)]));
   const chunkRows = deps.chunkRows ?? DEFAULT_CHUNK_ROWS;
   const schemas = new Map<string, Promise<TableSchema>>();
   /** Batches running in this process, by tenant + batch id: a concurrent retry waits for the first. */
@@ -70,11 +108,23 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     return s;
   }
 
-  async function run(principal: Principal, table: IngestibleTable, input: readonly unknown[] | string, batchId: string): Promise<IngestReport> {
+  async function run(
+    principal: Principal,
+    table: IngestibleTable,
+    input: readonly unknown[] | string,
+    batchId: string,
+    options: IngestOptions,
+  ): Promise<IngestReport> {
     const tenantId = principal.tenantId;
+    const started = performance.now();
+    const bodySha256 = createHash('sha256')
+      .update(typeof input === 'string' ? input : safeJson(input))
+      .digest('hex');
     const previous = await ledger.findBatch(tenantId, batchId);
     if (previous) {
       if (previous.table !== table) throw conflict(batchId, previous.table, table);
+      // Batches recorded before bodies were hashed carry no hash: nothing to compare.
+      if (previous.bodySha256 && previous.bodySha256 !== bodySha256) throw reused(batchId);
       deps.metrics?.ingestRows.inc({ status: 'duplicate' }, previous.inserted);
       return {
         batchId,
@@ -86,16 +136,33 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
       };
     }
 
+    // The first body to claim this id owns it; a retry (same body) may re-run it, anywhere: every
+    // chunk carries a token derived from (tenant, id, chunk), so ClickHouse stores each chunk once.
+    const held = await ledger.claim(tenantId, batchId, { table, bodySha256 });
+    if (held.table !== table) throw conflict(batchId, held.table, table);
+    if (held.bodySha256 !== bodySha256) throw reused(batchId);
+
     const schema = await schemaOf(table);
     const encoder = compileRowEncoder(schema, tenantId);
-    const sink = createRowSink(engine, { table, columns: encoder.columns, compact: encoder.compact });
+    const quality = await compileQualityCheck(rulesOf.get(table) ?? [], schema, encoder.columns, tenantId, lookups);
+    const sink = createRowSink(engine, {
+      table,
+      columns: encoder.columns,
+      compact: encoder.compact,
+      token: `ingest/${tenantId}/${batchId}`,
+      onStored: (chunk, rows) => deps.logger?.debug({ tenantId, table, batchId, chunk, rows }, 'ingest: chunk stored'),
+    });
     const bad: QuarantinedRow[] = [];
     let seen = 0;
     const check = (value: unknown, line: number, raw: () => string) => {
       seen++;
       const r = encoder.encode(value);
       if (typeof r === 'string') bad.push({ line, reason: r, raw: raw() });
-      else sink.add(r);
+      else {
+        const failed = quality?.(r);
+        if (failed) bad.push({ line, reason: failed.reason, rule: failed.rule, raw: raw() });
+        else sink.add(r);
+      }
     };
     // Validate a chunk, hand it to the engine, validate the next while ClickHouse parses.
     if (typeof input === 'string') {
@@ -124,7 +191,16 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     const inserted = sink.count;
     await ledger.quarantine(tenantId, batchId, table, bad);
     // Recorded last: a batch counts as done only once its rows are in.
-    await ledger.recordBatch(tenantId, { batchId, table, inserted, quarantined: bad.length });
+    await ledger.recordBatch(tenantId, {
+      batchId,
+      table,
+      inserted,
+      quarantined: bad.length,
+      bodySha256,
+      source: options.source ?? '',
+      durationMs: performance.now() - started,
+      replayOf: options.replayOf ?? '',
+    });
 
     deps.metrics?.ingestRows.inc({ status: 'inserted' }, inserted);
     deps.metrics?.ingestRows.inc({ status: 'quarantined' }, bad.length);
@@ -146,11 +222,79 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     };
   }
 
-  return {
-    async ingest(principal, table, rows, batchId) {
-      if (!principal.scopes.has(SCOPES.INGEST_WRITE)) {
-        throw new ForbiddenError(`ingestion requires scope "${SCOPES.INGEST_WRITE}"`, { scopes: [SCOPES.INGEST_WRITE] });
+  function requireWrite(principal: Principal): void {
+    if (!principal.scopes.has(SCOPES.INGEST_WRITE)) {
+      throw new ForbiddenError(`ingestion requires scope "${SCOPES.INGEST_WRITE}"`, { scopes: [SCOPES.INGEST_WRITE] });
+    }
+  }
+
+  async function pendingRows(principal: Principal, batchId: string, lines: readonly number[]): Promise<QuarantineEntry[]> {
+    if (lines.length === 0 || lines.length > MAX_RESOLVE_ROWS) {
+      throw new UserError('BAD_USER_INPUT', `give 1-${MAX_RESOLVE_ROWS} quarantined lines per call`, { limit: MAX_RESOLVE_ROWS });
+    }
+    const found = await ledger.listQuarantine(principal.tenantId, { batchId, lines, limit: lines.length, includeResolved: false });
+    const have = new Set(found.map((e) => e.line));
+    const missing = lines.filter((l) => !have.has(l));
+    if (missing.length > 0) {
+      throw new UserError('NOT_FOUND', `batch "${batchId}" has no pending quarantined row at line(s) ${missing.slice(0, 10).join(', ')}`, { batchId });
+    }
+    return found;
+  }
+
+  const service: IngestService = {
+    async batches(principal, limit) {
+      requireWrite(principal);
+      return ledger.listBatches(principal.tenantId, limit);
+    },
+    async quarantine(principal, f) {
+      requireWrite(principal);
+      return ledger.listQuarantine(principal.tenantId, {
+        ...(f.batchId !== undefined ? { batchId: f.batchId } : {}),
+        limit: f.limit,
+        includeResolved: f.includeResolved ?? false,
+      });
+    },
+    async replay(principal, batchId, fixes) {
+      requireWrite(principal);
+      const lines = fixes.map((f) => f.line);
+      if (new Set(lines).size !== lines.length) throw new UserError('BAD_USER_INPUT', 'each quarantined line may be fixed once per replay');
+      const entries = await pendingRows(principal, batchId, lines);
+      const table = entries[0].table;
+      const digest = createHash('sha256').update(safeJson(fixes)).digest('hex').slice(0, 16);
+      const replayId = `${batchId.slice(0, 100)}.replay-${digest}`;
+      const report = await service.ingest(
+        principal,
+        table,
+        fixes.map((f) => f.row),
+        replayId,
+        { source: 'replay', replayOf: batchId },
+      );
+      const rejected = new Set(report.quarantined.map((q) => q.line));
+      const replayedLines = lines.filter((_, i) => !rejected.has(i + 1));
+      // Also on a retry (duplicate): resolutions replace by line, and the first run may have died before this.
+      await ledger.resolve(principal.tenantId, batchId, replayedLines, { status: 'replayed', by: principal.subject, replayBatchId: replayId });
+      return { ...report, replayedLines };
+    },
+    async discard(principal, batchId, lines) {
+      requireWrite(principal);
+      await pendingRows(principal, batchId, lines);
+      await ledger.resolve(principal.tenantId, batchId, lines, { status: 'discarded', by: principal.subject });
+      return lines.length;
+    },
+    async deleteRows(principal, dimension, value) {
+      requireWrite(principal);
+      const report = await deleteRowsByDimension({ engine, schemaOf }, principal.tenantId, dimension, value);
+      const cubes = [...new Set(report.tables.flatMap((t) => cubesOf.get(t.table) ?? []))];
+      if (cubes.length > 0) {
+        // Caches of every instance drop these cubes; live subscriptions re-evaluate.
+        await deps.signals.publish({ tenantId: principal.tenantId, cubes }).catch((err: Error) => {
+          deps.logger?.warn({ err: err.message, tenantId: principal.tenantId }, 'ingest: change signal after a deletion failed');
+        });
       }
+      return report;
+    },
+    async ingest(principal, table, rows, batchId, options = {}) {
+      requireWrite(principal);
       if (!isIngestibleTable(table)) {
         const s = suggest(table, INGESTIBLE_TABLES);
         throw new UserError('NOT_FOUND', `unknown table "${table}"${s ? ` — did you mean "${s}"?` : ''}; ingestible tables: ${INGESTIBLE_TABLES.join(', ')}`, {
@@ -170,7 +314,7 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
         deps.metrics?.ingestRows.inc({ status: 'duplicate' }, first.inserted);
         return { ...first, duplicate: true };
       }
-      const done = run(principal, table, rows, id);
+      const done = run(principal, table, rows, id, options);
       inFlight.set(key, { table, done });
       try {
         return await done;
@@ -179,10 +323,19 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
       }
     },
   };
+  return service;
 }
 
 function conflict(batchId: string, was: string, now: string): UserError {
   return new UserError('CONFLICT', `batch id "${batchId}" was already used for table "${was}", not "${now}"`, { batchId });
+}
+
+function reused(batchId: string): UserError {
+  return new UserError(
+    'IDEMPOTENCY_KEY_REUSED',
+    `batch id "${batchId}" was already used with a different body; a retry must resend the same body, new data needs a new batch id`,
+    { batchId },
+  );
 }
 
 function safeJson(v: unknown): string {

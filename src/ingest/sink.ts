@@ -26,12 +26,20 @@ export interface SinkTarget {
   readonly columns: readonly string[];
   /** Absent values may travel as null (see RowEncoder.compact). */
   readonly compact: boolean;
+  /**
+   * Chunk k is inserted with deduplication token `${token}/k`: the same batch cut the same way
+   * (chunk size is fixed) yields the same tokens, so a retried chunk ClickHouse already holds is dropped.
+   */
+  readonly token?: string;
+  /** Called once chunk k is stored (progress logs). */
+  readonly onStored?: (chunk: number, rows: number) => void;
 }
 
 export function createRowSink(engine: Engine, target: SinkTarget): RowSink {
-  const { table, columns, compact } = target;
+  const { table, columns, compact, token } = target;
   let lines: string[] = [];
   let count = 0;
+  let chunk = 0;
   let inFlight: Promise<void> | undefined;
 
   const track = (p: Promise<void>): Promise<void> => {
@@ -42,8 +50,14 @@ export function createRowSink(engine: Engine, target: SinkTarget): RowSink {
   const start = (): void => {
     if (lines.length === 0) return;
     const body = Buffer.from(lines.join('\n'));
+    const k = chunk++;
+    const rows = lines.length;
     lines = [];
-    inFlight = track(compact ? engine.insertRaw(table, body, 'JSONCompactEachRow', columns) : engine.insertRaw(table, body, 'JSONEachRow'));
+    const options = token ? { deduplicationToken: `${token}/${k}` } : {};
+    const insert = compact
+      ? engine.insertRaw(table, body, 'JSONCompactEachRow', columns, options)
+      : engine.insertRaw(table, body, 'JSONEachRow', undefined, options);
+    inFlight = track(insert.then(() => target.onStored?.(k, rows)));
   };
 
   return {

@@ -1,7 +1,32 @@
 /** Which tables accept ingestion, and which cubes read each (so the right subscriptions refresh). */
 import type { Model, SqlTemplate } from '../semantic/model.js';
 
-export const INGESTIBLE_TABLES = ['ad_performance', 'web_sessions', 'email_activity', 'conversions', 'campaigns', 'clients'] as const;
+export const INGESTIBLE_TABLES = [
+  'ad_performance',
+  'web_sessions',
+  'email_activity',
+  'conversions',
+  'campaigns',
+  'clients',
+  // email outreach, client health (migrations 0017-0018)
+  'sending_domains',
+  'mailboxes',
+  'email_campaigns',
+  'mailbox_warmup',
+  'lead_engagement',
+  'client_activity',
+  'subscription_history',
+  'conversion_touchpoints',
+  // campaign lifecycle, reach, social (migrations 0020-0022)
+  'campaign_history',
+  'campaign_days',
+  'ad_reach',
+  'social_posts',
+  'social_mentions',
+  'social_audience',
+  'influencer_partnerships',
+  'automation_runs',
+] as const;
 export type IngestibleTable = (typeof INGESTIBLE_TABLES)[number];
 
 export function isIngestibleTable(name: string): name is IngestibleTable {

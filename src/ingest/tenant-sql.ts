@@ -41,3 +41,19 @@ export function selectForTenant(tenantId: string, q: TenantSelect, params: Reado
   ].join('');
   return { sql, params: { ...params, [TENANT_PARAM]: tenantId } };
 }
+
+export interface TenantDelete {
+  /** Qualified table, e.g. "strata.ad_performance". */
+  readonly from: string;
+  /** Which of the tenant's rows; required (never "all of a tenant's rows" by omission). */
+  readonly where: string;
+}
+
+/** `DELETE FROM … WHERE tenant_id = {tenant:String} AND (…)` (a lightweight delete) with the tenant bound. */
+export function deleteForTenant(tenantId: string, q: TenantDelete, params: Readonly<Record<string, unknown>> = {}): TenantStatement {
+  invariant(typeof tenantId === 'string' && TENANT_ID_PATTERN.test(tenantId), 'a tenant-scoped delete needs a valid tenant id');
+  invariant(!Object.hasOwn(params, TENANT_PARAM), `"${TENANT_PARAM}" is bound by deleteForTenant, not by its caller`);
+  invariant(q.where.trim() !== '', 'a tenant-scoped delete needs a condition');
+  invariant(![q.from, q.where].some((f) => f.includes(`{${TENANT_PARAM}:`)), 'the tenant placeholder is written by deleteForTenant only');
+  return { sql: `DELETE FROM ${q.from} WHERE tenant_id = {${TENANT_PARAM}:String} AND (${q.where})`, params: { ...params, [TENANT_PARAM]: tenantId } };
+}

@@ -23,6 +23,12 @@ export const ORDERED_PAIRS: readonly (readonly [string, string])[] = [
   ['opened', 'delivered'],
   ['clicked', 'delivered'],
   ['replied', 'delivered'],
+  // mailbox_warmup, conversion_touchpoints
+  ['inboxed', 'delivered'],
+  ['position', 'path_length'],
+  // social_posts, influencer_partnerships
+  ['reach', 'impressions'],
+  ['deliverables_completed', 'deliverables_planned'],
 ];
 
 /** Inclusive value ranges of bounded columns ("table.column"): probabilities, 0/1 flags. */

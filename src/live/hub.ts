@@ -48,6 +48,11 @@ export interface HubOptions<Q, R> {
   readonly onDeliver?: () => void;
   readonly onSubscriberCount?: (tenantId: string, count: number) => void;
   readonly onError?: (error: unknown, spec: LiveQuerySpec<Q>) => void;
+  /**
+   * Consecutive failed re-evaluations after which the subscribers get the error (the subscription
+   * ends with it) instead of silently keeping a stale result. Default 3.
+   */
+  readonly maxConsecutiveFailures?: number;
   /** Clock in ms (tests). */
   readonly now?: () => number;
 }
@@ -72,6 +77,8 @@ interface Shared<Q, R> {
   running: boolean;
   dirty: boolean;
   removed: boolean;
+  /** Failed evaluations since the last success. */
+  failures?: number;
 }
 
 const MAX_TIMER_MS = 2_147_483_647;
@@ -147,6 +154,18 @@ export class LiveHub<Q, R> {
       }
     }
     return n;
+  }
+
+  /** Every shared query of every tenant is due (a resync after lost change signals). */
+  changedAll(): number {
+    let n = 0;
+    for (const tenantId of [...this.byTenant.keys()]) n += this.changed(tenantId, []);
+    return n;
+  }
+
+  /** Tenants with at least one live query. */
+  tenants(): string[] {
+    return [...this.byTenant.keys()];
   }
 
   /** Tenants with at least one live query reading `cube`. */
@@ -267,6 +286,7 @@ export class LiveHub<Q, R> {
 
   private apply(s: Shared<Q, R>, r: PromiseSettledResult<R>): void {
     if (r.status === 'fulfilled') {
+      s.failures = 0;
       const v: Versioned<R> = { value: r.value, version: this.options.version(r.value) };
       if (s.current && s.current.version === v.version) return;
       s.current = v;
@@ -275,8 +295,10 @@ export class LiveHub<Q, R> {
     }
     this.options.onError?.(r.reason, s.spec);
     // Before any result, the subscribers learn why (the query cannot be answered); afterwards
-    // they keep the last good result and the next change tries again.
-    if (!s.current) {
+    // they keep the last good result and the next change tries again, until failures repeat:
+    // then a stale result would pass for a current one, so they get the error.
+    s.failures = (s.failures ?? 0) + 1;
+    if (!s.current || s.failures >= (this.options.maxConsecutiveFailures ?? 3)) {
       const err = r.reason instanceof Error ? r.reason : new Error(String(r.reason));
       for (const it of [...s.subscribers]) it.fail(err);
     }

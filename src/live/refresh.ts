@@ -28,6 +28,19 @@ export interface RefreshSchedulerDeps {
 export interface RefreshScheduler {
   /** One check round (the timer calls it; tests call it directly). */
   tick(): Promise<void>;
+  /**
+   * A live query of this tenant starts reading `cubes`: take the refresh-key baseline now (before
+   * its first evaluation is queued), so a write right after the subscription is seen by the next
+   * check instead of becoming that check's baseline.
+   */
+  watch(tenantId: string, cubes: readonly string[], principal: Principal): Promise<void>;
+  /**
+   * The data of `cubes` (empty: all) changed and a re-evaluation follows (ingestion signal,
+   * resync): read the refresh-key values again now, as the new baselines, so the next check does
+   * not re-evaluate the same change a second time. A check already in flight for those pairs
+   * records nothing.
+   */
+  rebaseline(tenantId: string, cubes: readonly string[]): Promise<void>;
   stop(): void;
 }
 
@@ -60,6 +73,10 @@ export function createRefreshScheduler(deps: RefreshSchedulerDeps, options: { au
   const nextDue = new Map<string, number>();
   /** Last refresh-key value per tenant\0cube. */
   const lastValues = new Map<string, string>();
+  /** Bumped per tenant\0cube by rebaseline: a read started before it is outdated. */
+  const epochs = new Map<string, number>();
+  /** Rebaseline reads in flight per tenant\0cube: a check meanwhile would count their change again. */
+  const rebasing = new Map<string, number>();
   let running = false;
   let timer: NodeJS.Timeout | undefined;
 
@@ -67,9 +84,11 @@ export function createRefreshScheduler(deps: RefreshSchedulerDeps, options: { au
     const principal = deps.principalFor(tenantId, rule.cube);
     if (!principal) return;
     const key = `${tenantId}\u0000${rule.cube}`;
+    if (rebasing.has(key)) return;
+    const epoch = epochs.get(key) ?? 0;
     try {
       const value = await deps.readRefreshKey!(principal, rule.cube);
-      if (value === undefined) return;
+      if (value === undefined || (epochs.get(key) ?? 0) !== epoch) return;
       const prev = lastValues.get(key);
       lastValues.set(key, value);
       if (prev !== undefined && prev !== value) deps.onChange(tenantId, [rule.cube]);
@@ -96,7 +115,9 @@ export function createRefreshScheduler(deps: RefreshSchedulerDeps, options: { au
         }
       }
       await Promise.all(checks);
-      // A pair nobody watches forgets its value: a new subscription evaluates fresh anyway.
+      // A pair nobody watches forgets its value. Watchers are counted again now: a subscription
+      // that started during this round has just taken its baseline (watch) and keeps it.
+      for (const rule of rules) for (const tenant of deps.tenantsReading(rule.cube)) active.add(`${tenant}\u0000${rule.cube}`);
       for (const k of lastValues.keys()) if (!active.has(k)) lastValues.delete(k);
     } finally {
       running = false;
@@ -113,6 +134,49 @@ export function createRefreshScheduler(deps: RefreshSchedulerDeps, options: { au
 
   return {
     tick,
+    async watch(tenantId, cubes, principal) {
+      const reads: Promise<void>[] = [];
+      for (const rule of rules) {
+        const key = `${tenantId}\u0000${rule.cube}`;
+        if (!rule.sql || !cubes.includes(rule.cube) || lastValues.has(key)) continue;
+        reads.push(
+          deps.readRefreshKey!(principal, rule.cube).then(
+            (value) => {
+              if (value !== undefined && !lastValues.has(key)) lastValues.set(key, value);
+            },
+            (err: Error) => deps.logger?.warn({ cube: rule.cube, tenantId, err: err.message }, 'live: refresh-key baseline failed'),
+          ),
+        );
+      }
+      await Promise.all(reads);
+    },
+    async rebaseline(tenantId, cubes) {
+      const reads: Promise<void>[] = [];
+      for (const rule of rules) {
+        if (!rule.sql || (cubes.length > 0 && !cubes.includes(rule.cube))) continue;
+        const principal = deps.principalFor(tenantId, rule.cube);
+        if (!principal) continue;
+        const key = `${tenantId}\u0000${rule.cube}`;
+        const epoch = (epochs.get(key) ?? 0) + 1;
+        epochs.set(key, epoch);
+        rebasing.set(key, (rebasing.get(key) ?? 0) + 1);
+        reads.push(
+          deps.readRefreshKey!(principal, rule.cube)
+            .then(
+              (value) => {
+                if (value !== undefined && epochs.get(key) === epoch) lastValues.set(key, value);
+              },
+              (err: Error) => deps.logger?.warn({ cube: rule.cube, tenantId, err: err.message }, 'live: refresh-key baseline failed'),
+            )
+            .finally(() => {
+              const n = (rebasing.get(key) ?? 1) - 1;
+              if (n > 0) rebasing.set(key, n);
+              else rebasing.delete(key);
+            }),
+        );
+      }
+      await Promise.all(reads);
+    },
     stop() {
       if (timer) clearInterval(timer);
       timer = undefined;

@@ -18,12 +18,17 @@ export interface ChangeSignals {
   publish(event: ChangeEvent): Promise<void>;
   /** Returns the unsubscribe. Handlers run synchronously and must not throw (errors are swallowed). */
   onChange(handler: ChangeHandler): () => void;
+  /**
+   * "Signals may have been lost" (the LISTEN connection dropped and is back): every cache and
+   * live query of every tenant must be re-checked. Returns the unsubscribe.
+   */
+  onResync(handler: () => void): () => void;
   close(): Promise<void>;
 }
 
 /** What LISTEN/NOTIFY needs from the store (src/store/db.ts `Db` satisfies it). */
 export interface NotifyBus {
-  listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
+  listen(channel: string, handler: (payload: string) => void, onResync?: () => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
 }
 
@@ -46,6 +51,17 @@ function fanOut(handlers: Set<ChangeHandler>, event: ChangeEvent, logger?: WarnL
   }
 }
 
+function fanOutResync(handlers: Set<() => void>, logger?: WarnLogger): void {
+  for (const h of [...handlers]) {
+    try {
+      h();
+    } catch (err) {
+      logger?.warn({ err: (err as Error).message }, 'live: resync handler threw');
+    }
+  }
+}
+
+/** In one process nothing is lost in transit: resync never fires. */
 export function createInProcessSignals(logger?: WarnLogger): ChangeSignals {
   const handlers = new Set<ChangeHandler>();
   return {
@@ -56,6 +72,7 @@ export function createInProcessSignals(logger?: WarnLogger): ChangeSignals {
       handlers.add(handler);
       return () => void handlers.delete(handler);
     },
+    onResync: () => () => undefined,
     async close() {
       handlers.clear();
     },
@@ -71,14 +88,22 @@ export async function createNotifySignals(bus: NotifyBus, options: { channel?: s
   const channel = options.channel ?? CHANGES_CHANNEL;
   const logger = options.logger;
   const handlers = new Set<ChangeHandler>();
-  const unlisten = await bus.listen(channel, (payload) => {
-    const event = parseChangePayload(payload);
-    if (!event) {
-      logger?.warn({ channel, bytes: payload.length }, 'live: ignoring malformed change notification');
-      return;
-    }
-    fanOut(handlers, event, logger);
-  });
+  const resyncHandlers = new Set<() => void>();
+  const unlisten = await bus.listen(
+    channel,
+    (payload) => {
+      const event = parseChangePayload(payload);
+      if (!event) {
+        logger?.warn({ channel, bytes: payload.length }, 'live: ignoring malformed change notification');
+        return;
+      }
+      fanOut(handlers, event, logger);
+    },
+    () => {
+      logger?.warn({ channel }, 'live: change signals may have been lost (LISTEN reconnected); resyncing');
+      fanOutResync(resyncHandlers, logger);
+    },
+  );
   let closed = false;
   return {
     async publish(event) {
@@ -94,10 +119,15 @@ export async function createNotifySignals(bus: NotifyBus, options: { channel?: s
       handlers.add(handler);
       return () => void handlers.delete(handler);
     },
+    onResync(handler) {
+      resyncHandlers.add(handler);
+      return () => void resyncHandlers.delete(handler);
+    },
     async close() {
       if (closed) return;
       closed = true;
       handlers.clear();
+      resyncHandlers.clear();
       await unlisten();
     },
   };

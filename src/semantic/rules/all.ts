@@ -12,6 +12,7 @@ import { memberRefs } from './member-refs.js';
 import { memberTypes } from './member-types.js';
 import { names } from './names.js';
 import { primaryKeys } from './primary-keys.js';
+import { qualityRules } from './quality-rules.js';
 import { refCycles } from './ref-cycles.js';
 import { relationships } from './relationships.js';
 import { requiredSql } from './required-sql.js';
@@ -46,4 +47,5 @@ export const RULES: readonly Rule[] = [
   drillMembersExist,
   viewJoinPaths,
   viewMembers,
+  qualityRules,
 ];

@@ -32,7 +32,7 @@ describe('ingestion into chDB', () => {
   const good = [
     adRow({ clicks: 10, impressions: 100 }),
     adRow({ clicks: 20, impressions: 300, date: '2024-03-02' }),
-    adRow({ clicks: 0, impressions: 0, conversions: 0 }),
+    adRow({ ad_id: 'ad-2', clicks: 0, impressions: 0, conversions: 0 }),
   ];
   const body = ndjson([
     good[0],
@@ -84,8 +84,8 @@ describe('ingestion into chDB', () => {
     expect(retry).toMatchObject({ batchId: 'batch-1', inserted: 3, quarantinedCount: 8, duplicate: true });
     expect(retry.quarantined.map((q) => q.line)).toEqual([2, 4, 5, 6, 7, 8, 9, 10]);
     const [a, b] = await Promise.all([
-      s.ingest.ingest(acme, 'ad_performance', ndjson([adRow({ clicks: 1, impressions: 1, conversions: 0 })]), 'batch-2'),
-      s.ingest.ingest(acme, 'ad_performance', ndjson([adRow({ clicks: 1, impressions: 1, conversions: 0 })]), 'batch-2'),
+      s.ingest.ingest(acme, 'ad_performance', ndjson([adRow({ ad_id: 'ad-b2', clicks: 1, impressions: 1, conversions: 0 })]), 'batch-2'),
+      s.ingest.ingest(acme, 'ad_performance', ndjson([adRow({ ad_id: 'ad-b2', clicks: 1, impressions: 1, conversions: 0 })]), 'batch-2'),
     ]);
     expect([a.duplicate, b.duplicate].sort()).toEqual([false, true]);
     expect(a.inserted + b.inserted).toBe(2); // both report the one insert; it happened once
@@ -105,7 +105,7 @@ describe('ingestion into chDB', () => {
     const expectBefore = await sums('acme');
     expect(first.rows).toEqual([{ 'ad_performance.clicks': expectBefore.clicks, 'ad_performance.impressions': expectBefore.impressions }]);
     // The live service listens to the signals and drops cached results of the tenant.
-    await s.ingest.ingest(acme, 'ad_performance', ndjson([adRow({ clicks: 100, impressions: 1000 })]), 'batch-3');
+    await s.ingest.ingest(acme, 'ad_performance', ndjson([adRow({ ad_id: 'ad-b3', clicks: 100, impressions: 1000 })]), 'batch-3');
     const after = await s.query.load(ctx(acme, 'graphql'), q);
     expect(after.fromCache).toBe(false);
     expect(after.rows).toEqual([{ 'ad_performance.clicks': expectBefore.clicks + 100, 'ad_performance.impressions': expectBefore.impressions + 1000 }]);
@@ -198,7 +198,8 @@ describe('ingestion into chDB', () => {
       "SELECT * EXCEPT ingested_at, toUnixTimestamp64Milli(ingested_at) AS at_ms FROM strata.campaigns FINAL WHERE tenant_id = 'acme' AND campaign_id LIKE 'cmp-_' ORDER BY campaign_id",
     );
     const { at_ms: _at, ...x } = rows[0];
-    expect(x).toEqual({ tenant_id: 'acme', ...campaign, end_date: null });
+    // Columns the row did not send get their DEFAULTs (advertiser, currency, labels: migration 0020).
+    expect(x).toEqual({ tenant_id: 'acme', ...campaign, end_date: null, advertiser_id: '', advertiser_name: '', currency: 'USD', labels: [] });
     expect(rows.map((row) => row.end_date)).toEqual([null, '2024-04-30', null]);
     // now64(3) at insert time, not the type's zero (1970) that a plain null would give.
     for (const row of rows) expect(Number(row.at_ms)).toBeGreaterThanOrEqual(before - 1000);

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLiveService } from '../../../src/live/live-service.js';
+import { createInProcessSignals } from '../../../src/live/signals.js';
+import { createLogger } from '../../../src/logger.js';
 import type { QueryResult } from '../../../src/query/types.js';
 import type { SemanticQuery } from '../../../src/semantic/query.js';
 import { adRow, createStack, ctx, ndjson, principal, type Stack } from './stack.js';
@@ -69,13 +72,13 @@ describe('live subscriptions over chDB', () => {
     const report = await s.ingest.ingest(
       principal('acme'),
       'ad_performance',
-      ndjson(PLATFORMS.map((p) => adRow({ platform: p, clicks: 7, impressions: 700, conversions: 0 }))),
+      ndjson(PLATFORMS.map((p) => adRow({ ad_id: 'change-1', platform: p, clicks: 7, impressions: 700, conversions: 0 }))),
       'change-1',
     );
     expect(report.inserted).toBe(10);
     const nexts = await Promise.all(subs.map((x) => x.it.next()));
     const after = s.engine.stats().queries;
-    const ledgerQueries = 1; // the ingest's batch-id lookup
+    const ledgerQueries = 2; // the ingest's batch-id lookup and its claim read-back
     expect(after - before - ledgerQueries).toBeLessThanOrEqual(10);
     expect(s.live.stats().evaluations - evalsBefore).toBe(10);
     const expected1 = await clicksByPlatform('acme');
@@ -98,7 +101,7 @@ describe('live subscriptions over chDB', () => {
     await s.ingest.ingest(
       principal('acme'),
       'ad_performance',
-      ndjson([adRow({ platform: 'google_ads', clicks: 3, impressions: 30, conversions: 0 })]),
+      ndjson([adRow({ ad_id: 'change-2', platform: 'google_ads', clicks: 3, impressions: 30, conversions: 0 })]),
       'change-2',
     );
     const a1 = await a.next();
@@ -109,7 +112,7 @@ describe('live subscriptions over chDB', () => {
     await s.ingest.ingest(
       principal('globex'),
       'ad_performance',
-      ndjson([adRow({ platform: 'google_ads', clicks: 4, impressions: 40, conversions: 0 })]),
+      ndjson([adRow({ ad_id: 'change-3', platform: 'google_ads', clicks: 4, impressions: 40, conversions: 0 })]),
       'change-3',
     );
     const g1 = await globexNext;
@@ -124,8 +127,18 @@ describe('live subscriptions over chDB', () => {
     const a0 = await a.next();
     const pending = a.next();
     // Rows for another platform change the cube but not this query's numbers.
-    await s.ingest.ingest(principal('acme'), 'ad_performance', ndjson([adRow({ platform: 'tiktok', clicks: 1, impressions: 10, conversions: 0 })]), 'change-4');
-    await s.ingest.ingest(principal('acme'), 'ad_performance', ndjson([adRow({ platform: 'meta', clicks: 2, impressions: 10, conversions: 0 })]), 'change-5');
+    await s.ingest.ingest(
+      principal('acme'),
+      'ad_performance',
+      ndjson([adRow({ ad_id: 'change-4', platform: 'tiktok', clicks: 1, impressions: 10, conversions: 0 })]),
+      'change-4',
+    );
+    await s.ingest.ingest(
+      principal('acme'),
+      'ad_performance',
+      ndjson([adRow({ ad_id: 'change-5', platform: 'meta', clicks: 2, impressions: 10, conversions: 0 })]),
+      'change-5',
+    );
     const a1 = await pending;
     expect(clicks(a1.value as QueryResult)).toBe(clicks(a0.value as QueryResult) + 2);
     await a.return!();
@@ -159,9 +172,31 @@ describe('live subscriptions over chDB', () => {
         }
       });
     });
-    await s.engine.insert('ad_performance', [{ tenant_id: 'acme', ...adRow({ impressions: 12345, clicks: 0, conversions: 0 }) }]);
+    await s.engine.insert('ad_performance', [{ tenant_id: 'acme', ...adRow({ ad_id: 'outside-0', impressions: 12345, clicks: 0, conversions: 0 }) }]);
     const a1 = (await a.next()).value as QueryResult;
     expect(Number(a1.rows[0]['ad_delivery_checked.impressions'])).toBe(base + 12345);
     await a.return!();
+  });
+
+  it('a write right after a subscription starts is pushed (the baseline is taken at subscribe, not by the first check)', async () => {
+    const q = { measures: ['ad_delivery_checked.impressions'] };
+    // Its own live service: the first refresh-key round comes a full second after it starts.
+    const live = createLiveService({
+      query: s.query,
+      model: s.model,
+      config: { live: { maxPerConnection: 100, maxPerTenant: 100, refreshCheckIntervalMs: 1_000 } },
+      logger: createLogger('silent'),
+      metrics: s.metrics,
+      signals: createInProcessSignals(),
+    });
+    const a = live.subscribe(ctx(principal('globex', ['metrics:read'])), q);
+    const a0 = (await a.next()).value as QueryResult;
+    const base = Number(a0.rows[0]['ad_delivery_checked.impressions']);
+    // No waiting for any check: the write lands before the scheduler's first round.
+    await s.engine.insert('ad_performance', [{ tenant_id: 'globex', ...adRow({ ad_id: 'outside-1', impressions: 777, clicks: 0, conversions: 0 }) }]);
+    const a1 = (await a.next()).value as QueryResult;
+    expect(Number(a1.rows[0]['ad_delivery_checked.impressions'])).toBe(base + 777);
+    await a.return!();
+    await live.close();
   });
 });

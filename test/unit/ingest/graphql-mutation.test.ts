@@ -21,6 +21,16 @@ const service: IngestService = {
       duplicate: false,
     };
   },
+  // The history surface is tested on chDB (test/integration/ingest/quarantine-history.test.ts).
+  batches: async () => [],
+  quarantine: async () => [],
+  replay: async () => {
+    throw new Error('not used here');
+  },
+  discard: async () => 0,
+  deleteRows: async () => {
+    throw new Error('not used here');
+  },
 };
 const schema = buildSchema(fixtureModel(), { extensions: [ingestMutation(service)] });
 const ctx = (scopes: string[]) => {

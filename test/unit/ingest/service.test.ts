@@ -1,10 +1,11 @@
+import { INGESTIBLE_TABLES } from '../../../src/ingest/tables.js';
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../../src/auth/principal.js';
 import { UnauthenticatedError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/logger.js';
 import type { Engine } from '../../../src/engine/engine.js';
 import { createIngestHandler } from '../../../src/ingest/http.js';
-import type { BatchRecord, Ledger, QuarantinedRow } from '../../../src/ingest/ledger.js';
+import type { BatchClaim, BatchRecord, Ledger, QuarantinedRow } from '../../../src/ingest/ledger.js';
 import { createIngestService } from '../../../src/ingest/ingest-service.js';
 import { createInProcessSignals, type ChangeEvent } from '../../../src/live/signals.js';
 import type { Cube, Model } from '../../../src/semantic/model.js';
@@ -36,8 +37,20 @@ function setup() {
     },
   } as unknown as Engine;
   const batches = new Map<string, BatchRecord>();
+  const claims = new Map<string, BatchClaim>();
   const quarantine: QuarantinedRow[] = [];
   const ledger: Ledger = {
+    async claim(t, b, c) {
+      if (!claims.has(`${t}/${b}`)) claims.set(`${t}/${b}`, c);
+      return claims.get(`${t}/${b}`)!;
+    },
+    async listBatches() {
+      return [];
+    },
+    async listQuarantine() {
+      return [];
+    },
+    async resolve() {},
     async findBatch(t, b) {
       return batches.get(`${t}/${b}`);
     },
@@ -112,8 +125,7 @@ describe('ingest service', () => {
     });
     await expect(t.service.ingest(writer, 'ad_perfromance', ndjson)).rejects.toMatchObject({
       code: 'NOT_FOUND',
-      message:
-        'unknown table "ad_perfromance" — did you mean "ad_performance"?; ingestible tables: ad_performance, web_sessions, email_activity, conversions, campaigns, clients',
+      message: `unknown table "ad_perfromance" — did you mean "ad_performance"?; ingestible tables: ${INGESTIBLE_TABLES.join(', ')}`,
     });
     await t.service.ingest(writer, 'ad_performance', ndjson, 'b3');
     await expect(t.service.ingest(writer, 'campaigns', '{}', 'b3')).rejects.toMatchObject({

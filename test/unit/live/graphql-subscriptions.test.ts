@@ -35,6 +35,7 @@ function fakeLive(values: QueryResult[]) {
       })();
     },
     notifyChanged() {},
+    resync() {},
     stats: () => ({ subscriptions: 0, sharedQueries: 0, evaluations: 0, pushes: 0, byTenant: {} }),
     close: async () => {},
   };

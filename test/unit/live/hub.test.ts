@@ -141,6 +141,20 @@ describe('LiveHub sharing and fan-out', () => {
     expect(t.hub.changed('acme', [])).toBe(2);
   });
 
+  it('changedAll (a resync) re-evaluates every query of every tenant once and pushes what moved', async () => {
+    const t = setup();
+    const a = t.hub.subscribe(t.spec('acme', 'q1', ['ads']));
+    const b = t.hub.subscribe(t.spec('globex', 'q2', ['email']));
+    await Promise.all([a.next(), b.next()]);
+    const before = t.evaluations();
+    t.data.set('globex:q2', 7);
+    expect(t.hub.tenants().sort()).toEqual(['acme', 'globex']);
+    expect(t.hub.changedAll()).toBe(2);
+    expect((await b.next()).value).toBe('globex/q2=7');
+    await settle();
+    expect(t.evaluations() - before).toBe(2);
+  });
+
   it('a late subscriber gets the current result at once without a new evaluation', async () => {
     const t = setup();
     const a = t.hub.subscribe(t.spec('acme', 'q1'));
@@ -232,6 +246,18 @@ describe('LiveHub sharing and fan-out', () => {
     t.data.set('acme:q1', 3);
     t.hub.changed('acme', ['ads']);
     expect((await b.next()).value).toBe('acme/q1=3');
+  });
+
+  it('re-evaluations that keep failing end the subscription with the error, not a silently stale result', async () => {
+    const t = setup();
+    const a = t.hub.subscribe(t.spec('acme', 'q1'));
+    expect((await a.next()).value).toBe('acme/q1=0');
+    for (let i = 0; i < 3; i++) {
+      t.failNext(new Error(`engine down ${i}`));
+      t.hub.changed('acme', ['ads']);
+      await settle();
+    }
+    await expect(a.next()).rejects.toThrow('engine down 2');
   });
 
   it('ends a subscription with UNAUTHENTICATED when its token expires', async () => {

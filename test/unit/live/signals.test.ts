@@ -12,10 +12,12 @@ import {
 /** A bus like Postgres: every listener of a channel (including the sender's) gets each notify. */
 function fakeBus() {
   const listeners = new Map<string, Set<(p: string) => void>>();
+  const resyncs = new Set<() => void>();
   const sent: string[] = [];
   let broken = false;
   const bus: NotifyBus = {
-    async listen(channel, handler) {
+    async listen(channel, handler, onResync) {
+      if (onResync) resyncs.add(onResync);
       if (!listeners.has(channel)) listeners.set(channel, new Set());
       listeners.get(channel)!.add(handler);
       return async () => void listeners.get(channel)?.delete(handler);
@@ -34,6 +36,10 @@ function fakeBus() {
       for (const h of listeners.get(channel) ?? []) h(payload);
     },
     breakIt: () => (broken = true),
+    /** The LISTEN connection came back after a loss. */
+    reconnected: () => {
+      for (const r of resyncs) r();
+    },
   };
 }
 
@@ -98,6 +104,19 @@ describe('change signals', () => {
     f.breakIt();
     await s.publish({ tenantId: 'acme', cubes: ['x'] });
     expect(seen).toEqual([{ tenantId: 'acme', cubes: ['x'] }]);
+  });
+
+  it('LISTEN/NOTIFY: a reconnect of the listening connection reaches every resync handler; in-process never resyncs', async () => {
+    const f = fakeBus();
+    const s = await createNotifySignals(f.bus);
+    let n = 0;
+    const off = s.onResync(() => n++);
+    f.reconnected();
+    expect(n).toBe(1);
+    off();
+    f.reconnected();
+    expect(n).toBe(1);
+    await s.close();
   });
 
   it('payload codec round-trips and degrades an oversized cube list to "all cubes"', () => {
