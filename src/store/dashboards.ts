@@ -1,10 +1,14 @@
 /**
  * Dashboards, versioned: every update appends a dashboard_versions row and bumps current_version,
- * so earlier layouts stay readable. Every call is tenant-scoped: an id of another tenant is "not found".
+ * so earlier layouts stay readable. Every call is made as an Actor (tenant, subject, admin flag) and
+ * checks access in the same statement (access.ts): an id of another tenant, or one the actor may not
+ * see, is "not found"; changing one the actor sees but may not change is FORBIDDEN.
  */
 import { randomUUID } from 'node:crypto';
 import { UserError } from '../errors.js';
+import type { DeclaredFilter } from '../semantic/dashboard-filter.js';
 import type { SemanticQuery } from '../semantic/query.js';
+import { type Actor, accessSql, checkShares, checkVisibility, notAllowed, type Share, type Visibility } from './access.js';
 import type { Conn, Queryable } from './db.js';
 import { isUuid, requireName, rethrowMissingTenant, toDate, toNumber } from './sql.js';
 
@@ -25,10 +29,17 @@ export interface DashboardSummary {
   readonly createdBy: string;
   readonly createdAt: Date;
   readonly updatedAt: Date;
+  readonly owner: string;
+  readonly visibility: Visibility;
+  /** What the actor who read it may do. */
+  readonly canEdit: boolean;
+  readonly canManage: boolean;
 }
 
 export interface Dashboard extends DashboardSummary {
   readonly widgets: readonly DashboardWidget[];
+  /** Filters this version declares (checked by the caller when saved: query/dashboard-filters.ts). */
+  readonly filters: readonly DeclaredFilter[];
   /** Author of this version. */
   readonly versionCreatedBy: string;
 }
@@ -44,7 +55,10 @@ export interface NewDashboard {
   readonly name: string;
   readonly description?: string | null;
   readonly widgets?: readonly DashboardWidget[];
-  readonly createdBy: string;
+  readonly filters?: readonly DeclaredFilter[];
+  /** Default 'tenant' (everyone of the tenant sees it; only the owner, editors and admins change it). */
+  readonly visibility?: Visibility;
+  readonly shares?: readonly Share[];
 }
 
 export interface DashboardUpdate {
@@ -52,74 +66,103 @@ export interface DashboardUpdate {
   readonly description?: string | null;
   /** Omitted: the new version keeps the current widgets. */
   readonly widgets?: readonly DashboardWidget[];
-  readonly updatedBy: string;
+  /** Omitted: the new version keeps the current filters. */
+  readonly filters?: readonly DeclaredFilter[];
   /** Optimistic concurrency: refuse with CONFLICT unless the current version is this one. */
   readonly expectedVersion?: number;
 }
 
 export interface DashboardRepo {
-  create(tenantId: string, input: NewDashboard): Promise<Dashboard>;
-  /** The current version, or the given one. */
-  get(tenantId: string, id: string, version?: number): Promise<Dashboard | null>;
-  list(tenantId: string): Promise<DashboardSummary[]>;
-  /** Appends a version; NOT_FOUND for another tenant's or a missing dashboard. */
-  update(tenantId: string, id: string, change: DashboardUpdate): Promise<Dashboard>;
-  versions(tenantId: string, id: string): Promise<DashboardVersionInfo[]>;
-  delete(tenantId: string, id: string): Promise<boolean>;
+  /** The actor becomes the owner. */
+  create(actor: Actor, input: NewDashboard): Promise<Dashboard>;
+  /** The current version, or the given one; null when the actor may not see it. */
+  get(actor: Actor, id: string, version?: number): Promise<Dashboard | null>;
+  /** Dashboards the actor may see. */
+  list(actor: Actor): Promise<DashboardSummary[]>;
+  /** Appends a version; NOT_FOUND when the actor cannot see it, FORBIDDEN when they may not edit it. */
+  update(actor: Actor, id: string, change: DashboardUpdate): Promise<Dashboard>;
+  versions(actor: Actor, id: string): Promise<DashboardVersionInfo[]>;
+  /** false when the actor cannot see it; FORBIDDEN when they see it but are not its owner or an admin. */
+  delete(actor: Actor, id: string): Promise<boolean>;
+  /** Visibility and shares (owner or admin); shares replace the current list. */
+  share(actor: Actor, id: string, change: { visibility?: Visibility; shares?: readonly Share[] }): Promise<Dashboard>;
+  /** Who it is shared with (the actor must see it). */
+  shares(actor: Actor, id: string): Promise<Share[]>;
 }
 
-const SUMMARY = 'd.id, d.tenant_id, d.name, d.description, d.current_version, d.created_by, d.created_at, d.updated_at';
+const SUMMARY = 'o.id, o.tenant_id, o.name, o.description, o.current_version, o.created_by, o.created_at, o.updated_at, o.owner, o.visibility';
+const SHARES = { table: 'dashboard_shares', key: 'dashboard_id' };
+// $1 tenant, $2 subject, $3 admin in every statement below.
+const ACCESS = accessSql(SHARES, 1, 2, 3);
+const actorParams = (a: Actor) => [a.tenantId, a.subject, a.admin];
+const RIGHTS = `(${ACCESS.canEdit}) AS can_edit, (${ACCESS.canManage}) AS can_manage`;
 
 export function createDashboardRepo(db: Conn): DashboardRepo {
-  const get = async (q: Queryable, tenantId: string, id: string, version?: number): Promise<Dashboard | null> => {
+  const get = async (q: Queryable, actor: Actor, id: string, version?: number): Promise<Dashboard | null> => {
     if (!isUuid(id)) return null;
     const rows = await q.query(
-      `SELECT ${SUMMARY}, v.version, v.widgets, v.created_by AS version_created_by
-         FROM dashboards d JOIN dashboard_versions v ON v.dashboard_id = d.id
-        WHERE d.id = $1 AND d.tenant_id = $2 AND v.version = COALESCE($3::int, d.current_version)`,
-      [id, tenantId, version ?? null],
+      `SELECT ${SUMMARY}, ${RIGHTS}, v.version, v.widgets, v.filters, v.created_by AS version_created_by
+         FROM dashboards o JOIN dashboard_versions v ON v.dashboard_id = o.id
+        WHERE o.id = $4 AND ${ACCESS.canView} AND v.version = COALESCE($5::int, o.current_version)`,
+      [...actorParams(actor), id, version ?? null],
     );
     return rows[0] ? toDashboard(rows[0]) : null;
   };
+  const notFound = (id: string) => new UserError('NOT_FOUND', `dashboard "${id}" not found`, { id });
+
+  /** Locks the row the actor may see (FOR UPDATE); NOT_FOUND / FORBIDDEN by what they may do. */
+  const lockFor = async (tx: Queryable, actor: Actor, id: string, need: 'edit' | 'manage') => {
+    if (!isUuid(id)) throw notFound(id);
+    const rows = await tx.query(`SELECT o.current_version, ${RIGHTS} FROM dashboards o WHERE o.id = $4 AND ${ACCESS.canView} FOR UPDATE`, [
+      ...actorParams(actor),
+      id,
+    ]);
+    if (!rows[0]) throw notFound(id);
+    if (need === 'edit' && !rows[0].can_edit) throw notAllowed('dashboard', id, 'edit');
+    if (need === 'manage' && !rows[0].can_manage) throw notAllowed('dashboard', id, 'share or delete');
+    return toNumber(rows[0].current_version);
+  };
+
+  const writeShares = async (tx: Queryable, id: string, shares: readonly Share[]) => {
+    await tx.query('DELETE FROM dashboard_shares WHERE dashboard_id = $1', [id]);
+    for (const sh of shares) await tx.query('INSERT INTO dashboard_shares (dashboard_id, subject, access) VALUES ($1, $2, $3)', [id, sh.subject, sh.access]);
+  };
 
   return {
-    async create(tenantId, input) {
+    async create(actor, input) {
       const name = requireName(input.name, 'dashboard name');
       const widgets = checkWidgets(input.widgets ?? []);
+      const visibility = input.visibility === undefined ? 'tenant' : checkVisibility(input.visibility);
+      const shares = checkShares(input.shares ?? []);
       const id = randomUUID();
       await db
         .transaction(async (tx) => {
-          await tx.query('INSERT INTO dashboards (id, tenant_id, name, description, current_version, created_by) VALUES ($1, $2, $3, $4, 1, $5)', [
-            id,
-            tenantId,
-            name,
-            input.description ?? null,
-            input.createdBy,
-          ]);
-          await tx.query('INSERT INTO dashboard_versions (dashboard_id, version, widgets, created_by) VALUES ($1, 1, $2::jsonb, $3)', [
+          await tx.query(
+            'INSERT INTO dashboards (id, tenant_id, name, description, current_version, created_by, owner, visibility) VALUES ($1, $2, $3, $4, 1, $5, $5, $6)',
+            [id, actor.tenantId, name, input.description ?? null, actor.subject, visibility],
+          );
+          await tx.query('INSERT INTO dashboard_versions (dashboard_id, version, widgets, filters, created_by) VALUES ($1, 1, $2::jsonb, $4::jsonb, $3)', [
             id,
             JSON.stringify(widgets),
-            input.createdBy,
+            actor.subject,
+            JSON.stringify(input.filters ?? []),
           ]);
+          await writeShares(tx, id, shares);
         })
-        .catch((e) => rethrowMissingTenant(e, tenantId));
-      return (await get(db, tenantId, id))!;
+        .catch((e) => rethrowMissingTenant(e, actor.tenantId));
+      return (await get(db, actor, id))!;
     },
-    get: (tenantId, id, version) => get(db, tenantId, id, version),
-    async list(tenantId) {
-      const rows = await db.query(`SELECT ${SUMMARY} FROM dashboards d WHERE d.tenant_id = $1 ORDER BY d.created_at, d.id`, [tenantId]);
+    get: (actor, id, version) => get(db, actor, id, version),
+    async list(actor) {
+      const rows = await db.query(`SELECT ${SUMMARY}, ${RIGHTS} FROM dashboards o WHERE ${ACCESS.canView} ORDER BY o.created_at, o.id`, actorParams(actor));
       return rows.map(toSummary);
     },
-    async update(tenantId, id, change) {
-      const notFound = () => new UserError('NOT_FOUND', `dashboard "${id}" not found`, { id });
-      if (!isUuid(id)) throw notFound();
+    async update(actor, id, change) {
       const widgets = change.widgets ? checkWidgets(change.widgets) : undefined;
       const name = change.name === undefined ? undefined : requireName(change.name, 'dashboard name');
       await db.transaction(async (tx) => {
         // FOR UPDATE serialises concurrent updates so versions stay dense and unique.
-        const rows = await tx.query('SELECT current_version FROM dashboards WHERE id = $1 AND tenant_id = $2 FOR UPDATE', [id, tenantId]);
-        if (!rows[0]) throw notFound();
-        const current = toNumber(rows[0].current_version);
+        const current = await lockFor(tx, actor, id, 'edit');
         if (change.expectedVersion !== undefined && change.expectedVersion !== current) {
           throw new UserError('CONFLICT', `dashboard "${id}" is at version ${current}, not ${change.expectedVersion}; reload and retry`, {
             id,
@@ -128,26 +171,26 @@ export function createDashboardRepo(db: Conn): DashboardRepo {
         }
         const next = current + 1;
         await tx.query(
-          `INSERT INTO dashboard_versions (dashboard_id, version, widgets, created_by)
-           SELECT $1, $2, COALESCE($3::jsonb, widgets), $4 FROM dashboard_versions WHERE dashboard_id = $1 AND version = $5`,
-          [id, next, widgets ? JSON.stringify(widgets) : null, change.updatedBy, current],
+          `INSERT INTO dashboard_versions (dashboard_id, version, widgets, filters, created_by)
+           SELECT $1, $2, COALESCE($3::jsonb, widgets), COALESCE($6::jsonb, filters), $4 FROM dashboard_versions WHERE dashboard_id = $1 AND version = $5`,
+          [id, next, widgets ? JSON.stringify(widgets) : null, actor.subject, current, change.filters ? JSON.stringify(change.filters) : null],
         );
         await tx.query(
           `UPDATE dashboards SET current_version = $2, updated_at = now(), name = COALESCE($3, name),
              description = CASE WHEN $4::boolean THEN $5 ELSE description END
-           WHERE id = $1`,
-          [id, next, name ?? null, change.description !== undefined, change.description ?? null],
+           WHERE id = $1 AND tenant_id = $6`,
+          [id, next, name ?? null, change.description !== undefined, change.description ?? null, actor.tenantId],
         );
       });
-      return (await get(db, tenantId, id))!;
+      return (await get(db, actor, id))!;
     },
-    async versions(tenantId, id) {
+    async versions(actor, id) {
       if (!isUuid(id)) return [];
       const rows = await db.query(
         `SELECT v.version, v.created_by, v.created_at, jsonb_array_length(v.widgets) AS widget_count
-           FROM dashboard_versions v JOIN dashboards d ON d.id = v.dashboard_id
-          WHERE d.id = $1 AND d.tenant_id = $2 ORDER BY v.version`,
-        [id, tenantId],
+           FROM dashboard_versions v JOIN dashboards o ON o.id = v.dashboard_id
+          WHERE o.id = $4 AND ${ACCESS.canView} ORDER BY v.version`,
+        [...actorParams(actor), id],
       );
       return rows.map((r) => ({
         version: toNumber(r.version),
@@ -156,9 +199,36 @@ export function createDashboardRepo(db: Conn): DashboardRepo {
         widgetCount: toNumber(r.widget_count),
       }));
     },
-    async delete(tenantId, id) {
+    async delete(actor, id) {
       if (!isUuid(id)) return false;
-      return (await db.query('DELETE FROM dashboards WHERE id = $1 AND tenant_id = $2 RETURNING id', [id, tenantId])).length === 1;
+      return db.transaction(async (tx) => {
+        try {
+          await lockFor(tx, actor, id, 'manage');
+        } catch (e) {
+          if (e instanceof UserError && e.code === 'NOT_FOUND') return false;
+          throw e;
+        }
+        return (await tx.query('DELETE FROM dashboards WHERE id = $1 AND tenant_id = $2 RETURNING id', [id, actor.tenantId])).length === 1;
+      });
+    },
+    async share(actor, id, change) {
+      const visibility = change.visibility === undefined ? undefined : checkVisibility(change.visibility);
+      const shares = change.shares === undefined ? undefined : checkShares(change.shares);
+      await db.transaction(async (tx) => {
+        await lockFor(tx, actor, id, 'manage');
+        if (visibility)
+          await tx.query('UPDATE dashboards SET visibility = $3, updated_at = now() WHERE id = $1 AND tenant_id = $2', [id, actor.tenantId, visibility]);
+        if (shares) await writeShares(tx, id, shares);
+      });
+      return (await get(db, actor, id))!;
+    },
+    async shares(actor, id) {
+      if (!isUuid(id)) return [];
+      const rows = await db.query(
+        `SELECT x.subject, x.access FROM dashboard_shares x JOIN dashboards o ON o.id = x.dashboard_id WHERE o.id = $4 AND ${ACCESS.canView} ORDER BY x.subject`,
+        [...actorParams(actor), id],
+      );
+      return rows.map((r) => ({ subject: String(r.subject), access: r.access as Share['access'] }));
     },
   };
 }
@@ -187,9 +257,18 @@ function toSummary(r: Record<string, unknown>): DashboardSummary {
     createdBy: String(r.created_by),
     createdAt: toDate(r.created_at),
     updatedAt: toDate(r.updated_at),
+    owner: String(r.owner),
+    visibility: r.visibility as Visibility,
+    canEdit: r.can_edit === true,
+    canManage: r.can_manage === true,
   };
 }
 
 function toDashboard(r: Record<string, unknown>): Dashboard {
-  return { ...toSummary(r), widgets: r.widgets as DashboardWidget[], versionCreatedBy: String(r.version_created_by) };
+  return {
+    ...toSummary(r),
+    widgets: r.widgets as DashboardWidget[],
+    filters: (r.filters ?? []) as DeclaredFilter[],
+    versionCreatedBy: String(r.version_created_by),
+  };
 }

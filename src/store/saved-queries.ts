@@ -1,8 +1,13 @@
-/** Saved semantic queries, named per tenant (names unique within a tenant). Every call is tenant-scoped. */
+/**
+ * Saved semantic queries, named per tenant (names unique within a tenant). Every call is made as an
+ * Actor and checks access in the same statement (access.ts): another tenant's query, or a private one
+ * of someone else, is "not found"; changing one the actor sees but may not change is FORBIDDEN.
+ */
 import { randomUUID } from 'node:crypto';
 import { UserError } from '../errors.js';
 import type { SemanticQuery } from '../semantic/query.js';
-import type { Queryable } from './db.js';
+import { type Actor, accessSql, checkShares, checkVisibility, notAllowed, type Share, type Visibility } from './access.js';
+import type { Conn, Queryable } from './db.js';
 import { isUuid, pgCode, requireName, rethrowMissingTenant, toDate } from './sql.js';
 
 export interface SavedQuery {
@@ -13,64 +18,122 @@ export interface SavedQuery {
   readonly createdBy: string;
   readonly createdAt: Date;
   readonly updatedAt: Date;
+  readonly owner: string;
+  readonly visibility: Visibility;
+  readonly canEdit: boolean;
+  readonly canManage: boolean;
 }
 
 export interface SavedQueryRepo {
-  create(tenantId: string, input: { name: string; query: SemanticQuery; createdBy: string }): Promise<SavedQuery>;
-  get(tenantId: string, id: string): Promise<SavedQuery | null>;
-  list(tenantId: string): Promise<SavedQuery[]>;
-  /** NOT_FOUND for another tenant's or a missing query; CONFLICT on a duplicate name. */
-  update(tenantId: string, id: string, change: { name?: string; query?: SemanticQuery }): Promise<SavedQuery>;
-  delete(tenantId: string, id: string): Promise<boolean>;
+  create(actor: Actor, input: { name: string; query: SemanticQuery; visibility?: Visibility; shares?: readonly Share[] }): Promise<SavedQuery>;
+  get(actor: Actor, id: string): Promise<SavedQuery | null>;
+  list(actor: Actor): Promise<SavedQuery[]>;
+  /** NOT_FOUND when the actor cannot see it; FORBIDDEN when they may not edit it; CONFLICT on a duplicate name. */
+  update(actor: Actor, id: string, change: { name?: string; query?: SemanticQuery }): Promise<SavedQuery>;
+  /** false when the actor cannot see it; FORBIDDEN unless owner or admin. */
+  delete(actor: Actor, id: string): Promise<boolean>;
+  share(actor: Actor, id: string, change: { visibility?: Visibility; shares?: readonly Share[] }): Promise<SavedQuery>;
+  shares(actor: Actor, id: string): Promise<Share[]>;
 }
 
-const COLUMNS = 'id, tenant_id, name, query, created_by, created_at, updated_at';
+const COLUMNS = 'o.id, o.tenant_id, o.name, o.query, o.created_by, o.created_at, o.updated_at, o.owner, o.visibility';
+// $1 tenant, $2 subject, $3 admin in every statement below.
+const ACCESS = accessSql({ table: 'saved_query_shares', key: 'saved_query_id' }, 1, 2, 3);
+const RIGHTS = `(${ACCESS.canEdit}) AS can_edit, (${ACCESS.canManage}) AS can_manage`;
+const actorParams = (a: Actor) => [a.tenantId, a.subject, a.admin];
 
-export function createSavedQueryRepo(db: Queryable): SavedQueryRepo {
+export function createSavedQueryRepo(db: Conn): SavedQueryRepo {
   const duplicate = (e: unknown, tenantId: string, name: string | undefined) => {
     if (pgCode(e) === '23505') throw new UserError('CONFLICT', `a saved query named "${name}" already exists`, { tenantId });
     return rethrowMissingTenant(e, tenantId);
   };
+  const notFound = (id: string) => new UserError('NOT_FOUND', `saved query "${id}" not found`, { id });
+  const get = async (q: Queryable, actor: Actor, id: string): Promise<SavedQuery | null> => {
+    if (!isUuid(id)) return null;
+    const rows = await q.query(`SELECT ${COLUMNS}, ${RIGHTS} FROM saved_queries o WHERE o.id = $4 AND ${ACCESS.canView}`, [...actorParams(actor), id]);
+    return rows[0] ? toSaved(rows[0]) : null;
+  };
+  const lockFor = async (tx: Queryable, actor: Actor, id: string, need: 'edit' | 'manage') => {
+    if (!isUuid(id)) throw notFound(id);
+    const rows = await tx.query(`SELECT ${RIGHTS} FROM saved_queries o WHERE o.id = $4 AND ${ACCESS.canView} FOR UPDATE`, [...actorParams(actor), id]);
+    if (!rows[0]) throw notFound(id);
+    if (need === 'edit' && !rows[0].can_edit) throw notAllowed('saved query', id, 'edit');
+    if (need === 'manage' && !rows[0].can_manage) throw notAllowed('saved query', id, 'share or delete');
+  };
+  const writeShares = async (tx: Queryable, id: string, shares: readonly Share[]) => {
+    await tx.query('DELETE FROM saved_query_shares WHERE saved_query_id = $1', [id]);
+    for (const sh of shares)
+      await tx.query('INSERT INTO saved_query_shares (saved_query_id, subject, access) VALUES ($1, $2, $3)', [id, sh.subject, sh.access]);
+  };
   return {
-    async create(tenantId, input) {
+    async create(actor, input) {
       const name = requireName(input.name, 'saved query name');
-      const rows = await db
-        .query(`INSERT INTO saved_queries (id, tenant_id, name, query, created_by) VALUES ($1, $2, $3, $4::jsonb, $5) RETURNING ${COLUMNS}`, [
-          randomUUID(),
-          tenantId,
-          name,
-          JSON.stringify(checkQuery(input.query)),
-          input.createdBy,
-        ])
-        .catch((e) => duplicate(e, tenantId, name));
-      return toSaved(rows[0]);
+      const visibility = input.visibility === undefined ? 'tenant' : checkVisibility(input.visibility);
+      const shares = checkShares(input.shares ?? []);
+      const id = randomUUID();
+      await db
+        .transaction(async (tx) => {
+          await tx.query('INSERT INTO saved_queries (id, tenant_id, name, query, created_by, owner, visibility) VALUES ($1, $2, $3, $4::jsonb, $5, $5, $6)', [
+            id,
+            actor.tenantId,
+            name,
+            JSON.stringify(checkQuery(input.query)),
+            actor.subject,
+            visibility,
+          ]);
+          await writeShares(tx, id, shares);
+        })
+        .catch((e) => duplicate(e, actor.tenantId, name));
+      return (await get(db, actor, id))!;
     },
-    async get(tenantId, id) {
-      if (!isUuid(id)) return null;
-      const rows = await db.query(`SELECT ${COLUMNS} FROM saved_queries WHERE id = $1 AND tenant_id = $2`, [id, tenantId]);
-      return rows[0] ? toSaved(rows[0]) : null;
+    get: (actor, id) => get(db, actor, id),
+    async list(actor) {
+      return (await db.query(`SELECT ${COLUMNS}, ${RIGHTS} FROM saved_queries o WHERE ${ACCESS.canView} ORDER BY o.name`, actorParams(actor))).map(toSaved);
     },
-    async list(tenantId) {
-      return (await db.query(`SELECT ${COLUMNS} FROM saved_queries WHERE tenant_id = $1 ORDER BY name`, [tenantId])).map(toSaved);
-    },
-    async update(tenantId, id, change) {
+    async update(actor, id, change) {
       const name = change.name === undefined ? undefined : requireName(change.name, 'saved query name');
       const query = change.query === undefined ? null : JSON.stringify(checkQuery(change.query));
-      const rows = isUuid(id)
-        ? await db
-            .query(
-              `UPDATE saved_queries SET name = COALESCE($3, name), query = COALESCE($4::jsonb, query), updated_at = now()
-                WHERE id = $1 AND tenant_id = $2 RETURNING ${COLUMNS}`,
-              [id, tenantId, name ?? null, query],
-            )
-            .catch((e) => duplicate(e, tenantId, name))
-        : [];
-      if (!rows[0]) throw new UserError('NOT_FOUND', `saved query "${id}" not found`, { id });
-      return toSaved(rows[0]);
+      await db
+        .transaction(async (tx) => {
+          await lockFor(tx, actor, id, 'edit');
+          await tx.query(
+            'UPDATE saved_queries SET name = COALESCE($3, name), query = COALESCE($4::jsonb, query), updated_at = now() WHERE id = $1 AND tenant_id = $2',
+            [id, actor.tenantId, name ?? null, query],
+          );
+        })
+        .catch((e) => duplicate(e, actor.tenantId, name));
+      return (await get(db, actor, id))!;
     },
-    async delete(tenantId, id) {
+    async delete(actor, id) {
       if (!isUuid(id)) return false;
-      return (await db.query('DELETE FROM saved_queries WHERE id = $1 AND tenant_id = $2 RETURNING id', [id, tenantId])).length === 1;
+      return db.transaction(async (tx) => {
+        try {
+          await lockFor(tx, actor, id, 'manage');
+        } catch (e) {
+          if (e instanceof UserError && e.code === 'NOT_FOUND') return false;
+          throw e;
+        }
+        return (await tx.query('DELETE FROM saved_queries WHERE id = $1 AND tenant_id = $2 RETURNING id', [id, actor.tenantId])).length === 1;
+      });
+    },
+    async share(actor, id, change) {
+      const visibility = change.visibility === undefined ? undefined : checkVisibility(change.visibility);
+      const shares = change.shares === undefined ? undefined : checkShares(change.shares);
+      await db.transaction(async (tx) => {
+        await lockFor(tx, actor, id, 'manage');
+        if (visibility)
+          await tx.query('UPDATE saved_queries SET visibility = $3, updated_at = now() WHERE id = $1 AND tenant_id = $2', [id, actor.tenantId, visibility]);
+        if (shares) await writeShares(tx, id, shares);
+      });
+      return (await get(db, actor, id))!;
+    },
+    async shares(actor, id) {
+      if (!isUuid(id)) return [];
+      const rows = await db.query(
+        `SELECT x.subject, x.access FROM saved_query_shares x JOIN saved_queries o ON o.id = x.saved_query_id WHERE o.id = $4 AND ${ACCESS.canView} ORDER BY x.subject`,
+        [...actorParams(actor), id],
+      );
+      return rows.map((r) => ({ subject: String(r.subject), access: r.access as Share['access'] }));
     },
   };
 }
@@ -89,5 +152,9 @@ function toSaved(r: Record<string, unknown>): SavedQuery {
     createdBy: String(r.created_by),
     createdAt: toDate(r.created_at),
     updatedAt: toDate(r.updated_at),
+    owner: String(r.owner),
+    visibility: r.visibility as Visibility,
+    canEdit: r.can_edit === true,
+    canManage: r.can_manage === true,
   };
 }

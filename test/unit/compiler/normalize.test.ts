@@ -211,7 +211,7 @@ describe('normalizeQuery rejects bad input with BAD_USER_INPUT', () => {
     [
       'compareDateRange not expanded',
       { measures: ['orders.count'], timeDimensions: [{ dimension: 'orders.created_at', compareDateRange: ['this week', 'last week'] }] },
-      'compareDateRange on "orders.created_at" must be expanded (expandCompareDateRange) before normalizing',
+      'compareDateRange on "orders.created_at" is not supported here: use compareTo, or the REST API with queryType=multi',
     ],
   ];
   it.each(cases)('%s', (_name, query, message) => {
