@@ -92,6 +92,11 @@ export class CatalogEngines {
     return { run: (messages, offset) => runReadOnly(engine, messages, offset) };
   }
 
+  /** Boots a spare engine in the background, so even the first catalog query skips PGlite's start. */
+  warm(): Promise<void> {
+    return this.pool.warm();
+  }
+
   close(): Promise<void> {
     return this.pool.close();
   }

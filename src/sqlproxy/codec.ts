@@ -15,26 +15,41 @@ export const SSL_REQUEST = 80877103;
 export const GSSENC_REQUEST = 80877104;
 export const CANCEL_REQUEST = 80877102;
 const MAX_MESSAGE = 64 * 1024 * 1024;
+/** Postgres' own bound on a startup packet (MAX_STARTUP_PACKET_LENGTH). */
+export const MAX_STARTUP_MESSAGE = 10_000;
+/** Before authentication only a password (a token) arrives: small, whoever announces more is cut off. */
+export const MAX_PRE_AUTH_MESSAGE = 64 * 1024;
 
-/** Accumulates chunks and yields complete messages. */
+/**
+ * Accumulates chunks and yields complete messages. Chunks are kept as a list and joined once per
+ * message (never re-copied per chunk), and a message larger than the phase allows is refused from
+ * its header, before its body is read.
+ */
 export class MessageReader {
-  private buffer: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private length = 0;
   /** Startup-phase messages have no type byte. */
   startup = true;
+  /** Set once the session is authenticated: lifts the pre-auth message bound. */
+  authenticated = false;
 
   push(chunk: Buffer): FrontendMessage[] {
-    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+    if (chunk.length) {
+      this.chunks.push(chunk);
+      this.length += chunk.length;
+    }
     const out: FrontendMessage[] = [];
     for (;;) {
       const header = this.startup ? 4 : 5;
-      if (this.buffer.length < header) break;
-      const len = this.buffer.readInt32BE(header - 4);
-      if (len < 4 || len > MAX_MESSAGE) throw new Error(`invalid message length ${len}`);
+      if (this.length < header) break;
+      const head = this.peek(header);
+      const len = head.readInt32BE(header - 4);
+      const max = this.startup ? MAX_STARTUP_MESSAGE : this.authenticated ? MAX_MESSAGE : MAX_PRE_AUTH_MESSAGE;
+      if (len < 4 || len > max) throw new Error(`invalid message length ${len}${len > max ? ` (at most ${max} bytes here)` : ''}`);
       const total = header - 4 + len;
-      if (this.buffer.length < total) break;
-      const type = this.startup ? '' : String.fromCharCode(this.buffer[0]);
-      out.push({ type, body: this.buffer.subarray(header, total) });
-      this.buffer = this.buffer.subarray(total);
+      if (this.length < total) break;
+      const type = this.startup ? '' : String.fromCharCode(head[0]);
+      out.push({ type, body: this.take(total).subarray(header) });
       // Only one startup-phase message is read at a time: the caller switches modes.
       if (this.startup) break;
     }
@@ -43,13 +58,52 @@ export class MessageReader {
 
   /** Bytes received but not yet framed (e.g. after switching to TLS). */
   get pending(): number {
-    return this.buffer.length;
+    return this.length;
   }
 
   takePending(): Buffer {
-    const b = this.buffer;
-    this.buffer = Buffer.alloc(0);
-    return b;
+    return this.take(this.length);
+  }
+
+  /** The first n bytes (n <= length), joining only the chunks they span. */
+  private peek(n: number): Buffer {
+    if (this.chunks[0].length >= n) return this.chunks[0];
+    let got = 0;
+    let i = 0;
+    while (got < n) got += this.chunks[i++].length;
+    const joined = Buffer.concat(this.chunks.slice(0, i));
+    this.chunks.splice(0, i, joined);
+    return joined;
+  }
+
+  /** Removes and returns the first n bytes (n <= length). */
+  private take(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
+    let out: Buffer;
+    if (this.chunks[0].length >= n) {
+      out = this.chunks[0].subarray(0, n);
+      if (this.chunks[0].length === n) this.chunks.shift();
+      else this.chunks[0] = this.chunks[0].subarray(n);
+    } else {
+      const parts: Buffer[] = [];
+      let got = 0;
+      while (got < n) {
+        const c = this.chunks[0];
+        const need = n - got;
+        if (c.length <= need) {
+          parts.push(c);
+          got += c.length;
+          this.chunks.shift();
+        } else {
+          parts.push(c.subarray(0, need));
+          this.chunks[0] = c.subarray(need);
+          got = n;
+        }
+      }
+      out = Buffer.concat(parts, n);
+    }
+    this.length -= n;
+    return out;
   }
 }
 

@@ -8,10 +8,11 @@ import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
-import { ForbiddenError } from '../errors.js';
+import { ForbiddenError, UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { QueryService } from '../query/types.js';
 import type { SemanticQuery } from '../semantic/query.js';
+import type { AccessWatch } from '../tenancy/access-watch.js';
 import { catalogCompat, type CatalogEngines, type BackendMessage } from './catalog-db.js';
 import { BodyReader, CANCEL_REQUEST, type FieldDescription, type FrontendMessage, frontend, GSSENC_REQUEST, MessageReader, msg, SSL_REQUEST } from './codec.js';
 import { parseQuery, type ParsedStatement } from './parse.js';
@@ -19,9 +20,11 @@ import { decodeParam, encodeBinary, encodeText, OID, type ParamValue, typeSize }
 import { route } from './router.js';
 import { canonicalName, defaultSettings, isReported, normalizeTimeZone, validateSetting } from './session.js';
 import { SqlError, SQLSTATE, toSqlError } from './sql-error.js';
-import { type Node, positionMapper } from './translate/ast.js';
+import { type Node, Positioned, positionMapper } from './translate/ast.js';
 import { type SemanticPlan, translateSelect, UnknownColumnError } from './translate/select.js';
-import type { ParamSource } from './translate/values.js';
+import type { ParamSource, ValueContext } from './translate/values.js';
+import { DEFAULT_ROW_LIMITS, loadAllRows, type RowLimits } from './paged-load.js';
+import { finish } from './translate/derived.js';
 
 export interface ConnectionDeps {
   readonly query: QueryService;
@@ -34,6 +37,10 @@ export interface ConnectionDeps {
   readonly register: (conn: Connection) => void;
   readonly unregister: (conn: Connection) => void;
   readonly cancel: (pid: number, secret: number) => void;
+  /** Most rows per statement and rows per query-service load (paged-load.ts). */
+  readonly rowLimits?: RowLimits;
+  /** Ends the session with a FATAL when its access ends (key revoked, tenant suspended, token expired), on any instance. */
+  readonly access?: AccessWatch;
 }
 
 interface Prepared {
@@ -69,6 +76,11 @@ interface Portal {
 
 type TxStatus = 'I' | 'T' | 'E';
 
+/** Postgres's own words for a session ended by a shutdown (what psql and drivers recognise). */
+export const SHUTDOWN_MESSAGE = 'terminating connection due to administrator command';
+
+const AUTH_TIMEOUT_MS = 30_000;
+
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
 export class Connection {
@@ -78,6 +90,7 @@ export class Connection {
   private readonly reader = new MessageReader();
   private readonly queue: FrontendMessage[] = [];
   private processing = false;
+  private shuttingDown = false;
   private phase: 'startup' | 'auth' | 'ready' | 'closed' = 'startup';
   private out: Buffer[] = [];
   private principal?: Principal;
@@ -91,6 +104,7 @@ export class Connection {
   private readonly clientAddress: string;
   private encrypted = false;
   private readonly onData = (chunk: Buffer) => this.receive(chunk);
+  private release?: () => void;
 
   constructor(
     socket: Socket,
@@ -104,6 +118,10 @@ export class Connection {
     socket.on('data', this.onData);
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
+    // Logging in is bounded in time too (Postgres' authentication_timeout): a silent client cannot hold a slot.
+    setTimeout(() => {
+      if (this.phase === 'startup' || this.phase === 'auth') this.fatal(SQLSTATE.QUERY_CANCELED, 'canceling authentication due to timeout');
+    }, AUTH_TIMEOUT_MS).unref();
   }
 
   /** Aborts the running statement (CancelRequest). */
@@ -119,18 +137,39 @@ export class Connection {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
     this.running?.abort();
+    this.release?.();
     this.deps.unregister(this);
     this.socket.destroy();
+  }
+
+  /**
+   * Graceful shutdown (drain): an idle session ends now with FATAL 57P01 admin_shutdown; a running
+   * statement finishes and is answered first. terminate() at the deadline cuts it short.
+   */
+  shutdown(): void {
+    this.shuttingDown = true;
+    if (!this.processing) this.terminate(SQLSTATE.ADMIN_SHUTDOWN, SHUTDOWN_MESSAGE);
+  }
+
+  /** Ends the session because its access ended: a FATAL ErrorResponse, then the socket closes. */
+  terminate(code: string, message: string): void {
+    if (this.phase === 'closed') return;
+    this.running?.abort();
+    this.out = [];
+    this.fatal(code, message);
   }
 
   // ------------------------------------------------------------------ I/O
 
   private receive(chunk: Buffer): void {
+    if (this.phase === 'closed') return;
     let messages: FrontendMessage[];
     try {
       messages = this.reader.push(chunk);
     } catch (e) {
       this.fatal(SQLSTATE.PROTOCOL_VIOLATION, (e as Error).message);
+      // A client announcing an oversized message may keep sending: stop reading it at once.
+      setImmediate(() => this.socket.destroy());
       return;
     }
     this.queue.push(...messages);
@@ -153,6 +192,7 @@ export class Connection {
     } finally {
       this.processing = false;
       this.flush();
+      if (this.shuttingDown) this.terminate(SQLSTATE.ADMIN_SHUTDOWN, SHUTDOWN_MESSAGE);
     }
   }
 
@@ -175,6 +215,7 @@ export class Connection {
     this.flush();
     this.socket.end();
     this.phase = 'closed';
+    this.release?.();
     this.deps.unregister(this);
   }
 
@@ -272,13 +313,31 @@ export class Connection {
     if (m.type !== 'p') return this.fatal(SQLSTATE.PROTOCOL_VIOLATION, `expected password message, got '${m.type}'`);
     const password = new BodyReader(m.body).cstring();
     try {
-      this.principal = await this.deps.authenticator.authenticate(password);
+      this.principal = await this.deps.authenticator.authenticate(password, {
+        door: 'sqlproxy',
+        clientAddress: this.clientAddress,
+        userAgent: this.settings.get('application_name') || undefined,
+      });
     } catch (e) {
       this.deps.logger.info({ user: this.user, clientAddress: this.clientAddress, reason: (e as Error).message }, 'sqlproxy authentication failed');
+      // The credential is fine but its tenant may not be served, or it could not be checked: say so.
+      if (
+        e instanceof UserError &&
+        (e.code === 'TENANT_UNKNOWN' || e.code === 'TENANT_SUSPENDED' || e.code === 'STORE_UNAVAILABLE' || e.code === 'AUTH_UNAVAILABLE')
+      ) {
+        const unavailable = e.code === 'STORE_UNAVAILABLE' || e.code === 'AUTH_UNAVAILABLE';
+        return this.fatal(unavailable ? '57P03' : SQLSTATE.INVALID_AUTHORIZATION, e.message);
+      }
       return this.fatal(SQLSTATE.INVALID_PASSWORD, `password authentication failed for user "${this.user}"`);
     }
+    if (this.isClosed()) return;
     this.phase = 'ready';
+    this.reader.authenticated = true;
     this.deps.register(this);
+    this.release = this.deps.access?.watch(this.principal, (why) => {
+      this.deps.logger.info({ pid: this.pid, tenantId: this.principal?.tenantId, code: why.code }, 'sqlproxy access ended; terminating the session');
+      this.terminate(SQLSTATE.INVALID_AUTHORIZATION, `terminating connection: ${why.message}`);
+    });
     this.send(msg.authOk());
     for (const name of [
       'server_version',
@@ -589,7 +648,8 @@ export class Connection {
           bound: true,
         };
         const plan = await this.translate(r.select, params, position);
-        const rows = plan.empty ? [] : await this.load(plan.query);
+        const loaded = plan.empty && !plan.post ? [] : await loadAllRows(plan.query, this.deps.rowLimits ?? DEFAULT_ROW_LIMITS, (q) => this.load(q));
+        const rows = plan.post ? finish(plan.post, plan.empty ? [] : loaded, this.valueContext(position)) : loaded;
         const result: Result = {
           rowDescription: this.rowDescription(plan, resultFormats),
           rows: rows.map((row) => encodeRow(plan, row, resultFormats)),
@@ -608,6 +668,12 @@ export class Connection {
       if (format === 1 && !oid) throw new SqlError(SQLSTATE.PROTOCOL_VIOLATION, `binary parameter $${i + 1} has no declared type`);
       return decodeParam(oid, format, v);
     });
+  }
+
+  /** Clock, zone and positions for the expressions finished over loaded rows (translate/post.ts). */
+  private valueContext(position: (loc: number | undefined) => number | undefined): ValueContext {
+    const noParams: ParamSource = { value: () => undefined, expect: () => {}, count: 0, bound: true };
+    return { at: new Positioned(position), params: noParams, now: new Date(), timezone: this.settings.get('TimeZone') ?? 'UTC' };
   }
 
   private async translate(select: Node, params: ParamSource, position: (loc: number | undefined) => number | undefined): Promise<SemanticPlan> {
@@ -634,6 +700,17 @@ export class Connection {
         this.deps.query.compile(this.principal!, q);
       } catch (err) {
         if (err instanceof ForbiddenError) {
+          // A refusal: into the tenant's audit trail like every door's (the query service records it).
+          this.deps.query.refused?.(
+            createRequestContext({
+              door: 'sqlproxy',
+              principal: this.principal!,
+              clientAddress: this.clientAddress,
+              userAgent: this.settings.get('application_name') || undefined,
+            }),
+            err,
+            'query',
+          );
           const [table, column] = [path.slice(0, path.indexOf('.')), path.slice(path.indexOf('.') + 1)];
           return new SqlError(SQLSTATE.INSUFFICIENT_PRIVILEGE, `permission denied for column "${column}" of relation "${table}"`, e.position);
         }
@@ -645,7 +722,13 @@ export class Connection {
   private async load(query: SemanticQuery) {
     const controller = new AbortController();
     this.running = controller;
-    const ctx = createRequestContext({ door: 'sqlproxy', principal: this.principal!, clientAddress: this.clientAddress, signal: controller.signal });
+    const ctx = createRequestContext({
+      door: 'sqlproxy',
+      principal: this.principal!,
+      clientAddress: this.clientAddress,
+      userAgent: this.settings.get('application_name') || undefined,
+      signal: controller.signal,
+    });
     const cancelled = new Promise<never>((_, reject) => {
       controller.signal.addEventListener('abort', () => reject(new SqlError(SQLSTATE.QUERY_CANCELED, 'canceling statement due to user request')), {
         once: true,

@@ -10,20 +10,32 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { QueryService } from '../query/types.js';
+import type { AccessWatch } from '../tenancy/access-watch.js';
 import { CatalogEngines } from './catalog-db.js';
-import { Connection } from './connection.js';
+import { Connection, SHUTDOWN_MESSAGE } from './connection.js';
 import { loadParser } from './parse.js';
+import { SQLSTATE } from './sql-error.js';
 
 export interface SqlProxyDeps {
-  readonly config: Omit<Config['sqlProxy'], 'allowCleartextNetwork'> & { readonly allowCleartextNetwork?: boolean };
+  readonly config: Omit<Config['sqlProxy'], 'allowCleartextNetwork' | 'rowLimits'> & {
+    readonly allowCleartextNetwork?: boolean;
+    readonly rowLimits?: Config['sqlProxy']['rowLimits'];
+  };
   readonly query: QueryService;
   readonly authenticator: Authenticator;
   readonly logger: Logger;
+  /** Ends sessions whose access ended (tenancy/access-watch.ts). */
+  readonly access?: AccessWatch;
 }
 
 export interface SqlProxy {
   readonly port: number;
-  close(): Promise<void>;
+  /**
+   * Stops accepting; idle sessions end at once with FATAL 57P01 admin_shutdown, sessions running a
+   * statement are answered first, then ended the same way; at `deadlineMs` (epoch ms; default now)
+   * what still runs is cancelled and ended with 57P01.
+   */
+  close(deadlineMs?: number): Promise<void>;
 }
 
 export async function startSqlProxy(deps: SqlProxyDeps): Promise<SqlProxy> {
@@ -34,19 +46,24 @@ export async function startSqlProxy(deps: SqlProxyDeps): Promise<SqlProxy> {
     tls = createSecureContext({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) });
   }
   const engines = new CatalogEngines({ logger });
+  // PGlite takes seconds to boot: a spare engine, booted now, answers the first catalog query.
+  void engines.warm();
   const connections = new Map<number, Connection>();
   const sockets = new Set<Socket>();
+  /** Every session, authenticated or not (connections holds the authenticated ones, by pid). */
+  const sessions = new Set<Connection>();
 
   const server: Server = createServer((socket) => {
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    new Connection(socket, {
+    const session = new Connection(socket, {
       query: deps.query,
       authenticator: deps.authenticator,
       logger,
       engines,
       tls,
       allowCleartextNetwork: config.allowCleartextNetwork,
+      rowLimits: config.rowLimits,
+      access: deps.access,
       register: (c) => connections.set(c.pid, c),
       unregister: (c) => {
         if (connections.get(c.pid) === c) connections.delete(c.pid);
@@ -56,6 +73,11 @@ export async function startSqlProxy(deps: SqlProxyDeps): Promise<SqlProxy> {
         // A wrong secret is ignored silently, as Postgres does.
         if (target && target.secret === secret) target.cancel();
       },
+    });
+    sessions.add(session);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      sessions.delete(session);
     });
   });
 
@@ -83,12 +105,15 @@ export async function startSqlProxy(deps: SqlProxyDeps): Promise<SqlProxy> {
 
   return {
     port,
-    async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const c of connections.values()) c.close();
-        for (const s of sockets) s.destroy();
-      });
+    async close(deadlineMs = Date.now()) {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const c of sessions) c.shutdown();
+      // Sessions end as their running statements finish; wait for them up to the deadline.
+      while ([...sessions].some((c) => !c.isClosed()) && Date.now() < deadlineMs) await new Promise((r) => setTimeout(r, 25));
+      for (const c of sessions) c.terminate(SQLSTATE.ADMIN_SHUTDOWN, SHUTDOWN_MESSAGE);
+      // Each FATAL is written before its socket goes (an idle psql does not read, so never closes its side).
+      for (const s of sockets) s.destroySoon();
+      await stopped;
       await engines.close();
     },
   };

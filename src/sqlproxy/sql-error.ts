@@ -19,6 +19,7 @@ export const SQLSTATE = {
   READ_ONLY: '25006',
   IN_FAILED_TX: '25P02',
   QUERY_CANCELED: '57014',
+  ADMIN_SHUTDOWN: '57P01',
   PROTOCOL_VIOLATION: '08P01',
   UNDEFINED_PSTATEMENT: '26000',
   DUPLICATE_PSTATEMENT: '42P05',
@@ -55,15 +56,17 @@ export function toSqlError(e: unknown): { error: SqlError; unexpected: boolean }
     const code =
       e.code === 'FORBIDDEN'
         ? SQLSTATE.INSUFFICIENT_PRIVILEGE
-        : e.code === 'UNAUTHENTICATED'
+        : e.code === 'UNAUTHENTICATED' || e.code === 'TENANT_UNKNOWN' || e.code === 'TENANT_SUSPENDED'
           ? SQLSTATE.INVALID_AUTHORIZATION
-          : e.code === 'QUERY_TIMEOUT' || e.code === 'QUERY_CANCELLED'
-            ? SQLSTATE.QUERY_CANCELED
-            : e.code === 'RATE_LIMITED'
-              ? '53400'
-              : e.code === 'BAD_USER_INPUT'
-                ? SQLSTATE.INVALID_PARAMETER_VALUE
-                : SQLSTATE.INTERNAL;
+          : e.code === 'STORE_UNAVAILABLE' || e.code === 'AUTH_UNAVAILABLE' || e.code === 'ENGINE_UNAVAILABLE' // (the warehouse still starting)
+            ? '57P03'
+            : e.code === 'QUERY_TIMEOUT' || e.code === 'QUERY_CANCELLED'
+              ? SQLSTATE.QUERY_CANCELED
+              : e.code === 'RATE_LIMITED' || e.code === 'QUOTA_EXCEEDED'
+                ? '53400'
+                : e.code === 'BAD_USER_INPUT'
+                  ? SQLSTATE.INVALID_PARAMETER_VALUE
+                  : SQLSTATE.INTERNAL;
     return { error: new SqlError(code, e.message, e.details.position), unexpected: false };
   }
   if (e instanceof EngineError) {

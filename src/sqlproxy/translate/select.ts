@@ -13,7 +13,9 @@ import { type Node, type PositionOf, kindOf, locationOf, plainName, Positioned, 
 import { conjuncts, FALSE, filter, member, negateFilter, type Predicate, TRUE } from './filters.js';
 import { memberOid, tableColumns } from './columns.js';
 import { castOid, evalValue, localText, type ParamSource, toBool, toNumber, toText, toTimestamp, truncUnit, type Value, type ValueContext } from './values.js';
-import type { DateTime } from 'luxon';
+import { DateTime } from 'luxon';
+import { type AggSpec, inferOid, keyNode, type PostColumn, type PostPlan } from './derived.js';
+import { aggregateCalls, columnRefs, exprKey, unsupportedCall } from './post.js';
 
 export interface OutputColumn {
   readonly name: string;
@@ -27,6 +29,8 @@ export interface SemanticPlan {
   readonly columns: readonly OutputColumn[];
   /** Known to return no rows (WHERE false, LIMIT 0): the door answers without loading. */
   readonly empty: boolean;
+  /** Expressions finished over the loaded rows (derived.ts `finish`); output keys are "c0", "c1", ... */
+  readonly post?: PostPlan;
 }
 
 export interface TranslateOptions {
@@ -66,7 +70,16 @@ type Item =
   | { readonly kind: 'time'; readonly path: string; readonly granularity: Granularity; readonly oid: number }
   | { readonly kind: 'measure'; readonly path: string; readonly oid: number; readonly type: CatalogMember['type'] }
   | { readonly kind: 'segment'; readonly path: string }
-  | { readonly kind: 'constant'; readonly value: Cell; readonly oid: number };
+  | { readonly kind: 'constant'; readonly value: Cell; readonly oid: number }
+  /** An expression finished over the loaded rows (post.ts). */
+  | { readonly kind: 'derived'; readonly key: string; readonly node: Node; readonly aggregated: boolean; readonly oid: number };
+
+/** Members and expressions collected for the finishing step. */
+interface PostState {
+  readonly refs: Map<string, { key: string; time: boolean }>;
+  readonly aggs: Map<string, AggSpec>;
+  readonly base: Item[];
+}
 
 interface ScopeEntry {
   readonly qualifier: string;
@@ -98,6 +111,8 @@ interface Target {
   readonly trunc?: Granularity;
   /** LOWER()/UPPER() applied: only LIKE/ILIKE may use it (Cube's contains is case-insensitive). */
   readonly folded?: boolean;
+  /** extract(epoch from col): values are epoch seconds (Grafana's $__unixEpochFilter). */
+  readonly epoch?: boolean;
 }
 
 const AGGREGATES = new Set(['sum', 'count', 'avg', 'min', 'max', 'measure']);
@@ -126,6 +141,11 @@ export function isCubeRangeVar(rv: Node, catalog: readonly CatalogCube[]): boole
 
 class Translator {
   private readonly at: Positioned;
+  /** Set while translating the top-level select: where derived expressions register their members. */
+  private state?: PostState;
+  /** Case-sensitive LIKE conditions checked over the loaded rows (with the scope they resolve in). */
+  private rowFilters: Node[] = [];
+  private scopeForRowFilter?: ScopeEntry[];
   private readonly vctx: ValueContext;
 
   constructor(private readonly opts: TranslateOptions) {
@@ -134,7 +154,7 @@ class Translator {
   }
 
   top(select: Node): SemanticPlan {
-    const { parts, columns } = this.select(select);
+    const { parts, columns, post } = this.select(select, true);
     const items = columns.map((c) => c.item);
     if (!parts.measures.length && !parts.dimensions.length && !parts.timeDimensions.length && !parts.empty) {
       if (items.some((i) => i.kind === 'segment')) {
@@ -156,14 +176,26 @@ class Translator {
     return {
       query,
       empty: parts.empty,
-      columns: columns.map(({ name, item }) => ({ name, oid: itemOid(item), source: itemSource(item) })),
+      columns: columns.map(({ name, item }, i) => ({ name, oid: itemOid(item), source: post ? { kind: 'key', key: `c${i}` } : itemSource(item) })),
+      ...(post ? { post } : {}),
     };
   }
 
   // ---------------------------------------------------------------- SELECT
 
-  private select(s: Node): { parts: Parts; columns: { name: string; item: Item }[]; aggregated: boolean } {
+  private select(s: Node, top = false): { parts: Parts; columns: { name: string; item: Item }[]; aggregated: boolean; post?: PostPlan } {
     this.refuseUnsupportedClauses(s);
+    const outerState = this.state;
+    const state: PostState = { refs: new Map(), aggs: new Map(), base: [] };
+    this.state = top ? state : undefined;
+    try {
+      return this.selectIn(s, top, state);
+    } finally {
+      this.state = outerState;
+    }
+  }
+
+  private selectIn(s: Node, top: boolean, state: PostState): { parts: Parts; columns: { name: string; item: Item }[]; aggregated: boolean; post?: PostPlan } {
     const from: Node[] = s.fromClause ?? [];
     if (!from.length) throw this.at.unsupported('a query without FROM cannot be mixed with cube tables');
     const parts: Parts = { measures: [], dimensions: [], timeDimensions: [], segments: [], filters: [], order: [], empty: false };
@@ -190,31 +222,46 @@ class Translator {
         for (const { name, raw } of this.star(val, scope)) columns.push({ name, item: this.rawItem(raw) });
         continue;
       }
-      const item = this.exprItem(val, scope, 'select');
+      const item = this.exprOrDerived(val, scope, 'select');
       columns.push({ name: rt.name ?? figureName(val), item, node: val });
     }
 
     // WHERE.
+    this.scopeForRowFilter = top ? scope : undefined;
     if (s.whereClause) this.applyPredicate(this.predicate(s.whereClause, scope, 'where'), parts);
+    this.scopeForRowFilter = undefined;
 
     // GROUP BY.
     const grouped = new Set<string>();
+    let groupDerived = false;
     for (const g of s.groupClause ?? []) {
       if (kindOf(g) === 'GroupingSet') throw this.at.unsupported('GROUPING SETS, ROLLUP and CUBE are not supported', g);
       const item = this.groupItem(g, columns, scope);
       if (item.kind === 'measure') throw this.at.error(SQLSTATE.GROUPING, 'aggregate functions are not allowed in GROUP BY', g);
       if (item.kind === 'segment') throw this.at.unsupported('cannot group by a segment column', g);
       if (item.kind === 'constant') continue;
+      if (item.kind === 'derived' && item.aggregated) throw this.at.error(SQLSTATE.GROUPING, 'aggregate functions are not allowed in GROUP BY', g);
+      if (item.kind === 'derived') groupDerived = true;
       grouped.add(itemKey(item));
       addItem(parts, item);
     }
 
     for (const c of columns) {
-      if (aggregated && (c.item.kind === 'dimension' || c.item.kind === 'time') && !grouped.has(itemKey(c.item))) {
+      if (
+        aggregated &&
+        (c.item.kind === 'dimension' || c.item.kind === 'time' || (c.item.kind === 'derived' && !c.item.aggregated)) &&
+        !grouped.has(itemKey(c.item))
+      ) {
         throw this.at.error(SQLSTATE.GROUPING, `column "${c.name}" must appear in the GROUP BY clause or be used in an aggregate function`, c.node);
       }
       addItem(parts, c.item);
     }
+
+    const orderDerived = (s.sortClause ?? []).some((sb: Node) => this.orderItem(sb.SortBy.node, columns, scope).kind === 'derived');
+    const derived = columns.some((c) => c.item.kind === 'derived') || groupDerived || orderDerived;
+    const noGrouping = top && aggregated && !parts.dimensions.length && !parts.timeDimensions.length && !s.havingClause;
+    if (top && (derived || noGrouping || this.rowFilters.length)) return this.postPlan(s, scope, parts, columns, aggregated, state);
+    if (derived) throw this.at.unsupported('expressions over cube columns are not supported in a subquery; put them in the outer query', s.targetList?.[0]);
 
     // HAVING.
     if (s.havingClause) this.applyPredicate(this.predicate(s.havingClause, scope, 'having'), parts);
@@ -226,6 +273,7 @@ class Translator {
       const item = this.orderItem(by.node, columns, scope);
       if (item.kind === 'constant') continue;
       if (item.kind === 'segment') throw this.at.unsupported('cannot order by a segment column', by.node);
+      if (item.kind === 'derived') throw this.at.unsupported('this ORDER BY expression is not supported', by.node);
       const key = itemKey(item);
       if (item.kind === 'measure') {
         if (!parts.measures.includes(item.path)) parts.measures.push(item.path);
@@ -526,6 +574,186 @@ class Translator {
     }
   }
 
+  /** The plain mapping, or (top-level select only) an expression finished over the loaded rows. */
+  private exprOrDerived(node: Node, scope: ScopeEntry[], clause: 'select' | 'group' | 'order'): Item {
+    try {
+      return this.exprItem(node, scope, clause);
+    } catch (e) {
+      if (!this.state || !(e instanceof SqlError) || e.code !== SQLSTATE.NOT_SUPPORTED) throw e;
+      try {
+        return this.derive(node, scope, this.state);
+      } catch {
+        throw e;
+      }
+    }
+  }
+
+  private derive(node: Node, scope: ScopeEntry[], state: PostState): Item {
+    const bad = unsupportedCall(node);
+    if (bad) throw this.at.unsupported('this function is not supported over cube columns', bad);
+    const aggs = aggregateCalls(node);
+    const oids = new Map<string, number>();
+    for (const ref of columnRefs(node)) {
+      const item = this.rawItem(this.resolve(ref, scope));
+      if (item.kind !== 'dimension' && item.kind !== 'time')
+        throw this.at.unsupported('only dimension columns may appear outside aggregates in an expression', ref);
+      state.refs.set(exprKey(ref), { key: itemKey(item), time: item.kind === 'time' || item.type === 'time' });
+      state.base.push(item);
+      oids.set(exprKey(ref), item.oid);
+    }
+    for (const call of aggs) state.aggs.set(exprKey(call), this.aggSpec(call, scope, state));
+    const oid = inferOid(node, (ref) => {
+      const known = oids.get(exprKey(ref));
+      if (known !== undefined) return known;
+      const item = this.rawItem(this.resolve(ref, scope));
+      return item.kind === 'segment' ? OID.bool : item.oid;
+    });
+    return { kind: 'derived', key: exprKey(node), node, aggregated: aggs.length > 0, oid };
+  }
+
+  /** What an aggregate call inside an expression reads: a measure, SUM/COUNT, or an aggregate of a dimension. */
+  private aggSpec(call: Node, scope: ScopeEntry[], state: PostState): AggSpec {
+    const fc = call.FuncCall;
+    const fn = plainName(fc.funcname);
+    const args: Node[] = fc.args ?? [];
+    const measureSpec = (item: Item): AggSpec => {
+      if (item.kind !== 'measure') throw this.at.unsupported(`${fn}() is not supported here`, call);
+      state.base.push(item);
+      const m = this.memberOf(item.path, scope);
+      return { kind: 'measure', key: item.path, merge: mergeOf(m?.aggType), name: m?.name ?? item.path, count: m?.aggType === 'count' };
+    };
+    try {
+      return measureSpec(this.aggregate(call, scope));
+    } catch (e) {
+      const arg = args[0];
+      const argKind = arg ? kindOf(arg) : '';
+      const isOne = argKind === 'A_Const' && arg.A_Const.ival?.ival === 1;
+      if (((fn === 'count' && !fc.agg_distinct) || fn === 'sum') && isOne) return measureSpec(this.countItem(scope, call));
+      if (argKind === 'ColumnRef') {
+        const item = this.rawItem(this.resolve(arg, scope));
+        if ((item.kind === 'dimension' || item.kind === 'time') && (fn === 'min' || fn === 'max' || (fn === 'count' && fc.agg_distinct))) {
+          state.base.push(item);
+          return { kind: 'dimension', fn: fn === 'count' ? 'count_distinct' : fn, key: itemKey(item), time: item.kind === 'time' || item.type === 'time' };
+        }
+        const m = item.kind === 'measure' ? this.memberOf(item.path, scope) : undefined;
+        if (fn === 'avg' && m?.aggType === 'sum' && !fc.agg_distinct) {
+          const count = this.countItem(scope, call);
+          state.base.push(item, count);
+          return { kind: 'ratio', sum: m.path, count: itemKey(count) };
+        }
+      }
+      throw e;
+    }
+  }
+
+  private memberOf(path: string, scope: ScopeEntry[]): CatalogMember | undefined {
+    for (const c of this.scopeCubes(scope)) {
+      const m = c.measures.find((x) => x.path === path);
+      if (m) return m;
+    }
+    return undefined;
+  }
+
+  /** The cubes a scope reads, through transparent subqueries too (Superset's virtual_table). */
+  private scopeCubes(scope: ScopeEntry[]): CatalogCube[] {
+    const out = new Set<CatalogCube>();
+    for (const e of scope) {
+      if (e.cube) out.add(e.cube);
+      else for (const raw of e.columns.values()) if (raw.kind === 'column') out.add(raw.cube);
+    }
+    return [...out];
+  }
+
+  /** The row-count measure for COUNT(*): the cube's `count`, else its first count measure. */
+  private countItem(scope: ScopeEntry[], node: Node): Extract<Item, { kind: 'measure' }> {
+    const cubes = this.scopeCubes(scope);
+    if (cubes.length !== 1) throw this.at.unsupported('COUNT(*) over several tables is ambiguous; use MEASURE(table.count)', node);
+    const measures = cubes[0].measures.filter((m) => m.aggType === 'count');
+    const m = measures.find((x) => x.name === 'count') ?? measures[0];
+    if (!m) throw this.at.unsupported(`table "${cubes[0].name}" has no count measure for COUNT(*); add a measure of type count to the model`, node);
+    return { kind: 'measure', path: m.path, oid: memberOid(m), type: m.type };
+  }
+
+  /** Post mode: ask for the members underneath, finish expressions, HAVING, ORDER BY and LIMIT over the rows. */
+  private postPlan(
+    s: Node,
+    scope: ScopeEntry[],
+    parts: Parts,
+    columns: { name: string; item: Item; node?: Node }[],
+    aggregated: boolean,
+    state: PostState,
+  ): { parts: Parts; columns: { name: string; item: Item }[]; aggregated: boolean; post: PostPlan } {
+    const toColumn = (item: Item): PostColumn => {
+      switch (item.kind) {
+        case 'dimension':
+        case 'time':
+          return { kind: 'key', key: itemKey(item), time: item.kind === 'time' || item.type === 'time', group: true };
+        case 'measure': {
+          const m = this.memberOf(item.path, scope);
+          state.aggs.set(exprKey(keyNode(item.path)), {
+            kind: 'measure',
+            key: item.path,
+            merge: mergeOf(m?.aggType),
+            name: m?.name ?? item.path,
+            count: m?.aggType === 'count',
+          });
+          return { kind: 'key', key: item.path, time: false, group: false };
+        }
+        case 'constant':
+          return { kind: 'constant', value: item.value };
+        case 'segment':
+          return { kind: 'constant', value: null };
+        case 'derived':
+          return { kind: 'expr', node: item.node, aggregated: item.aggregated };
+      }
+    };
+    const post: { -readonly [K in keyof PostPlan]: PostPlan[K] } = {
+      columns: columns.map((c) => toColumn(c.item)),
+      refs: state.refs,
+      aggs: state.aggs,
+      order: [],
+    };
+    if (this.rowFilters.length) post.where = this.rowFilters.length === 1 ? this.rowFilters[0] : { BoolExpr: { boolop: 'AND_EXPR', args: this.rowFilters } };
+    if (s.havingClause) {
+      this.derive(s.havingClause, scope, state);
+      post.having = s.havingClause;
+    }
+    post.order = (s.sortClause ?? []).flatMap((sb: Node) => {
+      const by = sb.SortBy;
+      const item = this.orderItem(by.node, columns, scope);
+      if (item.kind === 'constant') return [];
+      return [
+        {
+          column: toColumn(item),
+          desc: by.sortby_dir === 'SORTBY_DESC',
+          nullsFirst: by.sortby_nulls === 'SORTBY_NULLS_FIRST' ? true : by.sortby_nulls === 'SORTBY_NULLS_LAST' ? false : undefined,
+        },
+      ];
+    });
+    for (const item of [...columns.map((c) => c.item), ...state.base]) if (item.kind !== 'derived') addItem(parts, item);
+    for (const a of state.aggs.values()) {
+      if (a.kind === 'measure') addItem(parts, { kind: 'measure', path: a.key, oid: OID.numeric, type: 'number' });
+    }
+    if (aggregated && !parts.dimensions.length && !parts.timeDimensions.length) {
+      const cubes = this.scopeCubes(scope);
+      const count =
+        cubes.length === 1
+          ? (cubes[0].measures.find((m) => m.aggType === 'count' && m.name === 'count') ?? cubes[0].measures.find((m) => m.aggType === 'count'))
+          : undefined;
+      if (count) {
+        addItem(parts, { kind: 'measure', path: count.path, oid: OID.int8, type: 'number' });
+        post.rowCount = count.path;
+      }
+    }
+    this.limitOffset(s, parts);
+    post.limit = parts.limit;
+    post.offset = parts.offset;
+    parts.limit = undefined;
+    parts.offset = undefined;
+    parts.order = [];
+    return { parts, columns, aggregated, post };
+  }
+
   private constItem(node: Node): Item {
     const v = evalValue(node, this.vctx);
     switch (v.t) {
@@ -581,14 +809,7 @@ class Translator {
     const fn = plainName(fc.funcname);
     if (fc.agg_filter) throw this.at.unsupported('aggregate FILTER (WHERE ...) is not supported; filter in WHERE', node);
     if (fc.agg_order?.length) throw this.at.unsupported('ordered aggregates are not supported', node);
-    if (fn === 'count' && fc.agg_star) {
-      const cubes = scope.filter((e) => e.cube);
-      if (cubes.length !== 1) throw this.at.unsupported('COUNT(*) over several tables is ambiguous; use MEASURE(table.count)', node);
-      const measures = cubes[0].cube!.measures.filter((m) => m.aggType === 'count');
-      const m = measures.find((x) => x.name === 'count') ?? measures[0];
-      if (!m) throw this.at.unsupported(`table "${cubes[0].table}" has no count measure for COUNT(*)`, node);
-      return { kind: 'measure', path: m.path, oid: memberOid(m), type: m.type };
-    }
+    if (fn === 'count' && fc.agg_star) return this.countItem(scope, node);
     const args: Node[] = fc.args ?? [];
     if (args.length !== 1) throw this.at.error(SQLSTATE.UNDEFINED_FUNCTION, `function ${fn}() takes one measure column`, node);
     const arg = args[0];
@@ -609,7 +830,8 @@ class Translator {
     const agg = m.aggType ?? 'number';
     const ok =
       fn === 'measure' ||
-      (fn === 'sum' && agg === 'sum' && !fc.agg_distinct) ||
+      // A count is additive too: SUM of per-group counts is the count (Metabase/Superset sum every numeric column).
+      (fn === 'sum' && (agg === 'sum' || agg === 'count') && !fc.agg_distinct) ||
       (fn === 'count' && agg === 'count' && !fc.agg_distinct) ||
       (fn === 'count' && (agg === 'count_distinct' || agg === 'count_distinct_approx')) ||
       (fn === 'avg' && agg === 'avg' && !fc.agg_distinct) ||
@@ -708,7 +930,7 @@ class Translator {
         if (out) return out.item;
       }
     }
-    return this.exprItem(node, scope, 'group');
+    return this.exprOrDerived(node, scope, 'group');
   }
 
   private orderItem(node: Node, columns: { name: string; item: Item }[], scope: ScopeEntry[]): Item {
@@ -723,7 +945,7 @@ class Translator {
         if (out.length === 1) return out[0].item;
       }
     }
-    return this.exprItem(node, scope, 'order');
+    return this.exprOrDerived(node, scope, 'order');
   }
 
   private ordinal(node: Node, columns: { name: string; item: Item }[]): Item | undefined {
@@ -776,7 +998,7 @@ class Translator {
         return b.boolop === 'AND_EXPR' ? this.and(parts) : this.or(parts, node);
       }
       case 'A_Expr':
-        return this.comparison(node, scope, clause);
+        return this.comparison(node, scope, clause, negated);
       case 'NullTest': {
         const t = this.target(node.NullTest.arg, scope, clause);
         if (!t) return { kind: 'const', value: (evalValue(node.NullTest.arg, this.vctx).t === 'null') === (node.NullTest.nulltesttype === 'IS_NULL') };
@@ -884,6 +1106,12 @@ class Translator {
           if (t && t.type === 'string' && t.kind === 'dimension') return { ...t, folded: true };
           throw this.at.unsupported(`${fn}() is only supported around a text column with LIKE/ILIKE`, node);
         }
+        const args: Node[] = node.FuncCall.args ?? [];
+        if ((fn === 'extract' || fn === 'date_part') && args.length === 2) {
+          const part = evalValue(args[0], this.vctx);
+          const inner = part.t === 'string' && part.v.toLowerCase() === 'epoch' ? this.target(args[1], scope, clause) : undefined;
+          if (inner?.type === 'time' && inner.kind === 'dimension') return { ...inner, epoch: true };
+        }
         const t = this.timeTarget(node, scope);
         if (t) return { path: t.path, kind: 'dimension', type: 'time', oid: OID.timestamp, trunc: t.granularity };
         throw this.at.unsupported(`function ${fn}() is not supported in a condition`, node);
@@ -930,7 +1158,7 @@ class Translator {
     }
   }
 
-  private comparison(node: Node, scope: ScopeEntry[], clause: 'where' | 'having'): Predicate {
+  private comparison(node: Node, scope: ScopeEntry[], clause: 'where' | 'having', negated = false): Predicate {
     const e = node.A_Expr;
     const kind: string = e.kind;
     const op = plainName(e.name);
@@ -971,7 +1199,8 @@ class Translator {
       case 'AEXPR_ILIKE': {
         const t = this.target(e.lexpr, scope, clause);
         if (!t) throw this.at.unsupported('LIKE needs a column on the left', node);
-        return this.like(t, op.startsWith('!'), e.rexpr, node);
+        if (negated && kind === 'AEXPR_LIKE') throw this.at.unsupported('NOT (... LIKE ...) is not supported; write NOT LIKE or use ILIKE', node);
+        return this.like(t, op.startsWith('!'), e.rexpr, node, kind === 'AEXPR_LIKE');
       }
       case 'AEXPR_BETWEEN':
       case 'AEXPR_NOT_BETWEEN':
@@ -1017,10 +1246,18 @@ class Translator {
   private value(t: Target, node: Node): Value {
     const expect =
       t.type === 'time' ? OID.timestamp : t.type === 'number' ? (t.oid === OID.int8 ? OID.int8 : OID.numeric) : t.type === 'boolean' ? OID.bool : OID.text;
-    const v = evalValue(node, this.vctx, expect);
+    const v = evalValue(node, this.vctx, t.epoch ? OID.float8 : expect);
     switch (t.type) {
-      case 'time':
+      case 'time': {
+        if (t.epoch) {
+          const n = toNumber(v, this.vctx, node);
+          // Nominal epoch of a timestamp without time zone: the wall time read as UTC.
+          return n.t === 'number'
+            ? { t: 'timestamp', v: DateTime.fromMillis(n.v * 1000, { zone: 'UTC' }).setZone(this.opts.timezone, { keepLocalTime: true }), date: false }
+            : n;
+        }
         return toTimestamp(v, this.vctx, node);
+      }
       case 'number':
         return toNumber(v, this.vctx, node);
       case 'boolean':
@@ -1108,7 +1345,7 @@ class Translator {
     return filter({ and: [member(t.path, 'gte', [plain(lo)]), member(t.path, 'lte', [plain(hi)])] });
   }
 
-  private like(t: Target, negated: boolean, patternNode: Node, node: Node): Predicate {
+  private like(t: Target, negated: boolean, patternNode: Node, node: Node, caseSensitive = false): Predicate {
     if (t.kind !== 'dimension' || t.type !== 'string') throw this.at.unsupported('LIKE is only supported on text dimensions', node);
     const v = evalValue(patternNode, this.vctx, OID.text);
     if (v.t === 'unknown') return filter(member(t.path, 'contains', []));
@@ -1124,6 +1361,14 @@ class Translator {
     }
     const op = parsed.kind;
     const f = member(t.path, op, [parsed.text]);
+    if (caseSensitive && !t.folded && parsed.text.toLowerCase() !== parsed.text.toUpperCase()) {
+      // Postgres LIKE is case-sensitive, Cube's startsWith/contains are not: the members' filter
+      // narrows the rows, the exact test runs over them (finished rows, translate/post.ts).
+      if (!this.state || !this.scopeForRowFilter) throw this.at.unsupported('case-sensitive LIKE is supported in the outer query only; use ILIKE', node);
+      this.derive(node, this.scopeForRowFilter, this.state);
+      this.rowFilters.push(node);
+      return negated ? TRUE : filter(f);
+    }
     return negated ? this.negate(filter(f), node) : filter(f);
   }
 }
@@ -1211,8 +1456,14 @@ function addItem(parts: Parts, item: Item): void {
   }
 }
 
+function mergeOf(agg: string | undefined): 'sum' | 'min' | 'max' | 'none' {
+  return agg === 'sum' || agg === 'count' ? 'sum' : agg === 'min' ? 'min' : agg === 'max' ? 'max' : 'none';
+}
+
 function itemKey(item: Item): string {
   switch (item.kind) {
+    case 'derived':
+      return item.key;
     case 'time':
       return `${item.path}.${item.granularity}`;
     case 'constant':
@@ -1228,6 +1479,7 @@ function itemOid(item: Item): number {
 
 function itemSource(item: Item): OutputColumn['source'] {
   if (item.kind === 'constant') return { kind: 'constant', value: item.value };
+  if (item.kind === 'derived') return { kind: 'constant', value: null };
   if (item.kind === 'segment') return { kind: 'constant', value: null };
   return { kind: 'key', key: itemKey(item) };
 }

@@ -115,6 +115,23 @@ export function evalValue(node: Node, ctx: ValueContext, expectOid: number = OID
         return { t: 'timestamp', v: startOf(v.v, truncUnit(unitV.v, at, args[0])), date: false };
       }
       if (fn === 'date' && args.length === 1) return castValue(evalValue(args[0], ctx), 'date', ctx, node);
+      // Superset's literals: TO_TIMESTAMP('2026-01-01 00:00:00.000000', 'YYYY-MM-DD HH24:MI:SS.US'), TO_DATE('2026-01-01', 'YYYY-MM-DD').
+      if ((fn === 'to_timestamp' || fn === 'to_date') && args.length === 2) {
+        const text = evalValue(args[0], ctx);
+        const format = evalValue(args[1], ctx);
+        if (text.t === 'unknown' || format.t === 'unknown') return { t: 'unknown' };
+        if (text.t === 'null' || format.t === 'null') return { t: 'null' };
+        if (text.t !== 'string' || format.t !== 'string' || !ISO_FORMATS.has(format.v.toUpperCase().replace(/\s+/g, ' '))) {
+          throw at.unsupported(`${fn}() is supported with an ISO format such as 'YYYY-MM-DD HH24:MI:SS'`, args[1]);
+        }
+        return castValue(text, fn === 'to_date' ? 'date' : 'timestamp', ctx, node);
+      }
+      // to_timestamp(epoch seconds): Grafana's $__unixEpochFilter / $__timeFrom() values.
+      if (fn === 'to_timestamp' && args.length === 1) {
+        const v = toNumber(evalValue(args[0], ctx, OID.float8), ctx, args[0]);
+        if (v.t !== 'number') return v;
+        return { t: 'timestamp', v: DateTime.fromMillis(v.v * 1000, { zone: ctx.timezone }), date: false };
+      }
       throw at.unsupported(`function ${fn}() is not supported in a filter value`, node);
     }
     case 'A_Expr': {
@@ -138,6 +155,8 @@ export function evalValue(node: Node, ctx: ValueContext, expectOid: number = OID
   }
   throw at.unsupported('only constant values are supported here (literals, $n parameters, NOW(), CURRENT_DATE, INTERVAL arithmetic)', node);
 }
+
+const ISO_FORMATS = new Set(['YYYY-MM-DD', 'YYYY-MM-DD HH24:MI:SS', 'YYYY-MM-DD HH24:MI:SS.US', 'YYYY-MM-DD HH24:MI:SS.MS', 'YYYY-MM-DD"T"HH24:MI:SS']);
 
 function nowIn(ctx: ValueContext): DateTime {
   return DateTime.fromJSDate(ctx.now, { zone: ctx.timezone });
@@ -298,6 +317,11 @@ export function parseTimestamp(text: string, ctx: ValueContext, node: Node): Val
   if (s === 'yesterday') return { t: 'timestamp', v: now.startOf('day').minus({ days: 1 }), date: true };
   if (s === 'tomorrow') return { t: 'timestamp', v: now.startOf('day').plus({ days: 1 }), date: true };
   const m = /^(\d{4}-\d{2}-\d{2})(?:[ t](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?))?\s*(z|[+-]\d{2}(?::?\d{2})?)?$/.exec(s);
+  if (m && !m[2] && m[3]) {
+    // A date with a zone (pgJDBC setDate() sends '2026-10-01 +00'): the zone does not move a date.
+    const d = DateTime.fromISO(m[1], { zone: ctx.timezone });
+    if (d.isValid) return { t: 'timestamp', v: d, date: true };
+  }
   if (m) {
     const iso = `${m[1]}${m[2] ? `T${m[2].slice(0, 12)}` : ''}${m[3] ? (m[3] === 'z' ? 'Z' : m[3].length === 3 ? `${m[3]}:00` : m[3]) : ''}`;
     const d = DateTime.fromISO(iso, { zone: ctx.timezone });

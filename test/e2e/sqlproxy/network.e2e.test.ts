@@ -56,7 +56,8 @@ beforeAll(async () => {
     '-addext',
     `subjectAltName=IP:${remoteHost}`,
   ]);
-  const common = { SQL_PROXY_HOST: '0.0.0.0', SEED_DEMO: 'false' };
+  // No seed registers acme: the tenant registry creates it on first sight.
+  const common = { SQL_PROXY_HOST: '0.0.0.0', SEED_DEMO: 'false', TENANT_AUTO_PROVISION: 'true' };
   [tlsServer, openServer] = await Promise.all([
     startServerProcess({ ...common, SQL_PROXY_TLS_CERT: join(certDir, 'tls.crt'), SQL_PROXY_TLS_KEY: join(certDir, 'tls.key') }),
     startServerProcess({ ...common, SQL_PROXY_ALLOW_CLEARTEXT_NETWORK: 'true' }),

@@ -139,6 +139,10 @@ export function memoryQueryService(rows: Row[] = dataset()): MemoryService {
       check(p, q);
       return {} as CompileResult;
     },
+    prepare(p, q) {
+      check(p, q);
+      return {} as CompileResult['normalized'];
+    },
     async load(ctx, q): Promise<QueryResult> {
       loads.push({ query: q, ctx });
       check(ctx.principal, q);

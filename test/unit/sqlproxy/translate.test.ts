@@ -54,7 +54,15 @@ describe('select list -> members', () => {
 
   it('accepts the aggregate matching each measure type, and plain references to measures', () => {
     const p = plan('SELECT AVG(avg_position), MAX(max_bid), COUNT(DISTINCT campaigns_count), ctr FROM ad_performance');
-    expect(p.query.measures).toEqual(['ad_performance.avg_position', 'ad_performance.max_bid', 'ad_performance.campaigns_count', 'ad_performance.ctr']);
+    // The row count rides along: over no fact rows, SUM/AVG/MIN/MAX answer NULL as in Postgres.
+    expect(p.query.measures).toEqual([
+      'ad_performance.avg_position',
+      'ad_performance.max_bid',
+      'ad_performance.campaigns_count',
+      'ad_performance.ctr',
+      'ad_performance.count',
+    ]);
+    expect(p.post?.rowCount).toBe('ad_performance.count');
     expect(p.query.dimensions).toBeUndefined();
   });
 
@@ -135,14 +143,19 @@ describe('WHERE -> filters and segments', () => {
 
   it('LIKE/ILIKE patterns map to contains/startsWith/endsWith; NOT LIKE negates; LOWER() LIKE is accepted', () => {
     expect(
-      where("channel LIKE '%ear%' AND channel ILIKE 'se%' AND channel LIKE '%ch' AND channel NOT LIKE '%x%' AND LOWER(channel) LIKE '%y%'").filters,
+      where(
+        "channel LIKE '%ear%' AND channel ILIKE 'se%' AND channel LIKE '%ch' AND channel NOT LIKE '%x%' AND LOWER(channel) LIKE '%y%' AND channel LIKE '%Y%'",
+      ).filters,
     ).toEqual([
       { member: 'ad_performance.channel', operator: 'contains', values: ['ear'] },
       { member: 'ad_performance.channel', operator: 'startsWith', values: ['se'] },
       { member: 'ad_performance.channel', operator: 'endsWith', values: ['ch'] },
-      { member: 'ad_performance.channel', operator: 'notContains', values: ['x'] },
       { member: 'ad_performance.channel', operator: 'contains', values: ['y'] },
+      { member: 'ad_performance.channel', operator: 'contains', values: ['Y'] },
     ]);
+    // LIKE is case-sensitive in Postgres: the (case-insensitive) member filter narrows, the exact test runs over the rows.
+    expect(where("channel ILIKE 'x%'").filters).toEqual([{ member: 'ad_performance.channel', operator: 'startsWith', values: ['x'] }]);
+    expect(fails("SELECT SUM(clicks) FROM ad_performance WHERE NOT (channel LIKE 'x%')").code).toBe('0A000');
     expect(parseLike('50\\%%')).toEqual({ kind: 'startsWith', text: '50%' });
     expect(parseLike('a%b')).toBeUndefined();
   });
@@ -223,7 +236,8 @@ describe('WHERE -> filters and segments', () => {
       { member: 'ad_performance.campaign_id', operator: 'gt', values: [3] },
       { member: 'ad_performance.date', operator: 'afterOrOnDate', values: ['2024-01-05T00:00:00.000'] },
     ]);
-    expect(q.limit).toBe(2);
+    expect(q.limit).toBeUndefined();
+    expect(plan('SELECT SUM(clicks) FROM ad_performance LIMIT $1', [2]).post?.limit).toBe(2);
     expect(plan('SELECT channel FROM ad_performance WHERE channel = ANY($1)', ['{a,"b c"}']).query.filters).toEqual([
       { member: 'ad_performance.channel', operator: 'equals', values: ['a', 'b c'] },
     ]);
@@ -302,7 +316,7 @@ describe('refusals carry a SQLSTATE and the position', () => {
     ['UNION', 'SELECT channel FROM ad_performance UNION SELECT name FROM campaigns', '0A000', 'channel'],
     ['subquery in WHERE', 'SELECT channel FROM ad_performance WHERE channel IN (SELECT name FROM campaigns)', '0A000', 'IN'],
     ['bad number literal', "SELECT channel FROM ad_performance WHERE campaign_id = 'abc'", '22P02', "'abc'"],
-    ['week shifted by interval (Metabase Sunday weeks)', "SELECT date_trunc('week', date + INTERVAL '1 day') FROM ad_performance", '0A000', '+ INTERVAL'],
+    ['window function', 'SELECT channel, rank() OVER (ORDER BY SUM(clicks)) FROM ad_performance GROUP BY 1', '0A000', 'rank'],
   ];
   for (const [name, sql, code, needle] of cases) {
     it(name, () => {
@@ -354,5 +368,28 @@ describe('routing', () => {
     expect(r(sleep)).toMatchObject({ kind: 'refused', error: { code: '42501', position: at(sleep, 'pg_sleep') } });
     expect(r("SELECT pg_read_file('/etc/passwd')")).toMatchObject({ kind: 'refused', error: { code: '42501' } });
     expect(r('WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) SELECT * FROM t')).toMatchObject({ kind: 'refused', error: { code: '0A000' } });
+  });
+});
+
+describe('expressions finished over the loaded rows (translate/post.ts)', () => {
+  it('Sunday weeks, epoch buckets and ratios ask for the members underneath', () => {
+    const p = plan(
+      "SELECT date_trunc('week', date + INTERVAL '1 day') - INTERVAL '1 day' AS w, SUM(clicks) / NULLIF(SUM(impressions), 0) AS r FROM ad_performance GROUP BY 1 ORDER BY 1 LIMIT 3",
+    );
+    expect(p.query.dimensions).toEqual(['ad_performance.date']);
+    expect(p.query.measures).toEqual(['ad_performance.clicks', 'ad_performance.impressions']);
+    expect(p.query.limit).toBeUndefined();
+    expect(p.post?.limit).toBe(3);
+    expect(p.columns.map((c) => [c.name, c.oid])).toEqual([
+      ['w', OID.timestamp],
+      ['r', OID.numeric],
+    ]);
+  });
+
+  it('refuses functions it does not evaluate, at translation', () => {
+    expect(fails('SELECT toStartOfMonth(date) + 1, SUM(clicks) FROM ad_performance GROUP BY 1').code).toBe('0A000');
+    expect(
+      fails('SELECT floor(extract(epoch from date) / 60) * 60, SUM(clicks) FROM ad_performance WHERE channel IN (SELECT name FROM campaigns) GROUP BY 1').code,
+    ).toBe('0A000');
   });
 });
