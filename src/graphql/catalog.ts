@@ -4,7 +4,10 @@
  * cube, and the GraphQL names of the typed fields.
  */
 import { SCOPES } from '../auth/principal.js';
+import { compactCatalog, exampleQueries, FILTER_OPERATORS_BY_TYPE, memberExtras, OPERATOR_MEANINGS, QUERY_GRAMMAR } from '../query/agent-catalog.js';
+import { type CubeCoverage, SAMPLE_VALUE_CAP } from '../query/catalog-facts.js';
 import type { CatalogCube, CatalogMember } from '../query/types.js';
+import type { Model } from '../semantic/model.js';
 import type { StrataBuilder } from './builder.js';
 import type { ExposedSource } from './members.js';
 
@@ -19,7 +22,19 @@ interface Catalog {
   readonly joins: readonly CatalogJoin[];
 }
 
-export function addCatalog(builder: StrataBuilder, sources: readonly ExposedSource[]): void {
+export function addCatalog(builder: StrataBuilder, sources: readonly ExposedSource[], model: Model): void {
+  const coverageRef = builder.objectRef<CubeCoverage>('CatalogCoverage').implement({
+    description: "The tenant's data in a cube (cached; refreshed by ingestion).",
+    fields: (t) => ({
+      timeDimension: t.exposeString('timeDimension', { nullable: true, description: 'The time dimension the dates are of.' }),
+      firstDate: t.exposeString('firstDate', { nullable: true }),
+      lastDate: t.exposeString('lastDate', { nullable: true, description: 'Ranges after it return no rows (and a RANGE_OUTSIDE_DATA note).' }),
+      approxRows: t.exposeFloat('approxRows'),
+      lastIngestedAt: t.exposeString('lastIngestedAt', { nullable: true }),
+      computedAt: t.exposeString('computedAt'),
+    }),
+  });
+
   const rootFieldOf = new Map(sources.map((s) => [s.name, s.fieldName]));
   const memberFieldOf = new Map(
     sources.flatMap((s) => [...s.fields, ...s.segments].map((m) => [m.path, m.kind === 'segment' ? (m.enumValue as string) : m.fieldName])),
@@ -48,6 +63,29 @@ export function addCatalog(builder: StrataBuilder, sources: readonly ExposedSour
       requiredScopes: t.stringList({ description: 'Scopes needed to read it.', resolve: (m) => [...m.scopes] }),
       primaryKey: t.boolean({ description: 'Dimensions: part of the primary key.', resolve: (m) => m.primaryKey ?? false }),
       meta: t.field({ type: 'JSON', nullable: true, description: 'Free-form metadata from the model.', resolve: (m) => m.meta }),
+      synonyms: t.stringList({ description: 'Words people use for it (model meta.synonyms).', resolve: (m) => [...memberExtras(model, m).synonyms] }),
+      seeAlso: t.field({
+        type: 'JSON',
+        description: 'Look-alike members and how they differ: [{member, note}] (model meta.see_also).',
+        resolve: (m) => memberExtras(model, m).seeAlso,
+      }),
+      currency: t.string({ nullable: true, description: 'ISO currency code of currency measures.', resolve: (m) => memberExtras(model, m).currency ?? null }),
+      rollingWindow: t.string({
+        nullable: true,
+        description: 'Rolling measures: "trailing 7 day", or "unbounded" (cumulative, from the start of the data).',
+        resolve: (m) => memberExtras(model, m).rollingWindow ?? null,
+      }),
+      filterOperators: t.stringList({ description: 'Filter operators it takes.', resolve: (m) => [...memberExtras(model, m).filterOperators] }),
+      values: t.stringList({
+        nullable: true,
+        description: `String dimensions: the values this tenant has (at most ${SAMPLE_VALUE_CAP}; null when it has more). Cached per tenant.`,
+        resolve: async (m, _a, ctx) => {
+          if (m.kind !== 'dimension' || m.type !== 'string' || m.primaryKey || !ctx.query.facts) return null;
+          // A member the values query cannot read is left without values; the catalog still answers.
+          const s = await ctx.query.facts.sampleValues(ctx.strata, m.path).catch(() => undefined);
+          return s?.complete ? [...s.values] : null;
+        },
+      }),
     }),
   });
 
@@ -82,6 +120,12 @@ export function addCatalog(builder: StrataBuilder, sources: readonly ExposedSour
       }),
       exampleQuery: t.field({ type: 'JSON', description: 'A runnable example for `query(query:)`.', resolve: (c) => c.exampleQuery }),
       meta: t.field({ type: 'JSON', nullable: true, resolve: (c) => c.meta }),
+      coverage: t.field({
+        type: coverageRef,
+        nullable: true,
+        description: "Which dates this tenant's data covers, its size and last ingestion (cached).",
+        resolve: async (c, _a, ctx) => (ctx.query.facts ? ((await ctx.query.facts.coverage(ctx.strata, c.name)) ?? null) : null),
+      }),
     }),
   });
 
@@ -90,6 +134,25 @@ export function addCatalog(builder: StrataBuilder, sources: readonly ExposedSour
     fields: (t) => ({
       cubes: t.field({ type: [cubeRef], description: 'Cubes and views.', resolve: (c) => c.cubes }),
       joins: t.field({ type: [joinRef], description: 'The directed join graph between visible cubes.', resolve: (c) => c.joins }),
+      grammar: t.field({
+        type: 'JSON',
+        description: 'Query grammar: time zone, week start, granularities, relative date ranges, comparisons, the empty-answer shape, units.',
+        resolve: () => QUERY_GRAMMAR,
+      }),
+      filterOperators: t.field({
+        type: 'JSON',
+        description: 'Filter operators by member type, and what each means.',
+        resolve: () => ({ byType: FILTER_OPERATORS_BY_TYPE, meanings: OPERATOR_MEANINGS }),
+      }),
+      examples: t.field({
+        type: 'JSON',
+        description: 'Example queries by pattern (top-n, trend, segment, filter, rolling-window, join, comparison): [{pattern, question, query}].',
+        resolve: (c) => exampleQueries(model, c.cubes),
+      }),
+      compact: t.string({
+        description: 'The whole catalog in a compact text form (names, types, one-line descriptions), under 8k tokens.',
+        resolve: (c) => compactCatalog(model, c.cubes),
+      }),
     }),
   });
 

@@ -5,6 +5,7 @@
 import type { CatalogCube, CatalogMember } from '../query/types.js';
 import type { MeasureType, Model } from '../semantic/model.js';
 import { resolveMember } from '../semantic/resolve.js';
+import { memberExtras } from '../query/agent-catalog.js';
 import { groupDrillMembers } from './format.js';
 
 type Json = Record<string, unknown>;
@@ -26,6 +27,17 @@ const AGG_TYPES: Readonly<Record<MeasureType, string>> = {
 
 function nonEmpty(meta: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> | undefined {
   return Object.keys(meta).length ? meta : undefined;
+}
+
+/** Strata's extra fields (agents read them; Cube's client ignores unknown keys): see agent-catalog.ts. */
+function extras(model: Model, m: CatalogMember): Json {
+  const x = memberExtras(model, m);
+  return {
+    synonyms: x.synonyms.length ? x.synonyms : undefined,
+    seeAlso: x.seeAlso.length ? x.seeAlso : undefined,
+    rollingWindow: x.rollingWindow,
+    filterOperators: x.filterOperators.length ? x.filterOperators : undefined,
+  };
 }
 
 function base(m: CatalogMember): Json {
@@ -103,8 +115,8 @@ export function toCubeMeta(model: Model, catalog: readonly CatalogCube[], option
       connectedComponent: components.get(c.name),
       isVisible: true,
       public: true,
-      measures: c.measures.map((m) => measure(model, m)),
-      dimensions: c.dimensions.map(dimension),
+      measures: c.measures.map((m) => ({ ...measure(model, m), ...extras(model, m) })),
+      dimensions: c.dimensions.map((m) => ({ ...dimension(m), ...extras(model, m) })),
       segments: c.segments.map(base),
       hierarchies: [],
       folders: [],
