@@ -6,17 +6,18 @@
  * Funnels hold by construction: clicks <= impressions, conversions <= clicks, delivered <= sent...
  */
 import { dayFactorSql } from './day-factor.js';
+import { AD_NAMES_SQL, geoSql } from './geo.js';
 
 /**
  * Uniform [0,1) from a per-row hash column and a salt. The row hash (sipHash64 of the seed and
  * the row's natural key) is computed once per row; salts are mixed in with the cheap intHash64.
  */
-function u(hash: string, salt: number): string {
+export function u(hash: string, salt: number): string {
   return `(intHash64(${hash} + ${salt}) % 1000000) / 1000000.0`;
 }
 
 /** floor(x) plus one more with probability frac(x): integer counts whose mean is x. */
-function stochasticRound(x: string, hash: string, salt: number): string {
+export function stochasticRound(x: string, hash: string, salt: number): string {
   return `toUInt32(floor(${x}) + (${u(hash, salt)} < (${x}) - floor(${x})))`;
 }
 
@@ -41,11 +42,12 @@ export const PLAN_TABLES = {
     tenant_id String, tenant_idx UInt8, email_campaign_id String, email_campaign_name String, steps UInt8,
     first_day Date, last_day Date, sends_per_row Float64, domain String, bounce_rate Float64, open_rate Float64,
     click_rate Float64, reply_rate Float64, unsub_rate Float64, spam_rate Float64, weekend_factor Float64,
-    season_amp Float64, season_peak Float64, growth Float64, rows_per_day Float64
+    season_amp Float64, season_peak Float64, growth Float64, rows_per_day Float64,
+    mailboxes Array(String), ab_step UInt8, variant_lift Float64
   ) ENGINE = Memory`,
 } as const;
 
-const CAMPAIGN_DAYS = `
+export const CAMPAIGN_DAYS = `
   SELECT *, addDays(first_day, d) AS date, ${dayFactorSql('addDays(first_day, d)')} AS f,
     sipHash64({seed:UInt64}, campaign_id, addDays(first_day, d)) AS hd
   FROM _demo_campaign_plan
@@ -55,13 +57,16 @@ const AD_KEY = 'h';
 
 export const AD_PERFORMANCE_SQL = `
 INSERT INTO ad_performance (tenant_id, date, platform, account_id, campaign_id, ad_group_id, ad_id, country, device,
-  impressions, clicks, cost, conversions, conversion_value, video_views, engagements)
+  impressions, clicks, cost, conversions, conversion_value, video_views, engagements, region, city, ad_group_name, ad_name)
 SELECT tenant_id, date, platform, account_id, campaign_id,
   concat(tenant_id, '-adg-', toString(campaign_num * 100 + ag)) AS ad_group_id,
   concat(tenant_id, '-ad-', toString(campaign_num * 10000 + ag * 100 + ad_n)) AS ad_id,
-  country, device, impressions, clicks, cost, conversions, conversion_value, video_views, engagements
+  country, device, impressions, clicks, cost, conversions, conversion_value, video_views, engagements, region, city, ad_group_name, ad_name
 FROM (
   SELECT *,
+    -- names and the city follow from the ids and the row hash: no existing column changes
+    ${AD_NAMES_SQL},
+    ${geoSql('country', `intHash64(${AD_KEY} + 90)`)},
     sipHash64({seed:UInt64}, campaign_id, date, j) AS h,
     j % 3 AS device_idx,
     intDiv(j, 3) % length(countries) AS country_idx,
@@ -174,25 +179,27 @@ FROM (
 const EMAIL_KEY = 'h';
 
 export const EMAIL_SQL = `
-INSERT INTO email_activity (tenant_id, date, email_campaign_id, email_campaign_name, sequence_step, mailbox,
+INSERT INTO email_activity (tenant_id, date, email_campaign_id, email_campaign_name, sequence_step, mailbox, variant,
   sent, delivered, opened, clicked, replied, bounced, unsubscribed, spam_complaints)
-SELECT tenant_id, date, email_campaign_id, email_campaign_name, sequence_step, mailbox,
+SELECT tenant_id, date, email_campaign_id, email_campaign_name, sequence_step, mailbox, variant,
   sent, delivered, opened, clicked, replied, bounced, unsubscribed, spam_complaints
 FROM (
   SELECT *,
     sipHash64({seed:UInt64}, email_campaign_id, date, j) AS h,
     toUInt8(j % steps + 1) AS sequence_step,
-    concat('sender-', leftPad(toString(intDiv(j, steps) + 1), 2, '0'), '@', domain) AS mailbox,
+    -- the campaign's mailbox pool (email-outreach.ts); a tested step sends variant A or B
+    mailboxes[1 + intDiv(j, steps) % length(mailboxes)] AS mailbox,
+    if(sequence_step = ab_step, if(${u(EMAIL_KEY, 73)} < 0.5, 'A', 'B'), 'A') AS variant,
     toUInt32(1 + floor(sends_per_row * f * pow(0.85, sequence_step - 1) * (0.6 + 0.8 * ${u(EMAIL_KEY, 60)}))) AS sent,
     toUInt32(least(sent, floor(sent * bounce_rate * (0.5 + ${u(EMAIL_KEY, 61)}) + ${u(EMAIL_KEY, 62)}))) AS bounced,
     toUInt32(sent - bounced) AS delivered,
-    toUInt32(least(delivered, floor(delivered * open_rate * (0.7 + 0.6 * ${u(EMAIL_KEY, 63)}) + ${u(EMAIL_KEY, 64)}))) AS opened,
+    toUInt32(least(delivered, floor(delivered * open_rate * if(variant = 'B', variant_lift, 1) * (0.7 + 0.6 * ${u(EMAIL_KEY, 63)}) + ${u(EMAIL_KEY, 64)}))) AS opened,
     toUInt32(least(opened, floor(opened * click_rate * (0.6 + 0.8 * ${u(EMAIL_KEY, 65)}) + ${u(EMAIL_KEY, 66)}))) AS clicked,
     toUInt32(least(delivered, floor(delivered * reply_rate * if(sequence_step = 1, 1.3, 0.8) * (0.5 + ${u(EMAIL_KEY, 67)}) + ${u(EMAIL_KEY, 68)}))) AS replied,
     toUInt32(least(delivered, floor(delivered * unsub_rate * (0.5 + ${u(EMAIL_KEY, 69)}) + ${u(EMAIL_KEY, 70)}))) AS unsubscribed,
     toUInt32(least(delivered, floor(delivered * spam_rate * (0.5 + ${u(EMAIL_KEY, 71)}) + ${u(EMAIL_KEY, 72)}))) AS spam_complaints
   FROM (
-    SELECT *, ${stochasticRound('rows_per_day * f', 'hd', 15)} AS n_rows
+    SELECT *, least(steps * length(mailboxes), ${stochasticRound('rows_per_day * f', 'hd', 15)}) AS n_rows
     FROM (
       SELECT *, addDays(first_day, d) AS date, ${dayFactorSql('addDays(first_day, d)')} AS f,
         sipHash64({seed:UInt64}, email_campaign_id, addDays(first_day, d)) AS hd

@@ -176,7 +176,8 @@ export function generateQueries(model: Model, options: GenOptions): SemanticQuer
   function dimensionFilter(m: GenMember): Filter {
     switch (m.type) {
       case 'string': {
-        const operator = rng.pick(STRING_OPS);
+        // Equality on sampled values half the time: the filters most likely to name another tenant's id.
+        const operator = rng.chance(0.5) ? rng.pick(['equals', 'notEquals'] as const) : rng.pick(STRING_OPS);
         if (operator === 'set' || operator === 'notSet') return { member: m.path, operator };
         if (operator === 'equals' || operator === 'notEquals') {
           return { member: m.path, operator, values: Array.from({ length: rng.int(1, 3) }, () => String(sampleOf(m))) };
@@ -209,8 +210,10 @@ export function generateQueries(model: Model, options: GenOptions): SemanticQuer
     return { member: m.path, operator, values: [String(rng.pick(THRESHOLDS))] };
   }
 
+  let drawn = 0;
   function one(): SemanticQuery {
-    const source = rng.pick(sources);
+    // Sources in turn (not drawn): every cube and view gets its share however many there are.
+    const source = sources[drawn++ % sources.length];
     // Two joins away (sessions -> campaigns -> ad rows) multiplies rows a lot: keep it to a fifth of the queries.
     const maxDepth = rng.chance(0.2) ? 2 : 1;
     const of = (kind: GenMember['kind']) => source.members.filter((m) => m.kind === kind && m.depth <= maxDepth);
@@ -228,7 +231,7 @@ export function generateQueries(model: Model, options: GenOptions): SemanticQuer
     // A rolling window needs a time dimension of its own cube with a granularity and a range.
     let td: TimeDimensionQuery | undefined;
     const rolling = measuresPool.filter((m) => m.rolling && timePool.some((t) => t.cube === m.cube));
-    if (rolling.length > 0 && rng.chance(0.15)) {
+    if (rolling.length > 0 && rng.chance(0.35)) {
       const r = rng.pick(rolling);
       measures.push(r);
       const time = rng.pick(timePool.filter((t) => t.cube === r.cube));
@@ -243,6 +246,10 @@ export function generateQueries(model: Model, options: GenOptions): SemanticQuer
 
     const dimensions = rng.some(dimensionPool, rng.pick(measures.length === 0 ? [1, 1, 2, 3] : [0, 0, 1, 1, 2, 3]));
     if (measures.length === 0 && dimensions.length === 0 && dimensionPool.length > 0) dimensions.push(rng.pick(dimensionPool));
+    // Without a member of the root, two joined cubes may have no path between them (email_activity ->
+    // email_campaigns, mailboxes): like Cube, the planner does not route through an unnamed cube.
+    const rootDimensions = dimensionPool.filter((d) => d.root);
+    if (measures.length === 0 && !dimensions.some((d) => d.root) && rootDimensions.length > 0) dimensions.push(rng.pick(rootDimensions));
     const segments = rng.chance(0.25) ? rng.some(of('segment'), rng.int(1, 2)) : [];
 
     const filters: Filter[] = [];

@@ -39,7 +39,8 @@ import type { NormalizedQuery, SemanticQuery } from '../../../src/semantic/query
 import { generateQueries, querySources, type SampleValue } from '../../helpers/query-gen.js';
 import { LIMITS, NOW, isClose, loadCubeModels, principalFor, startCore, type Core } from './harness.js';
 
-const QUERY_COUNT = 160;
+// 200: enough for every source (cubes and views of five domains) and a few rolling windows.
+const QUERY_COUNT = 200;
 const SEED = 20_261_101;
 const POISON = 'mallory';
 
@@ -51,6 +52,9 @@ const stats = { queries: 0, rows: 0, idCells: 0, oracleCompared: 0, subsetCompar
 
 // ---- id rules: what a cell of each id-like member must look like for tenant t ----
 const idOf = (kind: string) => (t: DemoTenant, v: string) => new RegExp(`^${t.id}-${kind}-${t.idPrefix}\\d*$`).test(v);
+/** The tenant's domain or a subdomain of it (mail.acme.example), and addresses on them. */
+const ownDomain = (t: DemoTenant, v: string) => v === t.domain || v.endsWith(`.${t.domain}`);
+const ownAddress = (t: DemoTenant, v: string) => v.includes('@') && ownDomain(t, v.slice(v.indexOf('@') + 1));
 const ID_RULES: Readonly<Record<string, (t: DemoTenant, v: string) => boolean>> = {
   'ad_performance.account_id': idOf('acc'),
   'ad_performance.campaign_id': idOf('cmp'),
@@ -64,8 +68,34 @@ const ID_RULES: Readonly<Record<string, (t: DemoTenant, v: string) => boolean>> 
   'conversions.campaign_id': idOf('cmp'),
   'email_activity.email_campaign_id': idOf('eml'),
   'email_activity.email_campaign_name': (t, v) => v.startsWith(`${t.brand} `),
-  'email_activity.mailbox': (t, v) => v.endsWith(`@${t.domain}`),
+  'email_activity.mailbox': (t, v) => ownAddress(t, v),
   'clients.client_id': idOf('cli'),
+  // email outreach, client health
+  'email_activity.sending_domain': (t, v) => ownDomain(t, v),
+  'email_campaigns.email_campaign_id': idOf('eml'),
+  'email_campaigns.name': (t, v) => v.startsWith(`${t.brand} `),
+  'mailboxes.mailbox': (t, v) => ownAddress(t, v),
+  'mailboxes.sending_domain': (t, v) => ownDomain(t, v),
+  'sending_domains.domain': (t, v) => ownDomain(t, v),
+  'mailbox_warmup.mailbox': (t, v) => ownAddress(t, v),
+  'lead_engagement.lead_id': idOf('lead'),
+  'lead_engagement.email_campaign_id': idOf('eml'),
+  'client_activity.client_id': idOf('cli'),
+  'subscription_history.client_id': idOf('cli'),
+  'conversion_touchpoints.client_id': idOf('cli'),
+  'conversion_touchpoints.campaign_id': (t, v) => v === '' || idOf('cmp')(t, v),
+  // campaign lifecycle, reach, social
+  'campaigns.advertiser_id': idOf('adv'),
+  'campaigns.advertiser_name': (t, v) => v.startsWith(`${t.brand} `),
+  'campaign_history.campaign_id': idOf('cmp'),
+  'campaign_days.campaign_id': idOf('cmp'),
+  'ad_reach.campaign_id': idOf('cmp'),
+  'social_posts.post_id': idOf('pst'),
+  'social_posts.account': (t, v) => v === `@${t.id}` || v === `@${t.id}-company`,
+  'social_mentions.mention_id': idOf('mnt'),
+  'influencer_partnerships.partnership_id': idOf('inf'),
+  'automation_runs.run_id': idOf('run'),
+  'automation_runs.workflow_id': idOf('wfl'),
 };
 const FOREIGN_LOOKING = new RegExp(
   `(${DEMO_TENANTS.map((t) => t.id).join('|')})-[a-z]+-\\d|@(${DEMO_TENANTS.map((t) => t.domain).join('|')})|^(${DEMO_TENANTS.map((t) => t.brand).join('|')}) `,
@@ -100,11 +130,19 @@ function sqlProblems(model: Model, compiled: CompiledQuery, tenant: string): str
   const problems: string[] = [];
   for (const t of DEMO_TENANTS) if (compiled.sql.includes(`'${t.id}'`)) problems.push(`tenant id '${t.id}' is written into the SQL text`);
   let scopedTotal = 0;
-  for (const cube of Object.values(model.cubes)) {
+  // Cubes with `sql` first: a scoped read of one is set aside, so the tables its sql reads inside the
+  // wrapper (billing_usage unions three) are not counted again as bare reads.
+  let rest = compiled.sql;
+  const cubes = Object.values(model.cubes).sort((a, b) => Number(Boolean(a.sqlTable)) - Number(Boolean(b.sqlTable)));
+  for (const cube of cubes) {
     if (cube.tenant.kind !== 'column') continue;
     const source = cube.sqlTable ?? `(${cube.sql!.source})`;
-    const reads = count(compiled.sql, cube.sqlTable ? new RegExp(`FROM ${cube.sqlTable}(?![\\w.])`, 'g') : new RegExp(escapeRegExp(cube.sql!.source), 'g'));
-    const scoped = count(compiled.sql, new RegExp(escapeRegExp(`(SELECT * FROM ${source} WHERE \`${cube.tenant.column}\` = {tenant:String})`), 'g'));
+    const wrapped = `(SELECT * FROM ${source} WHERE \`${cube.tenant.column}\` = {tenant:String})`;
+    const scoped = count(rest, new RegExp(escapeRegExp(wrapped), 'g'));
+    if (!cube.sqlTable) rest = rest.split(wrapped).join('(scoped)');
+    const reads = cube.sqlTable
+      ? count(rest, new RegExp(`FROM ${cube.sqlTable}(?![\\w.])`, 'g'))
+      : scoped + count(rest, new RegExp(escapeRegExp(cube.sql!.source), 'g'));
     scopedTotal += scoped;
     if (reads !== scoped) problems.push(`${cube.name}: ${reads} reads but ${scoped} tenant-scoped reads`);
     if (compiled.cubes.includes(cube.name) && scoped === 0) problems.push(`${cube.name} is read but never tenant-scoped`);
@@ -188,7 +226,8 @@ async function setupOracleWarehouses(): Promise<void> {
   for (const t of DEMO_TENANTS) {
     const iso = `iso_${t.id}`;
     await core.wh.engine.command(`CREATE DATABASE ${iso}`);
-    for (const table of [...DEMO_TABLES, 'platforms']) {
+    // audit_events is filled at run time (empty after the seed) but is a tenant-scoped cube all the same.
+    for (const table of [...DEMO_TABLES, 'audit_events', 'platforms']) {
       await core.wh.engine.command(`CREATE TABLE ${iso}.${table} AS ${db}.${table}`);
       const where = table === 'platforms' ? '' : ` WHERE tenant_id = '${t.id}'`;
       await core.wh.engine.command(`INSERT INTO ${iso}.${table} SELECT * FROM ${db}.${table}${where}`);
@@ -205,9 +244,13 @@ async function setupOracleWarehouses(): Promise<void> {
           return `FROM ${iso}.${name} FINAL`;
         }),
     );
-    // Every cube must now read the oracle database, or the oracle would silently read the shared one.
-    expect(rewrites).toBe(Object.keys(model.cubes).length);
-    for (const cube of Object.values(model.cubes)) expect(cube.sqlTable ?? cube.sql?.source, cube.name).toContain(`${iso}.`);
+    // Every cube must now read the oracle database, or the oracle would silently read the shared one
+    // (a cube whose sql unions several tables, like billing_usage, is rewritten once per table).
+    expect(rewrites).toBeGreaterThanOrEqual(Object.keys(model.cubes).length);
+    for (const cube of Object.values(model.cubes)) {
+      expect(cube.sqlTable ?? cube.sql?.source, cube.name).toContain(`${iso}.`);
+      if (cube.sql) expect(cube.sql.source, cube.name).not.toMatch(/FROM (?!iso_)\w+(\s|$)/);
+    }
     isoModels.set(t.id, model);
   }
 }

@@ -5,9 +5,11 @@
  * compiler bug (fan-out, wrong aggregation, a dropped filter) shows up as a difference.
  * Aliases (m0, m1…) never equal a column name: ClickHouse would resolve `sum(clicks)` to an alias.
  */
+import { CLIENT_HEALTH_ORACLES, OUTREACH_ORACLES } from './kpi-sql-domains.js';
+import { EXTRA_MEASURES, LIFECYCLE_SOCIAL_ORACLES } from './kpi-sql-lifecycle-social.js';
 
 /** `k * a / b`, NULL when b = 0 (the service reads a zero denominator as "no value"). */
-const ratio = (a: string, b: string, k = 1) => `if((${b}) = 0, NULL, ${k} * (${a}) / (${b}))`;
+export const ratio = (a: string, b: string, k = 1) => `if((${b}) = 0, NULL, ${k} * (${a}) / (${b}))`;
 const PAYING = "subscription_status IN ('active', 'past_due')";
 
 export interface CubeOracle {
@@ -27,6 +29,7 @@ export const ORACLES: Readonly<Record<string, CubeOracle>> = {
     time: { member: 'ad_performance.date', column: 'date' },
     dimension: { member: 'ad_performance.platform', expr: 'platform' },
     measures: {
+      count: 'count()',
       impressions: 'sum(impressions)',
       clicks: 'sum(clicks)',
       cost: 'sum(cost)',
@@ -43,6 +46,7 @@ export const ORACLES: Readonly<Record<string, CubeOracle>> = {
       conversion_rate: ratio('sum(conversions)', 'sum(clicks)', 100),
       video_view_rate: ratio('sum(video_views)', 'sum(impressions)', 100),
       engagement_rate: ratio('sum(engagements)', 'sum(impressions)', 100),
+      ...EXTRA_MEASURES.ad_performance,
     },
   },
   campaigns: {
@@ -53,6 +57,7 @@ export const ORACLES: Readonly<Record<string, CubeOracle>> = {
       count: 'count()',
       active_count: "countIf(status = 'active')",
       daily_budget: "sumIf(budget, budget_type = 'daily')",
+      ...EXTRA_MEASURES.campaigns,
     },
   },
   clients: {
@@ -70,6 +75,8 @@ export const ORACLES: Readonly<Record<string, CubeOracle>> = {
       arr: '12 * sum(mrr)',
       arpa: ratio('sum(mrr)', `countIf(${PAYING})`),
       average_churn_score: 'avg(churn_score)',
+      average_lead_score: 'avg(lead_score)',
+      hot_leads: 'countIf(lead_score >= 70)',
     },
   },
   conversions: {
@@ -107,8 +114,17 @@ export const ORACLES: Readonly<Record<string, CubeOracle>> = {
       bounce_rate: ratio('sum(bounced)', 'sum(sent)', 100),
       unsubscribe_rate: ratio('sum(unsubscribed)', 'sum(delivered)', 100),
       spam_rate: ratio('sum(spam_complaints)', 'sum(delivered)', 100),
+      count: 'count()',
+      mailboxes_used: 'uniqExact(mailbox)',
+      campaigns_used: 'uniqExact(email_campaign_id)',
+      domains_used: "uniqExact(substring(mailbox, position(mailbox, '@') + 1))",
+      emails_per_mailbox: ratio('sum(sent)', 'uniqExact(mailbox)'),
+      emails_per_campaign: ratio('sum(sent)', 'uniqExact(email_campaign_id)'),
     },
   },
+  ...OUTREACH_ORACLES,
+  ...CLIENT_HEALTH_ORACLES,
+  ...LIFECYCLE_SOCIAL_ORACLES,
   web_sessions: {
     from: 'web_sessions',
     time: { member: 'web_sessions.started_at', column: 'started_at' },

@@ -21,6 +21,9 @@ function loadMarketingModel(): Model {
   return loadModel(files);
 }
 
+/** Cubes whose rows come from the running server (the audit mirror), never from the demo seed. */
+const RUNTIME_CUBES = new Set(['audit_events']);
+
 describe('marketing models on the demo warehouse', () => {
   let wh: TestWarehouse;
   let model: Model;
@@ -67,6 +70,8 @@ describe('marketing models on the demo warehouse', () => {
 
   it('runs every measure and dimension of every cube', async () => {
     for (const cube of Object.values(model.cubes)) {
+      // Filled at run time from the audit log, not by the demo seed (test/e2e/access/users-usage-audit.e2e.test.ts).
+      if (RUNTIME_CUBES.has(cube.name)) continue;
       const measures = Object.values(cube.measures).filter((m) => m.public);
       const timeDim = Object.values(cube.dimensions).find((d) => d.type === 'time');
       const plain = measures.filter((m) => !m.rollingWindow).map((m) => m.path);

@@ -40,7 +40,14 @@ describe('the demo window in the warehouse', () => {
     expect(fixed.window).toMatchObject({ start: FIXED_DEMO_START_DATE, end: FIXED_DEMO_END_DATE });
     expect(await factWindow(wh)).toMatchObject({ first: FIXED_DEMO_START_DATE, last: FIXED_DEMO_END_DATE });
     const total = Object.values(fixed.rows).reduce((a, b) => a + b, 0);
-    expect(await readDemoDataset(wh.engine)).toEqual({ seed: 42, scale: SCALE, start: FIXED_DEMO_START_DATE, end: FIXED_DEMO_END_DATE, rows: total });
+    expect(await readDemoDataset(wh.engine)).toEqual({
+      seed: 42,
+      scale: SCALE,
+      start: FIXED_DEMO_START_DATE,
+      end: FIXED_DEMO_END_DATE,
+      rows: total,
+      complete: true,
+    });
     const a = await checksums(wh.engine);
 
     const moved = await seedDemo(wh.engine, { scale: SCALE, now: DEC_7 });
