@@ -41,6 +41,34 @@ const EnvSchema = z.object({
   JWT_JWKS_URL: z.string().url().optional(),
   JWT_ISSUER: z.string().optional(),
   JWT_AUDIENCE: z.string().optional(),
+  /** JWKS keys are refetched after this long: a key removed at the identity provider stops verifying within it. */
+  JWT_JWKS_MAX_AGE_MS: int(60_000, 1_000),
+  /** Least time between two JWKS fetches (an unknown kid waits for the next one). */
+  JWT_JWKS_COOLDOWN_MS: int(1_000, 0),
+  JWT_JWKS_TIMEOUT_MS: int(5_000, 100),
+  /** Identity provider unreachable: the last keys fetched keep verifying this long past JWT_JWKS_MAX_AGE_MS. */
+  JWT_JWKS_GRACE_MS: int(300_000, 0),
+  /** HS256 rotation: the previous secret, accepted until JWT_PREVIOUS_SECRET_UNTIL (an ISO date-time). */
+  JWT_PREVIOUS_SECRET: z.string().min(1).optional(),
+  JWT_PREVIOUS_SECRET_UNTIL: z
+    .string()
+    .refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO date-time, e.g. 2026-12-08T12:00:00Z')
+    .optional(),
+  /** SIGTERM/SIGINT: how long in-flight requests and statements may finish before the process exits. */
+  DRAIN_TIMEOUT_MS: int(10_000, 0),
+  /** `strata mcp` (stdio): the caller's credential (a JWT or an API key), and a running server to go through. */
+  STRATA_TOKEN: z.string().optional(),
+  STRATA_URL: z.string().url().optional().or(z.literal('')),
+  /** Accept JWTs without exp until iat + this many seconds (and cap longer ones). Unset: exp is required. */
+  AUTH_MAX_TOKEN_AGE_SECONDS: z.coerce.number().int().min(1).optional(),
+  /** Create an unknown tenant (default plan) on the first valid credential that names it, and log it. */
+  TENANT_AUTO_PROVISION: bool.default(false),
+  TENANT_DEFAULT_PLAN: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]{0,31}$/)
+    .default('free'),
+  /** Fallback re-check of open sessions (WebSocket, SQL proxy) besides the LISTEN/NOTIFY signals. */
+  ACCESS_RECHECK_INTERVAL_MS: int(5_000, 100),
 
   DEFAULT_ROW_LIMIT: int(10_000, 1),
   MAX_ROW_LIMIT: int(50_000, 1),
@@ -57,8 +85,16 @@ const EnvSchema = z.object({
   SQL_PROXY_TLS_KEY: z.string().optional(),
   /** Accept cleartext passwords from non-loopback clients without TLS (trusted private networks only). */
   SQL_PROXY_ALLOW_CLEARTEXT_NETWORK: bool.default(false),
+  /** Most rows one SQL-proxy statement returns (read in MAX_ROW_LIMIT pages); past it the statement fails, naming it. */
+  SQL_PROXY_MAX_ROWS: int(1_000_000, 1),
 
   RATE_LIMIT_ENABLED: bool.default(true),
+  /** Engine statements at once (fair sharing between tenants); default 1 for embedded chDB (one at a time), 8 over HTTP. */
+  ENGINE_SLOTS: int(0, 0),
+  /** Engine statements at once of one tenant; the others wait in the tenant's queue. */
+  ENGINE_SLOTS_PER_TENANT: int(2, 1),
+  /** Monthly plan quotas (queries) are enforced. */
+  QUOTAS_ENABLED: bool.default(true),
 
   GRAPHIQL_ENABLED: bool.optional(),
 
@@ -74,6 +110,36 @@ const EnvSchema = z.object({
   MAX_SUBSCRIPTIONS_PER_CONNECTION: int(100, 1),
   MAX_SUBSCRIPTIONS_PER_TENANT: int(20_000, 1),
   REFRESH_CHECK_INTERVAL_MS: int(1_000, 50),
+
+  /** The durable job queue (jobs/): this instance runs jobs (exports, scheduled reports). */
+  JOBS_ENABLED: bool.default(true),
+  /** A job's lease: an instance that stops renewing it (crashed) loses the job after this long. */
+  JOBS_LEASE_MS: int(30_000, 300),
+  JOBS_POLL_MS: int(1_000, 20),
+  JOBS_CONCURRENCY: int(2, 1),
+  JOBS_RETRY_BASE_MS: int(5_000, 10),
+  /** This instance's name in the job queue (locked_by, logs); the pid is appended. Default: w. */
+  JOBS_WORKER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,40}$/)
+    .optional(),
+  /** Reports' email: smtp://user:pass@host:port (smtps:// for TLS from the start). Unset: email destinations fail their runs. */
+  SMTP_URL: z.string().url().optional(),
+  SMTP_FROM: z.string().default('Strata reports <reports@localhost>'),
+  SMTP_TIMEOUT_MS: int(10_000, 100),
+  /** Base of the links in emails and webhooks; default http://HOST:PORT. */
+  PUBLIC_URL: z.string().url().optional(),
+  /** An export mutation waits this long for its file before answering PENDING. */
+  EXPORT_WAIT_MS: int(10_000, 0),
+  EXPORT_TIMEOUT_MS: int(300_000, 1_000),
+  EMAIL_ATTACH_MAX_BYTES: int(10_485_760, 0),
+  WEBHOOK_ATTEMPTS: int(3, 1),
+  WEBHOOK_RETRY_BASE_MS: int(1_000, 1),
+  WEBHOOK_TIMEOUT_MS: int(10_000, 100),
+  SCHEDULE_MIN_INTERVAL_SECONDS: int(60, 0),
+  SCHEDULE_FAILURE_BACKOFF_MS: int(300_000, 0),
+  /** Snapshots are deleted this many days after they are taken (0: kept). */
+  SNAPSHOT_RETENTION_DAYS: int(365, 0),
 });
 
 export type Environment = 'development' | 'production' | 'test';
@@ -106,6 +172,17 @@ export interface Config {
     readonly jwksUrl?: string;
     readonly issuer?: string;
     readonly audience?: string;
+    /** JWKS key lifetime, refetch cooldown, fetch timeout and outage grace (auth/jwks-cache.ts). */
+    readonly jwks?: { readonly maxAgeMs: number; readonly cooldownMs: number; readonly timeoutMs: number; readonly graceMs: number };
+    /** HS256 rotation: the previous secret, accepted until `until` (epoch ms). */
+    readonly previousSecret?: { readonly secret: string; readonly until: number };
+    /** Seconds; see token-lifetime.ts (auth/). */
+    readonly maxTokenAgeSeconds?: number;
+  };
+  readonly tenancy: {
+    readonly autoProvision: boolean;
+    readonly defaultPlan: string;
+    readonly recheckIntervalMs: number;
   };
   readonly limits: {
     readonly defaultRowLimit: number;
@@ -124,8 +201,17 @@ export interface Config {
     readonly tlsKey?: string;
     /** Accept passwords over unencrypted non-loopback connections (opt-in, logged as a warning). */
     readonly allowCleartextNetwork: boolean;
+    /** Most rows per statement, and rows per query-service load (= limits.maxRowLimit). */
+    readonly rowLimits: { readonly maxRows: number; readonly pageRows: number };
   };
   readonly rateLimit: { readonly enabled: boolean };
+  /** Fair sharing of the engine: statements at once in all, and of one tenant (query/engine-slots.ts). */
+  readonly engineSlots: { readonly total: number; readonly perTenant: number };
+  readonly quotas: { readonly enabled: boolean };
+  /** Graceful drain on SIGTERM/SIGINT: in-flight work gets this long (server.ts drain). */
+  readonly drain: { readonly timeoutMs: number };
+  /** `strata mcp` over stdio: the credential it acts with, and the server to relay to (else in-process). */
+  readonly mcp: { readonly token?: string; readonly serverUrl?: string };
   /**
    * GraphiQL at GET /graphql (served with its assets from this server, no CDN). On by default in
    * development only; GRAPHIQL_ENABLED=true turns it on elsewhere. Only development opens it signed in.
@@ -141,6 +227,30 @@ export interface Config {
     readonly maxPerConnection: number;
     readonly maxPerTenant: number;
     readonly refreshCheckIntervalMs: number;
+  };
+  /** The durable job queue (jobs/runner.ts). */
+  readonly jobs: {
+    readonly enabled: boolean;
+    readonly leaseMs: number;
+    readonly pollMs: number;
+    readonly concurrency: number;
+    readonly retryBaseMs: number;
+    readonly workerId?: string;
+  };
+  /** Exports, snapshots, schedules (reports/). */
+  readonly reports: {
+    readonly smtp?: { readonly url: string; readonly from: string; readonly timeoutMs: number };
+    readonly publicUrl: string;
+    /** PUBLIC_URL was given (else the server's own address, known once it listens). */
+    readonly publicUrlSet: boolean;
+    readonly workDir: string;
+    readonly exportWaitMs: number;
+    readonly exportTimeoutMs: number;
+    readonly attachMaxBytes: number;
+    readonly webhook: { readonly attempts: number; readonly retryBaseMs: number; readonly timeoutMs: number };
+    readonly minScheduleIntervalSeconds: number;
+    readonly failureBackoffMs: number;
+    readonly snapshotRetentionDays: number;
   };
 }
 
@@ -177,6 +287,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `invalid configuration:\n  JWT_SECRET must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production (it has ${Buffer.byteLength(jwtSecret, 'utf8')}); generate one with: openssl rand -base64 48`,
     );
   }
+  if (Boolean(e.JWT_PREVIOUS_SECRET) !== Boolean(e.JWT_PREVIOUS_SECRET_UNTIL) || (e.JWT_PREVIOUS_SECRET && !jwtSecret)) {
+    throw new ConfigError('invalid configuration:\n  JWT_PREVIOUS_SECRET needs JWT_SECRET (the new one) and JWT_PREVIOUS_SECRET_UNTIL (when the overlap ends)');
+  }
+  if (mode === 'production' && e.JWT_PREVIOUS_SECRET !== undefined && Buffer.byteLength(e.JWT_PREVIOUS_SECRET, 'utf8') < MIN_PRODUCTION_SECRET_BYTES) {
+    throw new ConfigError(`invalid configuration:\n  JWT_PREVIOUS_SECRET must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production`);
+  }
+  if (e.JWT_JWKS_COOLDOWN_MS > e.JWT_JWKS_MAX_AGE_MS) {
+    throw new ConfigError('invalid configuration:\n  JWT_JWKS_COOLDOWN_MS must not exceed JWT_JWKS_MAX_AGE_MS');
+  }
   if (e.MAX_ROW_LIMIT < e.DEFAULT_ROW_LIMIT) {
     throw new ConfigError('invalid configuration:\n  MAX_ROW_LIMIT must be >= DEFAULT_ROW_LIMIT');
   }
@@ -200,7 +319,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     postgres: { url: e.DATABASE_URL || undefined, pglitePath: resolve(e.PGLITE_PATH ?? `${dataDir}/postgres`) },
     modelsDir: resolve(e.MODELS_DIR),
-    auth: { jwtSecret, jwksUrl: e.JWT_JWKS_URL, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    auth: {
+      jwtSecret,
+      jwksUrl: e.JWT_JWKS_URL,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      maxTokenAgeSeconds: e.AUTH_MAX_TOKEN_AGE_SECONDS,
+      jwks: { maxAgeMs: e.JWT_JWKS_MAX_AGE_MS, cooldownMs: e.JWT_JWKS_COOLDOWN_MS, timeoutMs: e.JWT_JWKS_TIMEOUT_MS, graceMs: e.JWT_JWKS_GRACE_MS },
+      ...(e.JWT_PREVIOUS_SECRET && e.JWT_PREVIOUS_SECRET_UNTIL
+        ? { previousSecret: { secret: e.JWT_PREVIOUS_SECRET, until: Date.parse(e.JWT_PREVIOUS_SECRET_UNTIL) } }
+        : {}),
+    },
+    tenancy: { autoProvision: e.TENANT_AUTO_PROVISION, defaultPlan: e.TENANT_DEFAULT_PLAN, recheckIntervalMs: e.ACCESS_RECHECK_INTERVAL_MS },
     limits: {
       defaultRowLimit: e.DEFAULT_ROW_LIMIT,
       maxRowLimit: e.MAX_ROW_LIMIT,
@@ -216,14 +346,40 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       tlsCert: e.SQL_PROXY_TLS_CERT,
       tlsKey: e.SQL_PROXY_TLS_KEY,
       allowCleartextNetwork: e.SQL_PROXY_ALLOW_CLEARTEXT_NETWORK,
+      rowLimits: { maxRows: e.SQL_PROXY_MAX_ROWS, pageRows: e.MAX_ROW_LIMIT },
     },
     rateLimit: { enabled: e.RATE_LIMIT_ENABLED },
+    engineSlots: { total: e.ENGINE_SLOTS || (e.CLICKHOUSE_URL ? 8 : 1), perTenant: e.ENGINE_SLOTS_PER_TENANT },
+    quotas: { enabled: e.QUOTAS_ENABLED },
+    drain: { timeoutMs: e.DRAIN_TIMEOUT_MS },
+    mcp: { token: e.STRATA_TOKEN || undefined, serverUrl: e.STRATA_URL || undefined },
     graphiql: { enabled: e.GRAPHIQL_ENABLED ?? mode === 'development' },
     demo: { seed: e.SEED_DEMO ?? mode !== 'production', scale: e.DEMO_SCALE, endDate: e.DEMO_END_DATE || undefined },
     live: {
       maxPerConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION,
       maxPerTenant: e.MAX_SUBSCRIPTIONS_PER_TENANT,
       refreshCheckIntervalMs: e.REFRESH_CHECK_INTERVAL_MS,
+    },
+    jobs: {
+      enabled: e.JOBS_ENABLED,
+      leaseMs: e.JOBS_LEASE_MS,
+      pollMs: e.JOBS_POLL_MS,
+      concurrency: e.JOBS_CONCURRENCY,
+      retryBaseMs: e.JOBS_RETRY_BASE_MS,
+      workerId: e.JOBS_WORKER_ID,
+    },
+    reports: {
+      ...(e.SMTP_URL ? { smtp: { url: e.SMTP_URL, from: e.SMTP_FROM, timeoutMs: e.SMTP_TIMEOUT_MS } } : {}),
+      publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
+      publicUrlSet: Boolean(e.PUBLIC_URL),
+      workDir: resolve(`${dataDir}/exports`),
+      exportWaitMs: e.EXPORT_WAIT_MS,
+      exportTimeoutMs: e.EXPORT_TIMEOUT_MS,
+      attachMaxBytes: e.EMAIL_ATTACH_MAX_BYTES,
+      webhook: { attempts: e.WEBHOOK_ATTEMPTS, retryBaseMs: e.WEBHOOK_RETRY_BASE_MS, timeoutMs: e.WEBHOOK_TIMEOUT_MS },
+      minScheduleIntervalSeconds: e.SCHEDULE_MIN_INTERVAL_SECONDS,
+      failureBackoffMs: e.SCHEDULE_FAILURE_BACKOFF_MS,
+      snapshotRetentionDays: e.SNAPSHOT_RETENTION_DAYS,
     },
   };
   return deepFreeze(config);

@@ -14,7 +14,29 @@ export type ErrorCode =
   | 'MODEL_INVALID'
   | 'CONFIG_INVALID'
   | 'CONFLICT'
-  | 'PAYLOAD_TOO_LARGE';
+  /** An ingestion batch id (Idempotency-Key) was already used with another body. */
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'PAYLOAD_TOO_LARGE'
+  /** The credential is valid but names a tenant the registry does not hold. */
+  | 'TENANT_UNKNOWN'
+  /** The tenant is suspended or churned. */
+  | 'TENANT_SUSPENDED'
+  /** The metadata store (Postgres) cannot be reached; retryable. */
+  | 'STORE_UNAVAILABLE'
+  /** The identity provider's signing keys (JWKS) cannot be had: the JWT may be fine; retryable. */
+  | 'AUTH_UNAVAILABLE'
+  /** The tenant's plan quota for the month is used up (queries); resets at the start of the next UTC month. */
+  | 'QUOTA_EXCEEDED'
+  /** An export over the tenant's row cap (the cap is in the message and details). */
+  | 'EXPORT_TOO_LARGE'
+  /** The tenant's export controls do not allow this format or the caller's scopes. */
+  | 'EXPORT_NOT_ALLOWED'
+  /** A download link past its lifetime. */
+  | 'LINK_EXPIRED'
+  /** A value for a filter the dashboard does not declare (details.filter names it). */
+  | 'UNKNOWN_FILTER'
+  /** A dashboard filter bound to a member a widget cannot filter on, or to a widget it does not have. */
+  | 'INVALID_FILTER_BINDING';
 
 export interface ErrorDetails {
   /** The member path the error is about, e.g. "ad_performance.clik". */
@@ -49,6 +71,19 @@ export const PUBLIC_DETAIL_KEYS: ReadonlySet<string> = new Set([
   'batchId',
   'zone',
   'cubes',
+  // QUOTA_EXCEEDED: the month's quota, what was used, when it resets.
+  'quota',
+  'used',
+  'resetsAt',
+  // Exports and schedules: the cap and the rows asked for, the formats allowed, a bad cron / link.
+  'maxRows',
+  'rows',
+  'format',
+  'formats',
+  'cron',
+  'expiredAt',
+  // Declared dashboard filters: which filter is wrong.
+  'filter',
 ]);
 
 export function publicDetails(details: ErrorDetails): Record<string, unknown> {

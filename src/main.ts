@@ -5,9 +5,10 @@
  * and exit code 2, a configuration error exit 78, any other failure exit 1.
  */
 import { writeFileSync } from 'node:fs';
-import { ROLE_SCOPES, SCOPES, expandScopes, type Principal } from './auth/principal.js';
+import { ROLE_SCOPES, SCOPES, TENANT_ID_PATTERN, expandScopes, type Principal } from './auth/principal.js';
 import { commandHelp, parseCommandArgs, UsageError, type ParsedArgs } from './cli/args.js';
 import { COMMANDS, findCommand, GROUPS, groupHelp, mainHelp } from './cli/commands.js';
+import { findRunningServer, isDataDirLocked, type RunningServerInfo } from './cli/running-server.js';
 import { renderTable } from './cli/table.js';
 import type { Config } from './config.js';
 import { isIsoDate } from './demo/window.js';
@@ -69,6 +70,8 @@ async function main(argv: string[]): Promise<number> {
       return token(config, values);
     case 'tenant create':
       return createTenant(config, positionals.id ?? '', values);
+    case 'mcp':
+      return mcp(config);
     case 'print-schema':
       return printSchema(config, values.out as string | undefined, Boolean(values.stdout));
     default:
@@ -153,24 +156,41 @@ function list(text: unknown): string[] {
   return typeof text === 'string' ? text.split(/[ ,]+/).filter(Boolean) : [];
 }
 
-function cliPrincipal(values: Values): Principal {
+function cliPrincipal(values: Values, command: string): Principal {
   const tenantId = String(values.tenant);
+  if (!TENANT_ID_PATTERN.test(tenantId)) {
+    throw new UsageError(`--tenant "${tenantId}" is not a tenant id (lower-case letters, digits, "-" and "_", e.g. acme)`, command);
+  }
   const roles = list(values.roles);
+  const unknown = roles.filter((r) => !ROLE_SCOPES[r]);
+  if (unknown.length) throw new UsageError(`unknown role "${unknown[0]}" (roles: ${Object.keys(ROLE_SCOPES).join(', ')})`, command);
   const scopes = values.scopes ? list(values.scopes) : roles.length ? [] : Object.values(SCOPES);
   return { tenantId, scopes: expandScopes(scopes, roles), subject: 'cli', via: 'cli', roles };
 }
 
 async function runQuery(config: Config, command: 'query' | 'sql', values: Values, text: string): Promise<number> {
-  const principal = cliPrincipal(values);
+  const principal = cliPrincipal(values, command);
   let query: SemanticQuery;
   try {
     query = JSON.parse(text) as SemanticQuery;
   } catch (e) {
     throw new UserError('BAD_USER_INPUT', `query is not valid JSON: ${(e as Error).message}`);
   }
+  // Embedded ClickHouse opens DATA_DIR in one process only: beside a running server, ask it.
+  const running = config.clickhouse.url ? undefined : findRunningServer(config.dataDir);
+  if (running) return queryThroughServer(config, running, command, principal, values, query);
   const quiet = { ...config, logLevel: 'warn' } as Config;
   const [{ createCoreServices }, { createLogger }] = await Promise.all([services(), logger()]);
-  const core = await createCoreServices(quiet, { logger: createLogger('warn') });
+  let core: Awaited<ReturnType<typeof createCoreServices>>;
+  try {
+    core = await createCoreServices(quiet, { logger: createLogger('warn') });
+  } catch (e) {
+    if (!isDataDirLocked(e)) throw e;
+    throw new UserError(
+      'BAD_USER_INPUT',
+      `DATA_DIR ${config.dataDir} is held by another process (a \`strata serve\` or \`strata seed\` on it?): stop it, or start the server with this DATA_DIR so the CLI can go through it`,
+    );
+  }
   try {
     if (command === 'sql') {
       const { compiled } = core.query.compile(principal, query);
@@ -196,6 +216,61 @@ async function runQuery(config: Config, command: 'query' | 'sql', values: Values
   } finally {
     await core.close();
   }
+}
+
+/**
+ * query/sql through the running server's Cube REST API, as the tenant, with a short-lived token
+ * signed with the configured JWT_SECRET (the same principal the embedded path would use).
+ */
+async function queryThroughServer(
+  config: Config,
+  running: RunningServerInfo,
+  command: 'query' | 'sql',
+  principal: Principal,
+  values: Values,
+  query: SemanticQuery,
+): Promise<number> {
+  const held = `DATA_DIR ${config.dataDir} is held by the server at ${running.url} (pid ${running.pid})`;
+  if (!config.auth.jwtSecret) throw new UserError('BAD_USER_INPUT', `${held}: set JWT_SECRET to its secret so the CLI can ask it, or stop it`);
+  const { mintDevToken } = await import('./auth/jwt.js');
+  const jwt = await mintDevToken(config.auth.jwtSecret, {
+    tenantId: principal.tenantId,
+    scopes: [...principal.scopes],
+    expiresIn: '5m',
+    subject: 'cli',
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+  });
+  let res: Response;
+  try {
+    res = await fetch(`${running.url}/cubejs-api/v1/${command === 'sql' ? 'sql' : 'load'}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ query }),
+    });
+  } catch (e) {
+    throw new UserError('BAD_USER_INPUT', `${held}, which does not answer (${(e as Error).message}); is it starting or stopping?`);
+  }
+  const body = (await res.json().catch(() => ({}))) as { error?: string; code?: string; data?: Record<string, unknown>[]; sql?: { sql?: [string, unknown] } };
+  if (!res.ok) throw new UserError('BAD_USER_INPUT', `${body.error ?? res.statusText} (${body.code ?? res.status}; answered by the server at ${running.url})`);
+  if (command === 'sql') {
+    const [sql, params] = body.sql?.sql ?? ['', {}];
+    console.log(sql);
+    console.log(JSON.stringify(params, null, 2));
+    return 0;
+  }
+  const rows = body.data ?? [];
+  if (values.json) console.log(JSON.stringify(rows, null, 2));
+  else {
+    const keys = rows.length ? Object.keys(rows[0]) : [...(query.dimensions ?? []), ...(query.measures ?? [])];
+    console.log(
+      renderTable(
+        keys,
+        rows.map((r) => keys.map((k) => r[k])),
+      ),
+    );
+  }
+  return 0;
 }
 
 async function token(config: Config, values: Values): Promise<number> {
@@ -255,6 +330,31 @@ async function createTenant(config: Config, id: string, values: Values): Promise
     return 0;
   } finally {
     await store.close();
+  }
+}
+
+/** `strata mcp`: MCP over stdio, relayed to a running server or served in-process (src/mcp/stdio.ts). */
+async function mcp(config: Config): Promise<number> {
+  const token = config.mcp.token;
+  if (!token) throw new UsageError('set STRATA_TOKEN to a JWT or an API key (e.g. STRATA_TOKEN=$(npx strata token --tenant acme))', 'mcp');
+  const [{ createLogger }, stdio] = await Promise.all([logger(), import('./mcp/stdio.js')]);
+  // stdout carries the protocol: logs go to stderr.
+  const log = createLogger(config.logLevel === 'silent' ? 'silent' : 'warn', process.stderr);
+  const url = config.mcp.serverUrl ?? (config.clickhouse.url ? undefined : findRunningServer(config.dataDir)?.url);
+  if (url) {
+    await stdio.relayStdio(url, token, log);
+    return 0;
+  }
+  const { createServices } = await services();
+  const all = await createServices(config, { logger: log });
+  try {
+    await stdio.serveStdio(
+      { query: all.query, savedQueries: all.store.savedQueries, dashboards: all.store.dashboards, authenticator: all.authenticator, logger: log },
+      token,
+    );
+    return 0;
+  } finally {
+    await all.close();
   }
 }
 

@@ -1,4 +1,8 @@
-/** Prometheus metrics, one registry per server instance (tests start several in one process). */
+/**
+ * Prometheus metrics, one registry per server instance (tests start several in one process).
+ * No series carries a tenant label: tenant ids are not public, and a label per tenant grows without
+ * bound. Per-tenant numbers are in the usage API (GraphQL `usage`, operators' `platformUsage`).
+ */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
@@ -10,10 +14,22 @@ export interface Metrics {
   /** Semantic queries asked vs SQL statements issued after batching/merging. */
   readonly batchedQueries: Counter<'outcome'>;
   readonly cacheLookups: Counter<'result'>;
-  readonly activeSubscriptions: Gauge<'tenant'>;
+  readonly activeSubscriptions: Gauge<never>;
+  /** Operator totals of the monthly usage metering (all tenants together). */
+  readonly usageQueries: Counter<never>;
+  readonly usageRowsRead: Counter<never>;
+  readonly usageBytesReturned: Counter<never>;
+  /** Refusals the audit trail records, by code (FORBIDDEN, RATE_LIMITED, QUOTA_EXCEEDED, UNAUTHENTICATED, TENANT_SUSPENDED). */
+  readonly refusals: Counter<'code'>;
+  /** Engine statements waiting for a slot (fair sharing between tenants), and statements that had to wait. */
+  readonly engineQueued: Gauge<never>;
+  readonly engineWaits: Counter<never>;
   readonly liveEvaluations: Counter<never>;
   readonly livePushes: Counter<never>;
   readonly ingestRows: Counter<'status'>;
+  /** JWKS fetches by result (ok, error), and JWTs refused because the signing keys could not be had. */
+  readonly jwksFetches: Counter<'result'>;
+  readonly authUnavailable: Counter<never>;
 }
 
 export function createMetrics(options: { collectDefaults?: boolean } = {}): Metrics {
@@ -54,18 +70,34 @@ export function createMetrics(options: { collectDefaults?: boolean } = {}): Metr
       labelNames: ['result'],
       registers: [registry],
     }),
-    activeSubscriptions: new Gauge({
-      name: 'strata_active_subscriptions',
-      help: 'Live subscriptions by tenant',
-      labelNames: ['tenant'],
+    activeSubscriptions: new Gauge({ name: 'strata_active_subscriptions', help: 'Live subscriptions (all tenants)', registers: [registry] }),
+    usageQueries: new Counter({
+      name: 'strata_usage_queries_total',
+      help: 'Semantic queries answered (all tenants; metered per tenant)',
       registers: [registry],
     }),
+    usageRowsRead: new Counter({ name: 'strata_usage_rows_read_total', help: 'Rows read from the engine (all tenants)', registers: [registry] }),
+    usageBytesReturned: new Counter({ name: 'strata_usage_bytes_returned_total', help: 'JSON bytes of rows returned (all tenants)', registers: [registry] }),
+    refusals: new Counter({ name: 'strata_refusals_total', help: 'Refused requests by code (all tenants)', labelNames: ['code'], registers: [registry] }),
+    engineQueued: new Gauge({ name: 'strata_engine_queued_statements', help: 'Engine statements waiting for a slot', registers: [registry] }),
+    engineWaits: new Counter({ name: 'strata_engine_slot_waits_total', help: 'Engine statements that waited for a slot', registers: [registry] }),
     liveEvaluations: new Counter({ name: 'strata_live_evaluations_total', help: 'Shared evaluations of live queries', registers: [registry] }),
     livePushes: new Counter({ name: 'strata_live_pushes_total', help: 'Results pushed to subscribers', registers: [registry] }),
     ingestRows: new Counter({
       name: 'strata_ingest_rows_total',
       help: 'Ingested rows by status (inserted, quarantined, duplicate)',
       labelNames: ['status'],
+      registers: [registry],
+    }),
+    jwksFetches: new Counter({
+      name: 'strata_jwks_fetches_total',
+      help: "Fetches of the identity provider's JWKS by result (ok, error)",
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    authUnavailable: new Counter({
+      name: 'strata_auth_unavailable_total',
+      help: 'JWTs refused with AUTH_UNAVAILABLE: the signing keys (JWKS) could not be had',
       registers: [registry],
     }),
   };

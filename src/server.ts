@@ -12,21 +12,32 @@ import { demoBannerLines } from './demo/window.js';
 import { mintDevToken } from './auth/jwt.js';
 import type { Config } from './config.js';
 import { withCompression } from './edge/compression.js';
-import { HTTP_STATUS } from './edge/errors.js';
+import { HTTP_STATUS, toPublicError } from './edge/errors.js';
+import { authenticateHttp, httpRequestId, jsonErrorBody, jsonResponse } from './edge/http.js';
+import { PLATFORM_SCOPES } from './auth/principal.js';
+import { ForbiddenError } from './errors.js';
 import { buildSchema } from './graphql/build-schema.js';
 import { createGraphQLServer } from './graphql/server.js';
 import { createIngestHandler, INGEST_PATH_PREFIX } from './ingest/http.js';
+import { createDownloadHandler, EXPORTS_PATH_PREFIX } from './reports/http.js';
+import { createLinkHandler, LINKS_PATH_PREFIX } from './links/http.js';
+import { linkAuthenticator } from './links/link-principal.js';
+import { withTenantCheck } from './tenancy/tenant-gate.js';
 import { createIngestService } from './ingest/ingest-service.js';
 import { liveGraphQLContext } from './graphql/subscriptions.js';
+import { createDashboardLive } from './live/dashboard-live.js';
 import { createLiveService } from './live/live-service.js';
 import { createNotifySignals } from './live/signals.js';
 import { attachGraphQLWs } from './graphql/ws.js';
 import { createRestHandler, REST_BASE_PATH } from './rest/handler.js';
+import { createMcpHandler, MCP_PATH } from './mcp/http.js';
 import { GRAPHIQL_ASSETS_PATH, GRAPHIQL_DEV_TENANT, serveGraphiQLAsset } from './graphql/graphiql.js';
 import { createReadinessCheck } from './readiness.js';
+import { recordRunningServer } from './cli/running-server.js';
 import { createServices, type Services } from './services.js';
 import { startSqlProxy } from './sqlproxy/server.js';
 import { strataExtensions } from './schema-extensions.js';
+import { auditedIngest, changeRecorder } from './audit/changes.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -34,8 +45,18 @@ export interface RunningServer {
   readonly sqlProxyPort?: number;
   readonly services: Services;
   readonly httpServer: Server;
-  close(): Promise<void>;
+  /**
+   * Graceful drain, then stop: /ready answers 503 "draining", no new connections, WebSockets close
+   * with 1001, SQL proxy sessions end with 57P01 (after their running statement), in-flight HTTP
+   * requests and drain hooks get until `deadlineMs` (epoch ms; default 5 s from now), then the rest is cut.
+   */
+  close(deadlineMs?: number): Promise<void>;
+  /** Work to finish or hand back before exit (schedules, exports when they arrive); awaited up to the deadline. */
+  onDrain(hook: DrainHook): void;
+  readonly draining: boolean;
 }
+
+export type DrainHook = (deadlineMs: number) => Promise<void>;
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
@@ -46,14 +67,45 @@ export async function startServer(services: Services): Promise<RunningServer> {
 
   const signals = await createNotifySignals(store, { logger });
   const live = createLiveService({ query, model, config, logger, metrics, signals });
+  const dashboardLive = createDashboardLive({ query, config, logger, metrics, signals });
   const ingest = createIngestService({ engine, model, signals, metrics, logger });
-  const extensions = strataExtensions({ model, live, store, ingest, query });
+  // Alert rules are subscribers of the change signals: a change makes the rules reading it due now (reports/alerts.ts).
+  signals.onChange((e) => void services.reports.alerts.changed(e.tenantId, e.cubes));
+  const extensions = strataExtensions({ model, live, dashboardLive, store, ingest, query, usage: services.usage, reports: services.reports });
+  const downloads = createDownloadHandler(services.reports, { authenticator, trustProxy: config.trustProxy, logger, isDev: config.env === 'development' });
+  // Share links: the token is the credential, admitted through the tenant gate like every other one.
+  const links = createLinkHandler({
+    authenticator: withTenantCheck(linkAuthenticator(store.dashboardLinks), services.tenants),
+    links: store.dashboardLinks,
+    dashboards: store.dashboards,
+    query,
+    audit: store.audit,
+    trustProxy: config.trustProxy,
+    logger,
+    isDev: config.env === 'development',
+  });
   const schema = buildSchema(model, { extensions });
   const yoga = createGraphQLServer({ model, query, authenticator, config, logger, metrics, schema });
   const rest = createRestHandler({ query, authenticator, config, logger, metrics });
-  const ingestHandler = createIngestHandler(ingest, { authenticator, trustProxy: config.trustProxy, logger, isDev: config.env === 'development' });
+  // Batches through the HTTP door are audited like the GraphQL mutation's (audit/changes.ts).
+  const mcp = createMcpHandler({
+    query,
+    savedQueries: store.savedQueries,
+    dashboards: store.dashboards,
+    authenticator,
+    trustProxy: config.trustProxy,
+    logger,
+    metrics,
+    isDev: config.env === 'development',
+  });
+  const ingestHandler = createIngestHandler(auditedIngest(ingest, changeRecorder(store.audit)), {
+    authenticator,
+    trustProxy: config.trustProxy,
+    logger,
+    isDev: config.env === 'development',
+  });
 
-  const readiness = createReadinessCheck(engine, store);
+  const readiness = createReadinessCheck(engine, store, services.warehouse.notReadyReason);
   const routes = createServerAdapter<{ req: IncomingMessage }>(async (request, serverContext) => {
     const url = new URL(request.url);
     const peer = { socketAddress: serverContext.req?.socket?.remoteAddress };
@@ -61,19 +113,42 @@ export async function startServer(services: Services): Promise<RunningServer> {
     if (config.graphiql.enabled && url.pathname.startsWith(`${GRAPHIQL_ASSETS_PATH}/`)) return serveGraphiQLAsset(request);
     if (url.pathname === '/health' || url.pathname === '/healthz') return json(200, { status: 'ok' });
     if (url.pathname === '/ready' || url.pathname === '/readyz') {
-      const { ready: ok, ...parts } = await readiness();
-      return json(ok ? 200 : 503, { status: ok ? 'ready' : 'unavailable', ...parts });
+      // Draining: not ready first, so a balancer stops routing here before anything closes.
+      if (draining) return json(503, { status: 'draining', ready: false, reason: 'shutting down' });
+      const { ready: ok, ...parts } = await withIdentityKeys(readiness, services.identityKeys)();
+      return json(ok ? 200 : 503, { status: ok ? 'ready' : 'unavailable', ...parts }, ok ? {} : { 'retry-after': '2' });
     }
     if (url.pathname === '/metrics') {
-      return new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } });
+      // Operators only: series carry tenant ids. A token with platform:metrics (or platform:admin).
+      const requestId = httpRequestId(request);
+      try {
+        const ctx = await authenticateHttp(request, 'ops', peer, { authenticator, trustProxy: config.trustProxy, logger, requestId });
+        if (!Object.values(PLATFORM_SCOPES).some((s) => ctx.principal.scopes.has(s))) {
+          throw new ForbiddenError(`/metrics requires scope "${PLATFORM_SCOPES.METRICS}"`, { scopes: [PLATFORM_SCOPES.METRICS] });
+        }
+        return new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } });
+      } catch (e) {
+        const pub = toPublicError(e, { logger, requestId, door: 'ops' });
+        return jsonResponse(pub.status, jsonErrorBody(pub, requestId, false), { ...pub.headers, 'x-request-id': requestId });
+      }
     }
     if (url.pathname.startsWith(INGEST_PATH_PREFIX)) return ingestHandler(request, peer);
+    if (url.pathname.startsWith(EXPORTS_PATH_PREFIX)) return downloads(request, peer);
+    if (url.pathname.startsWith(LINKS_PATH_PREFIX)) return links(request, peer);
+    if (url.pathname === MCP_PATH) return mcp(request, peer);
     if (url.pathname === '/') return Response.redirect(new URL('/graphql', url), 302);
     return json(404, { error: `no route for ${request.method} ${url.pathname}`, code: 'NOT_FOUND' });
   });
 
+  let draining = false;
+  const drainHooks: DrainHook[] = [];
+  // Background jobs (exports, scheduled reports) finish or are handed back to the queue on drain.
+  const jobs = services.jobs;
+  if (jobs) drainHooks.push((deadlineMs) => jobs.drain(deadlineMs));
   const httpServer = createServer(
     withCompression((req, res) => {
+      // A request answered during the drain closes its connection (no keep-alive reuse).
+      if (draining) res.shouldKeepAlive = false;
       if (!req.url?.startsWith('/graphql')) return void routes(req, res, { req });
       if (req.method !== 'POST') return void yoga(req, res);
       // The body is read here, in one piece: yoga then takes it as is instead of streaming the
@@ -101,6 +176,7 @@ export async function startServer(services: Services): Promise<RunningServer> {
     limits: config.limits,
     isDev: config.env === 'development',
     path: '/graphql',
+    access: services.access,
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -108,8 +184,16 @@ export async function startServer(services: Services): Promise<RunningServer> {
     httpServer.listen(config.port, config.host, () => resolve());
   });
   const port = (httpServer.address() as AddressInfo).port;
+  services.setPublicUrl(`http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`);
+  // Jobs read the warehouse: they start once it is migrated and seeded (here or by another instance).
+  services.warehouse.done.then(
+    () => {
+      if (!draining) jobs?.start();
+    },
+    () => undefined,
+  );
 
-  const proxy = config.sqlProxy.enabled ? await startSqlProxy({ config: config.sqlProxy, query, authenticator, logger }) : undefined;
+  const proxy = config.sqlProxy.enabled ? await startSqlProxy({ config: config.sqlProxy, query, authenticator, logger, access: services.access }) : undefined;
 
   let closing: Promise<void> | undefined;
   return {
@@ -118,22 +202,55 @@ export async function startServer(services: Services): Promise<RunningServer> {
     sqlProxyPort: proxy?.port,
     services,
     httpServer,
-    close() {
+    get draining() {
+      return draining;
+    },
+    onDrain(hook) {
+      drainHooks.push(hook);
+    },
+    close(deadlineMs = Date.now() + 5_000) {
       closing ??= (async () => {
-        await proxy?.close();
-        await ws.close();
+        draining = true;
+        // Stop accepting (idle keep-alive connections close now); in-flight requests go on.
+        const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        httpServer.closeIdleConnections?.();
+        const cut = setTimeout(() => httpServer.closeAllConnections?.(), Math.max(0, deadlineMs - Date.now()));
+        cut.unref();
+        await Promise.all([
+          proxy?.close(deadlineMs),
+          ws.close(),
+          untilDeadline(Promise.all(drainHooks.map((h) => h(deadlineMs))), deadlineMs).catch((e) =>
+            logger.error({ err: (e as Error).message }, 'drain hook failed'),
+          ),
+        ]);
         await live.close();
+        dashboardLive.close();
         await signals.close?.();
-        await new Promise<void>((resolve) => {
-          httpServer.close(() => resolve());
-          httpServer.closeIdleConnections?.();
-          setTimeout(() => httpServer.closeAllConnections?.(), 5_000).unref();
-        });
+        await httpClosed;
+        clearTimeout(cut);
         await services.close();
       })();
       return closing;
     },
   };
+}
+
+/** `readiness` plus the identity provider's keys: not ready while no JWT can be verified (API keys still work). */
+function withIdentityKeys(readiness: ReturnType<typeof createReadinessCheck>, identityKeys: Services['identityKeys']) {
+  if (!identityKeys) return readiness;
+  return async () => {
+    const [r, keys] = await Promise.all([readiness(), identityKeys()]);
+    const reason = r.reason ?? (keys.available ? undefined : "the identity provider's signing keys (JWKS) cannot be fetched; JWTs are refused");
+    return { ...r, ready: r.ready && keys.available, identityKeys: keys.state, ...(reason ? { reason } : {}) };
+  };
+}
+
+function untilDeadline<T>(work: Promise<T>, deadlineMs: number): Promise<T | undefined> {
+  const late = new Promise<undefined>((r) => {
+    const timer = setTimeout(r, Math.max(0, deadlineMs - Date.now()));
+    void work.finally(() => clearTimeout(timer)).catch(() => undefined);
+  });
+  return Promise.race([work, late]);
 }
 
 class BodyTooLargeError extends Error {}
@@ -164,17 +281,26 @@ function readGraphQLBody(req: IncomingMessage, max: number): Promise<string> {
 
 /** `strata serve`: build services, start listening, print the banner, stop cleanly on signals. */
 export async function serve(config: Config): Promise<void> {
-  const services = await createServices(config);
+  // Listens before the warehouse is ready (migrations, demo seed — possibly another instance's):
+  // /ready says why it is not, data queries answer 503 ENGINE_UNAVAILABLE with Retry-After.
+  const services = await createServices(config, { background: true });
   const server = await startServer(services);
   const { logger } = services;
   logger.info({ url: server.url, sqlProxyPort: server.sqlProxyPort, env: config.env }, 'strata listening');
-  if (config.env === 'development') await printBanner(config, server);
+  // The CLI's query/sql go through this server while it holds the embedded engine's directory.
+  if (!config.clickhouse.url) recordRunningServer(config.dataDir, server.url);
+  // Registered at once: a SIGTERM while the warehouse is still starting drains too.
   const stop = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 15_000);
+    const deadline = Date.now() + config.drain.timeoutMs;
+    logger.info({ signal, drainTimeoutMs: config.drain.timeoutMs }, 'draining, then shutting down');
+    // Past the deadline plus time to close the engines, exit anyway.
+    const force = setTimeout(() => process.exit(1), config.drain.timeoutMs + 5_000);
     force.unref();
-    server.close().then(
-      () => process.exit(0),
+    server.close(deadline).then(
+      () => {
+        logger.info('drained; exiting');
+        process.exit(0);
+      },
       (e) => {
         logger.error({ err: (e as Error).message }, 'shutdown failed');
         process.exit(1);
@@ -183,6 +309,14 @@ export async function serve(config: Config): Promise<void> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  try {
+    await services.warehouse.done;
+  } catch (e) {
+    await server.close().catch(() => undefined);
+    throw e;
+  }
+  logger.info('warehouse ready: answering data queries');
+  if (config.env === 'development') await printBanner(config, server);
 }
 
 async function printBanner(config: Config, server: RunningServer): Promise<void> {
@@ -198,6 +332,7 @@ async function printBanner(config: Config, server: RunningServer): Promise<void>
     server.sqlProxyPort
       ? `  SQL proxy           psql "postgresql://acme@${config.sqlProxy.host}:${server.sqlProxyPort}/strata"  (password: a token below)`
       : '  SQL proxy           disabled',
+    `  MCP (AI agents)     ${server.url}/mcp  (Streamable HTTP; stdio: STRATA_TOKEN=… npx strata mcp)`,
     `  Metrics / health    ${server.url}/metrics  /health  /ready`,
   ];
   if (config.demo.seed) {

@@ -3,40 +3,77 @@
  * Nothing else constructs these; doors receive what they need from here.
  */
 import type { Authenticator } from './auth/authenticator.js';
+import type { JwksEvent, JwksStatus } from './auth/jwks-cache.js';
 import type { Config } from './config.js';
-import { ensureDemoData } from './demo/seed.js';
+import { AUDIT_TABLE, type AuditMirror, startAuditMirror } from './audit/mirror.js';
 import { createEngine } from './engine/create-engine.js';
 import type { Engine } from './engine/engine.js';
-import { migrateClickhouse } from './engine/migrate.js';
+import { gatedEngine } from './engine/gated-engine.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { readModelFiles } from './model-files.js';
-import { createQueryService, type StrataQueryService } from './query/query-service.js';
+import { createEngineSlots } from './query/engine-slots.js';
+import { createQueryService, type StrataQueryService, type UsageHook } from './query/query-service.js';
 import { createRateLimiter, rateLimitedError } from './ratelimit/rate-limiter.js';
 import type { Model } from './semantic/model.js';
 import { loadModel } from './semantic/load.js';
 import type { Store } from './store/store.js';
-import type { Tenant } from './store/tenants.js';
+import { createAccessWatch, type AccessWatch } from './tenancy/access-watch.js';
+import { createTenantDirectory, type TenantDirectory } from './tenancy/directory.js';
+import { createRoleResolver } from './tenancy/roles.js';
+import { withTenantCheck } from './tenancy/tenant-gate.js';
+import { createUsageMeter, type UsageMeter } from './tenancy/usage-meter.js';
+import { UserError } from './errors.js';
+import { startWarehouse, type WarehouseStartup } from './warehouse-startup.js';
+import { createJobRunner, type JobRunner } from './jobs/runner.js';
+import { createMailer } from './reports/destinations/email.js';
+import { createReportsService, type ReportsService } from './reports/service.js';
 
 export interface CoreServices {
   readonly config: Config;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly model: Model;
+  /** Refuses statements (503 ENGINE_UNAVAILABLE) until `warehouse` is ready. */
   readonly engine: Engine;
   readonly query: StrataQueryService;
+  /** ClickHouse migrations and demo seed (under warehouse locks); /ready and the engine gate follow it. */
+  readonly warehouse: WarehouseStartup;
+  /** The tenant registry (with a metadata store only). */
+  readonly tenants?: TenantDirectory;
+  /** Monthly usage and plan quotas (with a metadata store only). */
+  readonly usage?: UsageMeter;
   close(): Promise<void>;
 }
 
 export interface Services extends CoreServices {
   readonly store: Store;
+  /** Verifies credentials and admits their tenant: the one authenticator every door gets. */
   readonly authenticator: Authenticator;
+  readonly tenants: TenantDirectory;
+  /** Open sessions (WebSocket, SQL proxy) and the end of their access. */
+  readonly access: AccessWatch;
+  /** The identity provider's keys (JWT_JWKS_URL only): /ready is false while they cannot be had. */
+  readonly identityKeys?: () => Promise<JwksStatus>;
+  /** Exports, snapshots, schedules (reports/). */
+  readonly reports: ReportsService;
+  /** This instance's runner of the durable job queue (started by the server once the warehouse is ready). */
+  readonly jobs?: JobRunner;
+  /** Download links name this base; the server sets it once it knows its port (PORT=0). */
+  setPublicUrl(url: string): void;
+  /** Copies the audit trail into ClickHouse (the audit_events cube). */
+  readonly auditMirror: AuditMirror;
 }
 
 export interface ServiceOptions {
   readonly logger?: Logger;
   /** Seed demo data when the warehouse is empty (default: config.demo.seed). */
   readonly seed?: boolean;
+  /**
+   * Return before ClickHouse migrations and the demo seed are done (`serve`: listen early, /ready
+   * false, data queries 503 until `warehouse.done`). Default false: wait (CLI commands).
+   */
+  readonly background?: boolean;
 }
 
 export async function loadModelFromDir(dir: string): Promise<Model> {
@@ -48,38 +85,62 @@ export async function createCoreServices(config: Config, options: ServiceOptions
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics({ collectDefaults: config.env !== 'test' });
   const model = await loadModelFromDir(config.modelsDir);
-  const engine = await createEngine(config.clickhouse);
-  engine.onQuery((e) => {
+  const rawEngine = await createEngine(config.clickhouse);
+  rawEngine.onQuery((e) => {
     metrics.engineQueries.inc({ status: e.ok ? 'ok' : 'error' });
     metrics.engineSeconds.observe(e.elapsedMs / 1000);
   });
-  await migrateClickhouse(engine);
-  if (options.seed ?? config.demo.seed) {
-    // Seeds an empty warehouse; moves demo data that no longer ends yesterday (or on DEMO_END_DATE)
-    // when the demo tenants hold only what the seed wrote. See src/demo/CONTEXT.md.
-    const started = Date.now();
-    const demo = await ensureDemoData(engine, { scale: config.demo.scale, endDate: config.demo.endDate });
-    if (demo.action === 'seeded' || demo.action === 'refreshed') {
-      const total = Object.values(demo.rows).reduce((a, b) => a + b, 0);
-      const previous = demo.action === 'refreshed' ? { previousEnd: demo.previous?.end } : {};
-      logger.info(
-        { rows: demo.rows, total, from: demo.window.start, to: demo.window.end, ...previous, ms: Date.now() - started },
-        `${demo.action} demo warehouse`,
-      );
-    } else if (demo.action === 'kept') {
-      logger.warn({ to: demo.dataset.end, reason: demo.reason }, 'demo data is not current and was kept; refresh it with `strata seed`');
+  // Migrations and demo seed, each under a warehouse lock (see warehouse-startup.ts).
+  const warehouse = startWarehouse(rawEngine, { config, logger, seed: options.seed ?? config.demo.seed });
+  if (!options.background) {
+    try {
+      await warehouse.done;
+    } catch (e) {
+      await rawEngine.close();
+      throw e;
     }
   }
+  const engine = gatedEngine(rawEngine, warehouse.notReadyReason);
 
   const limiter = createRateLimiter();
-  const tenants = new Map<string, Tenant | null>();
-  const refreshTenant = (id: string) => {
-    if (!store) return;
-    store.tenants
-      .get(id)
-      .then((t) => tenants.set(id, t))
-      .catch((e) => logger.warn({ err: (e as Error).message }, 'tenant lookup failed'));
-  };
+  // The tenant registry: every door admits a credential's tenant through it (tenancy/tenant-gate.ts),
+  // so the plan is cached before the first query is charged and applies from the first request.
+  const tenants = store
+    ? createTenantDirectory({ tenants: store.tenants, logger, autoProvision: config.tenancy.autoProvision, defaultPlan: config.tenancy.defaultPlan })
+    : undefined;
+  const usage = store ? createUsageMeter({ usage: store.usage, logger, defaultPlan: config.tenancy.defaultPlan }) : undefined;
+  // Fair sharing of the engine between tenants (query/engine-slots.ts).
+  const slots = createEngineSlots({ slots: config.engineSlots.total, perTenant: config.engineSlots.perTenant });
+  slots.onStart((e) => {
+    if (e.overtakenBy > 0 || slots.stats().queued > 0) metrics.engineWaits.inc();
+    metrics.engineQueued.set(slots.stats().queued);
+  });
+  const usageHook: UsageHook | undefined = store
+    ? {
+        seen: (ctx) =>
+          store.principals.seen({
+            tenantId: ctx.principal.tenantId,
+            subject: ctx.principal.subject,
+            via: ctx.principal.via,
+            door: ctx.door,
+            name: ctx.principal.name,
+            email: ctx.principal.email,
+          }),
+        served(ctx, u) {
+          usage?.add(ctx.principal.tenantId, { queries: 1, bytesReturned: u.bytes });
+          metrics.usageQueries.inc();
+          metrics.usageBytesReturned.inc(u.bytes);
+        },
+        engineRows(ctx, rows) {
+          usage?.add(ctx.principal.tenantId, { rowsRead: rows });
+          metrics.usageRowsRead.inc(rows);
+        },
+        refused(ctx, code) {
+          usage?.add(ctx.principal.tenantId, { refused: 1 });
+          metrics.refusals.inc({ code });
+        },
+      }
+    : undefined;
   const query = createQueryService({
     model,
     engine,
@@ -89,19 +150,29 @@ export async function createCoreServices(config: Config, options: ServiceOptions
     logger,
     metrics,
     audit: store?.audit,
-    rateLimit: config.rateLimit.enabled
-      ? {
-          check(principal) {
-            // Tenant plans are looked up in the background; until known, the default plan applies.
-            if (!tenants.has(principal.tenantId)) {
-              tenants.set(principal.tenantId, null);
-              refreshTenant(principal.tenantId);
-            }
-            const r = limiter.take(principal.tenantId, tenants.get(principal.tenantId) ?? { plan: 'pro' });
-            if (!r.ok) throw rateLimitedError(principal.tenantId, r.retryAfterMs);
-          },
-        }
-      : undefined,
+    slots,
+    usage: usageHook,
+    rateLimit:
+      config.rateLimit.enabled || (usage && config.quotas.enabled)
+        ? {
+            check(principal, cost) {
+              // Admitted at authentication, so cached; the CLI (no store) runs on the pro plan.
+              const tenant = tenants ? (tenants.peek(principal.tenantId) ?? { plan: config.tenancy.defaultPlan }) : { plan: 'pro' };
+              if (config.rateLimit.enabled) {
+                const r = limiter.take(principal.tenantId, tenant, cost);
+                if (!r.ok && !Number.isFinite(r.retryAfterMs)) {
+                  const { burst } = limiter.limitFor(tenant);
+                  throw new UserError('RATE_LIMITED', `this request asks for ${cost} queries, more than your plan allows at once (${burst}); split it`, {
+                    limit: burst,
+                    retryAfterMs: 1_000,
+                  });
+                }
+                if (!r.ok) throw rateLimitedError(principal.tenantId, r.retryAfterMs);
+              }
+              if (usage && config.quotas.enabled) usage.check(principal.tenantId, tenant, cost);
+            },
+          }
+        : undefined,
   });
   return {
     config,
@@ -110,8 +181,12 @@ export async function createCoreServices(config: Config, options: ServiceOptions
     model,
     engine,
     query,
+    tenants,
+    usage,
+    warehouse,
     async close() {
-      await engine.close();
+      warehouse.close();
+      await rawEngine.close();
     },
   };
 }
@@ -124,14 +199,134 @@ export async function createServices(config: Config, options: ServiceOptions = {
   await store.migrate();
   if (options.seed ?? config.demo.seed) await store.ensureDemoTenants();
   const core = await createCoreServices(config, { ...options, logger }, store);
-  const authenticator = createAuthenticator({ auth: config.auth, apiKeys: store.apiKeys });
+  const tenants = core.tenants as TenantDirectory;
+  const jwt = createAuthenticator({ auth: config.auth, apiKeys: store.apiKeys, jwks: { onEvent: jwksEventSink(core.logger, core.metrics) } });
+  const roles = createRoleResolver({ roles: store.roles });
+  const authenticator = withTenantCheck(jwt, tenants, {
+    roles,
+    // Refusals of a served tenant's credentials (suspended tenant, revoked / expired key) go to its audit trail.
+    onRefusal(tenantId, e, origin) {
+      const code = (e as { code?: string }).code ?? 'UNAUTHENTICATED';
+      core.metrics.refusals.inc({ code });
+      store.audit.record({
+        tenantId,
+        subject: 'unknown',
+        door: origin?.door ?? 'unknown',
+        status: 'denied',
+        errorCode: code,
+        kind: 'refusal',
+        action: 'authenticate',
+        clientAddress: origin?.clientAddress ?? null,
+        requestId: origin?.requestId ?? null,
+        userAgent: origin?.userAgent ?? null,
+      });
+    },
+  });
+  const access = await createAccessWatch({
+    directory: tenants,
+    apiKeys: store.apiKeys,
+    roles,
+    bus: store,
+    logger,
+    intervalMs: config.tenancy.recheckIntervalMs,
+  });
+  const auditMirror = startAuditMirror({
+    audit: store.audit,
+    engine: core.engine,
+    logger,
+    ready: core.warehouse.done,
+    // The audit cube's cached results (query and response caches) are stale once new events are in.
+    onCopied: (ids) => {
+      for (const id of ids) core.query.invalidate(id, [AUDIT_TABLE]);
+    },
+  });
+  // Reports and the durable job queue they run on (jobs/runner.ts over store/job-queue.ts).
+  let publicUrl = config.reports.publicUrl;
+  const mailer = config.reports.smtp ? createMailer(config.reports.smtp) : undefined;
+  let lastPurge = 0;
+  const runner: { current?: JobRunner } = {};
+  const reports = createReportsService({
+    store,
+    query: core.query,
+    logger,
+    mailer,
+    publicUrl: () => publicUrl,
+    poke: () => runner.current?.poke(),
+    settings: config.reports,
+  });
+  const jobs = config.jobs.enabled
+    ? createJobRunner({
+        queue: store.jobs,
+        logger,
+        leaseMs: config.jobs.leaseMs,
+        pollMs: config.jobs.pollMs,
+        concurrency: config.jobs.concurrency,
+        retryBaseMs: config.jobs.retryBaseMs,
+        ...(config.jobs.workerId ? { worker: `${config.jobs.workerId}-${process.pid}` } : {}),
+        async beforePoll() {
+          await reports.beforePoll();
+          if (Date.now() - lastPurge > 600_000) {
+            lastPurge = Date.now();
+            await reports.purge();
+          }
+        },
+      })
+    : undefined;
+  runner.current = jobs;
+  if (jobs) reports.attach(jobs);
   return {
     ...core,
     store,
+    reports,
+    jobs,
+    setPublicUrl(url: string) {
+      if (!config.reports.publicUrlSet) publicUrl = url;
+    },
     authenticator,
+    tenants,
+    access,
+    auditMirror,
+    identityKeys: jwt.identityKeys,
     async close() {
+      await jobs?.drain(Date.now());
+      mailer?.close();
+      await access.close();
+      await auditMirror.close();
       await core.close();
       await store.close();
     },
+  };
+}
+
+/** JWKS fetches and AUTH_UNAVAILABLE refusals -> logs and metrics (auth/ never logs). */
+function jwksEventSink(logger: Logger, metrics: Metrics): (event: JwksEvent) => void {
+  let failing = false;
+  let refused = 0;
+  let lastRefusalLog = 0;
+  return (event) => {
+    if (event.kind === 'fetched') {
+      metrics.jwksFetches.inc({ result: 'ok' });
+      if (failing) logger.info({ keys: event.keys, ms: event.ms }, 'identity provider keys (JWKS) fetched again');
+      failing = false;
+    } else if (event.kind === 'fetch-failed') {
+      metrics.jwksFetches.inc({ result: 'error' });
+      // Once per outage, not per retry: the refusals below carry on counting.
+      if (!failing) {
+        logger.warn(
+          { err: event.error, ms: event.ms, lastKnownGood: event.lastKnownGood },
+          event.lastKnownGood ? 'identity provider keys (JWKS) unavailable: using the last keys fetched' : 'identity provider keys (JWKS) unavailable',
+        );
+      }
+      failing = true;
+    } else {
+      metrics.authUnavailable.inc();
+      refused++;
+      // At most one line every 10 s, with how many JWTs were refused since the last one.
+      if (Date.now() - lastRefusalLog >= 10_000) {
+        logger.error({ refused, reason: event.reason }, 'JWTs refused with AUTH_UNAVAILABLE: the identity provider keys (JWKS) cannot be had');
+        lastRefusalLog = Date.now();
+        refused = 0;
+      }
+    }
   };
 }

@@ -5,7 +5,16 @@ import type { Principal } from './principal.js';
  * Throws UnauthenticatedError with a clear message on any failure.
  */
 export interface Authenticator {
-  authenticate(credential: string): Promise<Principal>;
+  /** `origin`: where the credential was presented (door, request id, address), for the audit of refusals. */
+  authenticate(credential: string, origin?: AuthOrigin): Promise<Principal>;
+}
+
+/** Where a credential was presented. */
+export interface AuthOrigin {
+  readonly door: string;
+  readonly requestId?: string;
+  readonly clientAddress?: string;
+  readonly userAgent?: string;
 }
 
 /** An API key as the store describes it: never the secret, never its hash. */
@@ -32,4 +41,6 @@ export interface ApiKeyVerifier {
   verify(secret: string): Promise<ApiKeyInfo | null>;
   /** Optional: after verify() returned null, why. Lets the error say "revoked" rather than "unknown". */
   refusal?(secret: string): Promise<ApiKeyRefusal>;
+  /** Optional: why, and the key's tenant when the key is known (a refusal the tenant's audit trail keeps). */
+  refusalDetail?(secret: string): Promise<{ why: ApiKeyRefusal; tenantId?: string }>;
 }

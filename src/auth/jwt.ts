@@ -1,40 +1,38 @@
 /**
- * JWT verification with pinned algorithms: HS256 with the shared secret, RS256/ES256 with keys
- * from a JWKS url (fetched and cached by jose; an unknown `kid` triggers a refetch, so rotation works).
- * Every failure is an UnauthenticatedError whose message says what was wrong — never the token itself.
+ * JWT verification with pinned algorithms: HS256 with the shared secret (and, while a rotation
+ * overlaps, the previous one), RS256/ES256 with keys from a JWKS url (jwks-cache.ts: bounded key
+ * lifetime, refetch on an unknown `kid`, last-known-good keys through an outage).
+ * Every failure is an UnauthenticatedError whose message says what was wrong — never the token itself —
+ * except keys that cannot be had: AUTH_UNAVAILABLE (the token may be fine).
  */
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { Config } from '../config.js';
-import { UnauthenticatedError } from '../errors.js';
+import { UnauthenticatedError, UserError } from '../errors.js';
+import { createJwksCache, type JwksCache, type JwksOptions } from './jwks-cache.js';
 
 export const HMAC_ALGORITHMS = ['HS256'] as const;
 export const JWKS_ALGORITHMS = ['RS256', 'ES256'] as const;
 /** Seconds of clock skew tolerated on exp/nbf. */
 const CLOCK_TOLERANCE_S = 5;
 
-export interface JwksOptions {
-  /** How long fetched keys are trusted before a refetch (jose default 10 min). */
-  readonly cacheMaxAgeMs?: number;
-  /** Minimum time between refetches triggered by an unknown kid (jose default 30 s). */
-  readonly cooldownMs?: number;
-  readonly timeoutMs?: number;
+export interface JwtVerifier {
+  (token: string): Promise<JWTPayload>;
+  /** The JWKS cache, when a JWKS url is configured (its status feeds /ready). */
+  readonly jwks?: JwksCache;
+  /** Epoch ms until which the previous HS256 secret is accepted (verified tokens are not reused past it). */
+  readonly previousSecretUntil?: number;
 }
 
-export type JwtVerifier = (token: string) => Promise<JWTPayload>;
-
-export function createJwtVerifier(auth: Config['auth'], jwks: JwksOptions = {}): JwtVerifier {
+export function createJwtVerifier(auth: Config['auth'], jwks: JwksOptions = {}, now: () => number = Date.now): JwtVerifier {
   const secret = auth.jwtSecret ? new TextEncoder().encode(auth.jwtSecret) : null;
-  const remote: JWTVerifyGetKey | null = auth.jwksUrl
-    ? createRemoteJWKSet(new URL(auth.jwksUrl), {
-        cacheMaxAge: jwks.cacheMaxAgeMs,
-        cooldownDuration: jwks.cooldownMs,
-        timeoutDuration: jwks.timeoutMs,
-      })
-    : null;
+  const previous =
+    auth.jwtSecret && auth.previousSecret ? { key: new TextEncoder().encode(auth.previousSecret.secret), until: auth.previousSecret.until } : null;
+  const cache = auth.jwksUrl ? createJwksCache(auth.jwksUrl, { ...auth.jwks, ...jwks }) : null;
+  const remote = cache?.getKey ?? null;
   const accepted = [...(secret ? HMAC_ALGORITHMS : []), ...(remote ? JWKS_ALGORITHMS : [])] as string[];
   const claims = { issuer: auth.issuer, audience: auth.audience, clockTolerance: CLOCK_TOLERANCE_S };
 
-  return async (token) => {
+  const verify = async (token: string): Promise<JWTPayload> => {
     if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) {
       throw new UnauthenticatedError('malformed token: expected a JWT (three base64url segments separated by dots) or an API key (sk_...)');
     }
@@ -54,13 +52,23 @@ export function createJwtVerifier(auth: Config['auth'], jwks: JwksOptions = {}):
       const key = (HMAC_ALGORITHMS as readonly string[]).includes(alg) ? secret! : remote!;
       // algorithms pinned to the one family this key source serves: no HS/RS confusion.
       const algorithms = key === secret ? [...HMAC_ALGORITHMS] : [...JWKS_ALGORITHMS];
-      const { payload } =
-        key instanceof Uint8Array ? await jwtVerify(token, key, { ...claims, algorithms }) : await jwtVerify(token, key, { ...claims, algorithms });
-      return payload;
+      if (key instanceof Uint8Array) {
+        try {
+          return (await jwtVerify(token, key, { ...claims, algorithms })).payload;
+        } catch (e) {
+          // HS256 rotation: a token signed with the previous secret passes until the overlap ends.
+          const badSignature = (e as { code?: string }).code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED';
+          if (!badSignature || !previous || now() >= previous.until) throw e;
+          return (await jwtVerify(token, previous.key, { ...claims, algorithms })).payload;
+        }
+      }
+      return (await jwtVerify(token, key, { ...claims, algorithms })).payload;
     } catch (e) {
+      if (e instanceof UserError && e.code === 'AUTH_UNAVAILABLE') throw e;
       throw explain(e);
     }
   };
+  return Object.assign(verify, { jwks: cache ?? undefined, previousSecretUntil: previous?.until });
 }
 
 function explain(e: unknown): UnauthenticatedError {
@@ -84,14 +92,9 @@ function explain(e: unknown): UnauthenticatedError {
       return new UnauthenticatedError('malformed token: the JWT payload is not a valid JSON claims set');
     case 'ERR_JWS_INVALID':
       return new UnauthenticatedError('malformed token: invalid JWS');
-    case 'ERR_JWKS_TIMEOUT':
-    case 'ERR_JWKS_INVALID':
-    case 'ERR_JOSE_GENERIC':
-      return new UnauthenticatedError('token could not be verified: the signing keys (JWKS) are unavailable');
     default:
-      return e instanceof TypeError || (e as Error)?.name === 'TypeError'
-        ? new UnauthenticatedError('token could not be verified: the signing keys (JWKS) are unavailable')
-        : new UnauthenticatedError('token could not be verified');
+      // Keys that cannot be had never get here (jwks-cache.ts answers AUTH_UNAVAILABLE).
+      return new UnauthenticatedError('token could not be verified');
   }
 }
 

@@ -13,6 +13,10 @@ parentPort.on('message', async (m) => {
       await db.waitReady;
       await db.exec(`SET client_min_messages = warning; ${m.ddl}`);
       parentPort.postMessage({ id: m.id, ok: true });
+    } else if (m.type === 'exec') {
+      // The DDL of a spare engine booted in advance (engines.ts warm()).
+      await db.exec(m.ddl);
+      parentPort.postMessage({ id: m.id, ok: true });
     } else if (m.type === 'run') {
       const out = await db.execProtocolRaw(new Uint8Array(m.batch));
       const copy = new Uint8Array(out);

@@ -42,7 +42,7 @@ class WorkerDb {
   private readonly pending = new Map<number, { resolve: (v: Uint8Array | undefined) => void; reject: (e: Error) => void }>();
   dead = false;
 
-  constructor(private readonly onDeath: () => void) {
+  constructor(public onDeath: () => void) {
     this.worker = new Worker(WORKER_URL);
     this.worker.unref();
     this.worker.on('message', (m: { id: number; ok: boolean; data?: Uint8Array; error?: string }) => {
@@ -138,11 +138,59 @@ export interface CatalogEnginePoolOptions {
   readonly statementTimeoutMs?: number;
 }
 
+/**
+ * Catalog queries BI tools send first (psql's \dt, drivers' type and column lookups): run once on a
+ * spare engine so its Postgres catalog caches are warm before any caller arrives.
+ */
+const WARM_UP_SQL = [
+  "SELECT n.nspname, c.relname, c.relkind FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r','p','v','m','f') AND n.nspname <> 'pg_catalog' AND n.nspname !~ '^pg_toast' AND n.nspname <> 'information_schema' AND pg_catalog.pg_table_is_visible(c.oid) ORDER BY 1, 2",
+  "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public'",
+  'SELECT t.oid, t.typname, t.typtype FROM pg_catalog.pg_type t',
+  "SELECT version(), current_setting('server_version'), current_database(), current_schema()",
+].join(';\n');
+
+const SPARE_REFILL_DELAY_MS = 2_000;
+
 export class CatalogEnginePool {
   private readonly engines = new Map<string, Promise<CatalogEngine>>();
   private closed = false;
+  /** A booted, warmed engine without DDL yet (warm()): the next new DDL takes it instead of booting. */
+  private spare?: Promise<WorkerDb | undefined>;
 
   constructor(private readonly opts: CatalogEnginePoolOptions) {}
+
+  /**
+   * Boots a spare engine in the background (PGlite takes seconds to start; its first catalog
+   * queries are then milliseconds). Called when the SQL proxy starts and each time the spare is taken.
+   */
+  warm(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.spare ??= (async () => {
+      const started = Date.now();
+      const db = new WorkerDb(() => {
+        if (this.spare === spare) this.spare = undefined;
+      });
+      try {
+        await db.call({ type: 'init', ddl: WARM_UP_SQL }, 60_000);
+        this.opts.logger.debug({ ms: Date.now() - started }, 'catalog engine spare ready');
+        return db;
+      } catch {
+        await db.terminate();
+        return undefined;
+      }
+    })();
+    const spare = this.spare;
+    return spare.then(() => undefined);
+  }
+
+  /** The spare engine (booted, or booting: then awaited, still sooner than a cold start). */
+  private async takeSpare(): Promise<WorkerDb | undefined> {
+    const spare = this.spare;
+    if (!spare) return undefined;
+    this.spare = undefined;
+    const db = await spare;
+    return db && !db.dead ? db : undefined;
+  }
 
   /** The engine holding exactly `ddl` (tables, views, comments; never rows), created on first use. */
   async forSchema(ddl: string): Promise<CatalogEngine> {
@@ -163,14 +211,18 @@ export class CatalogEnginePool {
 
   private async create(fp: string, ddl: string): Promise<CatalogEngine> {
     const started = Date.now();
-    const db = new WorkerDb(() => this.engines.delete(fp));
+    const spare = await this.takeSpare();
+    const db = spare ?? new WorkerDb(() => this.engines.delete(fp));
+    if (spare) spare.onDeath = () => this.engines.delete(fp);
     try {
-      await db.call({ type: 'init', ddl }, 60_000);
+      await db.call(spare ? { type: 'exec', ddl } : { type: 'init', ddl }, 60_000);
     } catch (e) {
       await db.terminate();
       throw e;
     }
-    this.opts.logger.debug({ fingerprint: fp, ms: Date.now() - started }, 'catalog engine ready');
+    this.opts.logger.debug({ fingerprint: fp, ms: Date.now() - started, spare: Boolean(spare) }, 'catalog engine ready');
+    // The next spare boots a moment later, not alongside the first queries on this engine (2 cores).
+    if (spare) setTimeout(() => void this.warm(), SPARE_REFILL_DELAY_MS).unref();
     return new CatalogEngine(fp, db, this.opts.statementTimeoutMs ?? 5_000);
   }
 
@@ -189,6 +241,9 @@ export class CatalogEnginePool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const spare = this.spare;
+    this.spare = undefined;
+    await spare?.then((db) => db?.terminate()).catch(() => undefined);
     const all = await Promise.all([...this.engines.values()].map((p) => p.catch(() => undefined)));
     this.engines.clear();
     await Promise.all(all.map((e) => e?.close().catch(() => undefined)));

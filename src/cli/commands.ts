@@ -85,6 +85,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ['npx strata tenant create umbrella --name "Umbrella Corp" --plan pro --admin-key'],
   },
   {
+    name: 'mcp',
+    summary: 'Serve MCP (Model Context Protocol) over stdio for desktop AI agents, acting with STRATA_TOKEN.',
+    details:
+      'STRATA_TOKEN: a JWT or an API key (its tenant and scopes apply). With STRATA_URL, or beside a running server on the\n' +
+      "same DATA_DIR, messages go to that server's /mcp; otherwise the tools run in this process.",
+    options: {},
+    examples: [
+      'STRATA_TOKEN=$(npx strata token --tenant acme --roles viewer) npx strata mcp',
+      'STRATA_URL=http://127.0.0.1:4000 STRATA_TOKEN=sk_live_... npx strata mcp',
+    ],
+  },
+  {
     name: 'print-schema',
     summary: 'Print the GraphQL SDL generated from the models.',
     options: {

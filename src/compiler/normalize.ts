@@ -3,6 +3,7 @@
  * against its operator, relative date ranges resolved against `options.now` in the query's time
  * zone, defaults applied (order, limit). Pure: the clock comes from options.
  */
+import { checkQueryBounds } from './bounds.js';
 import { UserError } from '../errors.js';
 import type { Model } from '../semantic/model.js';
 import {
@@ -39,6 +40,7 @@ function unique<T>(items: readonly T[]): T[] {
 
 export function normalizeQuery(model: Model, query: SemanticQuery, options: CompileOptions): NormalizedQuery {
   if (typeof query !== 'object' || query === null || Array.isArray(query)) throw bad('a query must be an object');
+  checkQueryBounds(query as unknown as Record<string, unknown>);
   const timezone = query.timezone ?? 'UTC';
   if (!isValidTimeZone(timezone)) throw bad(`unknown time zone "${shown(timezone)}": use an IANA name such as "Europe/Paris" or "UTC"`);
 
@@ -94,7 +96,8 @@ function normalizeTimeDimension(model: Model, td: unknown, tz: string, now: Date
   const q = td as TimeDimensionQuery;
   const dimension = resolveTimeDimension(model, q.dimension).path;
   if (q.compareDateRange !== undefined) {
-    throw bad(`compareDateRange on "${dimension}" must be expanded (expandCompareDateRange) before normalizing`, { member: dimension });
+    // The query service turns a two-range compareDateRange into a comparison (compare.ts) first.
+    throw bad(`compareDateRange on "${dimension}" is not supported here: use compareTo, or the REST API with queryType=multi`, { member: dimension });
   }
   let granularity: Granularity | undefined;
   if (q.granularity !== undefined && q.granularity !== null) {

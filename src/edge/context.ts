@@ -14,6 +14,8 @@ export interface RequestContextInput {
   readonly requestId?: string | null;
   /** From clientAddressOf (edge/client-address.ts), never a raw header. */
   readonly clientAddress?: string;
+  /** User-Agent / application_name as the client sent it (cut to 256 characters). */
+  readonly userAgent?: string | null;
   /** Aborts the request's engine statements (client went away, SQL proxy cancel). */
   readonly signal?: AbortSignal;
 }
@@ -24,6 +26,7 @@ export function createRequestContext(input: RequestContextInput): RequestContext
     door: input.door,
     principal: input.principal,
     clientAddress: input.clientAddress,
+    ...(input.userAgent ? { userAgent: input.userAgent.slice(0, 256) } : {}),
     signal: input.signal,
   };
 }

@@ -16,11 +16,22 @@ export const HTTP_STATUS: Readonly<Record<PublicCode, number>> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  IDEMPOTENCY_KEY_REUSED: 409,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  QUOTA_EXCEEDED: 429,
+  EXPORT_TOO_LARGE: 413,
+  EXPORT_NOT_ALLOWED: 403,
+  LINK_EXPIRED: 410,
+  UNKNOWN_FILTER: 400,
+  INVALID_FILTER_BINDING: 400,
   QUERY_CANCELLED: 499,
   QUERY_TIMEOUT: 504,
   ENGINE_UNAVAILABLE: 503,
+  TENANT_UNKNOWN: 403,
+  TENANT_SUSPENDED: 403,
+  STORE_UNAVAILABLE: 503,
+  AUTH_UNAVAILABLE: 503,
   MODEL_INVALID: 500,
   CONFIG_INVALID: 500,
   INTERNAL: 500,
@@ -51,7 +62,14 @@ export function publicErrorOf(e: unknown): PublicError | undefined {
   // Model and config problems are the operator's, not the caller's.
   if (e instanceof UserError && e.code !== 'MODEL_INVALID' && e.code !== 'CONFIG_INVALID') {
     const headers: Record<string, string> = {};
-    if (e.code === 'RATE_LIMITED' || e.code === 'ENGINE_UNAVAILABLE') headers['retry-after'] = String(retryAfterSeconds(e));
+    if (
+      e.code === 'RATE_LIMITED' ||
+      e.code === 'QUOTA_EXCEEDED' ||
+      e.code === 'ENGINE_UNAVAILABLE' ||
+      e.code === 'STORE_UNAVAILABLE' ||
+      e.code === 'AUTH_UNAVAILABLE'
+    )
+      headers['retry-after'] = String(retryAfterSeconds(e));
     if (e.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer';
     return { code: e.code, status: HTTP_STATUS[e.code], message: e.message, details: publicDetails(e.details), headers };
   }

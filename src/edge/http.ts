@@ -54,21 +54,37 @@ export async function authenticateHttp(
   peer: HttpPeer,
   options: HttpEdgeOptions & { readonly requestId?: string },
 ): Promise<RequestContext> {
-  const credential = httpCredential(request);
+  return authenticateHttpCredential(httpCredential(request), request, door, peer, options);
+}
+
+/** As authenticateHttp, for a door whose credential is not in the Authorization header (a share link's token in its URL). */
+export async function authenticateHttpCredential(
+  credential: string,
+  request: Request,
+  door: Door,
+  peer: HttpPeer,
+  options: HttpEdgeOptions & { readonly requestId?: string },
+): Promise<RequestContext> {
   let principal: Principal;
   try {
-    principal = await options.authenticator.authenticate(credential);
+    principal = await options.authenticator.authenticate(credential, {
+      door,
+      requestId: options.requestId,
+      clientAddress: httpClientAddress(request, peer, options.trustProxy),
+      userAgent: request.headers.get('user-agent')?.slice(0, 256),
+    });
   } catch (e) {
     if (e instanceof UserError) throw e;
-    // The key store or the identity provider failed: the caller's credential may be fine.
+    // Something behind the authenticator failed (not a refusal): the caller's credential may be fine.
     options.logger.error({ requestId: options.requestId, door, err: (e as Error)?.message }, 'authenticator failed');
-    throw new UserError('ENGINE_UNAVAILABLE', 'authentication is unavailable, retry later', { retryAfterSeconds: 5 });
+    throw new UserError('AUTH_UNAVAILABLE', 'authentication is unavailable, retry later', { retryAfterSeconds: 5 });
   }
   return createRequestContext({
     door,
     principal,
     requestId: options.requestId ?? request.headers.get('x-request-id'),
     clientAddress: httpClientAddress(request, peer, options.trustProxy),
+    userAgent: request.headers.get('user-agent'),
     signal: request.signal,
   });
 }

@@ -1,8 +1,9 @@
 /** The Engine over a Transport: timeouts, cancellation, error mapping, stats and listeners. */
 import { randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import type { ClickHouseSettings } from '@clickhouse/client';
 import { EngineError } from '../errors.js';
-import type { Engine, EngineQueryOptions, EngineResult, EngineStats, RawInsertFormat } from './engine.js';
+import type { Engine, EngineQueryOptions, EngineResult, EngineStats, ExportFormat, InsertOptions, RawInsertFormat } from './engine.js';
 import { toEngineError, type StopReason } from './errors.js';
 import { quoteIdent, type Transport } from './transport.js';
 
@@ -22,8 +23,11 @@ interface Running {
 /** Lets the server report its own timeout first; the client-side abort is the backstop. */
 const CLIENT_GRACE_MS = 150;
 
-/** chDB keeps SET values for the session: statements without a deadline reset them. */
-const UNBOUNDED: ClickHouseSettings = { max_execution_time: 0, log_comment: '' };
+/**
+ * chDB keeps SET values for the session: statements without a deadline reset them, and no
+ * statement inherits an earlier insert's deduplication token (it would drop unrelated inserts).
+ */
+const UNBOUNDED: ClickHouseSettings = { max_execution_time: 0, log_comment: '', insert_deduplication_token: '' };
 
 export class ClickHouseEngine implements Engine {
   readonly kind: 'chdb' | 'http';
@@ -79,6 +83,9 @@ export class ClickHouseEngine implements Engine {
         abort_signal: abort.signal,
         clickhouse_settings: {
           max_execution_time: Math.max(timeoutMs, 1) / 1000,
+          // Upserts: fact tables are ReplacingMergeTree; every read sees one row per natural key
+          // (FINAL on each table where it applies, a no-op on plain MergeTree and system tables).
+          final: 1,
           ...this.transport.markSettings(token, queryId),
         },
       });
@@ -98,6 +105,44 @@ export class ClickHouseEngine implements Engine {
     }
   }
 
+  /** Exports: same deadline, cancellation, FINAL reads and error mapping as query(); the rows go to a file. */
+  async exportTo(
+    sql: string,
+    params: Readonly<Record<string, unknown>>,
+    format: ExportFormat,
+    file: string,
+    options: EngineQueryOptions = {},
+  ): Promise<{ bytes: number }> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    if (options.signal?.aborted) throw new EngineError('QUERY_CANCELLED', 'query was cancelled before it started', sql, copy(params));
+    await this.ensureReady(sql, params);
+    this.queries++;
+    const abort = new AbortController();
+    let stopReason: StopReason;
+    const stop = (reason: Exclude<StopReason, undefined>) => {
+      if (stopReason) return;
+      stopReason = reason;
+      abort.abort();
+    };
+    const onCallerAbort = () => stop('cancelled');
+    options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const timer = setTimeout(() => stop('timeout'), timeoutMs + CLIENT_GRACE_MS);
+    const started = performance.now();
+    try {
+      await this.transport.exportTo(sql, params, format, file, { max_execution_time: Math.max(timeoutMs, 1) / 1000, final: 1 }, abort.signal);
+      if (stopReason) throw new Error(`query stopped: ${stopReason}`);
+      this.emit(sql, performance.now() - started, true);
+      return { bytes: (await stat(file)).size };
+    } catch (err) {
+      this.errors++;
+      this.emit(sql, performance.now() - started, false);
+      throw toEngineError(err, { sql, params, stopReason, timeoutMs });
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
   async command(sql: string, params?: Readonly<Record<string, unknown>>): Promise<void> {
     await this.ensureReady(sql, params);
     try {
@@ -112,7 +157,7 @@ export class ClickHouseEngine implements Engine {
     }
   }
 
-  async insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+  async insert(table: string, rows: readonly Record<string, unknown>[], options: InsertOptions = {}): Promise<void> {
     const sql = `INSERT INTO ${quoteIdent(table)} FORMAT JSONEachRow`;
     if (rows.length === 0) return;
     await this.ensureReady(sql);
@@ -124,6 +169,7 @@ export class ClickHouseEngine implements Engine {
         clickhouse_settings: {
           ...(this.transport.kind === 'chdb' ? UNBOUNDED : {}),
           date_time_input_format: 'best_effort',
+          insert_deduplication_token: options.deduplicationToken ?? '',
         },
       });
     } catch (err) {
@@ -133,13 +179,19 @@ export class ClickHouseEngine implements Engine {
   }
 
   /** Pre-serialized rows (ingestion's fast path). */
-  async insertRaw(table: string, body: Buffer, format: RawInsertFormat = 'JSONEachRow', columns?: readonly string[]): Promise<void> {
+  async insertRaw(
+    table: string,
+    body: Buffer,
+    format: RawInsertFormat = 'JSONEachRow',
+    columns?: readonly string[],
+    options: InsertOptions = {},
+  ): Promise<void> {
     const sql = `INSERT INTO ${quoteIdent(table)} FORMAT ${format}`;
     if (body.length === 0) return;
     if (format === 'JSONCompactEachRow' && !columns?.length) throw new Error('insertRaw: JSONCompactEachRow needs the column list');
     await this.ensureReady(sql);
     try {
-      await this.transport.insertRaw(table, body, format, columns);
+      await this.transport.insertRaw(table, body, format, columns, options.deduplicationToken);
     } catch (err) {
       this.errors++;
       throw toEngineError(err, { sql, stopReason: undefined, timeoutMs: 0 });

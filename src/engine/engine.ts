@@ -11,6 +11,18 @@ export interface EngineQueryOptions {
 /** Line-delimited JSON formats the engine parses natively. Compact skips key matching: ~1.5x faster. */
 export type RawInsertFormat = 'JSONEachRow' | 'JSONCompactEachRow';
 
+/** Per-insert options. */
+export interface InsertOptions {
+  /**
+   * ClickHouse insert_deduplication_token: a block whose token the table has already stored is
+   * dropped (tables with non_replicated_deduplication_window). Same token, same data -> stored once.
+   */
+  readonly deduplicationToken?: string;
+}
+
+/** Formats the engine writes a result file in itself (exports). */
+export type ExportFormat = 'CSVWithNames' | 'Parquet' | 'JSONEachRow' | 'JSONCompactEachRow';
+
 export interface EngineResult<T = Record<string, unknown>> {
   readonly rows: T[];
   readonly elapsedMs: number;
@@ -30,12 +42,23 @@ export interface Engine {
   /** DDL / statements without a result. */
   command(sql: string, params?: Readonly<Record<string, unknown>>): Promise<void>;
   /** Insert JS objects into a table of the configured database. */
-  insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
+  insert(table: string, rows: readonly Record<string, unknown>[], options?: InsertOptions): Promise<void>;
   /**
    * Insert rows already serialized: JSONEachRow (one object per line) or JSONCompactEachRow (one
    * array per line, values in `columns` order; null in a non-Nullable column takes its default).
    */
-  insertRaw(table: string, body: Buffer, format: RawInsertFormat, columns?: readonly string[]): Promise<void>;
+  insertRaw(table: string, body: Buffer, format: RawInsertFormat, columns?: readonly string[], options?: InsertOptions): Promise<void>;
+  /**
+   * Runs a SELECT and writes its whole result to `file` in `format`, written by ClickHouse itself
+   * (chDB: INTO OUTFILE; HTTP: the response streamed to disk), never held in memory. Returns bytes written.
+   */
+  exportTo?(
+    sql: string,
+    params: Readonly<Record<string, unknown>>,
+    format: ExportFormat,
+    file: string,
+    options?: EngineQueryOptions,
+  ): Promise<{ bytes: number }>;
   /** Best-effort server-side cancel of a running query. */
   cancel(queryId: string): Promise<void>;
   ping(): Promise<boolean>;

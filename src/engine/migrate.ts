@@ -3,6 +3,7 @@
  * Applied files are recorded in `_strata_migrations` (name, checksum, applied_at); a file that
  * changed after it was applied is refused — write a new migration instead.
  * Statements are idempotent (IF NOT EXISTS), so a run that died half-way can simply be repeated.
+ * Runs hold a warehouse-side lock (lock.ts): N instances starting together apply each file once.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
 import type { Engine } from './engine.js';
+import { type LockOptions, withClickhouseLock } from './lock.js';
 
 export const MIGRATIONS_TABLE = '_strata_migrations';
 export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/clickhouse/', import.meta.url));
@@ -33,8 +35,31 @@ export function readMigrations(dir: string = DEFAULT_MIGRATIONS_DIR): Migration[
     });
 }
 
-export async function migrateClickhouse(engine: Engine, dir?: string): Promise<{ applied: string[] }> {
+/** The lock every process that migrates this warehouse takes (see lock.ts). */
+export const MIGRATIONS_LOCK = 'migrations';
+
+/**
+ * Applies the pending files under the warehouse's `migrations` lock, so instances started
+ * together migrate once: the others wait, then find every file recorded. An up-to-date
+ * warehouse (the usual start) is checked without taking the lock.
+ */
+export async function migrateClickhouse(engine: Engine, dir?: string, options: { lock?: LockOptions } = {}): Promise<{ applied: string[] }> {
   const migrations = readMigrations(dir);
+  if (await upToDate(engine, migrations)) return { applied: [] };
+  return withClickhouseLock(engine, MIGRATIONS_LOCK, () => applyPending(engine, migrations), options.lock);
+}
+
+async function upToDate(engine: Engine, migrations: readonly Migration[]): Promise<boolean> {
+  try {
+    const { rows } = await engine.query<{ name: string; checksum: string }>(`SELECT name, any(checksum) AS checksum FROM ${MIGRATIONS_TABLE} GROUP BY name`);
+    const done = new Map(rows.map((r) => [r.name, r.checksum]));
+    return migrations.every((m) => done.get(m.name) === m.checksum);
+  } catch {
+    return false; // no table yet
+  }
+}
+
+async function applyPending(engine: Engine, migrations: readonly Migration[]): Promise<{ applied: string[] }> {
   await engine.command(
     `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) ENGINE = MergeTree ORDER BY name`,
   );

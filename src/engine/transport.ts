@@ -3,11 +3,13 @@
  * A transport owns the @clickhouse/client instances and knows how to find a running query again
  * (to kill it), because chDB ignores client-supplied query ids.
  */
-import { mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Session } from 'chdb';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
-import type { RawInsertFormat } from './engine.js';
+import type { ExportFormat, RawInsertFormat } from './engine.js';
 
 /** Settings on every statement: numbers come back as JSON numbers on every server version. */
 export const BASE_SETTINGS: ClickHouseSettings = {
@@ -37,8 +39,34 @@ export interface Transport {
   markSettings(token: string, queryId: string): ClickHouseSettings;
   killStatement(token: string, queryId: string): KillStatement;
   /** Pre-serialized rows, parsed by the engine (no per-row JS work). `columns`: the compact format's order. */
-  insertRaw(table: string, body: Buffer, format: RawInsertFormat, columns?: readonly string[]): Promise<void>;
+  insertRaw(table: string, body: Buffer, format: RawInsertFormat, columns?: readonly string[], deduplicationToken?: string): Promise<void>;
+  /** A SELECT's result written to `file` by the engine (see Engine.exportTo). */
+  exportTo(
+    sql: string,
+    params: Readonly<Record<string, unknown>>,
+    format: ExportFormat,
+    file: string,
+    settings: ClickHouseSettings,
+    signal: AbortSignal,
+  ): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Export files are paths we make (a directory + a UUID name): checked anyway, since chDB takes the path as SQL text. */
+const EXPORT_FILE = /^[A-Za-z0-9_\-./]+$/;
+const EXPORT_FORMATS: ReadonlySet<string> = new Set(['CSVWithNames', 'Parquet', 'JSONEachRow', 'JSONCompactEachRow']);
+
+function checkExport(format: string, file: string): void {
+  if (!EXPORT_FILE.test(file) || file.includes('..')) throw new Error(`invalid export file path ${JSON.stringify(file)}`);
+  if (!EXPORT_FORMATS.has(format)) throw new Error(`invalid export format ${format}`);
+}
+
+/** ClickHouse settings as SET statements for a chDB session (numbers and plain strings only). */
+function setStatements(settings: ClickHouseSettings): string[] {
+  return Object.entries(settings).flatMap(([k, v]) => {
+    if (!/^[a-z_]+$/.test(k) || v === undefined) return [];
+    return [typeof v === 'number' ? `SET ${k} = ${v}` : `SET ${k} = '${String(v).replace(/[\\']/g, '')}'`];
+  });
 }
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
@@ -82,7 +110,7 @@ export function chdbTransport(path: string): Transport {
       if (!TOKEN.test(token)) throw new Error(`invalid kill token ${token}`);
       return { sql: `KILL QUERY WHERE Settings['log_comment'] = 'strata:${token}' ASYNC` };
     },
-    async insertRaw(table, body, format, columns) {
+    async insertRaw(table, body, format, columns, deduplicationToken) {
       // chDB's native passthrough: the buffer goes to its multithreaded parser zero-copy.
       quoteIdent(table); // validates; chDB validates and quotes the (plain) names itself
       columns?.forEach(quoteIdent);
@@ -91,8 +119,22 @@ export function chdbTransport(path: string): Transport {
         columns: columns ? [...columns] : undefined,
         values: body,
         format,
-        settings: INSERT_SETTINGS,
+        // Always set: chDB sessions keep settings, a stale token would drop this insert.
+        settings: { ...INSERT_SETTINGS, insert_deduplication_token: deduplicationToken ?? '' },
       });
+    },
+    async exportTo(sql, params, format, file, settings, signal) {
+      checkExport(format, file);
+      // A session of its own: the file is written by the engine (INTO OUTFILE), the statement
+      // does not wait behind the doors' queries on `main`, and closing it frees everything.
+      const session = new Session(path);
+      try {
+        session.query(`USE ${quoteIdent(database)}`);
+        for (const stmt of setStatements({ ...BASE_SETTINGS, ...settings })) session.query(stmt);
+        await session.queryBindAsync(`${sql}\nINTO OUTFILE '${file}' TRUNCATE FORMAT ${format}`, { ...params }, { format: 'CSV', signal });
+      } finally {
+        session.close();
+      }
     },
     async close() {
       await Promise.allSettled([main.close(), control.close()]);
@@ -135,14 +177,28 @@ export function httpTransport(options: HttpOptions): Transport {
     },
     markSettings: () => ({}),
     killStatement: (_token, queryId) => ({ sql: 'KILL QUERY WHERE query_id = {id:String} ASYNC', params: { id: queryId } }),
-    async insertRaw(table, body, format, columns) {
+    async insertRaw(table, body, format, columns, deduplicationToken) {
       const list = columns ? ` (${columns.map(quoteIdent).join(', ')})` : '';
       const result = await main.exec({
         query: `INSERT INTO ${quoteIdent(table)}${list} FORMAT ${format}`,
         values: Readable.from([body]),
-        clickhouse_settings: { date_time_input_format: 'best_effort', input_format_null_as_default: 1 },
+        clickhouse_settings: {
+          date_time_input_format: 'best_effort',
+          input_format_null_as_default: 1,
+          ...(deduplicationToken ? { insert_deduplication_token: deduplicationToken } : {}),
+        },
       });
       result.stream.resume(); // drain the (empty) response so the socket is reused
+    },
+    async exportTo(sql, params, format, file, settings, signal) {
+      checkExport(format, file);
+      const result = await main.exec({
+        query: `${sql}\nFORMAT ${format}`,
+        query_params: { ...params },
+        clickhouse_settings: settings,
+        abort_signal: signal,
+      });
+      await pipeline(result.stream, createWriteStream(file));
     },
     async close() {
       await main.close();

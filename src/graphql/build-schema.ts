@@ -34,7 +34,7 @@ export function buildSchema(model: Model, options: BuildSchemaOptions = {}): Gra
   builder.queryType({ description: 'Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token.' });
   addCubeFields(builder, shared, sources);
   addGenericQuery(builder, shared);
-  addCatalog(builder, sources);
+  addCatalog(builder, sources, model);
   for (const e of extensions) e.queries?.(builder, shared);
 
   if (extensions.some((e) => e.mutations)) {

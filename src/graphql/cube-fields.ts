@@ -13,6 +13,7 @@ import { memberFieldExtensions } from './field-meta.js';
 import { memberDescription, sourceDescription, type ExposedMember, type ExposedSource } from './members.js';
 import { rowKey, selectedMembers } from './selection.js';
 import type { Row, SharedTypes } from './shared-types.js';
+import type { ComparisonResult, ComparisonRow } from '../query/types.js';
 import { checkPaging, type OrderByInput, type WhereInput } from './args-to-query.js';
 import { rootFieldQuery, type RootArgs } from './root-query.js';
 
@@ -22,12 +23,62 @@ export function addCubeFields(builder: StrataBuilder, shared: SharedTypes, sourc
   for (const source of sources) addSource(builder, shared, source);
 }
 
+const fillEnums = new WeakMap<StrataBuilder, ReturnType<typeof makeFillEnum>>();
+const makeFillEnum = (builder: StrataBuilder) =>
+  builder.enumType('FillMode', {
+    description: 'How empty buckets of a time series are answered.',
+    values: { ZERO: { value: 'zero', description: 'A row for every bucket of the date range: additive measures 0, others (ratios, averages) null.' } } as const,
+  });
+/** One FillMode enum per schema (every source's field takes it). */
+function fillEnum(builder: StrataBuilder) {
+  if (!fillEnums.has(builder)) fillEnums.set(builder, makeFillEnum(builder));
+  return fillEnums.get(builder)!;
+}
+
 function addSource(builder: StrataBuilder, shared: SharedTypes, s: ExposedSource): void {
   const byField = new Map(s.fields.map((m) => [m.fieldName, m]));
 
+  const measures = s.fields.filter((m) => m.kind === 'measure');
+  const compareRef =
+    measures.length > 0
+      ? builder.objectRef<ComparisonRow>(`${s.typeStem}Comparison`).implement({
+          description: `The measures of a \`${s.name}\` row in both periods (when the field was given \`compareTo\`).`,
+          fields: (t) =>
+            Object.fromEntries(
+              measures.map((m) => [
+                m.fieldName,
+                t.field({
+                  type: shared.measureComparison,
+                  nullable: true,
+                  description: memberDescription(m),
+                  extensions: memberFieldExtensions(m),
+                  ...(m.scopes.length > 0 ? { authScopes: { allOf: m.scopes } } : {}),
+                  resolve: (c) => {
+                    const v = c.measures[m.path];
+                    return v ? { member: m.path, ...v } : null;
+                  },
+                }),
+              ]),
+            ),
+        })
+      : undefined;
+
   const rowRef = builder.objectRef<Row>(`${s.typeStem}Row`).implement({
     description: `One result row of ${s.kind} \`${s.name}\`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone.`,
-    fields: (t) => Object.fromEntries(s.fields.map((m) => [m.fieldName, memberField(t, shared, m)])),
+    fields: (t) => ({
+      ...Object.fromEntries(s.fields.map((m) => [m.fieldName, memberField(t, shared, m)])),
+      ...(compareRef
+        ? {
+            compare: t.field({
+              type: compareRef,
+              nullable: true,
+              description: 'Each measure in the current and the comparison period; null unless the field was given `compareTo`.',
+              extensions: { strataNested: true },
+              resolve: (row) => comparisonOfRow.get(row) ?? null,
+            }),
+          }
+        : {}),
+    }),
   });
 
   const whereRef = builder.inputRef<WhereInput, false>(`${s.typeStem}WhereInput`);
@@ -68,6 +119,18 @@ function addSource(builder: StrataBuilder, shared: SharedTypes, s: ExposedSource
         limit: t.arg.int({ description: 'Maximum number of rows (capped by the server maximum).' }),
         offset: t.arg.int({ description: 'Rows to skip.' }),
         timezone: t.arg.string({ description: 'IANA time zone for time truncation and relative date ranges; default UTC.' }),
+        ...(compareRef
+          ? {
+              compareTo: t.arg({
+                type: shared.comparisonInput,
+                description: "Compare with another period (read it in each row's `compare`); needs a date range (where: {date: {inDateRange: ...}}).",
+              }),
+              fill: t.arg({
+                type: fillEnum(builder),
+                description: 'ZERO: a row for every bucket of the selected time granularity over its date range (charts without gaps).',
+              }),
+            }
+          : {}),
       },
       resolve: (_root, args, ctx, info) => resolveRows(byField, args as RootArgs, ctx, info),
     }),
@@ -144,5 +207,16 @@ async function resolveRows(
 
   const query = rootFieldQuery(byField, args, allowed);
   const result = await ctx.query.load(ctx.strata, query);
-  return result.rows;
+  return result.comparison ? comparedRows(result.comparison) : result.rows;
+}
+
+/** Rows of both periods on the current axis; each row's comparison is found through `compare`. */
+const comparisonOfRow = new WeakMap<Row, ComparisonRow>();
+
+export function comparedRows(comparison: ComparisonResult): Row[] {
+  return comparison.rows.map((c) => {
+    const row: Row = { ...c.dimensions, ...Object.fromEntries(Object.entries(c.measures).map(([m, v]) => [m, v.current])) };
+    comparisonOfRow.set(row, c);
+    return row;
+  });
 }

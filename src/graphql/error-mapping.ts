@@ -27,7 +27,14 @@ export function publicError(error: unknown): GraphQLError | undefined {
   const cause = rootCause(error);
   if (cause instanceof UserError || cause instanceof EngineError) {
     const pub = publicErrorOf(cause);
-    return pub ? new GraphQLError(pub.message, { ...located(error), extensions: { ...pub.details, code: pub.code } }) : undefined;
+    if (!pub) return undefined;
+    // The engine (or the warehouse, while it starts) or the metadata store is unavailable: the response
+    // is a 503 with Retry-After, as on the other doors. yoga reads `http` and leaves it out of the body.
+    const http =
+      pub.code === 'ENGINE_UNAVAILABLE' || pub.code === 'STORE_UNAVAILABLE' || pub.code === 'RATE_LIMITED' || pub.code === 'QUOTA_EXCEEDED'
+        ? { http: { status: pub.status, headers: pub.headers } }
+        : {};
+    return new GraphQLError(pub.message, { ...located(error), extensions: { ...pub.details, code: pub.code, ...http } });
   }
   if (cause instanceof GraphQLError) {
     // Syntax, validation and variable-coercion errors: the caller's document is wrong.

@@ -17,6 +17,8 @@ export type StrataFieldExtensions = {
   readonly strataMember?: MemberFieldMeta;
   readonly requiresScopes?: readonly string[];
   readonly cost?: number;
+  /** The field's object type holds member fields whose selection counts as the row's (a row's `compare`). */
+  readonly strataNested?: boolean;
 };
 
 export function memberFieldExtensions(m: ExposedMember): StrataFieldExtensions {
@@ -36,4 +38,8 @@ export function requiredScopesOfField(field: AnyField): readonly string[] {
 
 export function costOfField(field: AnyField | undefined): number {
   return (field?.extensions as StrataFieldExtensions | undefined)?.cost ?? 1;
+}
+
+export function isNestedMemberGroup(field: AnyField): boolean {
+  return (field.extensions as StrataFieldExtensions | undefined)?.strataNested === true;
 }

@@ -4,6 +4,7 @@
  */
 import { SCOPES } from '../auth/principal.js';
 import { UserError } from '../errors.js';
+import type { ResultNote } from '../query/result-notes.js';
 import type { MemberAnnotation, QueryResult } from '../query/types.js';
 import type { SemanticQuery } from '../semantic/query.js';
 import { suggest } from '../semantic/suggest.js';
@@ -11,8 +12,23 @@ import type { StrataBuilder } from './builder.js';
 import type { SharedTypes } from './shared-types.js';
 import { DATA_FIELD_COST } from './cube-fields.js';
 import { checkPaging } from './args-to-query.js';
+import { type ComparisonInputValue, comparisonOf } from './comparison.js';
 
-const QUERY_KEYS = ['measures', 'dimensions', 'segments', 'timeDimensions', 'filters', 'order', 'limit', 'offset', 'timezone', 'total', 'ungrouped'] as const;
+const QUERY_KEYS = [
+  'measures',
+  'dimensions',
+  'segments',
+  'timeDimensions',
+  'filters',
+  'order',
+  'limit',
+  'offset',
+  'timezone',
+  'total',
+  'ungrouped',
+  'compareTo',
+  'fill',
+] as const;
 
 export interface AnnotationEntry extends MemberAnnotation {
   readonly member: string;
@@ -39,6 +55,14 @@ export function parseGenericQuery(input: unknown, maxRowLimit: number): Semantic
   return q;
 }
 
+/** The `compareTo` argument wins over none; giving it in both the JSON and the argument is refused. */
+export function withComparison(query: SemanticQuery, input: ComparisonInputValue | null | undefined): SemanticQuery {
+  const compareTo = comparisonOf(input);
+  if (!compareTo) return query;
+  if (query.compareTo !== undefined) throw new UserError('BAD_USER_INPUT', 'give compareTo either in the query JSON or as the argument, not both');
+  return { ...query, compareTo };
+}
+
 export function annotationEntries(result: QueryResult): AnnotationEntry[] {
   const a = result.annotation;
   const entries = (kind: AnnotationEntry['kind'], rec: Readonly<Record<string, MemberAnnotation>>) =>
@@ -51,7 +75,22 @@ export function annotationEntries(result: QueryResult): AnnotationEntry[] {
   ];
 }
 
+/** Notes computed while resolving `query` (the result it returns is already in the empty shape). */
+const notedResults = new WeakMap<QueryResult, readonly ResultNote[]>();
+
 export function addGenericQuery(builder: StrataBuilder, shared: SharedTypes): void {
+  const noteRef = builder.objectRef<ResultNote>('QueryNote').implement({
+    description: 'Why an answer is empty or cut: RANGE_OUTSIDE_DATA, RANGE_PARTLY_OUTSIDE, VALUE_NOT_PRESENT, ROW_LIMIT_REACHED.',
+    fields: (t) => ({
+      code: t.exposeString('code'),
+      message: t.exposeString('message'),
+      member: t.exposeString('member', { nullable: true }),
+      firstDate: t.exposeString('firstDate', { nullable: true, description: "First date of the cube's data for the tenant." }),
+      lastDate: t.exposeString('lastDate', { nullable: true, description: "Last date of the cube's data for the tenant." }),
+      values: t.stringList({ nullable: true, description: 'VALUE_NOT_PRESENT: the values the tenant has.', resolve: (n) => (n.values ? [...n.values] : null) }),
+    }),
+  });
+
   const annotationRef = builder.objectRef<AnnotationEntry>('QueryAnnotation').implement({
     description: 'How to display one result column.',
     fields: (t) => ({
@@ -83,6 +122,18 @@ export function addGenericQuery(builder: StrataBuilder, shared: SharedTypes): vo
         description: 'The query as normalized by the server (defaults applied, relative ranges resolved).',
         resolve: (r) => r.query,
       }),
+      notes: t.field({
+        type: [noteRef],
+        description:
+          'Why the answer is empty or cut (empty answers have no rows: never a row of zeros or nulls). Checked only when the result looks empty or hits its limit.',
+        resolve: async (r, _a, ctx) => notedResults.get(r) ?? (ctx.query.noteResult ? (await ctx.query.noteResult(ctx.strata, r)).notes : []),
+      }),
+      comparison: t.field({
+        type: shared.queryComparison,
+        nullable: true,
+        description: 'Per row and measure: current, previous, change, % change. Set when the query asked for a comparison (compareTo).',
+        resolve: (r) => r.comparison ?? null,
+      }),
     }),
   });
 
@@ -91,11 +142,21 @@ export function addGenericQuery(builder: StrataBuilder, shared: SharedTypes): vo
       type: resultRef,
       nullable: true,
       description:
-        'Run a query in Cube REST format: {measures, dimensions, segments, timeDimensions: [{dimension, granularity, dateRange}], filters: [{member, operator, values}], order, limit, offset, timezone, total}. Members are "cube.member" paths from `catalog`.',
+        'Run a query in Cube REST format: {measures, dimensions, segments, timeDimensions: [{dimension, granularity, dateRange}], filters: [{member, operator, values}], order, limit, offset, timezone, total, compareTo, fill}. Members are "cube.member" paths from `catalog`. A comparison: `compareTo` (argument or key), or compareDateRange with two ranges [current, comparison]. `fill: "zero"`: a row for every bucket of the granular, ranged time dimension (additive measures 0, others null).',
       authScopes: { allOf: [SCOPES.METRICS_READ] },
       extensions: { requiresScopes: [SCOPES.METRICS_READ], cost: DATA_FIELD_COST },
-      args: { query: t.arg({ type: 'JSON', required: true, description: 'A Cube query object.' }) },
-      resolve: (_root, args, ctx) => ctx.query.load(ctx.strata, parseGenericQuery(args.query, ctx.limits.maxRowLimit)),
+      args: {
+        query: t.arg({ type: 'JSON', required: true, description: 'A Cube query object.' }),
+        compareTo: t.arg({ type: shared.comparisonInput, description: 'Compare with another period (see `comparison` in the result).' }),
+      },
+      resolve: async (_root, args, ctx) => {
+        const result = await ctx.query.load(ctx.strata, withComparison(parseGenericQuery(args.query, ctx.limits.maxRowLimit), args.compareTo));
+        if (!ctx.query.noteResult) return result;
+        // One shape for empty answers (result-notes.ts): no rows, plus notes.
+        const noted = await ctx.query.noteResult(ctx.strata, result);
+        notedResults.set(noted.result, noted.notes);
+        return noted.result;
+      },
     }),
   );
 }

@@ -1,9 +1,11 @@
 /** Yoga plugins of the GraphQL door: authentication (401), metrics, and logging of masked errors. */
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import { getOperationAST, type GraphQLError } from 'graphql';
+import { GraphQLError, getOperationAST } from 'graphql';
 import type { Authenticator } from '../auth/authenticator.js';
 import { type PublicError, toPublicError } from '../edge/errors.js';
 import { authenticateHttp, httpRequestId } from '../edge/http.js';
+import { assertValueDepth } from '../edge/input-bounds.js';
+import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { engineTime } from '../query/timing.js';
@@ -25,6 +27,24 @@ function errorResponse(e: PublicError, requestId: string, headers: Record<string
     status: e.status,
     headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId, ...e.headers, ...headers },
   });
+}
+
+/**
+ * Variables and extensions nested beyond the edge's bound are refused (400 BAD_USER_INPUT) before any
+ * other plugin walks them (the response cache serializes them). Must be the first plugin with onParams.
+ */
+export function useInputBounds(): Plugin {
+  return {
+    onParams({ params }) {
+      try {
+        assertValueDepth(params.variables, 'the variables');
+        assertValueDepth(params.extensions, 'the extensions');
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        throw new GraphQLError(e.message, { extensions: { code: e.code, limit: e.details.limit, http: { status: 400 } } });
+      }
+    },
+  };
 }
 
 export interface AuthenticationOptions {

@@ -5,6 +5,7 @@
 import type { SemanticQuery, TimeDimensionQuery } from '../semantic/query.js';
 import type { ExposedMember } from './members.js';
 import type { SelectedMember } from './selection.js';
+import { type ComparisonInputValue, comparisonOf } from './comparison.js';
 import { translateOrderBy, translateWhere, type OrderByInput, type WhereInput } from './args-to-query.js';
 
 export interface RootArgs {
@@ -14,6 +15,8 @@ export interface RootArgs {
   limit?: number | null;
   offset?: number | null;
   timezone?: string | null;
+  compareTo?: ComparisonInputValue | null;
+  fill?: 'zero' | null;
 }
 
 export function rootFieldQuery(byField: ReadonlyMap<string, ExposedMember>, args: RootArgs, selected: readonly SelectedMember[]): SemanticQuery {
@@ -33,6 +36,7 @@ export function rootFieldQuery(byField: ReadonlyMap<string, ExposedMember>, args
     if (!timeDimensions.some((td) => td.dimension === dimension)) timeDimensions.push({ dimension, dateRange });
   }
   const order = translateOrderBy(args.orderBy, byField);
+  const compareTo = comparisonOf(args.compareTo);
   return {
     ...(measures.length ? { measures } : {}),
     ...(dimensions.length ? { dimensions } : {}),
@@ -43,5 +47,7 @@ export function rootFieldQuery(byField: ReadonlyMap<string, ExposedMember>, args
     ...(args.limit != null ? { limit: args.limit } : {}),
     ...(args.offset != null ? { offset: args.offset } : {}),
     ...(args.timezone != null ? { timezone: args.timezone } : {}),
+    ...(compareTo ? { compareTo } : {}),
+    ...(args.fill ? { fill: args.fill } : {}),
   };
 }

@@ -19,7 +19,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { Granularity } from '../semantic/query.js';
-import { memberOfField, type MemberFieldMeta } from './field-meta.js';
+import { isNestedMemberGroup, memberOfField, type MemberFieldMeta } from './field-meta.js';
 
 export interface SelectedMember {
   readonly member: MemberFieldMeta;
@@ -33,11 +33,17 @@ export function selectedMembers(info: GraphQLResolveInfo): SelectedMember[] {
   if (!isObjectType(rowType)) return [];
   const out: SelectedMember[] = [];
   const seen = new Set<string>();
-  const visit = (set: SelectionSetNode | undefined, fragmentsOnPath: ReadonlySet<string>) => {
+  const visit = (set: SelectionSetNode | undefined, fragmentsOnPath: ReadonlySet<string>, type: GraphQLObjectType) => {
     for (const sel of set?.selections ?? []) {
       if (!included(sel, info.variableValues)) continue;
       if (sel.kind === Kind.FIELD) {
-        const picked = pick(rowType, sel, info.variableValues);
+        // A nested member group (a row's `compare { clicks { change } }`) asks for its members too.
+        const nested = nestedType(type, sel);
+        if (nested) {
+          visit(sel.selectionSet, fragmentsOnPath, nested);
+          continue;
+        }
+        const picked = pick(type, sel, info.variableValues);
         if (!picked) continue;
         const key = `${picked.member.path}|${picked.granularity ?? ''}`;
         if (!seen.has(key)) {
@@ -45,18 +51,25 @@ export function selectedMembers(info: GraphQLResolveInfo): SelectedMember[] {
           out.push(picked);
         }
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-        if (appliesTo(sel, rowType)) visit(sel.selectionSet, fragmentsOnPath);
+        if (appliesTo(sel, type)) visit(sel.selectionSet, fragmentsOnPath, type);
       } else {
         const name = sel.name.value;
         const fragment = info.fragments[name];
         // Validation rejects fragment cycles; the guard only keeps this function total.
-        if (!fragment || fragmentsOnPath.has(name) || fragment.typeCondition.name.value !== rowType.name) continue;
-        visit(fragment.selectionSet, new Set([...fragmentsOnPath, name]));
+        if (!fragment || fragmentsOnPath.has(name) || fragment.typeCondition.name.value !== type.name) continue;
+        visit(fragment.selectionSet, new Set([...fragmentsOnPath, name]), type);
       }
     }
   };
-  for (const node of info.fieldNodes) visit(node.selectionSet, new Set());
+  for (const node of info.fieldNodes) visit(node.selectionSet, new Set(), rowType);
   return out;
+}
+
+function nestedType(rowType: GraphQLObjectType, node: FieldNode): GraphQLObjectType | undefined {
+  const field = rowType.getFields()[node.name.value];
+  if (!field || !isNestedMemberGroup(field)) return undefined;
+  const t = getNamedType(field.type);
+  return isObjectType(t) ? t : undefined;
 }
 
 function pick(rowType: GraphQLObjectType, node: FieldNode, variables: GraphQLResolveInfo['variableValues']): SelectedMember | undefined {

@@ -14,10 +14,21 @@ import type { Model } from '../semantic/model.js';
 import { createGraphQLContext, type GraphQLContext } from './context.js';
 import { maskError } from './error-mapping.js';
 import { graphiqlOptions, renderGraphiQLPage } from './graphiql.js';
+import { useCostCharge, useRefusalAudit } from './cost.js';
 import { useQueryLimits } from './limits.js';
+import { useRequestScope } from './request-scope.js';
 import { exposedSources } from './members.js';
 import { useResponseCache, type ResponseCacheDeps } from './response-cache.js';
-import { type NodeServerContext, useAuthentication, useErrorLogging, useRequestIdHeader, useRequestMetrics, useServerTiming, yogaLogger } from './plugins.js';
+import {
+  type NodeServerContext,
+  useAuthentication,
+  useErrorLogging,
+  useInputBounds,
+  useRequestIdHeader,
+  useRequestMetrics,
+  useServerTiming,
+  yogaLogger,
+} from './plugins.js';
 import { buildSchema, type SchemaExtension } from './build-schema.js';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
@@ -67,6 +78,7 @@ export function createGraphQLServer(deps: GraphQLServerDeps): StrataYoga {
       return createGraphQLContext(strata, { query: deps.query, maxRowLimit: config.limits.maxRowLimit, logger: log });
     },
     plugins: [
+      useInputBounds(),
       useServerTiming(contextOf),
       useRequestMetrics(deps.metrics),
       useAuthentication({
@@ -74,9 +86,11 @@ export function createGraphQLServer(deps: GraphQLServerDeps): StrataYoga {
         trustProxy: config.trustProxy,
         logger: log,
         contexts,
-        // Charged once here, on the request's own context: its loads are not charged again.
-        admit: deps.query.admit ? (ctx) => deps.query.admit?.(ctx) : undefined,
       }),
+      // The request's cost (one per root field) is charged before it runs; its loads are not charged again.
+      ...(deps.query.admit ? [useCostCharge({ contextOf, admit: (ctx, cost) => deps.query.admit?.(ctx, cost), logger: log })] : []),
+      useRequestScope(contextOf),
+      ...(deps.query.refused ? [useRefusalAudit({ contextOf, refused: (ctx, e, action) => deps.query.refused?.(ctx, e, action) })] : []),
       // Only over the real query service: it owns invalidation and the audit trail.
       ...(hasCacheHooks(deps.query)
         ? [

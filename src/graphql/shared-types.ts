@@ -6,6 +6,7 @@ import { GRANULARITIES, type Granularity, type OrderDirection } from '../semanti
 import type { StrataBuilder, StrataTypes } from './builder.js';
 import type { ValueType } from './members.js';
 import type { OrderByInput, WhereInput } from './args-to-query.js';
+import { addComparisonTypes } from './comparison.js';
 
 /** One result row of a cube or view field, keyed "cube.member" / "cube.date.day". */
 export type Row = Readonly<Record<string, CellValue>>;
@@ -145,12 +146,15 @@ export function addSharedTypes(builder: StrataBuilder) {
   const filterFor = (type: ValueType) =>
     type === 'number' ? floatFilter : type === 'time' ? dateTimeFilter : type === 'boolean' ? booleanFilter : stringFilter;
 
+  /** `QueryResult`, implemented by the generic query (generic-query.ts); used by widgets, saved queries, `live`. */
+  const queryResult = builder.objectRef<QueryResult>('QueryResult');
   return {
     orderDirection,
     granularity,
     filterFor,
-    /** `QueryResult`, implemented by the generic query (generic-query.ts); used by widgets, saved queries, `live`. */
-    queryResult: builder.objectRef<QueryResult>('QueryResult'),
+    queryResult,
+    /** compareTo input and the comparison answer types (comparison.ts). */
+    ...addComparisonTypes(builder, queryResult),
     /** Root field name -> its types (filled by cube-fields.ts). */
     sources: new Map<string, SourceRefs>(),
   };

@@ -17,6 +17,7 @@ import type { Principal } from '../auth/principal.js';
 import { clientAddressOf } from '../edge/client-address.js';
 import { createRequestContext } from '../edge/context.js';
 import { credentialFromConnectionParams } from '../edge/credentials.js';
+import { assertValueDepth } from '../edge/input-bounds.js';
 import { UserError } from '../errors.js';
 import type { RequestContext } from '../query/types.js';
 import { maskedError, publicError } from './error-mapping.js';
@@ -24,6 +25,7 @@ import { createDocumentCache, createSharedSubscribe } from './shared-subscribe.j
 import { batchSends, sharedPayloadReplacer } from './ws-fanout.js';
 import { queryLimitsRule, type QueryLimits } from './limits.js';
 import type { Logger } from '../logger.js';
+import type { AccessEnd, AccessWatch } from '../tenancy/access-watch.js';
 
 export interface AttachGraphQLWsOptions {
   readonly schema: GraphQLSchema;
@@ -45,6 +47,8 @@ export interface AttachGraphQLWsOptions {
   readonly keepAliveMs?: number;
   /** Clock in ms (tests). */
   readonly now?: () => number;
+  /** Ends a connection when its access ends (key revoked, tenant suspended, token expired), on any instance. */
+  readonly access?: AccessWatch;
 }
 
 export interface GraphQLWsHandle {
@@ -55,12 +59,25 @@ export interface GraphQLWsHandle {
 }
 
 export const CLOSE_UNAUTHORIZED = 4401;
+export const CLOSE_FORBIDDEN = 4403;
+/** 1013 "try again later": the credential could not be checked (store or identity provider outage), it was not refused. */
+const CLOSE_TRY_AGAIN = 1013;
+
+/** 4401 for a credential that is no longer valid, 4403 for a tenant that may not be served. */
+function closeCodeOf(code: string): number {
+  return code === 'TENANT_UNKNOWN' || code === 'TENANT_SUSPENDED'
+    ? CLOSE_FORBIDDEN
+    : code === 'STORE_UNAVAILABLE' || code === 'AUTH_UNAVAILABLE'
+      ? CLOSE_TRY_AGAIN
+      : CLOSE_UNAUTHORIZED;
+}
 const MAX_TIMER_MS = 2_147_483_647;
 
 interface Connection {
   readonly id: string;
   principal?: Principal;
   timer?: NodeJS.Timeout;
+  release?: () => void;
 }
 
 /** Close reasons are limited to 123 bytes by the WebSocket protocol. */
@@ -95,6 +112,7 @@ export function attachGraphQLWs(httpServer: HttpServer, options: AttachGraphQLWs
       socket.once('close', () => {
         open--;
         if (state.timer) clearTimeout(state.timer);
+        state.release?.();
       });
     }
     return c;
@@ -119,11 +137,18 @@ export function attachGraphQLWs(httpServer: HttpServer, options: AttachGraphQLWs
         }
         let principal: Principal;
         try {
-          principal = await options.authenticator.authenticate(credential);
+          const upgrade = ctx.extra.request;
+          const ua = upgrade.headers['user-agent'];
+          principal = await options.authenticator.authenticate(credential, {
+            door: 'live',
+            clientAddress: upgrade.socket.remoteAddress,
+            ...(typeof ua === 'string' ? { userAgent: ua.slice(0, 256) } : {}),
+          });
         } catch (e) {
           const msg = e instanceof UserError ? e.message : 'authentication failed';
           if (!(e instanceof UserError)) logger.error({ err: (e as Error).message }, 'graphql-ws: authenticator failed');
-          socket.close(CLOSE_UNAUTHORIZED, reason(`Unauthorized: ${msg}`));
+          const code = e instanceof UserError ? closeCodeOf(e.code) : CLOSE_UNAUTHORIZED;
+          socket.close(code, reason(`${code === CLOSE_FORBIDDEN ? 'Forbidden' : code === CLOSE_TRY_AGAIN ? 'Try again later' : 'Unauthorized'}: ${msg}`));
           return false;
         }
         if (principal.expiresAt !== undefined) {
@@ -136,6 +161,12 @@ export function attachGraphQLWs(httpServer: HttpServer, options: AttachGraphQLWs
           c.timer.unref();
         }
         c.principal = principal;
+        if (options.access && socket.readyState === socket.OPEN) {
+          c.release = options.access.watch(principal, (why: AccessEnd) => {
+            logger.info({ connection: c.id, tenantId: principal.tenantId, code: why.code }, 'graphql-ws: access ended; closing');
+            socket.close(closeCodeOf(why.code), reason(`${closeCodeOf(why.code) === CLOSE_FORBIDDEN ? 'Forbidden' : 'Unauthorized'}: ${why.message}`));
+          });
+        }
         logger.debug({ connection: c.id, tenantId: principal.tenantId }, 'graphql-ws: connected');
         return true;
       },
@@ -153,6 +184,12 @@ export function attachGraphQLWs(httpServer: HttpServer, options: AttachGraphQLWs
         }
         // Dashboards open the same operation many times: parse and validate each text once, and
         // share the document (less memory per subscription, and one key for shared execution).
+        try {
+          assertValueDepth(payload.variables, 'the variables');
+        } catch (e) {
+          if (e instanceof UserError) return [new GraphQLError(e.message, { extensions: { code: e.code, limit: e.details.limit } })];
+          throw e;
+        }
         const checked = documents.check(payload.query);
         if ('errors' in checked) return checked.errors;
         return { schema: options.schema, document: checked.document, operationName: payload.operationName, variableValues: payload.variables };
@@ -172,6 +209,7 @@ export function attachGraphQLWs(httpServer: HttpServer, options: AttachGraphQLWs
               request.socket.remoteAddress,
               options.trustProxy ?? 0,
             ),
+            userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : undefined,
           }),
         );
         if (typeof value === 'object' && value) shareKeys.set(value, `${c.principal.tenantId}\n${[...c.principal.scopes].sort().join(' ')}`);

@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { ALL_TENANTS } from '../query/cache.js';
 import type { StrataQueryService } from '../query/query-service.js';
 import type { QueryResult, RequestContext } from '../query/types.js';
 import type { Model } from '../semantic/model.js';
@@ -39,6 +40,8 @@ export interface LiveService {
   subscribe(ctx: RequestContext, query: SemanticQuery): AsyncIterableIterator<QueryResult>;
   /** Re-evaluate a tenant's live queries reading `cubes` (empty: all). Also drops cached results. */
   notifyChanged(tenantId: string, cubes: readonly string[]): void;
+  /** Drop every cached result and re-evaluate every live query (after lost change signals). */
+  resync(): void;
   stats(): LiveStats;
   close(): Promise<void>;
 }
@@ -51,13 +54,14 @@ interface LiveInput {
 /** Content identity of a result: what a subscriber would see change. */
 export function resultVersion(r: QueryResult): string {
   return createHash('sha1')
-    .update(JSON.stringify([r.columns.map((c) => c.key), r.rows, r.total ?? null]))
+    .update(JSON.stringify([r.columns.map((c) => c.key), r.rows, r.total ?? null, r.comparison?.rows ?? null]))
     .digest('base64');
 }
 
 export function createLiveService(deps: LiveServiceDeps): LiveService {
   const { query, metrics, logger } = deps;
   let seq = 0;
+  const subscribers = new Map<string, number>();
 
   const hub = new LiveHub<LiveInput, QueryResult>({
     maxPerTenant: deps.config.live.maxPerTenant,
@@ -70,7 +74,14 @@ export function createLiveService(deps: LiveServiceDeps): LiveService {
     },
     onEvaluated: (n) => metrics.liveEvaluations.inc(n),
     onDeliver: () => metrics.livePushes.inc(),
-    onSubscriberCount: (tenant, n) => metrics.activeSubscriptions.set({ tenant }, n),
+    // One series for the instance: a tenant label would expose tenant ids and grow without bound.
+    onSubscriberCount: (tenant, n) => {
+      if (n > 0) subscribers.set(tenant, n);
+      else subscribers.delete(tenant);
+      let total = 0;
+      for (const c of subscribers.values()) total += c;
+      metrics.activeSubscriptions.set(total);
+    },
     onError: (err, spec) => {
       const e = err as { code?: string; message?: string };
       logger.warn({ tenantId: spec.tenantId, cubes: spec.cubes, code: e.code, err: e.message }, 'live: evaluation failed');
@@ -83,7 +94,30 @@ export function createLiveService(deps: LiveServiceDeps): LiveService {
     hub.changed(tenantId, cubes);
   }
 
-  const unsubscribe = deps.signals.onChange((e) => changed(e.tenantId, e.cubes));
+  /**
+   * A change signal (ingestion, deletion, another instance): the refresh-key baselines are read
+   * again before the re-evaluation is queued, so the next refresh-key check does not count the
+   * same change twice (one ingest, one evaluation per distinct live query).
+   */
+  function signalled(tenantId: string, cubes: readonly string[]): void {
+    void refresh.rebaseline(tenantId, cubes);
+    changed(tenantId, cubes);
+  }
+
+  /** Signals may have been lost: every cache of every tenant goes, every live query is re-checked. */
+  function resync(): void {
+    query.invalidate(ALL_TENANTS);
+    for (const tenantId of hub.tenants()) void refresh.rebaseline(tenantId, []);
+    const n = hub.changedAll();
+    logger.warn({ liveQueries: n }, 'live: resync after a gap in change signals');
+  }
+
+  const unsubscribeChanges = deps.signals.onChange((e) => signalled(e.tenantId, e.cubes));
+  const unsubscribeResync = deps.signals.onResync(resync);
+  const unsubscribe = () => {
+    unsubscribeChanges();
+    unsubscribeResync();
+  };
 
   // Refresh-key checks are requests of the live door: audited, timed out, cancelled on close.
   const closing = new AbortController();
@@ -107,6 +141,8 @@ export function createLiveService(deps: LiveServiceDeps): LiveService {
       const { normalized, compiled } = query.compile(ctx.principal, semanticQuery);
       const principal = evaluationPrincipal(ctx.principal);
       const raw = structuredClone(semanticQuery) as SemanticQuery;
+      // Baseline first: queued before the first evaluation, so no write falls between the two.
+      void refresh.watch(principal.tenantId, compiled.cubes, principal);
       return hub.subscribe(
         {
           key: liveKey(principal, normalized, raw),
@@ -118,7 +154,8 @@ export function createLiveService(deps: LiveServiceDeps): LiveService {
         { expiresAt: ctx.principal.expiresAt },
       );
     },
-    notifyChanged: changed,
+    notifyChanged: signalled,
+    resync,
     stats: () => hub.stats(),
     async close() {
       refresh.stop();

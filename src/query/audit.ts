@@ -1,4 +1,4 @@
-/** What the query service tells the audit log about each semantic query. */
+/** What the query service tells the audit log about each semantic query and each refusal it sees. */
 import type { Door } from './types.js';
 
 export interface AuditEntry {
@@ -6,14 +6,18 @@ export interface AuditEntry {
   readonly tenantId: string;
   readonly subject: string;
   readonly door: Door;
-  readonly queryFingerprint: string;
+  readonly queryFingerprint: string | null;
   readonly members: readonly string[];
   readonly rows: number;
   readonly durationMs: number;
-  readonly status: 'ok' | 'error';
+  /** ok | error | denied (a refusal) */
+  readonly status: string;
   readonly errorCode?: string;
   readonly clientAddress?: string;
   readonly requestId: string;
+  readonly kind?: 'read' | 'change' | 'refusal';
+  readonly action?: string;
+  readonly userAgent?: string;
 }
 
 /** Must never throw nor block: implementations buffer and write asynchronously. */

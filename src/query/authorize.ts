@@ -14,7 +14,9 @@ export function referencedMembers(query: NormalizedQuery): string[] {
     else f.filters.forEach(walk);
   };
   query.filters.forEach(walk);
-  for (const [m] of query.order) out.add(m.replace(/\.(second|minute|hour|day|week|month|quarter|year)$/, ''));
+  // Order keys are members ("cube.member") or time columns ("cube.date.day"): only a third part is a
+  // granularity — a dimension may itself be named "quarter".
+  for (const [m] of query.order) out.add(m.split('.').length === 3 ? m.replace(/\.(second|minute|hour|day|week|month|quarter|year)$/, '') : m);
   return [...out];
 }
 

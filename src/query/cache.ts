@@ -10,11 +10,16 @@ export interface CacheEntry<V> {
   readonly storedAt: number;
 }
 
+/** Invalidating this "tenant" drops every tenant's entries (tenant ids never contain '*'). */
+export const ALL_TENANTS = '*';
+
 export class ResultCache<V> {
   private readonly entries = new Map<string, CacheEntry<V>>();
   /** Bumped on every invalidation of (tenant, cube): a load that started before it may not store. */
   private readonly generations = new Map<string, number>();
   private readonly tenantGenerations = new Map<string, number>();
+  /** Bumped by invalidate(ALL_TENANTS): a resync after a gap in change signals. */
+  private allGeneration = 0;
 
   constructor(
     private readonly ttlMs: number,
@@ -45,12 +50,12 @@ export class ResultCache<V> {
 
   /** Counts every invalidation of a tenant (for callers that learn the cubes only afterwards). */
   tenantGeneration(tenantId: string): number {
-    return this.tenantGenerations.get(tenantId) ?? 0;
+    return (this.tenantGenerations.get(tenantId) ?? 0) + this.allGeneration;
   }
 
   /** Snapshot to pass to set(): results read before a later invalidation are not stored. */
   generation(tenantId: string, cubes: readonly string[]): string {
-    return `${cubes.map((c) => this.generations.get(`${tenantId}\u0000${c}`) ?? 0).join(',')}|${this.generations.get(`${tenantId}\u0000*`) ?? 0}`;
+    return `${cubes.map((c) => this.generations.get(`${tenantId}\u0000${c}`) ?? 0).join(',')}|${this.generations.get(`${tenantId}\u0000*`) ?? 0}|${this.allGeneration}`;
   }
 
   set(key: string, tenantId: string, cubes: readonly string[], value: V, generation?: string): void {
@@ -66,6 +71,12 @@ export class ResultCache<V> {
 
   /** Drop a tenant's entries reading any of `cubes` (all its entries when cubes is undefined). */
   invalidate(tenantId: string, cubes?: readonly string[]): number {
+    if (tenantId === ALL_TENANTS) {
+      this.allGeneration++;
+      const n = this.entries.size;
+      this.entries.clear();
+      return n;
+    }
     this.tenantGenerations.set(tenantId, this.tenantGeneration(tenantId) + 1);
     for (const c of cubes ?? ['*']) {
       const g = `${tenantId}\u0000${c}`;

@@ -12,6 +12,7 @@ import type { Metrics } from '../metrics.js';
 import type { Model } from '../semantic/model.js';
 import type { NormalizedQuery } from '../semantic/query.js';
 import { ResultCache } from './cache.js';
+import type { EngineSlots } from './engine-slots.js';
 import { canonicalJson } from './canonical.js';
 import { planMerges, sortAndSlice, type MergeGroup } from './merge.js';
 import { shapeRows } from './annotate.js';
@@ -33,6 +34,10 @@ export interface ExecutorDeps {
   readonly cache: ResultCache<ExecutedResult>;
   readonly metrics?: Metrics;
   readonly queryTimeoutMs?: number;
+  /** Fair sharing of the engine between tenants (engine-slots.ts); every statement runs through it. */
+  readonly slots?: EngineSlots;
+  /** Rows each statement brought back from the engine (usage metering). */
+  readonly onEngineRows?: (ctx: RequestContext, rows: number) => void;
 }
 
 export interface Executor {
@@ -41,7 +46,23 @@ export interface Executor {
 }
 
 export function createExecutor(deps: ExecutorDeps): Executor {
-  const { model, engine, limits, cache } = deps;
+  const { model, limits, cache } = deps;
+  /** The engine as the executor sees it: each statement waits for its tenant's turn, and is metered. */
+  const engine = {
+    query<T = Record<string, unknown>>(
+      ctx: RequestContext,
+      sql: string,
+      params: Readonly<Record<string, unknown>>,
+      options: { signal?: AbortSignal; timeoutMs?: number },
+    ) {
+      const run = () => deps.engine.query<T>(sql, params, options);
+      const p = deps.slots ? deps.slots.run(ctx.principal.tenantId, run, ctx.signal) : run();
+      return p.then((r) => {
+        deps.onEngineRows?.(ctx, r.rows.length);
+        return r;
+      });
+    },
+  };
 
   // The normalized query (relative ranges already resolved) + tenant + scopes determine the SQL,
   // so a hit needs no compile.
@@ -63,8 +84,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     const generation = cache.generation(ctx.principal.tenantId, compiled.cubes);
     const options = { signal: ctx.signal, timeoutMs: deps.queryTimeoutMs };
     const [result, total] = await Promise.all([
-      engine.query(compiled.sql, compiled.params, options),
-      compiled.total ? engine.query<{ total: unknown }>(compiled.total.sql, compiled.total.params, options) : undefined,
+      engine.query(ctx, compiled.sql, compiled.params, options),
+      compiled.total ? engine.query<{ total: unknown }>(ctx, compiled.total.sql, compiled.total.params, options) : undefined,
     ]);
     addEngineTime(ctx, result.elapsedMs + (total?.elapsedMs ?? 0));
     const executed: ExecutedResult = {
@@ -126,7 +147,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       throw e;
     }
     const generation = cache.generation(ctx.principal.tenantId, compiled.cubes);
-    const { rows, elapsedMs } = await engine.query(compiled.sql, compiled.params, { signal: ctx.signal, timeoutMs: deps.queryTimeoutMs });
+    const { rows, elapsedMs } = await engine.query(ctx, compiled.sql, compiled.params, { signal: ctx.signal, timeoutMs: deps.queryTimeoutMs });
     addEngineTime(ctx, elapsedMs);
     if (rows.length >= limits.maxRowLimit) return undefined; // some range may have lost groups to the cap
     const lastRefreshTime = new Date().toISOString();

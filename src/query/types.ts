@@ -2,9 +2,12 @@
 import type { Principal } from '../auth/principal.js';
 import type { CompiledColumn, CompiledQuery } from '../compiler/compiled.js';
 import type { MeasureType, MemberFormat, Relationship } from '../semantic/model.js';
-import type { Granularity, NormalizedQuery, SemanticQuery } from '../semantic/query.js';
+import type { Comparison, Granularity, LocalDateTime, NormalizedQuery, SemanticQuery } from '../semantic/query.js';
+import type { CatalogFacts } from './catalog-facts.js';
+import type { NotedResult } from './result-notes.js';
 
-export type Door = 'graphql' | 'rest' | 'sqlproxy' | 'live' | 'ingest' | 'cli';
+/** ops: the operator's endpoints (/metrics). */
+export type Door = 'graphql' | 'rest' | 'sqlproxy' | 'live' | 'ingest' | 'cli' | 'ops' | 'mcp' | 'reports' | 'link';
 
 /**
  * Who asks, through which door, for which request: built once per request by the shared edge
@@ -16,6 +19,8 @@ export interface RequestContext {
   readonly door: Door;
   readonly principal: Principal;
   readonly clientAddress?: string;
+  /** The client's User-Agent (HTTP) or application_name (SQL proxy), for the audit trail. */
+  readonly userAgent?: string;
   /** Aborts the engine query (client went away, SQL proxy cancel). */
   readonly signal?: AbortSignal;
 }
@@ -52,6 +57,42 @@ export interface QueryResult {
   /** ISO instant the data was read from the engine (older when served from cache). */
   readonly lastRefreshTime: string;
   readonly fromCache: boolean;
+  /** Set when the query asked for a comparison (compareTo, or a two-range compareDateRange). */
+  readonly comparison?: ComparisonResult;
+}
+
+export type ChangeDirection = 'up' | 'down' | 'flat';
+
+/** One measure of one row in both periods. */
+export interface MeasureChange {
+  readonly current: number | null;
+  readonly previous: number | null;
+  /** current - previous; null when either is unknown. */
+  readonly change: number | null;
+  /** Change in percent of the previous value; null when the previous value is 0 or unknown. */
+  readonly percentChange: number | null;
+  readonly direction: ChangeDirection | null;
+}
+
+/** A row matched across the periods on its dimensions (and its time bucket's position in the range). */
+export interface ComparisonRow {
+  /** Dimension values on the current period's axis (a comparison-only row gets its current-period bucket). */
+  readonly dimensions: Readonly<Record<string, CellValue>>;
+  /** Time buckets of the comparison period, when the row exists there. */
+  readonly compareDimensions: Readonly<Record<string, CellValue>> | null;
+  readonly measures: Readonly<Record<string, MeasureChange>>;
+}
+
+export interface ComparisonResult {
+  readonly compareTo: Comparison;
+  /** The time dimension whose range is compared. */
+  readonly timeDimension: string;
+  readonly dateRange: readonly [LocalDateTime, LocalDateTime];
+  readonly compareDateRange: readonly [LocalDateTime, LocalDateTime];
+  /** The comparison period's own result. */
+  readonly previous: QueryResult;
+  /** Current rows in their order, then rows only the comparison period has. */
+  readonly rows: readonly ComparisonRow[];
 }
 
 export interface CompileResult {
@@ -98,6 +139,14 @@ export interface QueryService {
   compile(principal: Principal, query: SemanticQuery): CompileResult;
   /** Cubes and views with only the members the principal may read. */
   catalog(principal: Principal): readonly CatalogCube[];
-  /** Charge the tenant's rate limit once for this request (throws RATE_LIMITED). */
-  admit?(ctx: RequestContext): void;
+  /** Normalize + authorize without compiling (checks a query's names, values and scopes). */
+  prepare(principal: Principal, query: SemanticQuery): NormalizedQuery;
+  /** Charge the request's cost (its semantic queries) before it runs (throws RATE_LIMITED / QUOTA_EXCEEDED). */
+  admit?(ctx: RequestContext, cost?: number): void;
+  /** Record a refusal a door decided itself (a GraphQL scope check): audit trail + metrics. */
+  refused?(ctx: RequestContext, error: unknown, action?: string): void;
+  /** Per-tenant data coverage and sample values (cached), for the catalog agents read (catalog-facts.ts). */
+  readonly facts?: CatalogFacts;
+  /** Notes on a result, and the one shape of an empty answer (result-notes.ts). */
+  noteResult?(ctx: RequestContext, result: QueryResult): Promise<NotedResult>;
 }

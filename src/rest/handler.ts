@@ -14,6 +14,7 @@ import type { Metrics } from '../metrics.js';
 import type { StrataQueryService } from '../query/query-service.js';
 import type { CompileResult, RequestContext } from '../query/types.js';
 import { blendingGranularity, formatResult, orderMap, pivotQuery, toCubeQuery } from './format.js';
+import { QUERY_GRAMMAR } from '../query/agent-catalog.js';
 import { toCubeMeta } from './meta.js';
 import { type LoadPlan, planQueries } from './query-plan.js';
 import { type RestParams, parseQueryParam, readParams } from './request.js';
@@ -92,8 +93,17 @@ export function createRestHandler(deps: RestDeps): RestHandler {
 
   async function dispatch(op: Operation, ctx: RequestContext, params: RestParams): Promise<unknown> {
     switch (op) {
-      case 'meta':
-        return toCubeMeta(service.model, service.catalog(ctx.principal), { onlyViews: params.other.onlyViews === 'true' || params.other.onlyViews === true });
+      case 'meta': {
+        const meta = toCubeMeta(service.model, service.catalog(ctx.principal), {
+          onlyViews: params.other.onlyViews === 'true' || params.other.onlyViews === true,
+        });
+        // Extra fields for agents: the tenant's data coverage per cube (cached) and the query grammar.
+        const facts = service.facts;
+        const cubes = facts
+          ? await Promise.all(meta.cubes.map(async (c) => ({ ...c, coverage: await facts.coverage(ctx, String(c.name)).catch(() => undefined) })))
+          : meta.cubes;
+        return { cubes, grammar: QUERY_GRAMMAR };
+      }
       case 'load':
         return load(ctx, params);
       case 'sql':

@@ -2,6 +2,7 @@
  * Reading a Cube REST request: the same parameters arrive in the URL (GET) or in a JSON body
  * (POST, which @cubejs-client/core switches to once the URL would pass ~2000 characters).
  */
+import { assertJsonTextDepth } from '../edge/input-bounds.js';
 import { UserError } from '../errors.js';
 
 /** Bodies larger than this are refused before parsing (a query is a few KB at most). */
@@ -22,6 +23,7 @@ export function parseQueryParam(raw: unknown): unknown {
     throw new UserError('BAD_USER_INPUT', 'Query param is required');
   }
   if (typeof raw !== 'string') return raw;
+  assertJsonTextDepth(raw, 'the query');
   try {
     return JSON.parse(raw);
   } catch (e) {
@@ -47,6 +49,7 @@ async function readJsonBody(request: Request): Promise<Record<string, unknown>> 
   const text = await request.text();
   if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new UserError('BAD_USER_INPUT', `request body is larger than ${MAX_BODY_BYTES} bytes`);
   if (text.trim() === '') return {};
+  assertJsonTextDepth(text, 'the request body');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

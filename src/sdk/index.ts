@@ -22,6 +22,149 @@ export type Scalars = {
   JSON: { input: unknown; output: unknown; }
 };
 
+/** The measures of a `ad_performance` row in both periods (when the field was given `compareTo`). */
+export type AdPerformanceComparison = {
+  /**
+   * Ad performance Active campaigns: Number of distinct campaigns that served at least one impression.
+   *
+   * Member `ad_performance.active_campaigns` (measure, count_distinct).
+   */
+  activeCampaigns?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance Average spend per campaign: Ad spend divided by the number of distinct campaigns with spend.
+   *
+   * Member `ad_performance.average_spend_per_campaign` (measure, number, format currency).
+   */
+  averageSpendPerCampaign?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance Clicks: Number of clicks on ads (sum of clicks).
+   *
+   * Member `ad_performance.clicks` (measure, sum, format integer).
+   */
+  clicks?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance Clicks, trailing 7 days: Clicks over the 7 days up to each point of the time dimension (rolling window).
+   *
+   * Member `ad_performance.clicks_7d` (measure, sum, format integer).
+   */
+  clicks7d?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance Conversion rate: Click-to-conversion rate in percent: platform-reported conversions divided by clicks, x 100.
+   *
+   * Member `ad_performance.conversion_rate` (measure, number, format percent).
+   */
+  conversionRate?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance Conversion value: Revenue or pipeline value of the platform-reported conversions (sum).
+   *
+   * Member `ad_performance.conversion_value` (measure, sum, format currency).
+   */
+  conversionValue?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance Conversions (platform-reported): Conversions attributed to ads by the ad platforms themselves (sum). For the tenant's own conversion tracking use the conversions cube.
+   *
+   *
+   * Member `ad_performance.conversions` (measure, sum, format integer).
+   */
+  conversions?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance Ad spend: Total ad spend (cost) in the tenant currency, as billed by the platforms.
+   *
+   * Member `ad_performance.cost` (measure, sum, format currency).
+   */
+  cost?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance Ad spend, trailing 7 days: Ad spend over the 7 days up to each point of the time dimension (rolling window).
+   *
+   * Member `ad_performance.cost_7d` (measure, sum, format currency).
+   */
+  cost7d?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance Ad spend to date: Running total of ad spend from the beginning of the data (cumulative).
+   *
+   * Member `ad_performance.cost_to_date` (measure, sum, format currency).
+   */
+  costToDate?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance Rows: Number of fact rows (one per day, ad, country and device): what COUNT(*) means in the SQL interface.
+   *
+   * Member `ad_performance.count` (measure, count, format integer).
+   */
+  count?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance CPA: Cost per acquisition: total ad spend divided by platform-reported conversions.
+   *
+   * Member `ad_performance.cpa` (measure, number, format currency).
+   */
+  cpa?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance CPC: Cost per click: total ad spend divided by total clicks.
+   *
+   * Member `ad_performance.cpc` (measure, number, format currency).
+   */
+  cpc?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance CPM: Cost per mille: total ad spend per 1,000 impressions (cost / impressions x 1000).
+   *
+   * Member `ad_performance.cpm` (measure, number, format currency).
+   */
+  cpm?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance CTR: Click-through rate in percent: total clicks divided by total impressions, x 100.
+   *
+   * Member `ad_performance.ctr` (measure, number, format percent).
+   */
+  ctr?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance Engagement rate: Engagements divided by impressions, in percent.
+   *
+   * Member `ad_performance.engagement_rate` (measure, number, format percent).
+   */
+  engagementRate?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance Engagements: Social engagements with ads — likes, shares, comments, follows (sum).
+   *
+   * Member `ad_performance.engagements` (measure, sum, format integer).
+   */
+  engagements?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance Impressions: Number of times ads were shown (sum of impressions).
+   *
+   * Member `ad_performance.impressions` (measure, sum, format integer).
+   */
+  impressions?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance ROAS: Return on ad spend: conversion value divided by ad spend (2.5 means 2.50 earned per 1.00 spent).
+   *
+   * Member `ad_performance.roas` (measure, number, format number).
+   */
+  roas?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance ROI: Return on investment in percent: (conversion value - ad spend) / ad spend x 100; 0 breaks even, negative loses money.
+   *
+   * Member `ad_performance.roi` (measure, number, format percent).
+   */
+  roi?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance Campaigns with spend: Number of distinct campaigns with ad spend above zero.
+   *
+   * Member `ad_performance.spending_campaigns` (measure, count_distinct, format integer).
+   */
+  spendingCampaigns?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance Video view rate: Video views divided by impressions, in percent.
+   *
+   * Member `ad_performance.video_view_rate` (measure, number, format percent).
+   */
+  videoViewRate?: Maybe<MeasureComparison>;
+  /**
+   * Ad performance Video views: Video ad views (sum); zero for non-video ads.
+   *
+   * Member `ad_performance.video_views` (measure, sum, format integer).
+   */
+  videoViews?: Maybe<MeasureComparison>;
+};
+
 /** Sort key for `ad_performance`. Give one field per list element: the list order is the sort order. */
 export type AdPerformanceOrderByInput = {
   /** Sort by `ad_performance.account_id`. */
@@ -30,10 +173,18 @@ export type AdPerformanceOrderByInput = {
   activeCampaigns?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.ad_group_id`. */
   adGroupId?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.ad_group_name`. */
+  adGroupName?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.ad_id`. */
   adId?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.ad_name`. */
+  adName?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.average_spend_per_campaign`. */
+  averageSpendPerCampaign?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.campaign_id`. */
   campaignId?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.city`. */
+  city?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.clicks`. */
   clicks?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.clicks_7d`. */
@@ -50,6 +201,8 @@ export type AdPerformanceOrderByInput = {
   cost7d?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.cost_to_date`. */
   costToDate?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.count`. */
+  count?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.country`. */
   country?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.cpa`. */
@@ -62,6 +215,10 @@ export type AdPerformanceOrderByInput = {
   ctr?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.date`. */
   date?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.day_name`. */
+  dayName?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.day_of_week`. */
+  dayOfWeek?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.device`. */
   device?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.engagement_rate`. */
@@ -70,14 +227,24 @@ export type AdPerformanceOrderByInput = {
   engagements?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.impressions`. */
   impressions?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.is_weekend`. */
+  isWeekend?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.platform`. */
   platform?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.region`. */
+  region?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.roas`. */
   roas?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.roi`. */
+  roi?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.spending_campaigns`. */
+  spendingCampaigns?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.video_view_rate`. */
   videoViewRate?: InputMaybe<OrderDirection>;
   /** Sort by `ad_performance.video_views`. */
   videoViews?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_performance.year_quarter`. */
+  yearQuarter?: InputMaybe<OrderDirection>;
 };
 
 /** One result row of cube `ad_performance`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
@@ -101,17 +268,41 @@ export type AdPerformanceRow = {
    */
   adGroupId?: Maybe<Scalars['String']['output']>;
   /**
-   * Ad performance Ad id
+   * Ad performance Ad group name: Ad group (ad set) name as set on the platform.
+   *
+   * Member `ad_performance.ad_group_name` (dimension).
+   */
+  adGroupName?: Maybe<Scalars['String']['output']>;
+  /**
+   * Ad performance Ad id: Ad (creative) id on the platform.
    *
    * Member `ad_performance.ad_id` (dimension).
    */
   adId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Ad performance Ad name: Ad (creative) name as set on the platform.
+   *
+   * Member `ad_performance.ad_name` (dimension).
+   */
+  adName?: Maybe<Scalars['String']['output']>;
+  /**
+   * Ad performance Average spend per campaign: Ad spend divided by the number of distinct campaigns with spend.
+   *
+   * Member `ad_performance.average_spend_per_campaign` (measure, number, format currency).
+   */
+  averageSpendPerCampaign?: Maybe<Scalars['Float']['output']>;
   /**
    * Ad performance Campaign id: Campaign id; join to campaigns for the name, type and status.
    *
    * Member `ad_performance.campaign_id` (dimension).
    */
   campaignId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Ad performance City: City of the audience; empty when the platform reported the region or country only.
+   *
+   * Member `ad_performance.city` (dimension).
+   */
+  city?: Maybe<Scalars['String']['output']>;
   /**
    * Ad performance Clicks: Number of clicks on ads (sum of clicks).
    *
@@ -124,6 +315,8 @@ export type AdPerformanceRow = {
    * Member `ad_performance.clicks_7d` (measure, sum, format integer).
    */
   clicks7d?: Maybe<Scalars['Float']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<AdPerformanceComparison>;
   /**
    * Ad performance Conversion rate: Click-to-conversion rate in percent: platform-reported conversions divided by clicks, x 100.
    *
@@ -162,6 +355,12 @@ export type AdPerformanceRow = {
    */
   costToDate?: Maybe<Scalars['Float']['output']>;
   /**
+   * Ad performance Rows: Number of fact rows (one per day, ad, country and device): what COUNT(*) means in the SQL interface.
+   *
+   * Member `ad_performance.count` (measure, count, format integer).
+   */
+  count?: Maybe<Scalars['Float']['output']>;
+  /**
    * Ad performance Country: Country of the audience, ISO 3166-1 alpha-2 code (US, GB, DE...).
    *
    * Member `ad_performance.country` (dimension).
@@ -198,6 +397,18 @@ export type AdPerformanceRow = {
    */
   date?: Maybe<Scalars['String']['output']>;
   /**
+   * Ad performance Day name: Name of the weekday of the delivery day: Monday ... Sunday.
+   *
+   * Member `ad_performance.day_name` (dimension).
+   */
+  dayName?: Maybe<Scalars['String']['output']>;
+  /**
+   * Ad performance Day of week: ISO day of the week of the delivery day: 1 = Monday ... 7 = Sunday.
+   *
+   * Member `ad_performance.day_of_week` (dimension, format integer).
+   */
+  dayOfWeek?: Maybe<Scalars['Float']['output']>;
+  /**
    * Ad performance Device: Device of the audience: mobile, desktop or tablet.
    *
    * Member `ad_performance.device` (dimension).
@@ -222,17 +433,41 @@ export type AdPerformanceRow = {
    */
   impressions?: Maybe<Scalars['Float']['output']>;
   /**
-   * Ad performance Platform: Ad platform code: google_ads, microsoft_ads, meta, linkedin, tiktok or dv360.
+   * Ad performance Weekend: True for Saturday and Sunday.
+   *
+   * Member `ad_performance.is_weekend` (dimension).
+   */
+  isWeekend?: Maybe<Scalars['Boolean']['output']>;
+  /**
+   * Ad performance Platform: Ad platform or DSP code: google_ads, microsoft_ads, meta, linkedin, tiktok, dv360, ttd or amazon.
    *
    * Member `ad_performance.platform` (dimension).
    */
   platform?: Maybe<Scalars['String']['output']>;
+  /**
+   * Ad performance Region: Region (state, province) of the audience; empty when the platform reported the whole country.
+   *
+   * Member `ad_performance.region` (dimension).
+   */
+  region?: Maybe<Scalars['String']['output']>;
   /**
    * Ad performance ROAS: Return on ad spend: conversion value divided by ad spend (2.5 means 2.50 earned per 1.00 spent).
    *
    * Member `ad_performance.roas` (measure, number, format number).
    */
   roas?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad performance ROI: Return on investment in percent: (conversion value - ad spend) / ad spend x 100; 0 breaks even, negative loses money.
+   *
+   * Member `ad_performance.roi` (measure, number, format percent).
+   */
+  roi?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad performance Campaigns with spend: Number of distinct campaigns with ad spend above zero.
+   *
+   * Member `ad_performance.spending_campaigns` (measure, count_distinct, format integer).
+   */
+  spendingCampaigns?: Maybe<Scalars['Float']['output']>;
   /**
    * Ad performance Video view rate: Video views divided by impressions, in percent.
    *
@@ -245,6 +480,12 @@ export type AdPerformanceRow = {
    * Member `ad_performance.video_views` (measure, sum, format integer).
    */
   videoViews?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad performance Quarter: Calendar quarter of the delivery day, e.g. 2026-Q3.
+   *
+   * Member `ad_performance.year_quarter` (dimension).
+   */
+  yearQuarter?: Maybe<Scalars['String']['output']>;
 };
 
 
@@ -256,11 +497,17 @@ export type AdPerformanceRowDateArgs = {
 /** Predefined filters of `ad_performance`. */
 export type AdPerformanceSegment =
   /**
-   * Ad performance Desktop
+   * Ad performance Desktop: Ads shown on desktop computers.
    *
    * Member `ad_performance.desktop` (segment).
    */
   | 'DESKTOP'
+  /**
+   * Ad performance DSP buying: Programmatic buying through a demand-side platform (DV360, The Trade Desk, Amazon DSP).
+   *
+   * Member `ad_performance.dsp` (segment).
+   */
+  | 'DSP'
   /**
    * Ad performance Mobile: Ads shown on mobile phones.
    *
@@ -290,7 +537,13 @@ export type AdPerformanceSegment =
    *
    * Member `ad_performance.video` (segment).
    */
-  | 'VIDEO';
+  | 'VIDEO'
+  /**
+   * Ad performance Weekend delivery: Rows delivered on a Saturday or Sunday.
+   *
+   * Member `ad_performance.weekend` (segment).
+   */
+  | 'WEEKEND';
 
 /** Conditions on `ad_performance` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
 export type AdPerformanceWhereInput = {
@@ -304,10 +557,18 @@ export type AdPerformanceWhereInput = {
   activeCampaigns?: InputMaybe<FloatFilter>;
   /** Condition on `ad_performance.ad_group_id`. */
   adGroupId?: InputMaybe<StringFilter>;
+  /** Condition on `ad_performance.ad_group_name`. */
+  adGroupName?: InputMaybe<StringFilter>;
   /** Condition on `ad_performance.ad_id`. */
   adId?: InputMaybe<StringFilter>;
+  /** Condition on `ad_performance.ad_name`. */
+  adName?: InputMaybe<StringFilter>;
+  /** Condition on `ad_performance.average_spend_per_campaign`. */
+  averageSpendPerCampaign?: InputMaybe<FloatFilter>;
   /** Condition on `ad_performance.campaign_id`. */
   campaignId?: InputMaybe<StringFilter>;
+  /** Condition on `ad_performance.city`. */
+  city?: InputMaybe<StringFilter>;
   /** Condition on `ad_performance.clicks`. */
   clicks?: InputMaybe<FloatFilter>;
   /** Condition on `ad_performance.clicks_7d`. */
@@ -324,6 +585,8 @@ export type AdPerformanceWhereInput = {
   cost7d?: InputMaybe<FloatFilter>;
   /** Condition on `ad_performance.cost_to_date`. */
   costToDate?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.count`. */
+  count?: InputMaybe<FloatFilter>;
   /** Condition on `ad_performance.country`. */
   country?: InputMaybe<StringFilter>;
   /** Condition on `ad_performance.cpa`. */
@@ -336,6 +599,10 @@ export type AdPerformanceWhereInput = {
   ctr?: InputMaybe<FloatFilter>;
   /** Condition on `ad_performance.date`. */
   date?: InputMaybe<DateTimeFilter>;
+  /** Condition on `ad_performance.day_name`. */
+  dayName?: InputMaybe<StringFilter>;
+  /** Condition on `ad_performance.day_of_week`. */
+  dayOfWeek?: InputMaybe<FloatFilter>;
   /** Condition on `ad_performance.device`. */
   device?: InputMaybe<StringFilter>;
   /** Condition on `ad_performance.engagement_rate`. */
@@ -344,14 +611,222 @@ export type AdPerformanceWhereInput = {
   engagements?: InputMaybe<FloatFilter>;
   /** Condition on `ad_performance.impressions`. */
   impressions?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.is_weekend`. */
+  isWeekend?: InputMaybe<BooleanFilter>;
   /** Condition on `ad_performance.platform`. */
   platform?: InputMaybe<StringFilter>;
+  /** Condition on `ad_performance.region`. */
+  region?: InputMaybe<StringFilter>;
   /** Condition on `ad_performance.roas`. */
   roas?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.roi`. */
+  roi?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.spending_campaigns`. */
+  spendingCampaigns?: InputMaybe<FloatFilter>;
   /** Condition on `ad_performance.video_view_rate`. */
   videoViewRate?: InputMaybe<FloatFilter>;
   /** Condition on `ad_performance.video_views`. */
   videoViews?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_performance.year_quarter`. */
+  yearQuarter?: InputMaybe<StringFilter>;
+};
+
+/** The measures of a `ad_reach` row in both periods (when the field was given `compareTo`). */
+export type AdReachComparison = {
+  /**
+   * Ad reach Average frequency: Impressions per person reached (exposures / unique reach).
+   *
+   * Member `ad_reach.average_frequency` (measure, number, format number).
+   */
+  averageFrequency?: Maybe<MeasureComparison>;
+  /**
+   * Ad reach Exposed impressions: Impressions seen by the people of the exposure log (sum).
+   *
+   * Member `ad_reach.exposures` (measure, sum, format integer).
+   */
+  exposures?: Maybe<MeasureComparison>;
+  /**
+   * Ad reach Person-days: Rows of the log (one per person, campaign and day); reach counted per day and campaign, then added.
+   *
+   * Member `ad_reach.person_days` (measure, count, format integer).
+   */
+  personDays?: Maybe<MeasureComparison>;
+  /**
+   * Ad reach Unique reach: Number of distinct people reached (a distinct count; never summed across days or campaigns).
+   *
+   * Member `ad_reach.reach` (measure, count_distinct, format integer).
+   */
+  reach?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `ad_reach`. Give one field per list element: the list order is the sort order. */
+export type AdReachOrderByInput = {
+  /** Sort by `ad_reach.average_frequency`. */
+  averageFrequency?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_reach.campaign_id`. */
+  campaignId?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_reach.country`. */
+  country?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_reach.date`. */
+  date?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_reach.device`. */
+  device?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_reach.exposures`. */
+  exposures?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_reach.person_days`. */
+  personDays?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_reach.platform`. */
+  platform?: InputMaybe<OrderDirection>;
+  /** Sort by `ad_reach.reach`. */
+  reach?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `ad_reach`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type AdReachRow = {
+  /**
+   * Ad reach Average frequency: Impressions per person reached (exposures / unique reach).
+   *
+   * Member `ad_reach.average_frequency` (measure, number, format number).
+   */
+  averageFrequency?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad reach Campaign id: The campaign whose ads the person saw.
+   *
+   * Member `ad_reach.campaign_id` (dimension, format id).
+   */
+  campaignId?: Maybe<Scalars['String']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<AdReachComparison>;
+  /**
+   * Ad reach Country: Country of the person, ISO 3166-1 alpha-2.
+   *
+   * Member `ad_reach.country` (dimension).
+   */
+  country?: Maybe<Scalars['String']['output']>;
+  /**
+   * Ad reach Date: Day of the exposures.
+   *
+   * Member `ad_reach.date` (dimension).
+   */
+  date?: Maybe<Scalars['String']['output']>;
+  /**
+   * Ad reach Device: Device the person saw the ads on: mobile, desktop, tablet or ctv.
+   *
+   * Member `ad_reach.device` (dimension).
+   */
+  device?: Maybe<Scalars['String']['output']>;
+  /**
+   * Ad reach Exposed impressions: Impressions seen by the people of the exposure log (sum).
+   *
+   * Member `ad_reach.exposures` (measure, sum, format integer).
+   */
+  exposures?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad reach Person-days: Rows of the log (one per person, campaign and day); reach counted per day and campaign, then added.
+   *
+   * Member `ad_reach.person_days` (measure, count, format integer).
+   */
+  personDays?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ad reach Platform: Ad platform or DSP code.
+   *
+   * Member `ad_reach.platform` (dimension).
+   */
+  platform?: Maybe<Scalars['String']['output']>;
+  /**
+   * Ad reach Unique reach: Number of distinct people reached (a distinct count; never summed across days or campaigns).
+   *
+   * Member `ad_reach.reach` (measure, count_distinct, format integer).
+   */
+  reach?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of cube `ad_reach`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type AdReachRowDateArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Conditions on `ad_reach` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type AdReachWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<AdReachWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<AdReachWhereInput>>;
+  /** Condition on `ad_reach.average_frequency`. */
+  averageFrequency?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_reach.campaign_id`. */
+  campaignId?: InputMaybe<StringFilter>;
+  /** Condition on `ad_reach.country`. */
+  country?: InputMaybe<StringFilter>;
+  /** Condition on `ad_reach.date`. */
+  date?: InputMaybe<DateTimeFilter>;
+  /** Condition on `ad_reach.device`. */
+  device?: InputMaybe<StringFilter>;
+  /** Condition on `ad_reach.exposures`. */
+  exposures?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_reach.person_days`. */
+  personDays?: InputMaybe<FloatFilter>;
+  /** Condition on `ad_reach.platform`. */
+  platform?: InputMaybe<StringFilter>;
+  /** Condition on `ad_reach.reach`. */
+  reach?: InputMaybe<FloatFilter>;
+};
+
+/** A transition of a state: firing or resolved, with the notifications sent for it. */
+export type AlertEvent = {
+  at: Scalars['DateTime']['output'];
+  deliveries?: Maybe<Scalars['JSON']['output']>;
+  dimensions: Scalars['JSON']['output'];
+  /** firing | resolved */
+  event: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  key: Scalars['String']['output'];
+  value?: Maybe<Scalars['Float']['output']>;
+};
+
+/** A query + a condition, evaluated when its data changes and every intervalSeconds. */
+export type AlertRule = {
+  condition: Scalars['JSON']['output'];
+  /** Fires after the condition held this many evaluations in a row. */
+  consecutive: Scalars['Int']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  destinations: Scalars['JSON']['output'];
+  enabled: Scalars['Boolean']['output'];
+  id: Scalars['ID']['output'];
+  intervalSeconds: Scalars['Int']['output'];
+  name: Scalars['String']['output'];
+  nextEvalAt: Scalars['DateTime']['output'];
+  owner: Scalars['String']['output'];
+  source: Scalars['JSON']['output'];
+};
+
+/** On update, omitted fields keep their value. */
+export type AlertRuleInput = {
+  /** {kind: "threshold", measure, op, value} | {kind: "change", measure, op, value, unit?: "percent"|"absolute", compareTo?} | {kind: "rowCount", op, value}; op: < <= > >= = != */
+  condition?: InputMaybe<Scalars['JSON']['input']>;
+  consecutive?: InputMaybe<Scalars['Int']['input']>;
+  /** [{kind: "email", to: [..]}, {kind: "webhook", url}] */
+  destinations?: InputMaybe<Scalars['JSON']['input']>;
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Fallback evaluation interval (default 300); changes of the data evaluate at once. */
+  intervalSeconds?: InputMaybe<Scalars['Int']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** {kind: "query", query} | {kind: "savedQuery", id} | {kind: "dashboard", id, widgetId, view?} */
+  source?: InputMaybe<Scalars['JSON']['input']>;
+};
+
+/** One dimension value's state (one per campaign for a query grouped by campaign). */
+export type AlertState = {
+  dimensions: Scalars['JSON']['output'];
+  evaluatedAt: Scalars['DateTime']['output'];
+  key: Scalars['String']['output'];
+  since: Scalars['DateTime']['output'];
+  /** pending | firing | resolved */
+  status: Scalars['String']['output'];
+  /** Evaluations in a row the condition held. */
+  streak: Scalars['Int']['output'];
+  value?: Maybe<Scalars['Float']['output']>;
 };
 
 /** An API key of your tenant. The secret is shown once, when the key is created; only its prefix is kept visible. */
@@ -371,15 +846,23 @@ export type ApiKey = {
   scopes: Array<Scalars['String']['output']>;
 };
 
-/** One data read (any door: graphql, rest, sqlproxy, live, cli). */
+/** One event: a data read, a change or a refusal (any door: graphql, rest, sqlproxy, live, ingest, cli). */
 export type AuditEntry = {
+  /** query, api_key.create, dashboard.update, role.delete, ingest.batch, authenticate ... */
+  action?: Maybe<Scalars['String']['output']>;
+  /** The object after the change. */
+  after?: Maybe<Scalars['JSON']['output']>;
   at: Scalars['DateTime']['output'];
+  /** The object before the change. */
+  before?: Maybe<Scalars['JSON']['output']>;
   clientAddress?: Maybe<Scalars['String']['output']>;
   door: Scalars['String']['output'];
   durationMs?: Maybe<Scalars['Int']['output']>;
   errorCode?: Maybe<Scalars['String']['output']>;
   /** Pass as `before` to read the next (older) page. */
   id: Scalars['ID']['output'];
+  /** read, change or refusal. */
+  kind: Scalars['String']['output'];
   /** Members the query read (selected, filtered, ordered). */
   members: Array<Scalars['String']['output']>;
   /** Hash of the normalized query: equal queries, equal fingerprints. */
@@ -390,6 +873,639 @@ export type AuditEntry = {
   status: Scalars['String']['output'];
   /** Token subject or API key id. */
   subject: Scalars['String']['output'];
+  /** The changed object's id. */
+  target?: Maybe<Scalars['String']['output']>;
+  userAgent?: Maybe<Scalars['String']['output']>;
+};
+
+/** The measures of a `audit_events` row in both periods (when the field was given `compareTo`). */
+export type AuditEventsComparison = {
+  /**
+   * Audit trail Client addresses: Distinct client addresses.
+   *
+   * Member `audit_events.client_addresses` (measure, count_distinct).
+   */
+  clientAddresses?: Maybe<MeasureComparison>;
+  /**
+   * Audit trail Events: Number of events.
+   *
+   * Member `audit_events.count` (measure, count).
+   */
+  count?: Maybe<MeasureComparison>;
+  /**
+   * Audit trail Rows served: Rows answered by the reads.
+   *
+   * Member `audit_events.rows` (measure, sum).
+   */
+  rows?: Maybe<MeasureComparison>;
+  /**
+   * Audit trail Users: Distinct users (subjects).
+   *
+   * Member `audit_events.users` (measure, count_distinct).
+   */
+  users?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `audit_events`. Give one field per list element: the list order is the sort order. */
+export type AuditEventsOrderByInput = {
+  /** Sort by `audit_events.action`. */
+  action?: InputMaybe<OrderDirection>;
+  /** Sort by `audit_events.at`. */
+  at?: InputMaybe<OrderDirection>;
+  /** Sort by `audit_events.client_address`. */
+  clientAddress?: InputMaybe<OrderDirection>;
+  /** Sort by `audit_events.client_addresses`. */
+  clientAddresses?: InputMaybe<OrderDirection>;
+  /** Sort by `audit_events.count`. */
+  count?: InputMaybe<OrderDirection>;
+  /** Sort by `audit_events.door`. */
+  door?: InputMaybe<OrderDirection>;
+  /** Sort by `audit_events.error_code`. */
+  errorCode?: InputMaybe<OrderDirection>;
+  /** Sort by `audit_events.id`. */
+  id?: InputMaybe<OrderDirection>;
+  /** Sort by `audit_events.kind`. */
+  kind?: InputMaybe<OrderDirection>;
+  /** Sort by `audit_events.request_id`. */
+  requestId?: InputMaybe<OrderDirection>;
+  /** Sort by `audit_events.rows`. */
+  rows?: InputMaybe<OrderDirection>;
+  /** Sort by `audit_events.status`. */
+  status?: InputMaybe<OrderDirection>;
+  /** Sort by `audit_events.subject`. */
+  subject?: InputMaybe<OrderDirection>;
+  /** Sort by `audit_events.target`. */
+  target?: InputMaybe<OrderDirection>;
+  /** Sort by `audit_events.user_agent`. */
+  userAgent?: InputMaybe<OrderDirection>;
+  /** Sort by `audit_events.users`. */
+  users?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `audit_events`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type AuditEventsRow = {
+  /**
+   * Audit trail Action: What was done: query, api_key.create, dashboard.update, role.delete, ingest.batch, authenticate...
+   *
+   * Member `audit_events.action` (dimension).
+   */
+  action?: Maybe<Scalars['String']['output']>;
+  /**
+   * Audit trail Time: When it happened (UTC).
+   *
+   * Member `audit_events.at` (dimension).
+   */
+  at?: Maybe<Scalars['String']['output']>;
+  /**
+   * Audit trail Client address: Where the request came from.
+   *
+   * Member `audit_events.client_address` (dimension).
+   */
+  clientAddress?: Maybe<Scalars['String']['output']>;
+  /**
+   * Audit trail Client addresses: Distinct client addresses.
+   *
+   * Member `audit_events.client_addresses` (measure, count_distinct).
+   */
+  clientAddresses?: Maybe<Scalars['Float']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<AuditEventsComparison>;
+  /**
+   * Audit trail Events: Number of events.
+   *
+   * Member `audit_events.count` (measure, count).
+   */
+  count?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Audit trail Door: graphql, rest, sqlproxy, live, ingest...
+   *
+   * Member `audit_events.door` (dimension).
+   */
+  door?: Maybe<Scalars['String']['output']>;
+  /**
+   * Audit trail Error code: FORBIDDEN, RATE_LIMITED, QUOTA_EXCEEDED, UNAUTHENTICATED..., empty when none.
+   *
+   * Member `audit_events.error_code` (dimension).
+   */
+  errorCode?: Maybe<Scalars['String']['output']>;
+  /**
+   * Audit trail Event id: The audit log's id of the event.
+   *
+   * Member `audit_events.id` (dimension).
+   */
+  id?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Audit trail Kind: read, change or refusal.
+   *
+   * Member `audit_events.kind` (dimension).
+   */
+  kind?: Maybe<Scalars['String']['output']>;
+  /**
+   * Audit trail Request id: The request id, as in the logs.
+   *
+   * Member `audit_events.request_id` (dimension).
+   */
+  requestId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Audit trail Rows served: Rows answered by the reads.
+   *
+   * Member `audit_events.rows` (measure, sum).
+   */
+  rows?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Audit trail Status: ok, error or denied.
+   *
+   * Member `audit_events.status` (dimension).
+   */
+  status?: Maybe<Scalars['String']['output']>;
+  /**
+   * Audit trail User: Who: the token subject, or the API key id.
+   *
+   * Member `audit_events.subject` (dimension).
+   */
+  subject?: Maybe<Scalars['String']['output']>;
+  /**
+   * Audit trail Target: The changed object's id (a key, dashboard, role...).
+   *
+   * Member `audit_events.target` (dimension).
+   */
+  target?: Maybe<Scalars['String']['output']>;
+  /**
+   * Audit trail User agent: The client's User-Agent, or the SQL client's application_name.
+   *
+   * Member `audit_events.user_agent` (dimension).
+   */
+  userAgent?: Maybe<Scalars['String']['output']>;
+  /**
+   * Audit trail Users: Distinct users (subjects).
+   *
+   * Member `audit_events.users` (measure, count_distinct).
+   */
+  users?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of cube `audit_events`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type AuditEventsRowAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Conditions on `audit_events` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type AuditEventsWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<AuditEventsWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<AuditEventsWhereInput>>;
+  /** Condition on `audit_events.action`. */
+  action?: InputMaybe<StringFilter>;
+  /** Condition on `audit_events.at`. */
+  at?: InputMaybe<DateTimeFilter>;
+  /** Condition on `audit_events.client_address`. */
+  clientAddress?: InputMaybe<StringFilter>;
+  /** Condition on `audit_events.client_addresses`. */
+  clientAddresses?: InputMaybe<FloatFilter>;
+  /** Condition on `audit_events.count`. */
+  count?: InputMaybe<FloatFilter>;
+  /** Condition on `audit_events.door`. */
+  door?: InputMaybe<StringFilter>;
+  /** Condition on `audit_events.error_code`. */
+  errorCode?: InputMaybe<StringFilter>;
+  /** Condition on `audit_events.id`. */
+  id?: InputMaybe<FloatFilter>;
+  /** Condition on `audit_events.kind`. */
+  kind?: InputMaybe<StringFilter>;
+  /** Condition on `audit_events.request_id`. */
+  requestId?: InputMaybe<StringFilter>;
+  /** Condition on `audit_events.rows`. */
+  rows?: InputMaybe<FloatFilter>;
+  /** Condition on `audit_events.status`. */
+  status?: InputMaybe<StringFilter>;
+  /** Condition on `audit_events.subject`. */
+  subject?: InputMaybe<StringFilter>;
+  /** Condition on `audit_events.target`. */
+  target?: InputMaybe<StringFilter>;
+  /** Condition on `audit_events.user_agent`. */
+  userAgent?: InputMaybe<StringFilter>;
+  /** Condition on `audit_events.users`. */
+  users?: InputMaybe<FloatFilter>;
+};
+
+/** The measures of a `automation_runs` row in both periods (when the field was given `compareTo`). */
+export type AutomationRunsComparison = {
+  /**
+   * Automation runs Average execution time (s): Seconds per run (total execution time / runs).
+   *
+   * Member `automation_runs.average_duration_seconds` (measure, number, format number).
+   */
+  averageDurationSeconds?: Maybe<MeasureComparison>;
+  /**
+   * Automation runs Execution time (total ms): Run durations in milliseconds (sum).
+   *
+   * Member `automation_runs.duration_ms_total` (measure, sum, format integer).
+   */
+  durationMsTotal?: Maybe<MeasureComparison>;
+  /**
+   * Automation runs Automation error rate: Failed runs divided by runs, in percent.
+   *
+   * Member `automation_runs.error_rate` (measure, number, format percent).
+   */
+  errorRate?: Maybe<MeasureComparison>;
+  /**
+   * Automation runs Failed runs: Runs that failed.
+   *
+   * Member `automation_runs.failed_runs` (measure, count, format integer).
+   */
+  failedRuns?: Maybe<MeasureComparison>;
+  /**
+   * Automation runs Time saved (hours): Manual work replaced by successful runs, in hours (template estimate per run).
+   *
+   * Member `automation_runs.hours_saved` (measure, sum, format number).
+   */
+  hoursSaved?: Maybe<MeasureComparison>;
+  /**
+   * Automation runs Workflow runs: Number of runs.
+   *
+   * Member `automation_runs.runs` (measure, count, format integer).
+   */
+  runs?: Maybe<MeasureComparison>;
+  /**
+   * Automation runs Successful runs: Runs that succeeded.
+   *
+   * Member `automation_runs.succeeded_runs` (measure, count, format integer).
+   */
+  succeededRuns?: Maybe<MeasureComparison>;
+  /**
+   * Automation runs Automation success rate: Successful runs divided by runs, in percent.
+   *
+   * Member `automation_runs.success_rate` (measure, number, format percent).
+   */
+  successRate?: Maybe<MeasureComparison>;
+  /**
+   * Automation runs Active workflows: Distinct workflows that ran in the selection.
+   *
+   * Member `automation_runs.workflows` (measure, count_distinct, format integer).
+   */
+  workflows?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `automation_runs`. Give one field per list element: the list order is the sort order. */
+export type AutomationRunsOrderByInput = {
+  /** Sort by `automation_runs.average_duration_seconds`. */
+  averageDurationSeconds?: InputMaybe<OrderDirection>;
+  /** Sort by `automation_runs.duration_ms_total`. */
+  durationMsTotal?: InputMaybe<OrderDirection>;
+  /** Sort by `automation_runs.error_rate`. */
+  errorRate?: InputMaybe<OrderDirection>;
+  /** Sort by `automation_runs.failed_runs`. */
+  failedRuns?: InputMaybe<OrderDirection>;
+  /** Sort by `automation_runs.hours_saved`. */
+  hoursSaved?: InputMaybe<OrderDirection>;
+  /** Sort by `automation_runs.run_id`. */
+  runId?: InputMaybe<OrderDirection>;
+  /** Sort by `automation_runs.runs`. */
+  runs?: InputMaybe<OrderDirection>;
+  /** Sort by `automation_runs.started_at`. */
+  startedAt?: InputMaybe<OrderDirection>;
+  /** Sort by `automation_runs.status`. */
+  status?: InputMaybe<OrderDirection>;
+  /** Sort by `automation_runs.succeeded_runs`. */
+  succeededRuns?: InputMaybe<OrderDirection>;
+  /** Sort by `automation_runs.success_rate`. */
+  successRate?: InputMaybe<OrderDirection>;
+  /** Sort by `automation_runs.template`. */
+  template?: InputMaybe<OrderDirection>;
+  /** Sort by `automation_runs.trigger_type`. */
+  triggerType?: InputMaybe<OrderDirection>;
+  /** Sort by `automation_runs.workflow_id`. */
+  workflowId?: InputMaybe<OrderDirection>;
+  /** Sort by `automation_runs.workflow_name`. */
+  workflowName?: InputMaybe<OrderDirection>;
+  /** Sort by `automation_runs.workflows`. */
+  workflows?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `automation_runs`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type AutomationRunsRow = {
+  /**
+   * Automation runs Average execution time (s): Seconds per run (total execution time / runs).
+   *
+   * Member `automation_runs.average_duration_seconds` (measure, number, format number).
+   */
+  averageDurationSeconds?: Maybe<Scalars['Float']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<AutomationRunsComparison>;
+  /**
+   * Automation runs Execution time (total ms): Run durations in milliseconds (sum).
+   *
+   * Member `automation_runs.duration_ms_total` (measure, sum, format integer).
+   */
+  durationMsTotal?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Automation runs Automation error rate: Failed runs divided by runs, in percent.
+   *
+   * Member `automation_runs.error_rate` (measure, number, format percent).
+   */
+  errorRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Automation runs Failed runs: Runs that failed.
+   *
+   * Member `automation_runs.failed_runs` (measure, count, format integer).
+   */
+  failedRuns?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Automation runs Time saved (hours): Manual work replaced by successful runs, in hours (template estimate per run).
+   *
+   * Member `automation_runs.hours_saved` (measure, sum, format number).
+   */
+  hoursSaved?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Automation runs Run id: Id of the run.
+   *
+   * Member `automation_runs.run_id` (dimension, format id).
+   */
+  runId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Automation runs Workflow runs: Number of runs.
+   *
+   * Member `automation_runs.runs` (measure, count, format integer).
+   */
+  runs?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Automation runs Started at: When the run started (UTC).
+   *
+   * Member `automation_runs.started_at` (dimension).
+   */
+  startedAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Automation runs Run status: succeeded, failed or canceled.
+   *
+   * Member `automation_runs.status` (dimension).
+   */
+  status?: Maybe<Scalars['String']['output']>;
+  /**
+   * Automation runs Successful runs: Runs that succeeded.
+   *
+   * Member `automation_runs.succeeded_runs` (measure, count, format integer).
+   */
+  succeededRuns?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Automation runs Automation success rate: Successful runs divided by runs, in percent.
+   *
+   * Member `automation_runs.success_rate` (measure, number, format percent).
+   */
+  successRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Automation runs Template: The template the workflow was built from.
+   *
+   * Member `automation_runs.template` (dimension).
+   */
+  template?: Maybe<Scalars['String']['output']>;
+  /**
+   * Automation runs Trigger: schedule, event or manual.
+   *
+   * Member `automation_runs.trigger_type` (dimension).
+   */
+  triggerType?: Maybe<Scalars['String']['output']>;
+  /**
+   * Automation runs Workflow id: The workflow that ran.
+   *
+   * Member `automation_runs.workflow_id` (dimension, format id).
+   */
+  workflowId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Automation runs Workflow: Name of the workflow.
+   *
+   * Member `automation_runs.workflow_name` (dimension).
+   */
+  workflowName?: Maybe<Scalars['String']['output']>;
+  /**
+   * Automation runs Active workflows: Distinct workflows that ran in the selection.
+   *
+   * Member `automation_runs.workflows` (measure, count_distinct, format integer).
+   */
+  workflows?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of cube `automation_runs`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type AutomationRunsRowStartedAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Conditions on `automation_runs` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type AutomationRunsWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<AutomationRunsWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<AutomationRunsWhereInput>>;
+  /** Condition on `automation_runs.average_duration_seconds`. */
+  averageDurationSeconds?: InputMaybe<FloatFilter>;
+  /** Condition on `automation_runs.duration_ms_total`. */
+  durationMsTotal?: InputMaybe<FloatFilter>;
+  /** Condition on `automation_runs.error_rate`. */
+  errorRate?: InputMaybe<FloatFilter>;
+  /** Condition on `automation_runs.failed_runs`. */
+  failedRuns?: InputMaybe<FloatFilter>;
+  /** Condition on `automation_runs.hours_saved`. */
+  hoursSaved?: InputMaybe<FloatFilter>;
+  /** Condition on `automation_runs.run_id`. */
+  runId?: InputMaybe<StringFilter>;
+  /** Condition on `automation_runs.runs`. */
+  runs?: InputMaybe<FloatFilter>;
+  /** Condition on `automation_runs.started_at`. */
+  startedAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `automation_runs.status`. */
+  status?: InputMaybe<StringFilter>;
+  /** Condition on `automation_runs.succeeded_runs`. */
+  succeededRuns?: InputMaybe<FloatFilter>;
+  /** Condition on `automation_runs.success_rate`. */
+  successRate?: InputMaybe<FloatFilter>;
+  /** Condition on `automation_runs.template`. */
+  template?: InputMaybe<StringFilter>;
+  /** Condition on `automation_runs.trigger_type`. */
+  triggerType?: InputMaybe<StringFilter>;
+  /** Condition on `automation_runs.workflow_id`. */
+  workflowId?: InputMaybe<StringFilter>;
+  /** Condition on `automation_runs.workflow_name`. */
+  workflowName?: InputMaybe<StringFilter>;
+  /** Condition on `automation_runs.workflows`. */
+  workflows?: InputMaybe<FloatFilter>;
+};
+
+/** The measures of a `billing_usage` row in both periods (when the field was given `compareTo`). */
+export type BillingUsageComparison = {
+  /**
+   * Billing usage Campaigns used: Distinct email campaigns that sent email in the period.
+   *
+   * Member `billing_usage.campaigns_used` (measure, count_distinct, format integer).
+   */
+  campaignsUsed?: Maybe<MeasureComparison>;
+  /**
+   * Billing usage Domains used: Distinct sending domains that sent campaign email in the period.
+   *
+   * Member `billing_usage.domains_used` (measure, count_distinct, format integer).
+   */
+  domainsUsed?: Maybe<MeasureComparison>;
+  /**
+   * Billing usage Emails per campaign: Emails sent / campaigns used in the period.
+   *
+   * Member `billing_usage.emails_per_campaign` (measure, number, format number).
+   */
+  emailsPerCampaign?: Maybe<MeasureComparison>;
+  /**
+   * Billing usage Emails per mailbox: Emails sent / mailboxes used in the period.
+   *
+   * Member `billing_usage.emails_per_mailbox` (measure, number, format number).
+   */
+  emailsPerMailbox?: Maybe<MeasureComparison>;
+  /**
+   * Billing usage Emails sent (billed): Campaign emails sent in the period (warmup emails are not billed).
+   *
+   * Member `billing_usage.emails_sent` (measure, sum, format integer).
+   */
+  emailsSent?: Maybe<MeasureComparison>;
+  /**
+   * Billing usage Leads used: Distinct leads imported into a campaign in the period.
+   *
+   * Member `billing_usage.leads_used` (measure, count_distinct, format integer).
+   */
+  leadsUsed?: Maybe<MeasureComparison>;
+  /**
+   * Billing usage Mailboxes used: Distinct mailboxes that sent campaign email in the period.
+   *
+   * Member `billing_usage.mailboxes_used` (measure, count_distinct, format integer).
+   */
+  mailboxesUsed?: Maybe<MeasureComparison>;
+  /**
+   * Billing usage Warmups active: Distinct mailboxes that sent warmup emails in the period.
+   *
+   * Member `billing_usage.warmups_active` (measure, count_distinct, format integer).
+   */
+  warmupsActive?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `billing_usage`. Give one field per list element: the list order is the sort order. */
+export type BillingUsageOrderByInput = {
+  /** Sort by `billing_usage.campaigns_used`. */
+  campaignsUsed?: InputMaybe<OrderDirection>;
+  /** Sort by `billing_usage.date`. */
+  date?: InputMaybe<OrderDirection>;
+  /** Sort by `billing_usage.domains_used`. */
+  domainsUsed?: InputMaybe<OrderDirection>;
+  /** Sort by `billing_usage.emails_per_campaign`. */
+  emailsPerCampaign?: InputMaybe<OrderDirection>;
+  /** Sort by `billing_usage.emails_per_mailbox`. */
+  emailsPerMailbox?: InputMaybe<OrderDirection>;
+  /** Sort by `billing_usage.emails_sent`. */
+  emailsSent?: InputMaybe<OrderDirection>;
+  /** Sort by `billing_usage.leads_used`. */
+  leadsUsed?: InputMaybe<OrderDirection>;
+  /** Sort by `billing_usage.mailboxes_used`. */
+  mailboxesUsed?: InputMaybe<OrderDirection>;
+  /** Sort by `billing_usage.usage_source`. */
+  usageSource?: InputMaybe<OrderDirection>;
+  /** Sort by `billing_usage.warmups_active`. */
+  warmupsActive?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `billing_usage`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type BillingUsageRow = {
+  /**
+   * Billing usage Campaigns used: Distinct email campaigns that sent email in the period.
+   *
+   * Member `billing_usage.campaigns_used` (measure, count_distinct, format integer).
+   */
+  campaignsUsed?: Maybe<Scalars['Float']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<BillingUsageComparison>;
+  /**
+   * Billing usage Usage day: Day of the usage; group by month for the billing period.
+   *
+   * Member `billing_usage.date` (dimension).
+   */
+  date?: Maybe<Scalars['String']['output']>;
+  /**
+   * Billing usage Domains used: Distinct sending domains that sent campaign email in the period.
+   *
+   * Member `billing_usage.domains_used` (measure, count_distinct, format integer).
+   */
+  domainsUsed?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Billing usage Emails per campaign: Emails sent / campaigns used in the period.
+   *
+   * Member `billing_usage.emails_per_campaign` (measure, number, format number).
+   */
+  emailsPerCampaign?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Billing usage Emails per mailbox: Emails sent / mailboxes used in the period.
+   *
+   * Member `billing_usage.emails_per_mailbox` (measure, number, format number).
+   */
+  emailsPerMailbox?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Billing usage Emails sent (billed): Campaign emails sent in the period (warmup emails are not billed).
+   *
+   * Member `billing_usage.emails_sent` (measure, sum, format integer).
+   */
+  emailsSent?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Billing usage Leads used: Distinct leads imported into a campaign in the period.
+   *
+   * Member `billing_usage.leads_used` (measure, count_distinct, format integer).
+   */
+  leadsUsed?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Billing usage Mailboxes used: Distinct mailboxes that sent campaign email in the period.
+   *
+   * Member `billing_usage.mailboxes_used` (measure, count_distinct, format integer).
+   */
+  mailboxesUsed?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Billing usage Usage source: sending (campaign emails), leads (lead imports) or warmup (warmup sends).
+   *
+   * Member `billing_usage.usage_source` (dimension).
+   */
+  usageSource?: Maybe<Scalars['String']['output']>;
+  /**
+   * Billing usage Warmups active: Distinct mailboxes that sent warmup emails in the period.
+   *
+   * Member `billing_usage.warmups_active` (measure, count_distinct, format integer).
+   */
+  warmupsActive?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of cube `billing_usage`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type BillingUsageRowDateArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Conditions on `billing_usage` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type BillingUsageWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<BillingUsageWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<BillingUsageWhereInput>>;
+  /** Condition on `billing_usage.campaigns_used`. */
+  campaignsUsed?: InputMaybe<FloatFilter>;
+  /** Condition on `billing_usage.date`. */
+  date?: InputMaybe<DateTimeFilter>;
+  /** Condition on `billing_usage.domains_used`. */
+  domainsUsed?: InputMaybe<FloatFilter>;
+  /** Condition on `billing_usage.emails_per_campaign`. */
+  emailsPerCampaign?: InputMaybe<FloatFilter>;
+  /** Condition on `billing_usage.emails_per_mailbox`. */
+  emailsPerMailbox?: InputMaybe<FloatFilter>;
+  /** Condition on `billing_usage.emails_sent`. */
+  emailsSent?: InputMaybe<FloatFilter>;
+  /** Condition on `billing_usage.leads_used`. */
+  leadsUsed?: InputMaybe<FloatFilter>;
+  /** Condition on `billing_usage.mailboxes_used`. */
+  mailboxesUsed?: InputMaybe<FloatFilter>;
+  /** Condition on `billing_usage.usage_source`. */
+  usageSource?: InputMaybe<StringFilter>;
+  /** Condition on `billing_usage.warmups_active`. */
+  warmupsActive?: InputMaybe<FloatFilter>;
 };
 
 /** Conditions on a boolean member. */
@@ -400,6 +1516,922 @@ export type BooleanFilter = {
   notEquals?: InputMaybe<Scalars['Boolean']['input']>;
   /** true: is not null; false: is null. */
   set?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+/** The measures of a `campaign_days` row in both periods (when the field was given `compareTo`). */
+export type CampaignDaysComparison = {
+  /**
+   * Campaign days (budget pacing) Active campaign days: Campaign days whose status was active.
+   *
+   * Member `campaign_days.active_days` (measure, count, format integer).
+   */
+  activeDays?: Maybe<MeasureComparison>;
+  /**
+   * Campaign days (budget pacing) Average spend per campaign: Spend divided by the number of distinct campaigns that spent in the selection.
+   *
+   * Member `campaign_days.average_spend_per_campaign` (measure, number, format currency).
+   */
+  averageSpendPerCampaign?: Maybe<MeasureComparison>;
+  /**
+   * Campaign days (budget pacing) Budget allocated: Sum of the budget planned for each active day (daily budgets; lifetime budgets spread evenly over the flight).
+   *
+   * Member `campaign_days.budget_allocated` (measure, sum, format currency).
+   */
+  budgetAllocated?: Maybe<MeasureComparison>;
+  /**
+   * Campaign days (budget pacing) Budget remaining: Budget allocated minus spend over the selection (negative when overspent).
+   *
+   * Member `campaign_days.budget_remaining` (measure, number, format currency).
+   */
+  budgetRemaining?: Maybe<MeasureComparison>;
+  /**
+   * Campaign days (budget pacing) Budget utilization: Spend divided by the budget allocated, in percent: 100 is on plan, below under-delivers, above overspends.
+   *
+   * Member `campaign_days.budget_utilization` (measure, number, format percent).
+   */
+  budgetUtilization?: Maybe<MeasureComparison>;
+  /**
+   * Campaign days (budget pacing) Campaign days: Number of campaign days (one per campaign and day).
+   *
+   * Member `campaign_days.days` (measure, count, format integer).
+   */
+  days?: Maybe<MeasureComparison>;
+  /**
+   * Campaign days (budget pacing) Live campaigns: Distinct campaigns that were active on at least one day of the selection.
+   *
+   * Member `campaign_days.live_campaigns` (measure, count_distinct, format integer).
+   */
+  liveCampaigns?: Maybe<MeasureComparison>;
+  /**
+   * Campaign days (budget pacing) Overspend days: Campaign days whose spend exceeded 110 % of the day's planned budget.
+   *
+   * Member `campaign_days.overspend_days` (measure, count, format integer).
+   */
+  overspendDays?: Maybe<MeasureComparison>;
+  /**
+   * Campaign days (budget pacing) Campaign spend: Spend reported per campaign and day (sum).
+   *
+   * Member `campaign_days.spend` (measure, sum, format currency).
+   */
+  spend?: Maybe<MeasureComparison>;
+  /**
+   * Campaign days (budget pacing) Campaigns with spend: Distinct campaigns with spend above zero in the selection.
+   *
+   * Member `campaign_days.spending_campaigns` (measure, count_distinct, format integer).
+   */
+  spendingCampaigns?: Maybe<MeasureComparison>;
+  /**
+   * Campaign days (budget pacing) Underspend days: Active campaign days whose spend stayed below 80 % of the day's planned budget.
+   *
+   * Member `campaign_days.underspend_days` (measure, count, format integer).
+   */
+  underspendDays?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `campaign_days`. Give one field per list element: the list order is the sort order. */
+export type CampaignDaysOrderByInput = {
+  /** Sort by `campaign_days.active_days`. */
+  activeDays?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_days.average_spend_per_campaign`. */
+  averageSpendPerCampaign?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_days.budget`. */
+  budget?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_days.budget_allocated`. */
+  budgetAllocated?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_days.budget_remaining`. */
+  budgetRemaining?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_days.budget_type`. */
+  budgetType?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_days.budget_utilization`. */
+  budgetUtilization?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_days.campaign_id`. */
+  campaignId?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_days.date`. */
+  date?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_days.days`. */
+  days?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_days.live_campaigns`. */
+  liveCampaigns?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_days.overspend_days`. */
+  overspendDays?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_days.pacing_status`. */
+  pacingStatus?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_days.platform`. */
+  platform?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_days.spend`. */
+  spend?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_days.spending_campaigns`. */
+  spendingCampaigns?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_days.status`. */
+  status?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_days.underspend_days`. */
+  underspendDays?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `campaign_days`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type CampaignDaysRow = {
+  /**
+   * Campaign days (budget pacing) Active campaign days: Campaign days whose status was active.
+   *
+   * Member `campaign_days.active_days` (measure, count, format integer).
+   */
+  activeDays?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign days (budget pacing) Average spend per campaign: Spend divided by the number of distinct campaigns that spent in the selection.
+   *
+   * Member `campaign_days.average_spend_per_campaign` (measure, number, format currency).
+   */
+  averageSpendPerCampaign?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign days (budget pacing) Budget that day: Budget in force that day (per day or lifetime, see budget_type).
+   *
+   * Member `campaign_days.budget` (dimension, format currency).
+   */
+  budget?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign days (budget pacing) Budget allocated: Sum of the budget planned for each active day (daily budgets; lifetime budgets spread evenly over the flight).
+   *
+   * Member `campaign_days.budget_allocated` (measure, sum, format currency).
+   */
+  budgetAllocated?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign days (budget pacing) Budget remaining: Budget allocated minus spend over the selection (negative when overspent).
+   *
+   * Member `campaign_days.budget_remaining` (measure, number, format currency).
+   */
+  budgetRemaining?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign days (budget pacing) Budget type: daily or lifetime.
+   *
+   * Member `campaign_days.budget_type` (dimension).
+   */
+  budgetType?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign days (budget pacing) Budget utilization: Spend divided by the budget allocated, in percent: 100 is on plan, below under-delivers, above overspends.
+   *
+   * Member `campaign_days.budget_utilization` (measure, number, format percent).
+   */
+  budgetUtilization?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign days (budget pacing) Campaign id: The campaign; join to campaigns for its name, advertiser and labels.
+   *
+   * Member `campaign_days.campaign_id` (dimension, format id).
+   */
+  campaignId?: Maybe<Scalars['String']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<CampaignDaysComparison>;
+  /**
+   * Campaign days (budget pacing) Date: The day.
+   *
+   * Member `campaign_days.date` (dimension).
+   */
+  date?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign days (budget pacing) Campaign days: Number of campaign days (one per campaign and day).
+   *
+   * Member `campaign_days.days` (measure, count, format integer).
+   */
+  days?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign days (budget pacing) Live campaigns: Distinct campaigns that were active on at least one day of the selection.
+   *
+   * Member `campaign_days.live_campaigns` (measure, count_distinct, format integer).
+   */
+  liveCampaigns?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign days (budget pacing) Overspend days: Campaign days whose spend exceeded 110 % of the day's planned budget.
+   *
+   * Member `campaign_days.overspend_days` (measure, count, format integer).
+   */
+  overspendDays?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign days (budget pacing) Pacing that day: over (spend above 110 % of the day's plan), on pace, under (below 80 %) or not active (no plan).
+   *
+   * Member `campaign_days.pacing_status` (dimension).
+   */
+  pacingStatus?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign days (budget pacing) Platform: Ad platform or DSP code (google_ads, meta, dv360, ttd, amazon...).
+   *
+   * Member `campaign_days.platform` (dimension).
+   */
+  platform?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign days (budget pacing) Campaign spend: Spend reported per campaign and day (sum).
+   *
+   * Member `campaign_days.spend` (measure, sum, format currency).
+   */
+  spend?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign days (budget pacing) Campaigns with spend: Distinct campaigns with spend above zero in the selection.
+   *
+   * Member `campaign_days.spending_campaigns` (measure, count_distinct, format integer).
+   */
+  spendingCampaigns?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign days (budget pacing) Status that day: active, paused or ended: the campaign's status in force that day.
+   *
+   * Member `campaign_days.status` (dimension).
+   */
+  status?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign days (budget pacing) Underspend days: Active campaign days whose spend stayed below 80 % of the day's planned budget.
+   *
+   * Member `campaign_days.underspend_days` (measure, count, format integer).
+   */
+  underspendDays?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of cube `campaign_days`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type CampaignDaysRowDateArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Predefined filters of `campaign_days`. */
+export type CampaignDaysSegment =
+  /**
+   * Campaign days (budget pacing) Overspending days: Days whose spend exceeded 110 % of the plan.
+   *
+   * Member `campaign_days.overspending` (segment).
+   */
+  | 'OVERSPENDING'
+  /**
+   * Campaign days (budget pacing) Underspending days: Active days whose spend stayed below 80 % of the plan.
+   *
+   * Member `campaign_days.underspending` (segment).
+   */
+  | 'UNDERSPENDING';
+
+/** Conditions on `campaign_days` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type CampaignDaysWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<CampaignDaysWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<CampaignDaysWhereInput>>;
+  /** Condition on `campaign_days.active_days`. */
+  activeDays?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_days.average_spend_per_campaign`. */
+  averageSpendPerCampaign?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_days.budget`. */
+  budget?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_days.budget_allocated`. */
+  budgetAllocated?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_days.budget_remaining`. */
+  budgetRemaining?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_days.budget_type`. */
+  budgetType?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_days.budget_utilization`. */
+  budgetUtilization?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_days.campaign_id`. */
+  campaignId?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_days.date`. */
+  date?: InputMaybe<DateTimeFilter>;
+  /** Condition on `campaign_days.days`. */
+  days?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_days.live_campaigns`. */
+  liveCampaigns?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_days.overspend_days`. */
+  overspendDays?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_days.pacing_status`. */
+  pacingStatus?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_days.platform`. */
+  platform?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_days.spend`. */
+  spend?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_days.spending_campaigns`. */
+  spendingCampaigns?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_days.status`. */
+  status?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_days.underspend_days`. */
+  underspendDays?: InputMaybe<FloatFilter>;
+};
+
+/** The measures of a `campaign_health` row in both periods (when the field was given `compareTo`). */
+export type CampaignHealthComparison = {
+  /**
+   * Campaign health Active campaign days: Campaign days whose status was active.
+   *
+   * Member `campaign_health.active_days` (measure, count, format integer).
+   */
+  activeDays?: Maybe<MeasureComparison>;
+  /**
+   * Campaign health Average spend per campaign: Spend divided by the number of distinct campaigns that spent in the selection.
+   *
+   * Member `campaign_health.average_spend_per_campaign` (measure, number, format currency).
+   */
+  averageSpendPerCampaign?: Maybe<MeasureComparison>;
+  /**
+   * Campaign health Budget allocated: Sum of the budget planned for each active day (daily budgets; lifetime budgets spread evenly over the flight).
+   *
+   * Member `campaign_health.budget_allocated` (measure, sum, format currency).
+   */
+  budgetAllocated?: Maybe<MeasureComparison>;
+  /**
+   * Campaign health Budget remaining: Budget allocated minus spend over the selection (negative when overspent).
+   *
+   * Member `campaign_health.budget_remaining` (measure, number, format currency).
+   */
+  budgetRemaining?: Maybe<MeasureComparison>;
+  /**
+   * Campaign health Budget utilization: Spend divided by the budget allocated, in percent: 100 is on plan, below under-delivers, above overspends.
+   *
+   * Member `campaign_health.budget_utilization` (measure, number, format percent).
+   */
+  budgetUtilization?: Maybe<MeasureComparison>;
+  /**
+   * Campaign health Campaign days: Number of campaign days (one per campaign and day).
+   *
+   * Member `campaign_health.days` (measure, count, format integer).
+   */
+  days?: Maybe<MeasureComparison>;
+  /**
+   * Campaign health Live campaigns: Distinct campaigns that were active on at least one day of the selection.
+   *
+   * Member `campaign_health.live_campaigns` (measure, count_distinct, format integer).
+   */
+  liveCampaigns?: Maybe<MeasureComparison>;
+  /**
+   * Campaign health Overspend days: Campaign days whose spend exceeded 110 % of the day's planned budget.
+   *
+   * Member `campaign_health.overspend_days` (measure, count, format integer).
+   */
+  overspendDays?: Maybe<MeasureComparison>;
+  /**
+   * Campaign health Campaign spend: Spend reported per campaign and day (sum).
+   *
+   * Member `campaign_health.spend` (measure, sum, format currency).
+   */
+  spend?: Maybe<MeasureComparison>;
+  /**
+   * Campaign health Underspend days: Active campaign days whose spend stayed below 80 % of the day's planned budget.
+   *
+   * Member `campaign_health.underspend_days` (measure, count, format integer).
+   */
+  underspendDays?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `campaign_health`. Give one field per list element: the list order is the sort order. */
+export type CampaignHealthOrderByInput = {
+  /** Sort by `campaign_health.active_days`. */
+  activeDays?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.average_spend_per_campaign`. */
+  averageSpendPerCampaign?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.budget_allocated`. */
+  budgetAllocated?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.budget_remaining`. */
+  budgetRemaining?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.budget_utilization`. */
+  budgetUtilization?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.campaign_id`. */
+  campaignId?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.campaigns_advertiser_name`. */
+  campaignsAdvertiserName?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.campaigns_budget_type`. */
+  campaignsBudgetType?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.campaigns_currency`. */
+  campaignsCurrency?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.campaigns_labels`. */
+  campaignsLabels?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.campaigns_name`. */
+  campaignsName?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.campaigns_objective`. */
+  campaignsObjective?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.campaigns_type`. */
+  campaignsType?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.date`. */
+  date?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.days`. */
+  days?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.live_campaigns`. */
+  liveCampaigns?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.overspend_days`. */
+  overspendDays?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.pacing_status`. */
+  pacingStatus?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.platform`. */
+  platform?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.platforms_channel`. */
+  platformsChannel?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.platforms_display_name`. */
+  platformsDisplayName?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.spend`. */
+  spend?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.status`. */
+  status?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_health.underspend_days`. */
+  underspendDays?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of view `campaign_health`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type CampaignHealthRow = {
+  /**
+   * Campaign health Active campaign days: Campaign days whose status was active.
+   *
+   * Member `campaign_health.active_days` (measure, count, format integer).
+   */
+  activeDays?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign health Average spend per campaign: Spend divided by the number of distinct campaigns that spent in the selection.
+   *
+   * Member `campaign_health.average_spend_per_campaign` (measure, number, format currency).
+   */
+  averageSpendPerCampaign?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign health Budget allocated: Sum of the budget planned for each active day (daily budgets; lifetime budgets spread evenly over the flight).
+   *
+   * Member `campaign_health.budget_allocated` (measure, sum, format currency).
+   */
+  budgetAllocated?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign health Budget remaining: Budget allocated minus spend over the selection (negative when overspent).
+   *
+   * Member `campaign_health.budget_remaining` (measure, number, format currency).
+   */
+  budgetRemaining?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign health Budget utilization: Spend divided by the budget allocated, in percent: 100 is on plan, below under-delivers, above overspends.
+   *
+   * Member `campaign_health.budget_utilization` (measure, number, format percent).
+   */
+  budgetUtilization?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign health Campaign id: The campaign; join to campaigns for its name, advertiser and labels.
+   *
+   * Member `campaign_health.campaign_id` (dimension, format id).
+   */
+  campaignId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign health Campaigns Advertiser Name: Advertiser name (the brand or client the campaign runs for).
+   *
+   * Member `campaign_health.campaigns_advertiser_name` (dimension).
+   */
+  campaignsAdvertiserName?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign health Campaigns Budget Type: daily (budget per day) or lifetime (budget for the whole flight).
+   *
+   * Member `campaign_health.campaigns_budget_type` (dimension).
+   */
+  campaignsBudgetType?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign health Campaigns Currency: ISO 4217 code of the campaign's budget and spend (e.g. USD).
+   *
+   * Member `campaign_health.campaigns_currency` (dimension).
+   */
+  campaignsCurrency?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign health Campaigns Labels: The campaign's labels, comma-separated in alphabetical order (e.g. 'evergreen, q4-push'); empty when unlabelled. Filter with contains.
+   *
+   * Member `campaign_health.campaigns_labels` (dimension).
+   */
+  campaignsLabels?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign health Campaigns Name: Campaign name as set on the ad platform.
+   *
+   * Member `campaign_health.campaigns_name` (dimension).
+   */
+  campaignsName?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign health Campaigns Objective: Marketing objective: awareness, traffic, leads, sales or app_installs.
+   *
+   * Member `campaign_health.campaigns_objective` (dimension).
+   */
+  campaignsObjective?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign health Campaigns Type: search, display, video, social, shopping or performance_max.
+   *
+   * Member `campaign_health.campaigns_type` (dimension).
+   */
+  campaignsType?: Maybe<Scalars['String']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<CampaignHealthComparison>;
+  /**
+   * Campaign health Date: The day.
+   *
+   * Member `campaign_health.date` (dimension).
+   */
+  date?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign health Campaign days: Number of campaign days (one per campaign and day).
+   *
+   * Member `campaign_health.days` (measure, count, format integer).
+   */
+  days?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign health Live campaigns: Distinct campaigns that were active on at least one day of the selection.
+   *
+   * Member `campaign_health.live_campaigns` (measure, count_distinct, format integer).
+   */
+  liveCampaigns?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign health Overspend days: Campaign days whose spend exceeded 110 % of the day's planned budget.
+   *
+   * Member `campaign_health.overspend_days` (measure, count, format integer).
+   */
+  overspendDays?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign health Pacing that day: over (spend above 110 % of the day's plan), on pace, under (below 80 %) or not active (no plan).
+   *
+   * Member `campaign_health.pacing_status` (dimension).
+   */
+  pacingStatus?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign health Platform: Ad platform or DSP code (google_ads, meta, dv360, ttd, amazon...).
+   *
+   * Member `campaign_health.platform` (dimension).
+   */
+  platform?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign health Platforms Channel: Marketing channel of the platform: search, social, video or programmatic.
+   *
+   * Member `campaign_health.platforms_channel` (dimension).
+   */
+  platformsChannel?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign health Platforms Display Name: Human-readable platform name, e.g. "Google Ads".
+   *
+   * Member `campaign_health.platforms_display_name` (dimension).
+   */
+  platformsDisplayName?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign health Campaign spend: Spend reported per campaign and day (sum).
+   *
+   * Member `campaign_health.spend` (measure, sum, format currency).
+   */
+  spend?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign health Status that day: active, paused or ended: the campaign's status in force that day.
+   *
+   * Member `campaign_health.status` (dimension).
+   */
+  status?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign health Underspend days: Active campaign days whose spend stayed below 80 % of the day's planned budget.
+   *
+   * Member `campaign_health.underspend_days` (measure, count, format integer).
+   */
+  underspendDays?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of view `campaign_health`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type CampaignHealthRowDateArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Conditions on `campaign_health` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type CampaignHealthWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<CampaignHealthWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<CampaignHealthWhereInput>>;
+  /** Condition on `campaign_health.active_days`. */
+  activeDays?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_health.average_spend_per_campaign`. */
+  averageSpendPerCampaign?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_health.budget_allocated`. */
+  budgetAllocated?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_health.budget_remaining`. */
+  budgetRemaining?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_health.budget_utilization`. */
+  budgetUtilization?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_health.campaign_id`. */
+  campaignId?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_health.campaigns_advertiser_name`. */
+  campaignsAdvertiserName?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_health.campaigns_budget_type`. */
+  campaignsBudgetType?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_health.campaigns_currency`. */
+  campaignsCurrency?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_health.campaigns_labels`. */
+  campaignsLabels?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_health.campaigns_name`. */
+  campaignsName?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_health.campaigns_objective`. */
+  campaignsObjective?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_health.campaigns_type`. */
+  campaignsType?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_health.date`. */
+  date?: InputMaybe<DateTimeFilter>;
+  /** Condition on `campaign_health.days`. */
+  days?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_health.live_campaigns`. */
+  liveCampaigns?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_health.overspend_days`. */
+  overspendDays?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_health.pacing_status`. */
+  pacingStatus?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_health.platform`. */
+  platform?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_health.platforms_channel`. */
+  platformsChannel?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_health.platforms_display_name`. */
+  platformsDisplayName?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_health.spend`. */
+  spend?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_health.status`. */
+  status?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_health.underspend_days`. */
+  underspendDays?: InputMaybe<FloatFilter>;
+};
+
+/** The measures of a `campaign_history` row in both periods (when the field was given `compareTo`). */
+export type CampaignHistoryComparison = {
+  /**
+   * Campaign history Budget changes: Number of versions that raised or lowered a budget.
+   *
+   * Member `campaign_history.budget_changes` (measure, count, format integer).
+   */
+  budgetChanges?: Maybe<MeasureComparison>;
+  /**
+   * Campaign history Campaigns with history: Number of distinct campaigns among the versions.
+   *
+   * Member `campaign_history.campaigns` (measure, count_distinct, format integer).
+   */
+  campaigns?: Maybe<MeasureComparison>;
+  /**
+   * Campaign history Changes per campaign: Versions after the first, per campaign: (versions - campaigns) / campaigns.
+   *
+   * Member `campaign_history.changes_per_campaign` (measure, number, format number).
+   */
+  changesPerCampaign?: Maybe<MeasureComparison>;
+  /**
+   * Campaign history Status changes: Number of versions that paused, resumed or ended a campaign.
+   *
+   * Member `campaign_history.status_changes` (measure, count, format integer).
+   */
+  statusChanges?: Maybe<MeasureComparison>;
+  /**
+   * Campaign history Campaign versions: Number of versions (settings changes, including each campaign's creation).
+   *
+   * Member `campaign_history.versions` (measure, count, format integer).
+   */
+  versions?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `campaign_history`. Give one field per list element: the list order is the sort order. */
+export type CampaignHistoryOrderByInput = {
+  /** Sort by `campaign_history.budget`. */
+  budget?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_history.budget_changes`. */
+  budgetChanges?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_history.budget_type`. */
+  budgetType?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_history.campaign_id`. */
+  campaignId?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_history.campaigns`. */
+  campaigns?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_history.change_reason`. */
+  changeReason?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_history.changes_per_campaign`. */
+  changesPerCampaign?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_history.is_current`. */
+  isCurrent?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_history.status`. */
+  status?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_history.status_changes`. */
+  statusChanges?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_history.valid_from`. */
+  validFrom?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_history.valid_to`. */
+  validTo?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_history.version`. */
+  version?: InputMaybe<OrderDirection>;
+  /** Sort by `campaign_history.versions`. */
+  versions?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `campaign_history`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type CampaignHistoryRow = {
+  /**
+   * Campaign history Budget in this version: Budget in force while the version was valid (per day or lifetime, see budget_type).
+   *
+   * Member `campaign_history.budget` (dimension, format currency).
+   */
+  budget?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign history Budget changes: Number of versions that raised or lowered a budget.
+   *
+   * Member `campaign_history.budget_changes` (measure, count, format integer).
+   */
+  budgetChanges?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign history Budget type: daily or lifetime.
+   *
+   * Member `campaign_history.budget_type` (dimension).
+   */
+  budgetType?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign history Campaign id: Campaign the version belongs to; join to campaigns for its current attributes.
+   *
+   * Member `campaign_history.campaign_id` (dimension, format id).
+   */
+  campaignId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign history Campaigns with history: Number of distinct campaigns among the versions.
+   *
+   * Member `campaign_history.campaigns` (measure, count_distinct, format integer).
+   */
+  campaigns?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign history Change: What this version changed: created, budget_increase, budget_decrease, paused, resumed or ended.
+   *
+   * Member `campaign_history.change_reason` (dimension).
+   */
+  changeReason?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign history Changes per campaign: Versions after the first, per campaign: (versions - campaigns) / campaigns.
+   *
+   * Member `campaign_history.changes_per_campaign` (measure, number, format number).
+   */
+  changesPerCampaign?: Maybe<Scalars['Float']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<CampaignHistoryComparison>;
+  /**
+   * Campaign history Current version: True for the version in force today (valid_to open).
+   *
+   * Member `campaign_history.is_current` (dimension).
+   */
+  isCurrent?: Maybe<Scalars['Boolean']['output']>;
+  /**
+   * Campaign history Status in this version: active, paused or ended, as it was while the version was in force.
+   *
+   * Member `campaign_history.status` (dimension).
+   */
+  status?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign history Status changes: Number of versions that paused, resumed or ended a campaign.
+   *
+   * Member `campaign_history.status_changes` (measure, count, format integer).
+   */
+  statusChanges?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign history Valid from: First day the version was in force (inclusive).
+   *
+   * Member `campaign_history.valid_from` (dimension).
+   */
+  validFrom?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign history Valid to: Day the next version took effect (exclusive). The current version reads 2149-06-06 (open-ended), so 'valid_to after D' works for it too.
+   *
+   * Member `campaign_history.valid_to` (dimension).
+   */
+  validTo?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaign history Version number: 1 for the settings the campaign was created with, then 2, 3... per change.
+   *
+   * Member `campaign_history.version` (dimension, format integer).
+   */
+  version?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaign history Campaign versions: Number of versions (settings changes, including each campaign's creation).
+   *
+   * Member `campaign_history.versions` (measure, count, format integer).
+   */
+  versions?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of cube `campaign_history`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type CampaignHistoryRowValidFromArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+
+/** One result row of cube `campaign_history`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type CampaignHistoryRowValidToArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Conditions on `campaign_history` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type CampaignHistoryWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<CampaignHistoryWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<CampaignHistoryWhereInput>>;
+  /** Condition on `campaign_history.budget`. */
+  budget?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_history.budget_changes`. */
+  budgetChanges?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_history.budget_type`. */
+  budgetType?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_history.campaign_id`. */
+  campaignId?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_history.campaigns`. */
+  campaigns?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_history.change_reason`. */
+  changeReason?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_history.changes_per_campaign`. */
+  changesPerCampaign?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_history.is_current`. */
+  isCurrent?: InputMaybe<BooleanFilter>;
+  /** Condition on `campaign_history.status`. */
+  status?: InputMaybe<StringFilter>;
+  /** Condition on `campaign_history.status_changes`. */
+  statusChanges?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_history.valid_from`. */
+  validFrom?: InputMaybe<DateTimeFilter>;
+  /** Condition on `campaign_history.valid_to`. */
+  validTo?: InputMaybe<DateTimeFilter>;
+  /** Condition on `campaign_history.version`. */
+  version?: InputMaybe<FloatFilter>;
+  /** Condition on `campaign_history.versions`. */
+  versions?: InputMaybe<FloatFilter>;
+};
+
+/** The measures of a `campaign_performance` row in both periods (when the field was given `compareTo`). */
+export type CampaignPerformanceComparison = {
+  /**
+   * Campaign performance Active campaigns: Number of distinct campaigns that served at least one impression.
+   *
+   * Member `campaign_performance.active_campaigns` (measure, count_distinct).
+   */
+  activeCampaigns?: Maybe<MeasureComparison>;
+  /**
+   * Campaign performance Clicks: Number of clicks on ads (sum of clicks).
+   *
+   * Member `campaign_performance.clicks` (measure, sum, format integer).
+   */
+  clicks?: Maybe<MeasureComparison>;
+  /**
+   * Campaign performance Conversion rate: Click-to-conversion rate in percent: platform-reported conversions divided by clicks, x 100.
+   *
+   * Member `campaign_performance.conversion_rate` (measure, number, format percent).
+   */
+  conversionRate?: Maybe<MeasureComparison>;
+  /**
+   * Campaign performance Conversion value: Revenue or pipeline value of the platform-reported conversions (sum).
+   *
+   * Member `campaign_performance.conversion_value` (measure, sum, format currency).
+   */
+  conversionValue?: Maybe<MeasureComparison>;
+  /**
+   * Campaign performance Conversions (platform-reported): Conversions attributed to ads by the ad platforms themselves (sum). For the tenant's own conversion tracking use the conversions cube.
+   *
+   *
+   * Member `campaign_performance.conversions` (measure, sum, format integer).
+   */
+  conversions?: Maybe<MeasureComparison>;
+  /**
+   * Campaign performance Ad spend: Total ad spend (cost) in the tenant currency, as billed by the platforms.
+   *
+   * Member `campaign_performance.cost` (measure, sum, format currency).
+   */
+  cost?: Maybe<MeasureComparison>;
+  /**
+   * Campaign performance Ad spend, trailing 7 days: Ad spend over the 7 days up to each point of the time dimension (rolling window).
+   *
+   * Member `campaign_performance.cost_7d` (measure, sum, format currency).
+   */
+  cost7d?: Maybe<MeasureComparison>;
+  /**
+   * Campaign performance CPA: Cost per acquisition: total ad spend divided by platform-reported conversions.
+   *
+   * Member `campaign_performance.cpa` (measure, number, format currency).
+   */
+  cpa?: Maybe<MeasureComparison>;
+  /**
+   * Campaign performance CPC: Cost per click: total ad spend divided by total clicks.
+   *
+   * Member `campaign_performance.cpc` (measure, number, format currency).
+   */
+  cpc?: Maybe<MeasureComparison>;
+  /**
+   * Campaign performance CPM: Cost per mille: total ad spend per 1,000 impressions (cost / impressions x 1000).
+   *
+   * Member `campaign_performance.cpm` (measure, number, format currency).
+   */
+  cpm?: Maybe<MeasureComparison>;
+  /**
+   * Campaign performance CTR: Click-through rate in percent: total clicks divided by total impressions, x 100.
+   *
+   * Member `campaign_performance.ctr` (measure, number, format percent).
+   */
+  ctr?: Maybe<MeasureComparison>;
+  /**
+   * Campaign performance Engagements: Social engagements with ads — likes, shares, comments, follows (sum).
+   *
+   * Member `campaign_performance.engagements` (measure, sum, format integer).
+   */
+  engagements?: Maybe<MeasureComparison>;
+  /**
+   * Campaign performance Impressions: Number of times ads were shown (sum of impressions).
+   *
+   * Member `campaign_performance.impressions` (measure, sum, format integer).
+   */
+  impressions?: Maybe<MeasureComparison>;
+  /**
+   * Campaign performance ROAS: Return on ad spend: conversion value divided by ad spend (2.5 means 2.50 earned per 1.00 spent).
+   *
+   * Member `campaign_performance.roas` (measure, number, format number).
+   */
+  roas?: Maybe<MeasureComparison>;
+  /**
+   * Campaign performance Video views: Video ad views (sum); zero for non-video ads.
+   *
+   * Member `campaign_performance.video_views` (measure, sum, format integer).
+   */
+  videoViews?: Maybe<MeasureComparison>;
 };
 
 /** Sort key for `campaign_performance`. Give one field per list element: the list order is the sort order. */
@@ -491,7 +2523,7 @@ export type CampaignPerformanceRow = {
    */
   campaignsEndDate?: Maybe<Scalars['String']['output']>;
   /**
-   * Campaign performance Campaigns Name
+   * Campaign performance Campaigns Name: Campaign name as set on the ad platform.
    *
    * Member `campaign_performance.campaigns_name` (dimension).
    */
@@ -503,7 +2535,7 @@ export type CampaignPerformanceRow = {
    */
   campaignsObjective?: Maybe<Scalars['String']['output']>;
   /**
-   * Campaign performance Campaigns Start Date
+   * Campaign performance Campaigns Start Date: First day of the campaign flight.
    *
    * Member `campaign_performance.campaigns_start_date` (dimension).
    */
@@ -526,6 +2558,8 @@ export type CampaignPerformanceRow = {
    * Member `campaign_performance.clicks` (measure, sum, format integer).
    */
   clicks?: Maybe<Scalars['Float']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<CampaignPerformanceComparison>;
   /**
    * Campaign performance Conversion rate: Click-to-conversion rate in percent: platform-reported conversions divided by clicks, x 100.
    *
@@ -612,7 +2646,7 @@ export type CampaignPerformanceRow = {
    */
   impressions?: Maybe<Scalars['Float']['output']>;
   /**
-   * Campaign performance Platform: Ad platform code: google_ads, microsoft_ads, meta, linkedin, tiktok or dv360.
+   * Campaign performance Platform: Ad platform or DSP code: google_ads, microsoft_ads, meta, linkedin, tiktok, dv360, ttd or amazon.
    *
    * Member `campaign_performance.platform` (dimension).
    */
@@ -727,34 +2761,122 @@ export type CampaignPerformanceWhereInput = {
   videoViews?: InputMaybe<FloatFilter>;
 };
 
+/** The measures of a `campaigns` row in both periods (when the field was given `compareTo`). */
+export type CampaignsComparison = {
+  /**
+   * Campaigns Active campaigns: Number of campaigns whose status is active.
+   *
+   * Member `campaigns.active_count` (measure, count).
+   */
+  activeCount?: Maybe<MeasureComparison>;
+  /**
+   * Campaigns Advertisers: Number of distinct advertisers with campaigns.
+   *
+   * Member `campaigns.advertisers` (measure, count_distinct, format integer).
+   */
+  advertisers?: Maybe<MeasureComparison>;
+  /**
+   * Campaigns Average campaign duration (days): Planned flight length averaged over campaigns with an end date (planned campaign days / campaigns with an end date).
+   *
+   * Member `campaigns.average_duration_days` (measure, number, format number).
+   */
+  averageDurationDays?: Maybe<MeasureComparison>;
+  /**
+   * Campaigns Completed campaigns: Number of campaigns whose flight is over (status ended).
+   *
+   * Member `campaigns.completed_count` (measure, count, format integer).
+   */
+  completedCount?: Maybe<MeasureComparison>;
+  /**
+   * Campaigns Campaign completion rate: Completed (ended) campaigns divided by campaigns with a planned end date, in percent.
+   *
+   * Member `campaigns.completion_rate` (measure, number, format percent).
+   */
+  completionRate?: Maybe<MeasureComparison>;
+  /**
+   * Campaigns Campaigns: Number of campaigns.
+   *
+   * Member `campaigns.count` (measure, count).
+   */
+  count?: Maybe<MeasureComparison>;
+  /**
+   * Campaigns Daily budget: Sum of the daily budgets of campaigns with a daily budget (lifetime budgets excluded).
+   *
+   * Member `campaigns.daily_budget` (measure, sum, format currency).
+   */
+  dailyBudget?: Maybe<MeasureComparison>;
+  /**
+   * Campaigns Paused campaigns: Number of campaigns whose status is paused.
+   *
+   * Member `campaigns.paused_count` (measure, count, format integer).
+   */
+  pausedCount?: Maybe<MeasureComparison>;
+  /**
+   * Campaigns Campaigns with an end date: Number of campaigns with a planned end date (not always-on).
+   *
+   * Member `campaigns.scheduled_count` (measure, count, format integer).
+   */
+  scheduledCount?: Maybe<MeasureComparison>;
+  /**
+   * Campaigns Planned campaign days: Sum of the planned flight lengths (start to end, inclusive) of campaigns with an end date.
+   *
+   * Member `campaigns.total_duration_days` (measure, sum, format integer).
+   */
+  totalDurationDays?: Maybe<MeasureComparison>;
+};
+
 /** Sort key for `campaigns`. Give one field per list element: the list order is the sort order. */
 export type CampaignsOrderByInput = {
   /** Sort by `campaigns.account_id`. */
   accountId?: InputMaybe<OrderDirection>;
   /** Sort by `campaigns.active_count`. */
   activeCount?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.advertiser_id`. */
+  advertiserId?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.advertiser_name`. */
+  advertiserName?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.advertisers`. */
+  advertisers?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.average_duration_days`. */
+  averageDurationDays?: InputMaybe<OrderDirection>;
   /** Sort by `campaigns.budget`. */
   budget?: InputMaybe<OrderDirection>;
   /** Sort by `campaigns.budget_type`. */
   budgetType?: InputMaybe<OrderDirection>;
   /** Sort by `campaigns.campaign_id`. */
   campaignId?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.completed_count`. */
+  completedCount?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.completion_rate`. */
+  completionRate?: InputMaybe<OrderDirection>;
   /** Sort by `campaigns.count`. */
   count?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.currency`. */
+  currency?: InputMaybe<OrderDirection>;
   /** Sort by `campaigns.daily_budget`. */
   dailyBudget?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.duration_days`. */
+  durationDays?: InputMaybe<OrderDirection>;
   /** Sort by `campaigns.end_date`. */
   endDate?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.labels`. */
+  labels?: InputMaybe<OrderDirection>;
   /** Sort by `campaigns.name`. */
   name?: InputMaybe<OrderDirection>;
   /** Sort by `campaigns.objective`. */
   objective?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.paused_count`. */
+  pausedCount?: InputMaybe<OrderDirection>;
   /** Sort by `campaigns.platform`. */
   platform?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.scheduled_count`. */
+  scheduledCount?: InputMaybe<OrderDirection>;
   /** Sort by `campaigns.start_date`. */
   startDate?: InputMaybe<OrderDirection>;
   /** Sort by `campaigns.status`. */
   status?: InputMaybe<OrderDirection>;
+  /** Sort by `campaigns.total_duration_days`. */
+  totalDurationDays?: InputMaybe<OrderDirection>;
   /** Sort by `campaigns.type`. */
   type?: InputMaybe<OrderDirection>;
 };
@@ -762,7 +2884,7 @@ export type CampaignsOrderByInput = {
 /** One result row of cube `campaigns`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
 export type CampaignsRow = {
   /**
-   * Campaigns Ad account
+   * Campaigns Ad account: Ad account id the campaign belongs to.
    *
    * Member `campaigns.account_id` (dimension).
    */
@@ -773,6 +2895,30 @@ export type CampaignsRow = {
    * Member `campaigns.active_count` (measure, count).
    */
   activeCount?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaigns Advertiser id: Advertiser (the brand or client the campaign runs for) id on the platform or DSP.
+   *
+   * Member `campaigns.advertiser_id` (dimension, format id).
+   */
+  advertiserId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaigns Advertiser: Advertiser name (the brand or client the campaign runs for).
+   *
+   * Member `campaigns.advertiser_name` (dimension).
+   */
+  advertiserName?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaigns Advertisers: Number of distinct advertisers with campaigns.
+   *
+   * Member `campaigns.advertisers` (measure, count_distinct, format integer).
+   */
+  advertisers?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaigns Average campaign duration (days): Planned flight length averaged over campaigns with an end date (planned campaign days / campaigns with an end date).
+   *
+   * Member `campaigns.average_duration_days` (measure, number, format number).
+   */
+  averageDurationDays?: Maybe<Scalars['Float']['output']>;
   /**
    * Campaigns Budget: Campaign budget in the tenant currency, per day or for the lifetime (see budget_type).
    *
@@ -786,11 +2932,25 @@ export type CampaignsRow = {
    */
   budgetType?: Maybe<Scalars['String']['output']>;
   /**
-   * Campaigns Campaign id
+   * Campaigns Campaign id: Campaign id on its platform; the key other cubes join on.
    *
    * Member `campaigns.campaign_id` (dimension).
    */
   campaignId?: Maybe<Scalars['String']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<CampaignsComparison>;
+  /**
+   * Campaigns Completed campaigns: Number of campaigns whose flight is over (status ended).
+   *
+   * Member `campaigns.completed_count` (measure, count, format integer).
+   */
+  completedCount?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaigns Campaign completion rate: Completed (ended) campaigns divided by campaigns with a planned end date, in percent.
+   *
+   * Member `campaigns.completion_rate` (measure, number, format percent).
+   */
+  completionRate?: Maybe<Scalars['Float']['output']>;
   /**
    * Campaigns Campaigns: Number of campaigns.
    *
@@ -798,11 +2958,23 @@ export type CampaignsRow = {
    */
   count?: Maybe<Scalars['Float']['output']>;
   /**
+   * Campaigns Currency: ISO 4217 code of the campaign's budget and spend (e.g. USD).
+   *
+   * Member `campaigns.currency` (dimension).
+   */
+  currency?: Maybe<Scalars['String']['output']>;
+  /**
    * Campaigns Daily budget: Sum of the daily budgets of campaigns with a daily budget (lifetime budgets excluded).
    *
    * Member `campaigns.daily_budget` (measure, sum, format currency).
    */
   dailyBudget?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaigns Planned duration (days): Days from start to planned end, both included; empty for always-on campaigns.
+   *
+   * Member `campaigns.duration_days` (dimension, format integer).
+   */
+  durationDays?: Maybe<Scalars['Float']['output']>;
   /**
    * Campaigns End date: Planned end of the flight; empty for always-on campaigns.
    *
@@ -810,7 +2982,13 @@ export type CampaignsRow = {
    */
   endDate?: Maybe<Scalars['String']['output']>;
   /**
-   * Campaigns Campaign name
+   * Campaigns Labels: The campaign's labels, comma-separated in alphabetical order (e.g. 'evergreen, q4-push'); empty when unlabelled. Filter with contains.
+   *
+   * Member `campaigns.labels` (dimension).
+   */
+  labels?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaigns Campaign name: Campaign name as set on the ad platform.
    *
    * Member `campaigns.name` (dimension).
    */
@@ -822,13 +3000,25 @@ export type CampaignsRow = {
    */
   objective?: Maybe<Scalars['String']['output']>;
   /**
-   * Campaigns Platform: Ad platform code: google_ads, microsoft_ads, meta, linkedin, tiktok or dv360.
+   * Campaigns Paused campaigns: Number of campaigns whose status is paused.
+   *
+   * Member `campaigns.paused_count` (measure, count, format integer).
+   */
+  pausedCount?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaigns Platform: Ad platform or DSP code: google_ads, microsoft_ads, meta, linkedin, tiktok, dv360, ttd or amazon.
    *
    * Member `campaigns.platform` (dimension).
    */
   platform?: Maybe<Scalars['String']['output']>;
   /**
-   * Campaigns Start date
+   * Campaigns Campaigns with an end date: Number of campaigns with a planned end date (not always-on).
+   *
+   * Member `campaigns.scheduled_count` (measure, count, format integer).
+   */
+  scheduledCount?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Campaigns Start date: First day of the campaign flight.
    *
    * Member `campaigns.start_date` (dimension).
    */
@@ -839,6 +3029,12 @@ export type CampaignsRow = {
    * Member `campaigns.status` (dimension).
    */
   status?: Maybe<Scalars['String']['output']>;
+  /**
+   * Campaigns Planned campaign days: Sum of the planned flight lengths (start to end, inclusive) of campaigns with an end date.
+   *
+   * Member `campaigns.total_duration_days` (measure, sum, format integer).
+   */
+  totalDurationDays?: Maybe<Scalars['Float']['output']>;
   /**
    * Campaigns Campaign type: search, display, video, social, shopping or performance_max.
    *
@@ -862,7 +3058,7 @@ export type CampaignsRowStartDateArgs = {
 /** Predefined filters of `campaigns`. */
 export type CampaignsSegment =
   /**
-   * Campaigns Active campaigns
+   * Campaigns Active campaigns: Campaigns whose status is active (currently allowed to serve).
    *
    * Member `campaigns.active` (segment).
    */
@@ -874,37 +3070,37 @@ export type CampaignsSegment =
    */
   | 'ALWAYS_ON'
   /**
-   * Campaigns Display campaigns
+   * Campaigns Display campaigns: Campaigns of type display (banners).
    *
    * Member `campaigns.display` (segment).
    */
   | 'DISPLAY'
   /**
-   * Campaigns Ended campaigns
+   * Campaigns Ended campaigns: Campaigns whose status is ended (flight over).
    *
    * Member `campaigns.ended` (segment).
    */
   | 'ENDED'
   /**
-   * Campaigns Paused campaigns
+   * Campaigns Paused campaigns: Campaigns whose status is paused.
    *
    * Member `campaigns.paused` (segment).
    */
   | 'PAUSED'
   /**
-   * Campaigns Search campaigns
+   * Campaigns Search campaigns: Campaigns of type search (keyword ads).
    *
    * Member `campaigns.search` (segment).
    */
   | 'SEARCH'
   /**
-   * Campaigns Social campaigns
+   * Campaigns Social campaigns: Campaigns of type social.
    *
    * Member `campaigns.social` (segment).
    */
   | 'SOCIAL'
   /**
-   * Campaigns Video campaigns
+   * Campaigns Video campaigns: Campaigns of type video, whatever they delivered. Differs from ad_performance.video (rows that produced video views).
    *
    * Member `campaigns.video` (segment).
    */
@@ -920,42 +3116,88 @@ export type CampaignsWhereInput = {
   accountId?: InputMaybe<StringFilter>;
   /** Condition on `campaigns.active_count`. */
   activeCount?: InputMaybe<FloatFilter>;
+  /** Condition on `campaigns.advertiser_id`. */
+  advertiserId?: InputMaybe<StringFilter>;
+  /** Condition on `campaigns.advertiser_name`. */
+  advertiserName?: InputMaybe<StringFilter>;
+  /** Condition on `campaigns.advertisers`. */
+  advertisers?: InputMaybe<FloatFilter>;
+  /** Condition on `campaigns.average_duration_days`. */
+  averageDurationDays?: InputMaybe<FloatFilter>;
   /** Condition on `campaigns.budget`. */
   budget?: InputMaybe<FloatFilter>;
   /** Condition on `campaigns.budget_type`. */
   budgetType?: InputMaybe<StringFilter>;
   /** Condition on `campaigns.campaign_id`. */
   campaignId?: InputMaybe<StringFilter>;
+  /** Condition on `campaigns.completed_count`. */
+  completedCount?: InputMaybe<FloatFilter>;
+  /** Condition on `campaigns.completion_rate`. */
+  completionRate?: InputMaybe<FloatFilter>;
   /** Condition on `campaigns.count`. */
   count?: InputMaybe<FloatFilter>;
+  /** Condition on `campaigns.currency`. */
+  currency?: InputMaybe<StringFilter>;
   /** Condition on `campaigns.daily_budget`. */
   dailyBudget?: InputMaybe<FloatFilter>;
+  /** Condition on `campaigns.duration_days`. */
+  durationDays?: InputMaybe<FloatFilter>;
   /** Condition on `campaigns.end_date`. */
   endDate?: InputMaybe<DateTimeFilter>;
+  /** Condition on `campaigns.labels`. */
+  labels?: InputMaybe<StringFilter>;
   /** Condition on `campaigns.name`. */
   name?: InputMaybe<StringFilter>;
   /** Condition on `campaigns.objective`. */
   objective?: InputMaybe<StringFilter>;
+  /** Condition on `campaigns.paused_count`. */
+  pausedCount?: InputMaybe<FloatFilter>;
   /** Condition on `campaigns.platform`. */
   platform?: InputMaybe<StringFilter>;
+  /** Condition on `campaigns.scheduled_count`. */
+  scheduledCount?: InputMaybe<FloatFilter>;
   /** Condition on `campaigns.start_date`. */
   startDate?: InputMaybe<DateTimeFilter>;
   /** Condition on `campaigns.status`. */
   status?: InputMaybe<StringFilter>;
+  /** Condition on `campaigns.total_duration_days`. */
+  totalDurationDays?: InputMaybe<FloatFilter>;
   /** Condition on `campaigns.type`. */
   type?: InputMaybe<StringFilter>;
 };
 
 /** Everything the caller may query. */
 export type Catalog = {
+  /** The whole catalog in a compact text form (names, types, one-line descriptions), under 8k tokens. */
+  compact: Scalars['String']['output'];
   /** Cubes and views. */
   cubes: Array<CatalogCube>;
+  /** Example queries by pattern (top-n, trend, segment, filter, rolling-window, join, comparison): [{pattern, question, query}]. */
+  examples: Scalars['JSON']['output'];
+  /** Filter operators by member type, and what each means. */
+  filterOperators: Scalars['JSON']['output'];
+  /** Query grammar: time zone, week start, granularities, relative date ranges, comparisons, the empty-answer shape, units. */
+  grammar: Scalars['JSON']['output'];
   /** The directed join graph between visible cubes. */
   joins: Array<CatalogJoin>;
 };
 
+/** The tenant's data in a cube (cached; refreshed by ingestion). */
+export type CatalogCoverage = {
+  approxRows: Scalars['Float']['output'];
+  computedAt: Scalars['String']['output'];
+  firstDate?: Maybe<Scalars['String']['output']>;
+  /** Ranges after it return no rows (and a RANGE_OUTSIDE_DATA note). */
+  lastDate?: Maybe<Scalars['String']['output']>;
+  lastIngestedAt?: Maybe<Scalars['String']['output']>;
+  /** The time dimension the dates are of. */
+  timeDimension?: Maybe<Scalars['String']['output']>;
+};
+
 /** A cube or view the caller may query, with only the members the caller may read. */
 export type CatalogCube = {
+  /** Which dates this tenant's data covers, its size and last ingestion (cached). */
+  coverage?: Maybe<CatalogCoverage>;
   description?: Maybe<Scalars['String']['output']>;
   dimensions: Array<CatalogMember>;
   /** A runnable example for `query(query:)`. */
@@ -985,7 +3227,11 @@ export type CatalogJoin = {
 export type CatalogMember = {
   /** Measures: sum, count, count_distinct, avg, min, max, number (a formula over other measures)... */
   aggType?: Maybe<Scalars['String']['output']>;
+  /** ISO currency code of currency measures. */
+  currency?: Maybe<Scalars['String']['output']>;
   description?: Maybe<Scalars['String']['output']>;
+  /** Filter operators it takes. */
+  filterOperators: Array<Scalars['String']['output']>;
   /** percent, currency, number, integer, id, imageUrl or link. */
   format?: Maybe<Scalars['String']['output']>;
   /** Row field name in the typed root field (segments: the segment enum value). */
@@ -1002,10 +3248,595 @@ export type CatalogMember = {
   primaryKey: Scalars['Boolean']['output'];
   /** Scopes needed to read it. */
   requiredScopes: Array<Scalars['String']['output']>;
+  /** Rolling measures: "trailing 7 day", or "unbounded" (cumulative, from the start of the data). */
+  rollingWindow?: Maybe<Scalars['String']['output']>;
+  /** Look-alike members and how they differ: [{member, note}] (model meta.see_also). */
+  seeAlso: Scalars['JSON']['output'];
   shortTitle: Scalars['String']['output'];
+  /** Words people use for it (model meta.synonyms). */
+  synonyms: Array<Scalars['String']['output']>;
   title: Scalars['String']['output'];
   /** number, string, time or boolean. */
   type: Scalars['String']['output'];
+  /** String dimensions: the values this tenant has (at most 20; null when it has more). Cached per tenant. */
+  values?: Maybe<Array<Scalars['String']['output']>>;
+};
+
+export type ChangeDirection =
+  | 'DOWN'
+  | 'FLAT'
+  | 'UP';
+
+/** The measures of a `client_activity` row in both periods (when the field was given `compareTo`). */
+export type ClientActivityComparison = {
+  /**
+   * Client activity Active clients (usage): Distinct clients with at least one session in the period.
+   *
+   * Member `client_activity.active_clients` (measure, count_distinct, format integer).
+   */
+  activeClients?: Maybe<MeasureComparison>;
+  /**
+   * Client activity Active users (user-months): Active users summed over clients and months (a user active in two months counts twice).
+   *
+   * Member `client_activity.active_users` (measure, sum, format integer).
+   */
+  activeUsers?: Maybe<MeasureComparison>;
+  /**
+   * Client activity Client-months: Number of (client, month) rows with activity.
+   *
+   * Member `client_activity.client_months` (measure, count, format integer).
+   */
+  clientMonths?: Maybe<MeasureComparison>;
+  /**
+   * Client activity Feature events: Product (feature) events of the clients' users (sum).
+   *
+   * Member `client_activity.events` (measure, sum, format integer).
+   */
+  events?: Maybe<MeasureComparison>;
+  /**
+   * Client activity Events per active client: Feature events / active clients.
+   *
+   * Member `client_activity.events_per_client` (measure, number, format number).
+   */
+  eventsPerClient?: Maybe<MeasureComparison>;
+  /**
+   * Client activity Product sessions: Sessions of the clients' users in the product (sum).
+   *
+   * Member `client_activity.sessions` (measure, sum, format integer).
+   */
+  sessions?: Maybe<MeasureComparison>;
+  /**
+   * Client activity Sessions per active user: Sessions / active users.
+   *
+   * Member `client_activity.sessions_per_user` (measure, number, format number).
+   */
+  sessionsPerUser?: Maybe<MeasureComparison>;
+  /**
+   * Client activity Active users per client-month: Active users / client-months: the average seats used in a month.
+   *
+   * Member `client_activity.users_per_client_month` (measure, number, format number).
+   */
+  usersPerClientMonth?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `client_activity`. Give one field per list element: the list order is the sort order. */
+export type ClientActivityOrderByInput = {
+  /** Sort by `client_activity.active_clients`. */
+  activeClients?: InputMaybe<OrderDirection>;
+  /** Sort by `client_activity.active_users`. */
+  activeUsers?: InputMaybe<OrderDirection>;
+  /** Sort by `client_activity.activity_month`. */
+  activityMonth?: InputMaybe<OrderDirection>;
+  /** Sort by `client_activity.client_id`. */
+  clientId?: InputMaybe<OrderDirection>;
+  /** Sort by `client_activity.client_months`. */
+  clientMonths?: InputMaybe<OrderDirection>;
+  /** Sort by `client_activity.events`. */
+  events?: InputMaybe<OrderDirection>;
+  /** Sort by `client_activity.events_per_client`. */
+  eventsPerClient?: InputMaybe<OrderDirection>;
+  /** Sort by `client_activity.last_activity_at`. */
+  lastActivityAt?: InputMaybe<OrderDirection>;
+  /** Sort by `client_activity.sessions`. */
+  sessions?: InputMaybe<OrderDirection>;
+  /** Sort by `client_activity.sessions_per_user`. */
+  sessionsPerUser?: InputMaybe<OrderDirection>;
+  /** Sort by `client_activity.usage_band`. */
+  usageBand?: InputMaybe<OrderDirection>;
+  /** Sort by `client_activity.users_per_client_month`. */
+  usersPerClientMonth?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `client_activity`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type ClientActivityRow = {
+  /**
+   * Client activity Active clients (usage): Distinct clients with at least one session in the period.
+   *
+   * Member `client_activity.active_clients` (measure, count_distinct, format integer).
+   */
+  activeClients?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Client activity Active users (user-months): Active users summed over clients and months (a user active in two months counts twice).
+   *
+   * Member `client_activity.active_users` (measure, sum, format integer).
+   */
+  activeUsers?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Client activity Activity month: First day of the month the activity is for.
+   *
+   * Member `client_activity.activity_month` (dimension).
+   */
+  activityMonth?: Maybe<Scalars['String']['output']>;
+  /**
+   * Client activity Client id: The client (customer account).
+   *
+   * Member `client_activity.client_id` (dimension, format id).
+   */
+  clientId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Client activity Client-months: Number of (client, month) rows with activity.
+   *
+   * Member `client_activity.client_months` (measure, count, format integer).
+   */
+  clientMonths?: Maybe<Scalars['Float']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<ClientActivityComparison>;
+  /**
+   * Client activity Feature events: Product (feature) events of the clients' users (sum).
+   *
+   * Member `client_activity.events` (measure, sum, format integer).
+   */
+  events?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Client activity Events per active client: Feature events / active clients.
+   *
+   * Member `client_activity.events_per_client` (measure, number, format number).
+   */
+  eventsPerClient?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Client activity Last activity in the month: Last time a user of the client was active during the month.
+   *
+   * Member `client_activity.last_activity_at` (dimension).
+   */
+  lastActivityAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Client activity Product sessions: Sessions of the clients' users in the product (sum).
+   *
+   * Member `client_activity.sessions` (measure, sum, format integer).
+   */
+  sessions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Client activity Sessions per active user: Sessions / active users.
+   *
+   * Member `client_activity.sessions_per_user` (measure, number, format number).
+   */
+  sessionsPerUser?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Client activity Usage band: heavy (150+ sessions in the month), regular (40-149) or light (below 40).
+   *
+   * Member `client_activity.usage_band` (dimension).
+   */
+  usageBand?: Maybe<Scalars['String']['output']>;
+  /**
+   * Client activity Active users per client-month: Active users / client-months: the average seats used in a month.
+   *
+   * Member `client_activity.users_per_client_month` (measure, number, format number).
+   */
+  usersPerClientMonth?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of cube `client_activity`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type ClientActivityRowActivityMonthArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+
+/** One result row of cube `client_activity`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type ClientActivityRowLastActivityAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Conditions on `client_activity` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type ClientActivityWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<ClientActivityWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<ClientActivityWhereInput>>;
+  /** Condition on `client_activity.active_clients`. */
+  activeClients?: InputMaybe<FloatFilter>;
+  /** Condition on `client_activity.active_users`. */
+  activeUsers?: InputMaybe<FloatFilter>;
+  /** Condition on `client_activity.activity_month`. */
+  activityMonth?: InputMaybe<DateTimeFilter>;
+  /** Condition on `client_activity.client_id`. */
+  clientId?: InputMaybe<StringFilter>;
+  /** Condition on `client_activity.client_months`. */
+  clientMonths?: InputMaybe<FloatFilter>;
+  /** Condition on `client_activity.events`. */
+  events?: InputMaybe<FloatFilter>;
+  /** Condition on `client_activity.events_per_client`. */
+  eventsPerClient?: InputMaybe<FloatFilter>;
+  /** Condition on `client_activity.last_activity_at`. */
+  lastActivityAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `client_activity.sessions`. */
+  sessions?: InputMaybe<FloatFilter>;
+  /** Condition on `client_activity.sessions_per_user`. */
+  sessionsPerUser?: InputMaybe<FloatFilter>;
+  /** Condition on `client_activity.usage_band`. */
+  usageBand?: InputMaybe<StringFilter>;
+  /** Condition on `client_activity.users_per_client_month`. */
+  usersPerClientMonth?: InputMaybe<FloatFilter>;
+};
+
+/** The measures of a `client_health` row in both periods (when the field was given `compareTo`). */
+export type ClientHealthComparison = {
+  /**
+   * Client health Active clients (usage): Distinct clients with at least one session in the period.
+   *
+   * Member `client_health.active_clients` (measure, count_distinct, format integer).
+   */
+  activeClients?: Maybe<MeasureComparison>;
+  /**
+   * Client health Active users (user-months): Active users summed over clients and months (a user active in two months counts twice).
+   *
+   * Member `client_health.active_users` (measure, sum, format integer).
+   */
+  activeUsers?: Maybe<MeasureComparison>;
+  /**
+   * Client health Client-months: Number of (client, month) rows with activity.
+   *
+   * Member `client_health.client_months` (measure, count, format integer).
+   */
+  clientMonths?: Maybe<MeasureComparison>;
+  /**
+   * Client health Clients Average Churn Score: Mean predicted churn probability (0-1) of the selected clients.
+   *
+   * Member `client_health.clients_average_churn_score` (measure, avg, format number).
+   */
+  clientsAverageChurnScore?: Maybe<MeasureComparison>;
+  /**
+   * Client health Clients Average Lead Score: Mean lead score (0-100) of the selected clients.
+   *
+   * Member `client_health.clients_average_lead_score` (measure, avg, format number).
+   */
+  clientsAverageLeadScore?: Maybe<MeasureComparison>;
+  /**
+   * Client health Feature events: Product (feature) events of the clients' users (sum).
+   *
+   * Member `client_health.events` (measure, sum, format integer).
+   */
+  events?: Maybe<MeasureComparison>;
+  /**
+   * Client health Events per active client: Feature events / active clients.
+   *
+   * Member `client_health.events_per_client` (measure, number, format number).
+   */
+  eventsPerClient?: Maybe<MeasureComparison>;
+  /**
+   * Client health Product sessions: Sessions of the clients' users in the product (sum).
+   *
+   * Member `client_health.sessions` (measure, sum, format integer).
+   */
+  sessions?: Maybe<MeasureComparison>;
+  /**
+   * Client health Sessions per active user: Sessions / active users.
+   *
+   * Member `client_health.sessions_per_user` (measure, number, format number).
+   */
+  sessionsPerUser?: Maybe<MeasureComparison>;
+  /**
+   * Client health Active users per client-month: Active users / client-months: the average seats used in a month.
+   *
+   * Member `client_health.users_per_client_month` (measure, number, format number).
+   */
+  usersPerClientMonth?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `client_health`. Give one field per list element: the list order is the sort order. */
+export type ClientHealthOrderByInput = {
+  /** Sort by `client_health.active_clients`. */
+  activeClients?: InputMaybe<OrderDirection>;
+  /** Sort by `client_health.active_users`. */
+  activeUsers?: InputMaybe<OrderDirection>;
+  /** Sort by `client_health.activity_month`. */
+  activityMonth?: InputMaybe<OrderDirection>;
+  /** Sort by `client_health.client_id`. */
+  clientId?: InputMaybe<OrderDirection>;
+  /** Sort by `client_health.client_months`. */
+  clientMonths?: InputMaybe<OrderDirection>;
+  /** Sort by `client_health.clients_average_churn_score`. */
+  clientsAverageChurnScore?: InputMaybe<OrderDirection>;
+  /** Sort by `client_health.clients_average_lead_score`. */
+  clientsAverageLeadScore?: InputMaybe<OrderDirection>;
+  /** Sort by `client_health.clients_churn_risk`. */
+  clientsChurnRisk?: InputMaybe<OrderDirection>;
+  /** Sort by `client_health.clients_industry`. */
+  clientsIndustry?: InputMaybe<OrderDirection>;
+  /** Sort by `client_health.clients_last_activity_at`. */
+  clientsLastActivityAt?: InputMaybe<OrderDirection>;
+  /** Sort by `client_health.clients_lead_score`. */
+  clientsLeadScore?: InputMaybe<OrderDirection>;
+  /** Sort by `client_health.clients_lead_score_band`. */
+  clientsLeadScoreBand?: InputMaybe<OrderDirection>;
+  /** Sort by `client_health.clients_lifecycle_stage`. */
+  clientsLifecycleStage?: InputMaybe<OrderDirection>;
+  /** Sort by `client_health.clients_plan`. */
+  clientsPlan?: InputMaybe<OrderDirection>;
+  /** Sort by `client_health.clients_subscription_status`. */
+  clientsSubscriptionStatus?: InputMaybe<OrderDirection>;
+  /** Sort by `client_health.events`. */
+  events?: InputMaybe<OrderDirection>;
+  /** Sort by `client_health.events_per_client`. */
+  eventsPerClient?: InputMaybe<OrderDirection>;
+  /** Sort by `client_health.sessions`. */
+  sessions?: InputMaybe<OrderDirection>;
+  /** Sort by `client_health.sessions_per_user`. */
+  sessionsPerUser?: InputMaybe<OrderDirection>;
+  /** Sort by `client_health.users_per_client_month`. */
+  usersPerClientMonth?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of view `client_health`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type ClientHealthRow = {
+  /**
+   * Client health Active clients (usage): Distinct clients with at least one session in the period.
+   *
+   * Member `client_health.active_clients` (measure, count_distinct, format integer).
+   */
+  activeClients?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Client health Active users (user-months): Active users summed over clients and months (a user active in two months counts twice).
+   *
+   * Member `client_health.active_users` (measure, sum, format integer).
+   */
+  activeUsers?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Client health Activity month: First day of the month the activity is for.
+   *
+   * Member `client_health.activity_month` (dimension).
+   */
+  activityMonth?: Maybe<Scalars['String']['output']>;
+  /**
+   * Client health Client id: The client (customer account).
+   *
+   * Member `client_health.client_id` (dimension, format id).
+   */
+  clientId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Client health Client-months: Number of (client, month) rows with activity.
+   *
+   * Member `client_health.client_months` (measure, count, format integer).
+   */
+  clientMonths?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Client health Clients Average Churn Score: Mean predicted churn probability (0-1) of the selected clients.
+   *
+   * Member `client_health.clients_average_churn_score` (measure, avg, format number).
+   */
+  clientsAverageChurnScore?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Client health Clients Average Lead Score: Mean lead score (0-100) of the selected clients.
+   *
+   * Member `client_health.clients_average_lead_score` (measure, avg, format number).
+   */
+  clientsAverageLeadScore?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Client health Clients Churn Risk: Predicted churn risk band: low, medium or high.
+   *
+   * Member `client_health.clients_churn_risk` (dimension).
+   */
+  clientsChurnRisk?: Maybe<Scalars['String']['output']>;
+  /**
+   * Client health Clients Industry: Industry of the client, e.g. saas, retail, fintech.
+   *
+   * Member `client_health.clients_industry` (dimension).
+   */
+  clientsIndustry?: Maybe<Scalars['String']['output']>;
+  /**
+   * Client health Clients Last Activity At: Last time a user of the client was active in the product.
+   *
+   * Member `client_health.clients_last_activity_at` (dimension).
+   */
+  clientsLastActivityAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Client health Clients Lead Score: 0-100 sales-qualification score of the client (higher = likelier to buy or expand).
+   *
+   * Member `client_health.clients_lead_score` (dimension, format integer).
+   */
+  clientsLeadScore?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Client health Clients Lead Score Band: hot (70-100), warm (40-69) or cold (below 40) by lead score.
+   *
+   * Member `client_health.clients_lead_score_band` (dimension).
+   */
+  clientsLeadScoreBand?: Maybe<Scalars['String']['output']>;
+  /**
+   * Client health Clients Lifecycle Stage: trial, onboarding, customer or churned.
+   *
+   * Member `client_health.clients_lifecycle_stage` (dimension).
+   */
+  clientsLifecycleStage?: Maybe<Scalars['String']['output']>;
+  /**
+   * Client health Clients Plan: Subscription plan: starter, growth, pro or enterprise.
+   *
+   * Member `client_health.clients_plan` (dimension).
+   */
+  clientsPlan?: Maybe<Scalars['String']['output']>;
+  /**
+   * Client health Clients Subscription Status: trialing, active, past_due (payment failed) or canceled.
+   *
+   * Member `client_health.clients_subscription_status` (dimension).
+   */
+  clientsSubscriptionStatus?: Maybe<Scalars['String']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<ClientHealthComparison>;
+  /**
+   * Client health Feature events: Product (feature) events of the clients' users (sum).
+   *
+   * Member `client_health.events` (measure, sum, format integer).
+   */
+  events?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Client health Events per active client: Feature events / active clients.
+   *
+   * Member `client_health.events_per_client` (measure, number, format number).
+   */
+  eventsPerClient?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Client health Product sessions: Sessions of the clients' users in the product (sum).
+   *
+   * Member `client_health.sessions` (measure, sum, format integer).
+   */
+  sessions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Client health Sessions per active user: Sessions / active users.
+   *
+   * Member `client_health.sessions_per_user` (measure, number, format number).
+   */
+  sessionsPerUser?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Client health Active users per client-month: Active users / client-months: the average seats used in a month.
+   *
+   * Member `client_health.users_per_client_month` (measure, number, format number).
+   */
+  usersPerClientMonth?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of view `client_health`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type ClientHealthRowActivityMonthArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+
+/** One result row of view `client_health`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type ClientHealthRowClientsLastActivityAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Conditions on `client_health` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type ClientHealthWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<ClientHealthWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<ClientHealthWhereInput>>;
+  /** Condition on `client_health.active_clients`. */
+  activeClients?: InputMaybe<FloatFilter>;
+  /** Condition on `client_health.active_users`. */
+  activeUsers?: InputMaybe<FloatFilter>;
+  /** Condition on `client_health.activity_month`. */
+  activityMonth?: InputMaybe<DateTimeFilter>;
+  /** Condition on `client_health.client_id`. */
+  clientId?: InputMaybe<StringFilter>;
+  /** Condition on `client_health.client_months`. */
+  clientMonths?: InputMaybe<FloatFilter>;
+  /** Condition on `client_health.clients_average_churn_score`. */
+  clientsAverageChurnScore?: InputMaybe<FloatFilter>;
+  /** Condition on `client_health.clients_average_lead_score`. */
+  clientsAverageLeadScore?: InputMaybe<FloatFilter>;
+  /** Condition on `client_health.clients_churn_risk`. */
+  clientsChurnRisk?: InputMaybe<StringFilter>;
+  /** Condition on `client_health.clients_industry`. */
+  clientsIndustry?: InputMaybe<StringFilter>;
+  /** Condition on `client_health.clients_last_activity_at`. */
+  clientsLastActivityAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `client_health.clients_lead_score`. */
+  clientsLeadScore?: InputMaybe<FloatFilter>;
+  /** Condition on `client_health.clients_lead_score_band`. */
+  clientsLeadScoreBand?: InputMaybe<StringFilter>;
+  /** Condition on `client_health.clients_lifecycle_stage`. */
+  clientsLifecycleStage?: InputMaybe<StringFilter>;
+  /** Condition on `client_health.clients_plan`. */
+  clientsPlan?: InputMaybe<StringFilter>;
+  /** Condition on `client_health.clients_subscription_status`. */
+  clientsSubscriptionStatus?: InputMaybe<StringFilter>;
+  /** Condition on `client_health.events`. */
+  events?: InputMaybe<FloatFilter>;
+  /** Condition on `client_health.events_per_client`. */
+  eventsPerClient?: InputMaybe<FloatFilter>;
+  /** Condition on `client_health.sessions`. */
+  sessions?: InputMaybe<FloatFilter>;
+  /** Condition on `client_health.sessions_per_user`. */
+  sessionsPerUser?: InputMaybe<FloatFilter>;
+  /** Condition on `client_health.users_per_client_month`. */
+  usersPerClientMonth?: InputMaybe<FloatFilter>;
+};
+
+/** The measures of a `clients` row in both periods (when the field was given `compareTo`). */
+export type ClientsComparison = {
+  /**
+   * Clients Active clients: Clients with a paying subscription (status active or past_due).
+   *
+   * Member `clients.active_clients` (measure, count).
+   */
+  activeClients?: Maybe<MeasureComparison>;
+  /**
+   * Clients ARPA: Average revenue per account: MRR divided by active (paying) clients.
+   *
+   * Member `clients.arpa` (measure, number, format currency).
+   */
+  arpa?: Maybe<MeasureComparison>;
+  /**
+   * Clients ARR: Annual recurring revenue: MRR x 12.
+   *
+   * Member `clients.arr` (measure, number, format currency).
+   */
+  arr?: Maybe<MeasureComparison>;
+  /**
+   * Clients Average churn score: Mean predicted churn probability (0-1) of the selected clients.
+   *
+   * Member `clients.average_churn_score` (measure, avg, format number).
+   */
+  averageChurnScore?: Maybe<MeasureComparison>;
+  /**
+   * Clients Average lead score: Mean lead score (0-100) of the selected clients.
+   *
+   * Member `clients.average_lead_score` (measure, avg, format number).
+   */
+  averageLeadScore?: Maybe<MeasureComparison>;
+  /**
+   * Clients Canceled clients: Clients whose subscription status is canceled (churned).
+   *
+   * Member `clients.canceled_clients` (measure, count).
+   */
+  canceledClients?: Maybe<MeasureComparison>;
+  /**
+   * Clients Share of clients at churn risk: Clients at churn risk / active clients x 100.
+   *
+   * Member `clients.churn_risk_share` (measure, number, format percent).
+   */
+  churnRiskShare?: Maybe<MeasureComparison>;
+  /**
+   * Clients Clients at churn risk: Paying clients (active or past_due) whose churn risk is high.
+   *
+   * Member `clients.clients_at_churn_risk` (measure, count).
+   */
+  clientsAtChurnRisk?: Maybe<MeasureComparison>;
+  /**
+   * Clients Clients: Number of clients, whatever their status.
+   *
+   * Member `clients.count` (measure, count).
+   */
+  count?: Maybe<MeasureComparison>;
+  /**
+   * Clients Hot leads: Clients with a lead score of 70 or more.
+   *
+   * Member `clients.hot_leads` (measure, count, format integer).
+   */
+  hotLeads?: Maybe<MeasureComparison>;
+  /**
+   * Clients MRR: Monthly recurring revenue, summed over the selected clients.
+   *
+   * Member `clients.mrr` (measure, sum, format currency).
+   */
+  mrr?: Maybe<MeasureComparison>;
+  /**
+   * Clients Trialing clients: Clients whose subscription status is trialing.
+   *
+   * Member `clients.trialing_clients` (measure, count).
+   */
+  trialingClients?: Maybe<MeasureComparison>;
 };
 
 /** Sort key for `clients`. Give one field per list element: the list order is the sort order. */
@@ -1018,6 +3849,8 @@ export type ClientsOrderByInput = {
   arr?: InputMaybe<OrderDirection>;
   /** Sort by `clients.average_churn_score`. */
   averageChurnScore?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.average_lead_score`. */
+  averageLeadScore?: InputMaybe<OrderDirection>;
   /** Sort by `clients.canceled_clients`. */
   canceledClients?: InputMaybe<OrderDirection>;
   /** Sort by `clients.churn_risk`. */
@@ -1034,8 +3867,16 @@ export type ClientsOrderByInput = {
   count?: InputMaybe<OrderDirection>;
   /** Sort by `clients.first_touch_channel`. */
   firstTouchChannel?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.hot_leads`. */
+  hotLeads?: InputMaybe<OrderDirection>;
   /** Sort by `clients.industry`. */
   industry?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.last_activity_at`. */
+  lastActivityAt?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.lead_score`. */
+  leadScore?: InputMaybe<OrderDirection>;
+  /** Sort by `clients.lead_score_band`. */
+  leadScoreBand?: InputMaybe<OrderDirection>;
   /** Sort by `clients.lifecycle_stage`. */
   lifecycleStage?: InputMaybe<OrderDirection>;
   /** Sort by `clients.mrr`. */
@@ -1081,7 +3922,13 @@ export type ClientsRow = {
    */
   averageChurnScore?: Maybe<Scalars['Float']['output']>;
   /**
-   * Clients Canceled clients
+   * Clients Average lead score: Mean lead score (0-100) of the selected clients.
+   *
+   * Member `clients.average_lead_score` (measure, avg, format number).
+   */
+  averageLeadScore?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Clients Canceled clients: Clients whose subscription status is canceled (churned).
    *
    * Member `clients.canceled_clients` (measure, count).
    */
@@ -1105,7 +3952,7 @@ export type ClientsRow = {
    */
   churnScore?: Maybe<Scalars['Float']['output']>;
   /**
-   * Clients Client id
+   * Clients Client id: Unique client (customer account) id.
    *
    * Member `clients.client_id` (dimension).
    */
@@ -1116,6 +3963,8 @@ export type ClientsRow = {
    * Member `clients.clients_at_churn_risk` (measure, count).
    */
   clientsAtChurnRisk?: Maybe<Scalars['Float']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<ClientsComparison>;
   /**
    * Clients Clients: Number of clients, whatever their status.
    *
@@ -1129,11 +3978,35 @@ export type ClientsRow = {
    */
   firstTouchChannel?: Maybe<Scalars['String']['output']>;
   /**
-   * Clients Industry
+   * Clients Hot leads: Clients with a lead score of 70 or more.
+   *
+   * Member `clients.hot_leads` (measure, count, format integer).
+   */
+  hotLeads?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Clients Industry: Industry of the client, e.g. saas, retail, fintech.
    *
    * Member `clients.industry` (dimension).
    */
   industry?: Maybe<Scalars['String']['output']>;
+  /**
+   * Clients Last activity: Last time a user of the client was active in the product.
+   *
+   * Member `clients.last_activity_at` (dimension).
+   */
+  lastActivityAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Clients Lead score: 0-100 sales-qualification score of the client (higher = likelier to buy or expand).
+   *
+   * Member `clients.lead_score` (dimension, format integer).
+   */
+  leadScore?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Clients Lead score band: hot (70-100), warm (40-69) or cold (below 40) by lead score.
+   *
+   * Member `clients.lead_score_band` (dimension).
+   */
+  leadScoreBand?: Maybe<Scalars['String']['output']>;
   /**
    * Clients Lifecycle stage: trial, onboarding, customer or churned.
    *
@@ -1147,7 +4020,7 @@ export type ClientsRow = {
    */
   mrr?: Maybe<Scalars['Float']['output']>;
   /**
-   * Clients Client name
+   * Clients Client name: Client company name.
    *
    * Member `clients.name` (dimension).
    */
@@ -1159,7 +4032,7 @@ export type ClientsRow = {
    */
   plan?: Maybe<Scalars['String']['output']>;
   /**
-   * Clients Signed up at
+   * Clients Signed up at: When the client signed up.
    *
    * Member `clients.signed_up_at` (dimension).
    */
@@ -1177,11 +4050,17 @@ export type ClientsRow = {
    */
   subscriptionStatus?: Maybe<Scalars['String']['output']>;
   /**
-   * Clients Trialing clients
+   * Clients Trialing clients: Clients whose subscription status is trialing.
    *
    * Member `clients.trialing_clients` (measure, count).
    */
   trialingClients?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of cube `clients`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type ClientsRowLastActivityAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
 };
 
 
@@ -1193,31 +4072,31 @@ export type ClientsRowSignedUpAtArgs = {
 /** Predefined filters of `clients`. */
 export type ClientsSegment =
   /**
-   * Clients Paying clients
+   * Clients Paying clients: Clients with a paying subscription (status active or past_due).
    *
    * Member `clients.active` (segment).
    */
   | 'ACTIVE'
   /**
-   * Clients Churned
+   * Clients Churned: Clients whose subscription status is canceled.
    *
    * Member `clients.churned` (segment).
    */
   | 'CHURNED'
   /**
-   * Clients Enterprise plan
+   * Clients Enterprise plan: Clients on the enterprise plan.
    *
    * Member `clients.enterprise` (segment).
    */
   | 'ENTERPRISE'
   /**
-   * Clients High churn risk
+   * Clients High churn risk: Clients whose predicted churn risk band is high (any status).
    *
    * Member `clients.high_risk` (segment).
    */
   | 'HIGH_RISK'
   /**
-   * Clients In trial
+   * Clients In trial: Clients whose subscription status is trialing.
    *
    * Member `clients.trialing` (segment).
    */
@@ -1237,6 +4116,8 @@ export type ClientsWhereInput = {
   arr?: InputMaybe<FloatFilter>;
   /** Condition on `clients.average_churn_score`. */
   averageChurnScore?: InputMaybe<FloatFilter>;
+  /** Condition on `clients.average_lead_score`. */
+  averageLeadScore?: InputMaybe<FloatFilter>;
   /** Condition on `clients.canceled_clients`. */
   canceledClients?: InputMaybe<FloatFilter>;
   /** Condition on `clients.churn_risk`. */
@@ -1253,8 +4134,16 @@ export type ClientsWhereInput = {
   count?: InputMaybe<FloatFilter>;
   /** Condition on `clients.first_touch_channel`. */
   firstTouchChannel?: InputMaybe<StringFilter>;
+  /** Condition on `clients.hot_leads`. */
+  hotLeads?: InputMaybe<FloatFilter>;
   /** Condition on `clients.industry`. */
   industry?: InputMaybe<StringFilter>;
+  /** Condition on `clients.last_activity_at`. */
+  lastActivityAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `clients.lead_score`. */
+  leadScore?: InputMaybe<FloatFilter>;
+  /** Condition on `clients.lead_score_band`. */
+  leadScoreBand?: InputMaybe<StringFilter>;
   /** Condition on `clients.lifecycle_stage`. */
   lifecycleStage?: InputMaybe<StringFilter>;
   /** Condition on `clients.mrr`. */
@@ -1271,6 +4160,82 @@ export type ClientsWhereInput = {
   subscriptionStatus?: InputMaybe<StringFilter>;
   /** Condition on `clients.trialing_clients`. */
   trialingClients?: InputMaybe<FloatFilter>;
+};
+
+/** What to compare the date range of the query with: give `period` or `dateRange`. The query needs one time dimension with a date range. */
+export type ComparisonInput = {
+  /** An explicit range: [from, to] or one relative phrase ("last month"). */
+  dateRange?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Relative to the query date range. */
+  period?: InputMaybe<ComparisonPeriod>;
+};
+
+/** A comparison period relative to the query date range. */
+export type ComparisonPeriod =
+  /** The same length right before (whole months shift by months: "this month" vs all of last month). */
+  | 'PREVIOUS_PERIOD'
+  /** The same dates one year earlier. */
+  | 'SAME_PERIOD_LAST_YEAR';
+
+/** A row matched across both periods on its dimensions and its time bucket position (day 1 vs day 1). */
+export type ComparisonRow = {
+  /** The time buckets of the comparison period (null when the row exists in the current period only). */
+  compareDimensions?: Maybe<Scalars['JSON']['output']>;
+  /** Dimension values keyed like `data`, time buckets on the current period axis. */
+  dimensions: Scalars['JSON']['output'];
+  measures: Array<MeasureComparison>;
+};
+
+/** The measures of a `conversion_attribution` row in both periods (when the field was given `compareTo`). */
+export type ConversionAttributionComparison = {
+  /**
+   * Conversion attribution Average conversion value: Conversion value divided by conversions.
+   *
+   * Member `conversion_attribution.average_value` (measure, number, format currency).
+   */
+  averageValue?: Maybe<MeasureComparison>;
+  /**
+   * Conversion attribution Conversions: Number of tracked conversions.
+   *
+   * Member `conversion_attribution.count` (measure, count, format integer).
+   */
+  count?: Maybe<MeasureComparison>;
+  /**
+   * Conversion attribution Conversions, trailing 7 days: Conversions over the 7 days up to each point of the time dimension (rolling window).
+   *
+   * Member `conversion_attribution.count_7d` (measure, count, format integer).
+   */
+  count7d?: Maybe<MeasureComparison>;
+  /**
+   * Conversion attribution Demo requests: Number of tracked conversions of type demo_request.
+   *
+   * Member `conversion_attribution.demo_requests` (measure, count).
+   */
+  demoRequests?: Maybe<MeasureComparison>;
+  /**
+   * Conversion attribution Leads: Number of tracked conversions of type lead.
+   *
+   * Member `conversion_attribution.leads` (measure, count).
+   */
+  leads?: Maybe<MeasureComparison>;
+  /**
+   * Conversion attribution Purchases: Number of tracked conversions of type purchase.
+   *
+   * Member `conversion_attribution.purchases` (measure, count).
+   */
+  purchases?: Maybe<MeasureComparison>;
+  /**
+   * Conversion attribution Sign-ups: Number of tracked conversions of type signup.
+   *
+   * Member `conversion_attribution.signups` (measure, count).
+   */
+  signups?: Maybe<MeasureComparison>;
+  /**
+   * Conversion attribution Conversion value: Total value of the tracked conversions (order value or estimated pipeline value).
+   *
+   * Member `conversion_attribution.value` (measure, sum, format currency).
+   */
+  value?: Maybe<MeasureComparison>;
 };
 
 /** Sort key for `conversion_attribution`. Give one field per list element: the list order is the sort order. */
@@ -1293,8 +4258,12 @@ export type ConversionAttributionOrderByInput = {
   count?: InputMaybe<OrderDirection>;
   /** Sort by `conversion_attribution.count_7d`. */
   count7d?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_attribution.day_of_week`. */
+  dayOfWeek?: InputMaybe<OrderDirection>;
   /** Sort by `conversion_attribution.demo_requests`. */
   demoRequests?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_attribution.hour_of_day`. */
+  hourOfDay?: InputMaybe<OrderDirection>;
   /** Sort by `conversion_attribution.leads`. */
   leads?: InputMaybe<OrderDirection>;
   /** Sort by `conversion_attribution.occurred_at`. */
@@ -1328,13 +4297,13 @@ export type ConversionAttributionRow = {
    */
   averageValue?: Maybe<Scalars['Float']['output']>;
   /**
-   * Conversion attribution Campaign id
+   * Conversion attribution Campaign id: Campaign credited with the conversion; join to campaigns for its name and type.
    *
    * Member `conversion_attribution.campaign_id` (dimension).
    */
   campaignId?: Maybe<Scalars['String']['output']>;
   /**
-   * Conversion attribution Campaigns Name
+   * Conversion attribution Campaigns Name: Campaign name as set on the ad platform.
    *
    * Member `conversion_attribution.campaigns_name` (dimension).
    */
@@ -1351,6 +4320,8 @@ export type ConversionAttributionRow = {
    * Member `conversion_attribution.campaigns_type` (dimension).
    */
   campaignsType?: Maybe<Scalars['String']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<ConversionAttributionComparison>;
   /**
    * Conversion attribution Conversion type: purchase, signup, lead or demo_request.
    *
@@ -1370,25 +4341,37 @@ export type ConversionAttributionRow = {
    */
   count7d?: Maybe<Scalars['Float']['output']>;
   /**
-   * Conversion attribution Demo requests
+   * Conversion attribution Day of week: ISO day of the week (UTC) of the conversion: 1 = Monday ... 7 = Sunday.
+   *
+   * Member `conversion_attribution.day_of_week` (dimension, format integer).
+   */
+  dayOfWeek?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversion attribution Demo requests: Number of tracked conversions of type demo_request.
    *
    * Member `conversion_attribution.demo_requests` (measure, count).
    */
   demoRequests?: Maybe<Scalars['Float']['output']>;
   /**
-   * Conversion attribution Leads
+   * Conversion attribution Hour of day: Hour (0-23, UTC) of the conversion; with day_of_week it makes an hour x weekday heatmap.
+   *
+   * Member `conversion_attribution.hour_of_day` (dimension, format integer).
+   */
+  hourOfDay?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversion attribution Leads: Number of tracked conversions of type lead.
    *
    * Member `conversion_attribution.leads` (measure, count).
    */
   leads?: Maybe<Scalars['Float']['output']>;
   /**
-   * Conversion attribution Converted at
+   * Conversion attribution Converted at: When the conversion happened (time of the tracked event).
    *
    * Member `conversion_attribution.occurred_at` (dimension).
    */
   occurredAt?: Maybe<Scalars['String']['output']>;
   /**
-   * Conversion attribution Platform
+   * Conversion attribution Platform: Ad platform code of the credited campaign: google_ads, microsoft_ads, meta, linkedin, tiktok or dv360.
    *
    * Member `conversion_attribution.platform` (dimension).
    */
@@ -1406,13 +4389,13 @@ export type ConversionAttributionRow = {
    */
   platformsDisplayName?: Maybe<Scalars['String']['output']>;
   /**
-   * Conversion attribution Purchases
+   * Conversion attribution Purchases: Number of tracked conversions of type purchase.
    *
    * Member `conversion_attribution.purchases` (measure, count).
    */
   purchases?: Maybe<Scalars['Float']['output']>;
   /**
-   * Conversion attribution Sign-ups
+   * Conversion attribution Sign-ups: Number of tracked conversions of type signup.
    *
    * Member `conversion_attribution.signups` (measure, count).
    */
@@ -1434,25 +4417,25 @@ export type ConversionAttributionRowOccurredAtArgs = {
 /** Predefined filters of `conversion_attribution`. */
 export type ConversionAttributionSegment =
   /**
-   * Conversion attribution Data-driven attribution
+   * Conversion attribution Data-driven attribution: Conversions credited under the data_driven attribution model.
    *
    * Member `conversion_attribution.data_driven` (segment).
    */
   | 'DATA_DRIVEN'
   /**
-   * Conversion attribution Last-click attribution
+   * Conversion attribution Last-click attribution: Conversions credited under the last_click attribution model.
    *
    * Member `conversion_attribution.last_click` (segment).
    */
   | 'LAST_CLICK'
   /**
-   * Conversion attribution Leads and demo requests
+   * Conversion attribution Leads and demo requests: Conversions of type lead or demo_request.
    *
    * Member `conversion_attribution.lead_conversions` (segment).
    */
   | 'LEAD_CONVERSIONS'
   /**
-   * Conversion attribution Purchases
+   * Conversion attribution Purchases: Conversions of type purchase.
    *
    * Member `conversion_attribution.purchase_conversions` (segment).
    */
@@ -1482,8 +4465,12 @@ export type ConversionAttributionWhereInput = {
   count?: InputMaybe<FloatFilter>;
   /** Condition on `conversion_attribution.count_7d`. */
   count7d?: InputMaybe<FloatFilter>;
+  /** Condition on `conversion_attribution.day_of_week`. */
+  dayOfWeek?: InputMaybe<FloatFilter>;
   /** Condition on `conversion_attribution.demo_requests`. */
   demoRequests?: InputMaybe<FloatFilter>;
+  /** Condition on `conversion_attribution.hour_of_day`. */
+  hourOfDay?: InputMaybe<FloatFilter>;
   /** Condition on `conversion_attribution.leads`. */
   leads?: InputMaybe<FloatFilter>;
   /** Condition on `conversion_attribution.occurred_at`. */
@@ -1502,6 +4489,347 @@ export type ConversionAttributionWhereInput = {
   value?: InputMaybe<FloatFilter>;
 };
 
+/** The measures of a `conversion_touchpoints` row in both periods (when the field was given `compareTo`). */
+export type ConversionTouchpointsComparison = {
+  /**
+   * Conversion paths Conversion paths: Distinct converted clients (one path each).
+   *
+   * Member `conversion_touchpoints.conversion_paths` (measure, count_distinct, format integer).
+   */
+  conversionPaths?: Maybe<MeasureComparison>;
+  /**
+   * Conversion paths First-touch conversions: Conversions credited to the first touch of each path (sum of first-touch credit).
+   *
+   * Member `conversion_touchpoints.first_touch_conversions` (measure, sum, format number).
+   */
+  firstTouchConversions?: Maybe<MeasureComparison>;
+  /**
+   * Conversion paths Last-touch conversions: Conversions credited to the last touch of each path (sum of last-touch credit).
+   *
+   * Member `conversion_touchpoints.last_touch_conversions` (measure, sum, format number).
+   */
+  lastTouchConversions?: Maybe<MeasureComparison>;
+  /**
+   * Conversion paths Linear attributed value: Annualised recurring revenue won (MRR x 12) credited linearly to the touches.
+   *
+   * Member `conversion_touchpoints.linear_attributed_value` (measure, sum, format currency).
+   */
+  linearAttributedValue?: Maybe<MeasureComparison>;
+  /**
+   * Conversion paths Linear conversions: Conversions credited evenly over each path's touches (sum of linear credit).
+   *
+   * Member `conversion_touchpoints.linear_conversions` (measure, sum, format number).
+   */
+  linearConversions?: Maybe<MeasureComparison>;
+  /**
+   * Conversion paths Multi-touch paths: Distinct converted clients whose path had more than one touch.
+   *
+   * Member `conversion_touchpoints.multi_touch_paths` (measure, count_distinct, format integer).
+   */
+  multiTouchPaths?: Maybe<MeasureComparison>;
+  /**
+   * Conversion paths Position-based attributed value: Annualised recurring revenue won (MRR x 12) credited 40/20/40 to the touches.
+   *
+   * Member `conversion_touchpoints.position_based_attributed_value` (measure, sum, format currency).
+   */
+  positionBasedAttributedValue?: Maybe<MeasureComparison>;
+  /**
+   * Conversion paths Position-based conversions: Conversions credited 40 % first, 40 % last, 20 % spread over the middle (sum of credit).
+   *
+   * Member `conversion_touchpoints.position_based_conversions` (measure, sum, format number).
+   */
+  positionBasedConversions?: Maybe<MeasureComparison>;
+  /**
+   * Conversion paths Touches per conversion path: Touchpoints / conversion paths.
+   *
+   * Member `conversion_touchpoints.touches_per_path` (measure, number, format number).
+   */
+  touchesPerPath?: Maybe<MeasureComparison>;
+  /**
+   * Conversion paths Touchpoints: Number of marketing touches.
+   *
+   * Member `conversion_touchpoints.touchpoints` (measure, count, format integer).
+   */
+  touchpoints?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `conversion_touchpoints`. Give one field per list element: the list order is the sort order. */
+export type ConversionTouchpointsOrderByInput = {
+  /** Sort by `conversion_touchpoints.campaign_id`. */
+  campaignId?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_touchpoints.channel`. */
+  channel?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_touchpoints.client_id`. */
+  clientId?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_touchpoints.conversion_paths`. */
+  conversionPaths?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_touchpoints.converted_at`. */
+  convertedAt?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_touchpoints.first_touch_conversions`. */
+  firstTouchConversions?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_touchpoints.last_touch_conversions`. */
+  lastTouchConversions?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_touchpoints.linear_attributed_value`. */
+  linearAttributedValue?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_touchpoints.linear_conversions`. */
+  linearConversions?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_touchpoints.multi_touch_paths`. */
+  multiTouchPaths?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_touchpoints.path_length`. */
+  pathLength?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_touchpoints.position`. */
+  position?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_touchpoints.position_based_attributed_value`. */
+  positionBasedAttributedValue?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_touchpoints.position_based_conversions`. */
+  positionBasedConversions?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_touchpoints.touch_role`. */
+  touchRole?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_touchpoints.touched_at`. */
+  touchedAt?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_touchpoints.touches_per_path`. */
+  touchesPerPath?: InputMaybe<OrderDirection>;
+  /** Sort by `conversion_touchpoints.touchpoints`. */
+  touchpoints?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `conversion_touchpoints`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type ConversionTouchpointsRow = {
+  /**
+   * Conversion paths Touch campaign id: Campaign of a paid touch (empty for other channels).
+   *
+   * Member `conversion_touchpoints.campaign_id` (dimension, format id).
+   */
+  campaignId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Conversion paths Touch channel: paid_search, paid_social, organic, email, referral or direct.
+   *
+   * Member `conversion_touchpoints.channel` (dimension).
+   */
+  channel?: Maybe<Scalars['String']['output']>;
+  /**
+   * Conversion paths Client id: The client the path converted.
+   *
+   * Member `conversion_touchpoints.client_id` (dimension, format id).
+   */
+  clientId?: Maybe<Scalars['String']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<ConversionTouchpointsComparison>;
+  /**
+   * Conversion paths Conversion paths: Distinct converted clients (one path each).
+   *
+   * Member `conversion_touchpoints.conversion_paths` (measure, count_distinct, format integer).
+   */
+  conversionPaths?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversion paths Converted at: When the path converted (the client signed up).
+   *
+   * Member `conversion_touchpoints.converted_at` (dimension).
+   */
+  convertedAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Conversion paths First-touch conversions: Conversions credited to the first touch of each path (sum of first-touch credit).
+   *
+   * Member `conversion_touchpoints.first_touch_conversions` (measure, sum, format number).
+   */
+  firstTouchConversions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversion paths Last-touch conversions: Conversions credited to the last touch of each path (sum of last-touch credit).
+   *
+   * Member `conversion_touchpoints.last_touch_conversions` (measure, sum, format number).
+   */
+  lastTouchConversions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversion paths Linear attributed value: Annualised recurring revenue won (MRR x 12) credited linearly to the touches.
+   *
+   * Member `conversion_touchpoints.linear_attributed_value` (measure, sum, format currency).
+   */
+  linearAttributedValue?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversion paths Linear conversions: Conversions credited evenly over each path's touches (sum of linear credit).
+   *
+   * Member `conversion_touchpoints.linear_conversions` (measure, sum, format number).
+   */
+  linearConversions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversion paths Multi-touch paths: Distinct converted clients whose path had more than one touch.
+   *
+   * Member `conversion_touchpoints.multi_touch_paths` (measure, count_distinct, format integer).
+   */
+  multiTouchPaths?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversion paths Path length: Touches in the path the touch belongs to.
+   *
+   * Member `conversion_touchpoints.path_length` (dimension, format integer).
+   */
+  pathLength?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversion paths Touch position: Position of the touch in its path (1 = first touch).
+   *
+   * Member `conversion_touchpoints.position` (dimension, format integer).
+   */
+  position?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversion paths Position-based attributed value: Annualised recurring revenue won (MRR x 12) credited 40/20/40 to the touches.
+   *
+   * Member `conversion_touchpoints.position_based_attributed_value` (measure, sum, format currency).
+   */
+  positionBasedAttributedValue?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversion paths Position-based conversions: Conversions credited 40 % first, 40 % last, 20 % spread over the middle (sum of credit).
+   *
+   * Member `conversion_touchpoints.position_based_conversions` (measure, sum, format number).
+   */
+  positionBasedConversions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversion paths Touch role: only (single-touch path), first, middle or last.
+   *
+   * Member `conversion_touchpoints.touch_role` (dimension).
+   */
+  touchRole?: Maybe<Scalars['String']['output']>;
+  /**
+   * Conversion paths Touched at: When the touch happened.
+   *
+   * Member `conversion_touchpoints.touched_at` (dimension).
+   */
+  touchedAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Conversion paths Touches per conversion path: Touchpoints / conversion paths.
+   *
+   * Member `conversion_touchpoints.touches_per_path` (measure, number, format number).
+   */
+  touchesPerPath?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversion paths Touchpoints: Number of marketing touches.
+   *
+   * Member `conversion_touchpoints.touchpoints` (measure, count, format integer).
+   */
+  touchpoints?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of cube `conversion_touchpoints`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type ConversionTouchpointsRowConvertedAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+
+/** One result row of cube `conversion_touchpoints`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type ConversionTouchpointsRowTouchedAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Predefined filters of `conversion_touchpoints`. */
+export type ConversionTouchpointsSegment =
+  /**
+   * Conversion paths Multi-touch paths: Touches of paths with more than one touch.
+   *
+   * Member `conversion_touchpoints.multi_touch` (segment).
+   */
+  | 'MULTI_TOUCH'
+  /**
+   * Conversion paths Paid touches: Touches from paid search or paid social.
+   *
+   * Member `conversion_touchpoints.paid_touches` (segment).
+   */
+  | 'PAID_TOUCHES';
+
+/** Conditions on `conversion_touchpoints` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type ConversionTouchpointsWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<ConversionTouchpointsWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<ConversionTouchpointsWhereInput>>;
+  /** Condition on `conversion_touchpoints.campaign_id`. */
+  campaignId?: InputMaybe<StringFilter>;
+  /** Condition on `conversion_touchpoints.channel`. */
+  channel?: InputMaybe<StringFilter>;
+  /** Condition on `conversion_touchpoints.client_id`. */
+  clientId?: InputMaybe<StringFilter>;
+  /** Condition on `conversion_touchpoints.conversion_paths`. */
+  conversionPaths?: InputMaybe<FloatFilter>;
+  /** Condition on `conversion_touchpoints.converted_at`. */
+  convertedAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `conversion_touchpoints.first_touch_conversions`. */
+  firstTouchConversions?: InputMaybe<FloatFilter>;
+  /** Condition on `conversion_touchpoints.last_touch_conversions`. */
+  lastTouchConversions?: InputMaybe<FloatFilter>;
+  /** Condition on `conversion_touchpoints.linear_attributed_value`. */
+  linearAttributedValue?: InputMaybe<FloatFilter>;
+  /** Condition on `conversion_touchpoints.linear_conversions`. */
+  linearConversions?: InputMaybe<FloatFilter>;
+  /** Condition on `conversion_touchpoints.multi_touch_paths`. */
+  multiTouchPaths?: InputMaybe<FloatFilter>;
+  /** Condition on `conversion_touchpoints.path_length`. */
+  pathLength?: InputMaybe<FloatFilter>;
+  /** Condition on `conversion_touchpoints.position`. */
+  position?: InputMaybe<FloatFilter>;
+  /** Condition on `conversion_touchpoints.position_based_attributed_value`. */
+  positionBasedAttributedValue?: InputMaybe<FloatFilter>;
+  /** Condition on `conversion_touchpoints.position_based_conversions`. */
+  positionBasedConversions?: InputMaybe<FloatFilter>;
+  /** Condition on `conversion_touchpoints.touch_role`. */
+  touchRole?: InputMaybe<StringFilter>;
+  /** Condition on `conversion_touchpoints.touched_at`. */
+  touchedAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `conversion_touchpoints.touches_per_path`. */
+  touchesPerPath?: InputMaybe<FloatFilter>;
+  /** Condition on `conversion_touchpoints.touchpoints`. */
+  touchpoints?: InputMaybe<FloatFilter>;
+};
+
+/** The measures of a `conversions` row in both periods (when the field was given `compareTo`). */
+export type ConversionsComparison = {
+  /**
+   * Conversions Average conversion value: Conversion value divided by conversions.
+   *
+   * Member `conversions.average_value` (measure, number, format currency).
+   */
+  averageValue?: Maybe<MeasureComparison>;
+  /**
+   * Conversions Conversions: Number of tracked conversions.
+   *
+   * Member `conversions.count` (measure, count, format integer).
+   */
+  count?: Maybe<MeasureComparison>;
+  /**
+   * Conversions Conversions, trailing 7 days: Conversions over the 7 days up to each point of the time dimension (rolling window).
+   *
+   * Member `conversions.count_7d` (measure, count, format integer).
+   */
+  count7d?: Maybe<MeasureComparison>;
+  /**
+   * Conversions Demo requests: Number of tracked conversions of type demo_request.
+   *
+   * Member `conversions.demo_requests` (measure, count).
+   */
+  demoRequests?: Maybe<MeasureComparison>;
+  /**
+   * Conversions Leads: Number of tracked conversions of type lead.
+   *
+   * Member `conversions.leads` (measure, count).
+   */
+  leads?: Maybe<MeasureComparison>;
+  /**
+   * Conversions Purchases: Number of tracked conversions of type purchase.
+   *
+   * Member `conversions.purchases` (measure, count).
+   */
+  purchases?: Maybe<MeasureComparison>;
+  /**
+   * Conversions Sign-ups: Number of tracked conversions of type signup.
+   *
+   * Member `conversions.signups` (measure, count).
+   */
+  signups?: Maybe<MeasureComparison>;
+  /**
+   * Conversions Conversion value: Total value of the tracked conversions (order value or estimated pipeline value).
+   *
+   * Member `conversions.value` (measure, sum, format currency).
+   */
+  value?: Maybe<MeasureComparison>;
+};
+
 /** Sort key for `conversions`. Give one field per list element: the list order is the sort order. */
 export type ConversionsOrderByInput = {
   /** Sort by `conversions.attribution_model`. */
@@ -1516,8 +4844,12 @@ export type ConversionsOrderByInput = {
   count?: InputMaybe<OrderDirection>;
   /** Sort by `conversions.count_7d`. */
   count7d?: InputMaybe<OrderDirection>;
+  /** Sort by `conversions.day_of_week`. */
+  dayOfWeek?: InputMaybe<OrderDirection>;
   /** Sort by `conversions.demo_requests`. */
   demoRequests?: InputMaybe<OrderDirection>;
+  /** Sort by `conversions.hour_of_day`. */
+  hourOfDay?: InputMaybe<OrderDirection>;
   /** Sort by `conversions.leads`. */
   leads?: InputMaybe<OrderDirection>;
   /** Sort by `conversions.occurred_at`. */
@@ -1547,11 +4879,13 @@ export type ConversionsRow = {
    */
   averageValue?: Maybe<Scalars['Float']['output']>;
   /**
-   * Conversions Campaign id
+   * Conversions Campaign id: Campaign credited with the conversion; join to campaigns for its name and type.
    *
    * Member `conversions.campaign_id` (dimension).
    */
   campaignId?: Maybe<Scalars['String']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<ConversionsComparison>;
   /**
    * Conversions Conversion type: purchase, signup, lead or demo_request.
    *
@@ -1571,37 +4905,49 @@ export type ConversionsRow = {
    */
   count7d?: Maybe<Scalars['Float']['output']>;
   /**
-   * Conversions Demo requests
+   * Conversions Day of week: ISO day of the week (UTC) of the conversion: 1 = Monday ... 7 = Sunday.
+   *
+   * Member `conversions.day_of_week` (dimension, format integer).
+   */
+  dayOfWeek?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversions Demo requests: Number of tracked conversions of type demo_request.
    *
    * Member `conversions.demo_requests` (measure, count).
    */
   demoRequests?: Maybe<Scalars['Float']['output']>;
   /**
-   * Conversions Leads
+   * Conversions Hour of day: Hour (0-23, UTC) of the conversion; with day_of_week it makes an hour x weekday heatmap.
+   *
+   * Member `conversions.hour_of_day` (dimension, format integer).
+   */
+  hourOfDay?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Conversions Leads: Number of tracked conversions of type lead.
    *
    * Member `conversions.leads` (measure, count).
    */
   leads?: Maybe<Scalars['Float']['output']>;
   /**
-   * Conversions Converted at
+   * Conversions Converted at: When the conversion happened (time of the tracked event).
    *
    * Member `conversions.occurred_at` (dimension).
    */
   occurredAt?: Maybe<Scalars['String']['output']>;
   /**
-   * Conversions Platform
+   * Conversions Platform: Ad platform code of the credited campaign: google_ads, microsoft_ads, meta, linkedin, tiktok or dv360.
    *
    * Member `conversions.platform` (dimension).
    */
   platform?: Maybe<Scalars['String']['output']>;
   /**
-   * Conversions Purchases
+   * Conversions Purchases: Number of tracked conversions of type purchase.
    *
    * Member `conversions.purchases` (measure, count).
    */
   purchases?: Maybe<Scalars['Float']['output']>;
   /**
-   * Conversions Sign-ups
+   * Conversions Sign-ups: Number of tracked conversions of type signup.
    *
    * Member `conversions.signups` (measure, count).
    */
@@ -1623,25 +4969,25 @@ export type ConversionsRowOccurredAtArgs = {
 /** Predefined filters of `conversions`. */
 export type ConversionsSegment =
   /**
-   * Conversions Data-driven attribution
+   * Conversions Data-driven attribution: Conversions credited under the data_driven attribution model.
    *
    * Member `conversions.data_driven` (segment).
    */
   | 'DATA_DRIVEN'
   /**
-   * Conversions Last-click attribution
+   * Conversions Last-click attribution: Conversions credited under the last_click attribution model.
    *
    * Member `conversions.last_click` (segment).
    */
   | 'LAST_CLICK'
   /**
-   * Conversions Leads and demo requests
+   * Conversions Leads and demo requests: Conversions of type lead or demo_request.
    *
    * Member `conversions.lead_conversions` (segment).
    */
   | 'LEAD_CONVERSIONS'
   /**
-   * Conversions Purchases
+   * Conversions Purchases: Conversions of type purchase.
    *
    * Member `conversions.purchase_conversions` (segment).
    */
@@ -1665,8 +5011,12 @@ export type ConversionsWhereInput = {
   count?: InputMaybe<FloatFilter>;
   /** Condition on `conversions.count_7d`. */
   count7d?: InputMaybe<FloatFilter>;
+  /** Condition on `conversions.day_of_week`. */
+  dayOfWeek?: InputMaybe<FloatFilter>;
   /** Condition on `conversions.demo_requests`. */
   demoRequests?: InputMaybe<FloatFilter>;
+  /** Condition on `conversions.hour_of_day`. */
+  hourOfDay?: InputMaybe<FloatFilter>;
   /** Condition on `conversions.leads`. */
   leads?: InputMaybe<FloatFilter>;
   /** Condition on `conversions.occurred_at`. */
@@ -1698,7 +5048,13 @@ export type CreateApiKeyPayload = {
 
 export type CreateDashboardInput = {
   description?: InputMaybe<Scalars['String']['input']>;
+  /** Filters people set when they open it; every binding is checked when saved. */
+  filters?: InputMaybe<Array<DashboardFilterInput>>;
   name: Scalars['String']['input'];
+  /** Users (token subjects) it is shared with, for viewing or editing. */
+  shares?: InputMaybe<Array<ShareInput>>;
+  /** Default TENANT: everyone of your tenant sees it. */
+  visibility?: InputMaybe<Visibility>;
   /** At most 100; every query is checked when saved. */
   widgets?: InputMaybe<Array<DashboardWidgetInput>>;
 };
@@ -1706,23 +5062,126 @@ export type CreateDashboardInput = {
 export type CreateSavedQueryInput = {
   /** Unique within your tenant (CONFLICT otherwise). */
   name: Scalars['String']['input'];
-  /** A semantic query in Cube format; checked now. */
+  /** A semantic query in Cube format (compareTo included); checked now. */
   query: Scalars['JSON']['input'];
+  shares?: InputMaybe<Array<ShareInput>>;
+  /** Default TENANT. */
+  visibility?: InputMaybe<Visibility>;
+};
+
+export type CreateTenantInput = {
+  /** Lower-case letters, digits, "-" and "_" ("umbrella"); the tenant_id of its credentials. */
+  id: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+  /** free (default), pro, enterprise. */
+  plan?: InputMaybe<Scalars['String']['input']>;
+  /** Free-form settings, e.g. {"rateLimit": {"perSecond": 10, "burst": 40}}. */
+  settings?: InputMaybe<Scalars['JSON']['input']>;
+  /** active (default) or trial. */
+  status?: InputMaybe<TenantStatus>;
 };
 
 /** A versioned dashboard of your tenant. */
 export type Dashboard = {
+  /** You may save new versions. */
+  canEdit: Scalars['Boolean']['output'];
+  /** You may share or delete it (owner or tenant admin). */
+  canManage: Scalars['Boolean']['output'];
   createdAt: Scalars['DateTime']['output'];
   createdBy: Scalars['String']['output'];
   description?: Maybe<Scalars['String']['output']>;
+  /** Filters this version declares; open it with values for them (`view.values`). */
+  filters: Array<DashboardFilter>;
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];
+  /** Subject of the token that created it. */
+  owner: Scalars['String']['output'];
+  /** Users it is shared with. */
+  shares: Array<Share>;
   updatedAt: Scalars['DateTime']['output'];
   /** The version shown (the current one unless asked otherwise). */
   version: Scalars['Int']['output'];
   /** Every saved version, oldest first. */
   versions: Array<DashboardVersion>;
+  visibility: Visibility;
   widgets: Array<DashboardWidget>;
+};
+
+/** A filter the dashboard declares, with its default and the member it controls per widget. */
+export type DashboardFilter = {
+  bindings: Array<DashboardFilterBinding>;
+  default?: Maybe<Array<Scalars['String']['output']>>;
+  member?: Maybe<Scalars['String']['output']>;
+  name: Scalars['String']['output'];
+  operator?: Maybe<Scalars['String']['output']>;
+  type: DashboardFilterType;
+};
+
+export type DashboardFilterBinding = {
+  member?: Maybe<Scalars['String']['output']>;
+  widget: Scalars['String']['output'];
+};
+
+export type DashboardFilterBindingInput = {
+  /** null: the widget ignores the filter. */
+  member?: InputMaybe<Scalars['String']['input']>;
+  widget: Scalars['String']['input'];
+};
+
+/** A filter the dashboard declares; opening it takes a value by name (`DashboardViewInput.values`). */
+export type DashboardFilterInput = {
+  /** Per widget: the member it controls there, or null where the widget ignores it. */
+  bindings?: InputMaybe<Array<DashboardFilterBindingInput>>;
+  /** Used when no value is given: member values, or a date range. */
+  default?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** The member it controls in widgets `bindings` does not list (DATE_RANGE: a time dimension; omitted = each widget's first). */
+  member?: InputMaybe<Scalars['String']['input']>;
+  /** Letters, digits, _ and -; unique in the dashboard. */
+  name: Scalars['String']['input'];
+  /** MEMBER filters: the Cube operator the values match with (default equals). */
+  operator?: InputMaybe<Scalars['String']['input']>;
+  type: DashboardFilterType;
+};
+
+export type DashboardFilterType =
+  | 'DATE_RANGE'
+  | 'MEMBER';
+
+export type DashboardFilterValueInput = {
+  /** A filter the dashboard declares. */
+  name: Scalars['String']['input'];
+  /** Member values, or a date range ([from, to] or one relative phrase); null turns the filter (and its default) off. */
+  values?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** A read-only share link of a dashboard (the token itself is shown only when made). */
+export type DashboardLink = {
+  /** Neither revoked nor expired. */
+  active: Scalars['Boolean']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  createdBy: Scalars['String']['output'];
+  dashboardId: Scalars['ID']['output'];
+  expiresAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  revokedAt?: Maybe<Scalars['DateTime']['output']>;
+  revokedBy?: Maybe<Scalars['String']['output']>;
+  /** The read scopes the link runs with (its creator had them when making it). */
+  scopes: Array<Scalars['String']['output']>;
+};
+
+export type DashboardLinkCreated = {
+  link: DashboardLink;
+  /** Where it opens, without a JWT: /v1/shared/dashboards/<token> (GET, or POST {view}). */
+  path: Scalars['String']['output'];
+  /** The credential of the link: shown now only (stored hashed). */
+  token: Scalars['String']['output'];
+};
+
+export type DashboardLiveUpdate = {
+  dashboardId: Scalars['ID']['output'];
+  /** The first message holds every widget; later ones only the widgets that changed. */
+  initial: Scalars['Boolean']['output'];
+  widgets: Array<LiveDashboardWidget>;
 };
 
 export type DashboardVersion = {
@@ -1732,14 +5191,30 @@ export type DashboardVersion = {
   widgetCount: Scalars['Int']['output'];
 };
 
+/** View-time parameters applied to every widget of a dashboard; the saved dashboard does not change. */
+export type DashboardViewInput = {
+  /** Compare every widget with another period. */
+  compareTo?: InputMaybe<ComparisonInput>;
+  /** Replaces the range of each widget's first time dimension: [from, to] or one relative phrase. */
+  dateRange?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Cube filters ({member, operator, values}) added to each widget that can filter on the member (its own filters are kept); the others report it in `skipped`. */
+  filters?: InputMaybe<Array<Scalars['JSON']['input']>>;
+  /** Values for the filters the dashboard declares, by name (see `Dashboard.filters`); a filter not given uses its default. */
+  values?: InputMaybe<Array<DashboardFilterValueInput>>;
+};
+
 export type DashboardWidget = {
+  /** The query run: the saved one with the view applied. */
+  appliedQuery: Scalars['JSON']['output'];
   /** Display hints for the frontend, as saved. */
   display?: Maybe<Scalars['JSON']['output']>;
   id: Scalars['String']['output'];
   /** The semantic query (Cube format), as saved. */
   query: Scalars['JSON']['output'];
-  /** The query run now for your tenant. Widgets of one dashboard are batched: one SQL per distinct query. */
+  /** The query run now for your tenant, with the view applied (its `comparison` when the view compares). Widgets of one dashboard are batched: one SQL per distinct row set. */
   result?: Maybe<QueryResult>;
+  /** View parameters this widget did not take. */
+  skipped: Array<SkippedViewParameter>;
   title: Scalars['String']['output'];
 };
 
@@ -1771,30 +5246,197 @@ export type DateTimeFilter = {
   set?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
+/** What rows can be deleted by: client (client_id), campaign (campaign_id), ad_account (account_id), in every table holding that column. */
+export type DeletableDimension =
+  | 'ad_account'
+  | 'campaign'
+  | 'client';
+
+export type DeletedTableRows = {
+  deleted: Scalars['Int']['output'];
+  table: Scalars['String']['output'];
+};
+
+/** Rows deleted by a dimension value, per table. */
+export type DeletionReport = {
+  deleted: Scalars['Int']['output'];
+  dimension: Scalars['String']['output'];
+  tables: Array<DeletedTableRows>;
+  value: Scalars['String']['output'];
+};
+
+/** The measures of a `email_activity` row in both periods (when the field was given `compareTo`). */
+export type EmailActivityComparison = {
+  /**
+   * Email activity Email bounce rate: Bounces / sent x 100.
+   *
+   * Member `email_activity.bounce_rate` (measure, number, format percent).
+   */
+  bounceRate?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Bounces: Sent emails rejected by the recipient server.
+   *
+   * Member `email_activity.bounced` (measure, sum, format integer).
+   */
+  bounced?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Campaigns used: Distinct email campaigns that sent email.
+   *
+   * Member `email_activity.campaigns_used` (measure, count_distinct, format integer).
+   */
+  campaignsUsed?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Click rate: Clicks / delivered x 100.
+   *
+   * Member `email_activity.click_rate` (measure, number, format percent).
+   */
+  clickRate?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Click-to-open rate: Clicks / opens x 100.
+   *
+   * Member `email_activity.click_to_open_rate` (measure, number, format percent).
+   */
+  clickToOpenRate?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Clicks: Delivered emails with at least one link click.
+   *
+   * Member `email_activity.clicked` (measure, sum, format integer).
+   */
+  clicked?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Rows: Number of fact rows: what COUNT(*) means in the SQL interface.
+   *
+   * Member `email_activity.count` (measure, count, format integer).
+   */
+  count?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Emails delivered: Sent emails accepted by the recipient server (sent minus bounced).
+   *
+   * Member `email_activity.delivered` (measure, sum, format integer).
+   */
+  delivered?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Delivery rate: Delivered / sent x 100.
+   *
+   * Member `email_activity.delivery_rate` (measure, number, format percent).
+   */
+  deliveryRate?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Domains used: Distinct sending domains that sent email.
+   *
+   * Member `email_activity.domains_used` (measure, count_distinct, format integer).
+   */
+  domainsUsed?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Emails per campaign: Emails sent / campaigns used.
+   *
+   * Member `email_activity.emails_per_campaign` (measure, number, format number).
+   */
+  emailsPerCampaign?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Emails per mailbox: Emails sent / mailboxes used.
+   *
+   * Member `email_activity.emails_per_mailbox` (measure, number, format number).
+   */
+  emailsPerMailbox?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Mailboxes used: Distinct mailboxes that sent email (COUNT DISTINCT mailbox).
+   *
+   * Member `email_activity.mailboxes_used` (measure, count_distinct, format integer).
+   */
+  mailboxesUsed?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Open rate: Opens / delivered x 100.
+   *
+   * Member `email_activity.open_rate` (measure, number, format percent).
+   */
+  openRate?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Opens: Delivered emails that were opened (unique opens).
+   *
+   * Member `email_activity.opened` (measure, sum, format integer).
+   */
+  opened?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Replies: Delivered emails that got a reply (sum).
+   *
+   * Member `email_activity.replied` (measure, sum, format integer).
+   */
+  replied?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Reply rate: Replies / delivered x 100.
+   *
+   * Member `email_activity.reply_rate` (measure, number, format percent).
+   */
+  replyRate?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Emails sent: Number of emails sent (sum).
+   *
+   * Member `email_activity.sent` (measure, sum, format integer).
+   */
+  sent?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Spam complaints: Emails the recipient marked as spam (sum).
+   *
+   * Member `email_activity.spam_complaints` (measure, sum, format integer).
+   */
+  spamComplaints?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Spam complaint rate: Spam complaints / delivered x 100.
+   *
+   * Member `email_activity.spam_rate` (measure, number, format percent).
+   */
+  spamRate?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Unsubscribe rate: Unsubscribes / delivered x 100.
+   *
+   * Member `email_activity.unsubscribe_rate` (measure, number, format percent).
+   */
+  unsubscribeRate?: Maybe<MeasureComparison>;
+  /**
+   * Email activity Unsubscribes: Recipients who unsubscribed from an email (sum).
+   *
+   * Member `email_activity.unsubscribed` (measure, sum, format integer).
+   */
+  unsubscribed?: Maybe<MeasureComparison>;
+};
+
 /** Sort key for `email_activity`. Give one field per list element: the list order is the sort order. */
 export type EmailActivityOrderByInput = {
   /** Sort by `email_activity.bounce_rate`. */
   bounceRate?: InputMaybe<OrderDirection>;
   /** Sort by `email_activity.bounced`. */
   bounced?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.campaigns_used`. */
+  campaignsUsed?: InputMaybe<OrderDirection>;
   /** Sort by `email_activity.click_rate`. */
   clickRate?: InputMaybe<OrderDirection>;
   /** Sort by `email_activity.click_to_open_rate`. */
   clickToOpenRate?: InputMaybe<OrderDirection>;
   /** Sort by `email_activity.clicked`. */
   clicked?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.count`. */
+  count?: InputMaybe<OrderDirection>;
   /** Sort by `email_activity.date`. */
   date?: InputMaybe<OrderDirection>;
   /** Sort by `email_activity.delivered`. */
   delivered?: InputMaybe<OrderDirection>;
   /** Sort by `email_activity.delivery_rate`. */
   deliveryRate?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.domains_used`. */
+  domainsUsed?: InputMaybe<OrderDirection>;
   /** Sort by `email_activity.email_campaign_id`. */
   emailCampaignId?: InputMaybe<OrderDirection>;
   /** Sort by `email_activity.email_campaign_name`. */
   emailCampaignName?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.emails_per_campaign`. */
+  emailsPerCampaign?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.emails_per_mailbox`. */
+  emailsPerMailbox?: InputMaybe<OrderDirection>;
   /** Sort by `email_activity.mailbox`. */
   mailbox?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.mailboxes_used`. */
+  mailboxesUsed?: InputMaybe<OrderDirection>;
   /** Sort by `email_activity.open_rate`. */
   openRate?: InputMaybe<OrderDirection>;
   /** Sort by `email_activity.opened`. */
@@ -1803,6 +5445,8 @@ export type EmailActivityOrderByInput = {
   replied?: InputMaybe<OrderDirection>;
   /** Sort by `email_activity.reply_rate`. */
   replyRate?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.sending_domain`. */
+  sendingDomain?: InputMaybe<OrderDirection>;
   /** Sort by `email_activity.sent`. */
   sent?: InputMaybe<OrderDirection>;
   /** Sort by `email_activity.sequence_step`. */
@@ -1815,6 +5459,8 @@ export type EmailActivityOrderByInput = {
   unsubscribeRate?: InputMaybe<OrderDirection>;
   /** Sort by `email_activity.unsubscribed`. */
   unsubscribed?: InputMaybe<OrderDirection>;
+  /** Sort by `email_activity.variant`. */
+  variant?: InputMaybe<OrderDirection>;
 };
 
 /** One result row of cube `email_activity`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
@@ -1831,6 +5477,12 @@ export type EmailActivityRow = {
    * Member `email_activity.bounced` (measure, sum, format integer).
    */
   bounced?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email activity Campaigns used: Distinct email campaigns that sent email.
+   *
+   * Member `email_activity.campaigns_used` (measure, count_distinct, format integer).
+   */
+  campaignsUsed?: Maybe<Scalars['Float']['output']>;
   /**
    * Email activity Click rate: Clicks / delivered x 100.
    *
@@ -1849,6 +5501,14 @@ export type EmailActivityRow = {
    * Member `email_activity.clicked` (measure, sum, format integer).
    */
   clicked?: Maybe<Scalars['Float']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<EmailActivityComparison>;
+  /**
+   * Email activity Rows: Number of fact rows: what COUNT(*) means in the SQL interface.
+   *
+   * Member `email_activity.count` (measure, count, format integer).
+   */
+  count?: Maybe<Scalars['Float']['output']>;
   /**
    * Email activity Date: Day the emails were sent.
    *
@@ -1868,23 +5528,47 @@ export type EmailActivityRow = {
    */
   deliveryRate?: Maybe<Scalars['Float']['output']>;
   /**
-   * Email activity Email campaign id
+   * Email activity Domains used: Distinct sending domains that sent email.
+   *
+   * Member `email_activity.domains_used` (measure, count_distinct, format integer).
+   */
+  domainsUsed?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email activity Email campaign id: Email campaign (sequence) id.
    *
    * Member `email_activity.email_campaign_id` (dimension).
    */
   emailCampaignId?: Maybe<Scalars['String']['output']>;
   /**
-   * Email activity Email campaign
+   * Email activity Email campaign: Email campaign (sequence) name.
    *
    * Member `email_activity.email_campaign_name` (dimension).
    */
   emailCampaignName?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email activity Emails per campaign: Emails sent / campaigns used.
+   *
+   * Member `email_activity.emails_per_campaign` (measure, number, format number).
+   */
+  emailsPerCampaign?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email activity Emails per mailbox: Emails sent / mailboxes used.
+   *
+   * Member `email_activity.emails_per_mailbox` (measure, number, format number).
+   */
+  emailsPerMailbox?: Maybe<Scalars['Float']['output']>;
   /**
    * Email activity Mailbox: Sending mailbox (address).
    *
    * Member `email_activity.mailbox` (dimension).
    */
   mailbox?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email activity Mailboxes used: Distinct mailboxes that sent email (COUNT DISTINCT mailbox).
+   *
+   * Member `email_activity.mailboxes_used` (measure, count_distinct, format integer).
+   */
+  mailboxesUsed?: Maybe<Scalars['Float']['output']>;
   /**
    * Email activity Open rate: Opens / delivered x 100.
    *
@@ -1898,7 +5582,7 @@ export type EmailActivityRow = {
    */
   opened?: Maybe<Scalars['Float']['output']>;
   /**
-   * Email activity Replies
+   * Email activity Replies: Delivered emails that got a reply (sum).
    *
    * Member `email_activity.replied` (measure, sum, format integer).
    */
@@ -1910,7 +5594,13 @@ export type EmailActivityRow = {
    */
   replyRate?: Maybe<Scalars['Float']['output']>;
   /**
-   * Email activity Emails sent
+   * Email activity Sending domain: Domain of the sending mailbox's address.
+   *
+   * Member `email_activity.sending_domain` (dimension).
+   */
+  sendingDomain?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email activity Emails sent: Number of emails sent (sum).
    *
    * Member `email_activity.sent` (measure, sum, format integer).
    */
@@ -1922,7 +5612,7 @@ export type EmailActivityRow = {
    */
   sequenceStep?: Maybe<Scalars['Float']['output']>;
   /**
-   * Email activity Spam complaints
+   * Email activity Spam complaints: Emails the recipient marked as spam (sum).
    *
    * Member `email_activity.spam_complaints` (measure, sum, format integer).
    */
@@ -1940,11 +5630,17 @@ export type EmailActivityRow = {
    */
   unsubscribeRate?: Maybe<Scalars['Float']['output']>;
   /**
-   * Email activity Unsubscribes
+   * Email activity Unsubscribes: Recipients who unsubscribed from an email (sum).
    *
    * Member `email_activity.unsubscribed` (measure, sum, format integer).
    */
   unsubscribed?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email activity Step variant: A/B variant of the sequence step (A when the step is not tested).
+   *
+   * Member `email_activity.variant` (dimension).
+   */
+  variant?: Maybe<Scalars['String']['output']>;
 };
 
 
@@ -1978,24 +5674,36 @@ export type EmailActivityWhereInput = {
   bounceRate?: InputMaybe<FloatFilter>;
   /** Condition on `email_activity.bounced`. */
   bounced?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.campaigns_used`. */
+  campaignsUsed?: InputMaybe<FloatFilter>;
   /** Condition on `email_activity.click_rate`. */
   clickRate?: InputMaybe<FloatFilter>;
   /** Condition on `email_activity.click_to_open_rate`. */
   clickToOpenRate?: InputMaybe<FloatFilter>;
   /** Condition on `email_activity.clicked`. */
   clicked?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.count`. */
+  count?: InputMaybe<FloatFilter>;
   /** Condition on `email_activity.date`. */
   date?: InputMaybe<DateTimeFilter>;
   /** Condition on `email_activity.delivered`. */
   delivered?: InputMaybe<FloatFilter>;
   /** Condition on `email_activity.delivery_rate`. */
   deliveryRate?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.domains_used`. */
+  domainsUsed?: InputMaybe<FloatFilter>;
   /** Condition on `email_activity.email_campaign_id`. */
   emailCampaignId?: InputMaybe<StringFilter>;
   /** Condition on `email_activity.email_campaign_name`. */
   emailCampaignName?: InputMaybe<StringFilter>;
+  /** Condition on `email_activity.emails_per_campaign`. */
+  emailsPerCampaign?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.emails_per_mailbox`. */
+  emailsPerMailbox?: InputMaybe<FloatFilter>;
   /** Condition on `email_activity.mailbox`. */
   mailbox?: InputMaybe<StringFilter>;
+  /** Condition on `email_activity.mailboxes_used`. */
+  mailboxesUsed?: InputMaybe<FloatFilter>;
   /** Condition on `email_activity.open_rate`. */
   openRate?: InputMaybe<FloatFilter>;
   /** Condition on `email_activity.opened`. */
@@ -2004,6 +5712,8 @@ export type EmailActivityWhereInput = {
   replied?: InputMaybe<FloatFilter>;
   /** Condition on `email_activity.reply_rate`. */
   replyRate?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.sending_domain`. */
+  sendingDomain?: InputMaybe<StringFilter>;
   /** Condition on `email_activity.sent`. */
   sent?: InputMaybe<FloatFilter>;
   /** Condition on `email_activity.sequence_step`. */
@@ -2016,7 +5726,794 @@ export type EmailActivityWhereInput = {
   unsubscribeRate?: InputMaybe<FloatFilter>;
   /** Condition on `email_activity.unsubscribed`. */
   unsubscribed?: InputMaybe<FloatFilter>;
+  /** Condition on `email_activity.variant`. */
+  variant?: InputMaybe<StringFilter>;
 };
+
+/** The measures of a `email_campaigns` row in both periods (when the field was given `compareTo`). */
+export type EmailCampaignsComparison = {
+  /**
+   * Email campaigns A/B tested campaigns: Email campaigns with an A/B variant on a step.
+   *
+   * Member `email_campaigns.ab_tested_campaigns` (measure, count, format integer).
+   */
+  abTestedCampaigns?: Maybe<MeasureComparison>;
+  /**
+   * Email campaigns Active email campaigns: Email campaigns whose status is active (sending).
+   *
+   * Member `email_campaigns.active_campaigns` (measure, count, format integer).
+   */
+  activeCampaigns?: Maybe<MeasureComparison>;
+  /**
+   * Email campaigns Average campaign duration (days): Days from start to completion, averaged over completed campaigns (completed campaign days / completed campaigns).
+   *
+   * Member `email_campaigns.average_duration_days` (measure, number, format number).
+   */
+  averageDurationDays?: Maybe<MeasureComparison>;
+  /**
+   * Email campaigns Days run by completed campaigns: Sum over completed campaigns of the days from start to completion.
+   *
+   * Member `email_campaigns.completed_campaign_days` (measure, sum, format integer).
+   */
+  completedCampaignDays?: Maybe<MeasureComparison>;
+  /**
+   * Email campaigns Completed email campaigns: Email campaigns whose status is completed.
+   *
+   * Member `email_campaigns.completed_campaigns` (measure, count, format integer).
+   */
+  completedCampaigns?: Maybe<MeasureComparison>;
+  /**
+   * Email campaigns Campaign completion rate: Completed campaigns / started campaigns (all but drafts) x 100.
+   *
+   * Member `email_campaigns.completion_rate` (measure, number, format percent).
+   */
+  completionRate?: Maybe<MeasureComparison>;
+  /**
+   * Email campaigns Email campaigns: Number of email campaigns, whatever their status.
+   *
+   * Member `email_campaigns.count` (measure, count, format integer).
+   */
+  count?: Maybe<MeasureComparison>;
+  /**
+   * Email campaigns Draft email campaigns: Email campaigns not started yet (status draft).
+   *
+   * Member `email_campaigns.draft_campaigns` (measure, count, format integer).
+   */
+  draftCampaigns?: Maybe<MeasureComparison>;
+  /**
+   * Email campaigns Paused email campaigns: Email campaigns whose status is paused.
+   *
+   * Member `email_campaigns.paused_campaigns` (measure, count, format integer).
+   */
+  pausedCampaigns?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `email_campaigns`. Give one field per list element: the list order is the sort order. */
+export type EmailCampaignsOrderByInput = {
+  /** Sort by `email_campaigns.ab_test`. */
+  abTest?: InputMaybe<OrderDirection>;
+  /** Sort by `email_campaigns.ab_tested_campaigns`. */
+  abTestedCampaigns?: InputMaybe<OrderDirection>;
+  /** Sort by `email_campaigns.active_campaigns`. */
+  activeCampaigns?: InputMaybe<OrderDirection>;
+  /** Sort by `email_campaigns.average_duration_days`. */
+  averageDurationDays?: InputMaybe<OrderDirection>;
+  /** Sort by `email_campaigns.completed_at`. */
+  completedAt?: InputMaybe<OrderDirection>;
+  /** Sort by `email_campaigns.completed_campaign_days`. */
+  completedCampaignDays?: InputMaybe<OrderDirection>;
+  /** Sort by `email_campaigns.completed_campaigns`. */
+  completedCampaigns?: InputMaybe<OrderDirection>;
+  /** Sort by `email_campaigns.completion_rate`. */
+  completionRate?: InputMaybe<OrderDirection>;
+  /** Sort by `email_campaigns.count`. */
+  count?: InputMaybe<OrderDirection>;
+  /** Sort by `email_campaigns.created_at`. */
+  createdAt?: InputMaybe<OrderDirection>;
+  /** Sort by `email_campaigns.draft_campaigns`. */
+  draftCampaigns?: InputMaybe<OrderDirection>;
+  /** Sort by `email_campaigns.email_campaign_id`. */
+  emailCampaignId?: InputMaybe<OrderDirection>;
+  /** Sort by `email_campaigns.name`. */
+  name?: InputMaybe<OrderDirection>;
+  /** Sort by `email_campaigns.paused_campaigns`. */
+  pausedCampaigns?: InputMaybe<OrderDirection>;
+  /** Sort by `email_campaigns.started_at`. */
+  startedAt?: InputMaybe<OrderDirection>;
+  /** Sort by `email_campaigns.status`. */
+  status?: InputMaybe<OrderDirection>;
+  /** Sort by `email_campaigns.steps`. */
+  steps?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `email_campaigns`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type EmailCampaignsRow = {
+  /**
+   * Email campaigns A/B tested: True when a step of the sequence has an A/B variant.
+   *
+   * Member `email_campaigns.ab_test` (dimension).
+   */
+  abTest?: Maybe<Scalars['Boolean']['output']>;
+  /**
+   * Email campaigns A/B tested campaigns: Email campaigns with an A/B variant on a step.
+   *
+   * Member `email_campaigns.ab_tested_campaigns` (measure, count, format integer).
+   */
+  abTestedCampaigns?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email campaigns Active email campaigns: Email campaigns whose status is active (sending).
+   *
+   * Member `email_campaigns.active_campaigns` (measure, count, format integer).
+   */
+  activeCampaigns?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email campaigns Average campaign duration (days): Days from start to completion, averaged over completed campaigns (completed campaign days / completed campaigns).
+   *
+   * Member `email_campaigns.average_duration_days` (measure, number, format number).
+   */
+  averageDurationDays?: Maybe<Scalars['Float']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<EmailCampaignsComparison>;
+  /**
+   * Email campaigns Campaign completed at: When the campaign completed; empty while it runs.
+   *
+   * Member `email_campaigns.completed_at` (dimension).
+   */
+  completedAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email campaigns Days run by completed campaigns: Sum over completed campaigns of the days from start to completion.
+   *
+   * Member `email_campaigns.completed_campaign_days` (measure, sum, format integer).
+   */
+  completedCampaignDays?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email campaigns Completed email campaigns: Email campaigns whose status is completed.
+   *
+   * Member `email_campaigns.completed_campaigns` (measure, count, format integer).
+   */
+  completedCampaigns?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email campaigns Campaign completion rate: Completed campaigns / started campaigns (all but drafts) x 100.
+   *
+   * Member `email_campaigns.completion_rate` (measure, number, format percent).
+   */
+  completionRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email campaigns Email campaigns: Number of email campaigns, whatever their status.
+   *
+   * Member `email_campaigns.count` (measure, count, format integer).
+   */
+  count?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email campaigns Campaign created at: When the campaign was created.
+   *
+   * Member `email_campaigns.created_at` (dimension).
+   */
+  createdAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email campaigns Draft email campaigns: Email campaigns not started yet (status draft).
+   *
+   * Member `email_campaigns.draft_campaigns` (measure, count, format integer).
+   */
+  draftCampaigns?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email campaigns Email campaign id: Email campaign (sequence) id; the key email_activity and lead_engagement join on.
+   *
+   * Member `email_campaigns.email_campaign_id` (dimension, format id).
+   */
+  emailCampaignId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email campaigns Email campaign name: Name of the email campaign (sequence).
+   *
+   * Member `email_campaigns.name` (dimension).
+   */
+  name?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email campaigns Paused email campaigns: Email campaigns whose status is paused.
+   *
+   * Member `email_campaigns.paused_campaigns` (measure, count, format integer).
+   */
+  pausedCampaigns?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email campaigns Campaign started at: When the first email of the campaign went out; empty for drafts.
+   *
+   * Member `email_campaigns.started_at` (dimension).
+   */
+  startedAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email campaigns Campaign status: draft, active, paused or completed.
+   *
+   * Member `email_campaigns.status` (dimension).
+   */
+  status?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email campaigns Sequence steps: Number of emails in the sequence.
+   *
+   * Member `email_campaigns.steps` (dimension, format integer).
+   */
+  steps?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of cube `email_campaigns`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type EmailCampaignsRowCompletedAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+
+/** One result row of cube `email_campaigns`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type EmailCampaignsRowCreatedAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+
+/** One result row of cube `email_campaigns`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type EmailCampaignsRowStartedAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Predefined filters of `email_campaigns`. */
+export type EmailCampaignsSegment =
+  /**
+   * Email campaigns Running campaigns: Email campaigns that are active or paused (started, not completed).
+   *
+   * Member `email_campaigns.running` (segment).
+   */
+  | 'RUNNING';
+
+/** Conditions on `email_campaigns` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type EmailCampaignsWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<EmailCampaignsWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<EmailCampaignsWhereInput>>;
+  /** Condition on `email_campaigns.ab_test`. */
+  abTest?: InputMaybe<BooleanFilter>;
+  /** Condition on `email_campaigns.ab_tested_campaigns`. */
+  abTestedCampaigns?: InputMaybe<FloatFilter>;
+  /** Condition on `email_campaigns.active_campaigns`. */
+  activeCampaigns?: InputMaybe<FloatFilter>;
+  /** Condition on `email_campaigns.average_duration_days`. */
+  averageDurationDays?: InputMaybe<FloatFilter>;
+  /** Condition on `email_campaigns.completed_at`. */
+  completedAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `email_campaigns.completed_campaign_days`. */
+  completedCampaignDays?: InputMaybe<FloatFilter>;
+  /** Condition on `email_campaigns.completed_campaigns`. */
+  completedCampaigns?: InputMaybe<FloatFilter>;
+  /** Condition on `email_campaigns.completion_rate`. */
+  completionRate?: InputMaybe<FloatFilter>;
+  /** Condition on `email_campaigns.count`. */
+  count?: InputMaybe<FloatFilter>;
+  /** Condition on `email_campaigns.created_at`. */
+  createdAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `email_campaigns.draft_campaigns`. */
+  draftCampaigns?: InputMaybe<FloatFilter>;
+  /** Condition on `email_campaigns.email_campaign_id`. */
+  emailCampaignId?: InputMaybe<StringFilter>;
+  /** Condition on `email_campaigns.name`. */
+  name?: InputMaybe<StringFilter>;
+  /** Condition on `email_campaigns.paused_campaigns`. */
+  pausedCampaigns?: InputMaybe<FloatFilter>;
+  /** Condition on `email_campaigns.started_at`. */
+  startedAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `email_campaigns.status`. */
+  status?: InputMaybe<StringFilter>;
+  /** Condition on `email_campaigns.steps`. */
+  steps?: InputMaybe<FloatFilter>;
+};
+
+/** The measures of a `email_outreach` row in both periods (when the field was given `compareTo`). */
+export type EmailOutreachComparison = {
+  /**
+   * Email outreach Email bounce rate: Bounces / sent x 100.
+   *
+   * Member `email_outreach.bounce_rate` (measure, number, format percent).
+   */
+  bounceRate?: Maybe<MeasureComparison>;
+  /**
+   * Email outreach Bounces: Sent emails rejected by the recipient server.
+   *
+   * Member `email_outreach.bounced` (measure, sum, format integer).
+   */
+  bounced?: Maybe<MeasureComparison>;
+  /**
+   * Email outreach Campaigns used: Distinct email campaigns that sent email.
+   *
+   * Member `email_outreach.campaigns_used` (measure, count_distinct, format integer).
+   */
+  campaignsUsed?: Maybe<MeasureComparison>;
+  /**
+   * Email outreach Click rate: Clicks / delivered x 100.
+   *
+   * Member `email_outreach.click_rate` (measure, number, format percent).
+   */
+  clickRate?: Maybe<MeasureComparison>;
+  /**
+   * Email outreach Clicks: Delivered emails with at least one link click.
+   *
+   * Member `email_outreach.clicked` (measure, sum, format integer).
+   */
+  clicked?: Maybe<MeasureComparison>;
+  /**
+   * Email outreach Emails delivered: Sent emails accepted by the recipient server (sent minus bounced).
+   *
+   * Member `email_outreach.delivered` (measure, sum, format integer).
+   */
+  delivered?: Maybe<MeasureComparison>;
+  /**
+   * Email outreach Delivery rate: Delivered / sent x 100.
+   *
+   * Member `email_outreach.delivery_rate` (measure, number, format percent).
+   */
+  deliveryRate?: Maybe<MeasureComparison>;
+  /**
+   * Email outreach Domains used: Distinct sending domains that sent email.
+   *
+   * Member `email_outreach.domains_used` (measure, count_distinct, format integer).
+   */
+  domainsUsed?: Maybe<MeasureComparison>;
+  /**
+   * Email outreach Emails per campaign: Emails sent / campaigns used.
+   *
+   * Member `email_outreach.emails_per_campaign` (measure, number, format number).
+   */
+  emailsPerCampaign?: Maybe<MeasureComparison>;
+  /**
+   * Email outreach Emails per mailbox: Emails sent / mailboxes used.
+   *
+   * Member `email_outreach.emails_per_mailbox` (measure, number, format number).
+   */
+  emailsPerMailbox?: Maybe<MeasureComparison>;
+  /**
+   * Email outreach Mailboxes used: Distinct mailboxes that sent email (COUNT DISTINCT mailbox).
+   *
+   * Member `email_outreach.mailboxes_used` (measure, count_distinct, format integer).
+   */
+  mailboxesUsed?: Maybe<MeasureComparison>;
+  /**
+   * Email outreach Open rate: Opens / delivered x 100.
+   *
+   * Member `email_outreach.open_rate` (measure, number, format percent).
+   */
+  openRate?: Maybe<MeasureComparison>;
+  /**
+   * Email outreach Opens: Delivered emails that were opened (unique opens).
+   *
+   * Member `email_outreach.opened` (measure, sum, format integer).
+   */
+  opened?: Maybe<MeasureComparison>;
+  /**
+   * Email outreach Replies: Delivered emails that got a reply (sum).
+   *
+   * Member `email_outreach.replied` (measure, sum, format integer).
+   */
+  replied?: Maybe<MeasureComparison>;
+  /**
+   * Email outreach Reply rate: Replies / delivered x 100.
+   *
+   * Member `email_outreach.reply_rate` (measure, number, format percent).
+   */
+  replyRate?: Maybe<MeasureComparison>;
+  /**
+   * Email outreach Emails sent: Number of emails sent (sum).
+   *
+   * Member `email_outreach.sent` (measure, sum, format integer).
+   */
+  sent?: Maybe<MeasureComparison>;
+  /**
+   * Email outreach Spam complaints: Emails the recipient marked as spam (sum).
+   *
+   * Member `email_outreach.spam_complaints` (measure, sum, format integer).
+   */
+  spamComplaints?: Maybe<MeasureComparison>;
+  /**
+   * Email outreach Spam complaint rate: Spam complaints / delivered x 100.
+   *
+   * Member `email_outreach.spam_rate` (measure, number, format percent).
+   */
+  spamRate?: Maybe<MeasureComparison>;
+  /**
+   * Email outreach Unsubscribe rate: Unsubscribes / delivered x 100.
+   *
+   * Member `email_outreach.unsubscribe_rate` (measure, number, format percent).
+   */
+  unsubscribeRate?: Maybe<MeasureComparison>;
+  /**
+   * Email outreach Unsubscribes: Recipients who unsubscribed from an email (sum).
+   *
+   * Member `email_outreach.unsubscribed` (measure, sum, format integer).
+   */
+  unsubscribed?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `email_outreach`. Give one field per list element: the list order is the sort order. */
+export type EmailOutreachOrderByInput = {
+  /** Sort by `email_outreach.bounce_rate`. */
+  bounceRate?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.bounced`. */
+  bounced?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.campaigns_used`. */
+  campaignsUsed?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.click_rate`. */
+  clickRate?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.clicked`. */
+  clicked?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.date`. */
+  date?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.delivered`. */
+  delivered?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.delivery_rate`. */
+  deliveryRate?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.domains_used`. */
+  domainsUsed?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.email_campaign_id`. */
+  emailCampaignId?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.email_campaign_name`. */
+  emailCampaignName?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.email_campaigns_ab_test`. */
+  emailCampaignsAbTest?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.email_campaigns_status`. */
+  emailCampaignsStatus?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.email_campaigns_steps`. */
+  emailCampaignsSteps?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.emails_per_campaign`. */
+  emailsPerCampaign?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.emails_per_mailbox`. */
+  emailsPerMailbox?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.mailbox`. */
+  mailbox?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.mailboxes_health_band`. */
+  mailboxesHealthBand?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.mailboxes_health_score`. */
+  mailboxesHealthScore?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.mailboxes_provider`. */
+  mailboxesProvider?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.mailboxes_used`. */
+  mailboxesUsed?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.mailboxes_warmup_status`. */
+  mailboxesWarmupStatus?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.open_rate`. */
+  openRate?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.opened`. */
+  opened?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.replied`. */
+  replied?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.reply_rate`. */
+  replyRate?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.sending_domain`. */
+  sendingDomain?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.sent`. */
+  sent?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.sequence_step`. */
+  sequenceStep?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.spam_complaints`. */
+  spamComplaints?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.spam_rate`. */
+  spamRate?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.unsubscribe_rate`. */
+  unsubscribeRate?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.unsubscribed`. */
+  unsubscribed?: InputMaybe<OrderDirection>;
+  /** Sort by `email_outreach.variant`. */
+  variant?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of view `email_outreach`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type EmailOutreachRow = {
+  /**
+   * Email outreach Email bounce rate: Bounces / sent x 100.
+   *
+   * Member `email_outreach.bounce_rate` (measure, number, format percent).
+   */
+  bounceRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Bounces: Sent emails rejected by the recipient server.
+   *
+   * Member `email_outreach.bounced` (measure, sum, format integer).
+   */
+  bounced?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Campaigns used: Distinct email campaigns that sent email.
+   *
+   * Member `email_outreach.campaigns_used` (measure, count_distinct, format integer).
+   */
+  campaignsUsed?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Click rate: Clicks / delivered x 100.
+   *
+   * Member `email_outreach.click_rate` (measure, number, format percent).
+   */
+  clickRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Clicks: Delivered emails with at least one link click.
+   *
+   * Member `email_outreach.clicked` (measure, sum, format integer).
+   */
+  clicked?: Maybe<Scalars['Float']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<EmailOutreachComparison>;
+  /**
+   * Email outreach Date: Day the emails were sent.
+   *
+   * Member `email_outreach.date` (dimension).
+   */
+  date?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email outreach Emails delivered: Sent emails accepted by the recipient server (sent minus bounced).
+   *
+   * Member `email_outreach.delivered` (measure, sum, format integer).
+   */
+  delivered?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Delivery rate: Delivered / sent x 100.
+   *
+   * Member `email_outreach.delivery_rate` (measure, number, format percent).
+   */
+  deliveryRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Domains used: Distinct sending domains that sent email.
+   *
+   * Member `email_outreach.domains_used` (measure, count_distinct, format integer).
+   */
+  domainsUsed?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Email campaign id: Email campaign (sequence) id.
+   *
+   * Member `email_outreach.email_campaign_id` (dimension).
+   */
+  emailCampaignId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email outreach Email campaign: Email campaign (sequence) name.
+   *
+   * Member `email_outreach.email_campaign_name` (dimension).
+   */
+  emailCampaignName?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email outreach Email Campaigns Ab Test: True when a step of the sequence has an A/B variant.
+   *
+   * Member `email_outreach.email_campaigns_ab_test` (dimension).
+   */
+  emailCampaignsAbTest?: Maybe<Scalars['Boolean']['output']>;
+  /**
+   * Email outreach Email Campaigns Status: draft, active, paused or completed.
+   *
+   * Member `email_outreach.email_campaigns_status` (dimension).
+   */
+  emailCampaignsStatus?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email outreach Email Campaigns Steps: Number of emails in the sequence.
+   *
+   * Member `email_outreach.email_campaigns_steps` (dimension, format integer).
+   */
+  emailCampaignsSteps?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Emails per campaign: Emails sent / campaigns used.
+   *
+   * Member `email_outreach.emails_per_campaign` (measure, number, format number).
+   */
+  emailsPerCampaign?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Emails per mailbox: Emails sent / mailboxes used.
+   *
+   * Member `email_outreach.emails_per_mailbox` (measure, number, format number).
+   */
+  emailsPerMailbox?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Mailbox: Sending mailbox (address).
+   *
+   * Member `email_outreach.mailbox` (dimension).
+   */
+  mailbox?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email outreach Mailboxes Health Band: healthy (80-100), fair (60-79) or poor (below 60) by the current health score.
+   *
+   * Member `email_outreach.mailboxes_health_band` (dimension).
+   */
+  mailboxesHealthBand?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email outreach Mailboxes Health Score: Current mailbox health, 0-100: rises with the warmup, falls with bounces and spam complaints.
+   *
+   * Member `email_outreach.mailboxes_health_score` (dimension, format integer).
+   */
+  mailboxesHealthScore?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Mailboxes Provider: google, microsoft or smtp.
+   *
+   * Member `email_outreach.mailboxes_provider` (dimension).
+   */
+  mailboxesProvider?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email outreach Mailboxes used: Distinct mailboxes that sent email (COUNT DISTINCT mailbox).
+   *
+   * Member `email_outreach.mailboxes_used` (measure, count_distinct, format integer).
+   */
+  mailboxesUsed?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Mailboxes Warmup Status: warming (ramping up), warmed (ramp finished, maintenance warmup) or paused.
+   *
+   * Member `email_outreach.mailboxes_warmup_status` (dimension).
+   */
+  mailboxesWarmupStatus?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email outreach Open rate: Opens / delivered x 100.
+   *
+   * Member `email_outreach.open_rate` (measure, number, format percent).
+   */
+  openRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Opens: Delivered emails that were opened (unique opens).
+   *
+   * Member `email_outreach.opened` (measure, sum, format integer).
+   */
+  opened?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Replies: Delivered emails that got a reply (sum).
+   *
+   * Member `email_outreach.replied` (measure, sum, format integer).
+   */
+  replied?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Reply rate: Replies / delivered x 100.
+   *
+   * Member `email_outreach.reply_rate` (measure, number, format percent).
+   */
+  replyRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Sending domain: Domain of the sending mailbox's address.
+   *
+   * Member `email_outreach.sending_domain` (dimension).
+   */
+  sendingDomain?: Maybe<Scalars['String']['output']>;
+  /**
+   * Email outreach Emails sent: Number of emails sent (sum).
+   *
+   * Member `email_outreach.sent` (measure, sum, format integer).
+   */
+  sent?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Sequence step: Position of the email in its sequence (1 = first touch, 2+ = follow-ups).
+   *
+   * Member `email_outreach.sequence_step` (dimension).
+   */
+  sequenceStep?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Spam complaints: Emails the recipient marked as spam (sum).
+   *
+   * Member `email_outreach.spam_complaints` (measure, sum, format integer).
+   */
+  spamComplaints?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Spam complaint rate: Spam complaints / delivered x 100.
+   *
+   * Member `email_outreach.spam_rate` (measure, number, format percent).
+   */
+  spamRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Unsubscribe rate: Unsubscribes / delivered x 100.
+   *
+   * Member `email_outreach.unsubscribe_rate` (measure, number, format percent).
+   */
+  unsubscribeRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Unsubscribes: Recipients who unsubscribed from an email (sum).
+   *
+   * Member `email_outreach.unsubscribed` (measure, sum, format integer).
+   */
+  unsubscribed?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Email outreach Step variant: A/B variant of the sequence step (A when the step is not tested).
+   *
+   * Member `email_outreach.variant` (dimension).
+   */
+  variant?: Maybe<Scalars['String']['output']>;
+};
+
+
+/** One result row of view `email_outreach`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type EmailOutreachRowDateArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Conditions on `email_outreach` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type EmailOutreachWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<EmailOutreachWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<EmailOutreachWhereInput>>;
+  /** Condition on `email_outreach.bounce_rate`. */
+  bounceRate?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.bounced`. */
+  bounced?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.campaigns_used`. */
+  campaignsUsed?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.click_rate`. */
+  clickRate?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.clicked`. */
+  clicked?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.date`. */
+  date?: InputMaybe<DateTimeFilter>;
+  /** Condition on `email_outreach.delivered`. */
+  delivered?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.delivery_rate`. */
+  deliveryRate?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.domains_used`. */
+  domainsUsed?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.email_campaign_id`. */
+  emailCampaignId?: InputMaybe<StringFilter>;
+  /** Condition on `email_outreach.email_campaign_name`. */
+  emailCampaignName?: InputMaybe<StringFilter>;
+  /** Condition on `email_outreach.email_campaigns_ab_test`. */
+  emailCampaignsAbTest?: InputMaybe<BooleanFilter>;
+  /** Condition on `email_outreach.email_campaigns_status`. */
+  emailCampaignsStatus?: InputMaybe<StringFilter>;
+  /** Condition on `email_outreach.email_campaigns_steps`. */
+  emailCampaignsSteps?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.emails_per_campaign`. */
+  emailsPerCampaign?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.emails_per_mailbox`. */
+  emailsPerMailbox?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.mailbox`. */
+  mailbox?: InputMaybe<StringFilter>;
+  /** Condition on `email_outreach.mailboxes_health_band`. */
+  mailboxesHealthBand?: InputMaybe<StringFilter>;
+  /** Condition on `email_outreach.mailboxes_health_score`. */
+  mailboxesHealthScore?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.mailboxes_provider`. */
+  mailboxesProvider?: InputMaybe<StringFilter>;
+  /** Condition on `email_outreach.mailboxes_used`. */
+  mailboxesUsed?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.mailboxes_warmup_status`. */
+  mailboxesWarmupStatus?: InputMaybe<StringFilter>;
+  /** Condition on `email_outreach.open_rate`. */
+  openRate?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.opened`. */
+  opened?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.replied`. */
+  replied?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.reply_rate`. */
+  replyRate?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.sending_domain`. */
+  sendingDomain?: InputMaybe<StringFilter>;
+  /** Condition on `email_outreach.sent`. */
+  sent?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.sequence_step`. */
+  sequenceStep?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.spam_complaints`. */
+  spamComplaints?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.spam_rate`. */
+  spamRate?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.unsubscribe_rate`. */
+  unsubscribeRate?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.unsubscribed`. */
+  unsubscribed?: InputMaybe<FloatFilter>;
+  /** Condition on `email_outreach.variant`. */
+  variant?: InputMaybe<StringFilter>;
+};
+
+/** A file of query results. `downloadUrl` is given once, when the export is created. */
+export type Export = {
+  bytes?: Maybe<Scalars['Float']['output']>;
+  createdAt: Scalars['DateTime']['output'];
+  createdBy: Scalars['String']['output'];
+  downloadUrl?: Maybe<Scalars['String']['output']>;
+  error?: Maybe<Scalars['String']['output']>;
+  errorCode?: Maybe<Scalars['String']['output']>;
+  expiresAt: Scalars['DateTime']['output'];
+  fileName: Scalars['String']['output'];
+  format: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  rows?: Maybe<Scalars['Int']['output']>;
+  /** pending | ready | failed */
+  status: Scalars['String']['output'];
+  /** The result had more rows than your export limit; the file holds the first ones. */
+  truncated: Scalars['Boolean']['output'];
+};
+
+/** How empty buckets of a time series are answered. */
+export type FillMode =
+  /** A row for every bucket of the date range: additive measures 0, others (ratios, averages) null. */
+  | 'ZERO';
 
 /** Conditions on a numeric member; all given conditions must hold. On a measure they filter aggregated values (HAVING). */
 export type FloatFilter = {
@@ -2038,6 +6535,484 @@ export type FloatFilter = {
   notIn?: InputMaybe<Array<Scalars['Float']['input']>>;
   /** true: is not null; false: is null. */
   set?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+/** The measures of a `influencer_partnerships` row in both periods (when the field was given `compareTo`). */
+export type InfluencerPartnershipsComparison = {
+  /**
+   * Influencer partnerships Active partnerships: Partnerships whose status is active.
+   *
+   * Member `influencer_partnerships.active_partnerships` (measure, count, format integer).
+   */
+  activePartnerships?: Maybe<MeasureComparison>;
+  /**
+   * Influencer partnerships Influencer revenue: Revenue attributed to the partnerships (sum).
+   *
+   * Member `influencer_partnerships.attributed_revenue` (measure, sum, format currency).
+   */
+  attributedRevenue?: Maybe<MeasureComparison>;
+  /**
+   * Influencer partnerships Completed partnerships: Partnerships whose status is completed.
+   *
+   * Member `influencer_partnerships.completed_partnerships` (measure, count, format integer).
+   */
+  completedPartnerships?: Maybe<MeasureComparison>;
+  /**
+   * Influencer partnerships Influencer conversions: Conversions attributed to the partnerships (sum).
+   *
+   * Member `influencer_partnerships.conversions` (measure, sum, format integer).
+   */
+  conversions?: Maybe<MeasureComparison>;
+  /**
+   * Influencer partnerships Cost per engagement: Fees divided by engagements.
+   *
+   * Member `influencer_partnerships.cost_per_engagement` (measure, number, format currency).
+   */
+  costPerEngagement?: Maybe<MeasureComparison>;
+  /**
+   * Influencer partnerships Deliverable completion: Deliverables completed divided by deliverables planned, in percent.
+   *
+   * Member `influencer_partnerships.deliverable_completion_rate` (measure, number, format percent).
+   */
+  deliverableCompletionRate?: Maybe<MeasureComparison>;
+  /**
+   * Influencer partnerships Deliverables completed: Deliverables published so far (sum).
+   *
+   * Member `influencer_partnerships.deliverables_completed` (measure, sum, format integer).
+   */
+  deliverablesCompleted?: Maybe<MeasureComparison>;
+  /**
+   * Influencer partnerships Deliverables planned: Posts, videos and stories agreed (sum).
+   *
+   * Member `influencer_partnerships.deliverables_planned` (measure, sum, format integer).
+   */
+  deliverablesPlanned?: Maybe<MeasureComparison>;
+  /**
+   * Influencer partnerships Influencer engagement rate: Engagements divided by impressions, in percent.
+   *
+   * Member `influencer_partnerships.engagement_rate` (measure, number, format percent).
+   */
+  engagementRate?: Maybe<MeasureComparison>;
+  /**
+   * Influencer partnerships Influencer engagements: Engagements with the partnerships' content (sum).
+   *
+   * Member `influencer_partnerships.engagements` (measure, sum, format integer).
+   */
+  engagements?: Maybe<MeasureComparison>;
+  /**
+   * Influencer partnerships Influencer spend: Agreed fees of the partnerships (sum).
+   *
+   * Member `influencer_partnerships.fees` (measure, sum, format currency).
+   */
+  fees?: Maybe<MeasureComparison>;
+  /**
+   * Influencer partnerships Influencer impressions: Impressions of the partnerships' content (sum).
+   *
+   * Member `influencer_partnerships.impressions` (measure, sum, format integer).
+   */
+  impressions?: Maybe<MeasureComparison>;
+  /**
+   * Influencer partnerships Influencers: Distinct influencers (by handle) with a partnership.
+   *
+   * Member `influencer_partnerships.influencers` (measure, count_distinct, format integer).
+   */
+  influencers?: Maybe<MeasureComparison>;
+  /**
+   * Influencer partnerships Partnerships: Number of partnerships.
+   *
+   * Member `influencer_partnerships.partnerships` (measure, count, format integer).
+   */
+  partnerships?: Maybe<MeasureComparison>;
+  /**
+   * Influencer partnerships Influencer ROI: (attributed revenue - fees) / fees, in percent.
+   *
+   * Member `influencer_partnerships.roi` (measure, number, format percent).
+   */
+  roi?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `influencer_partnerships`. Give one field per list element: the list order is the sort order. */
+export type InfluencerPartnershipsOrderByInput = {
+  /** Sort by `influencer_partnerships.active_partnerships`. */
+  activePartnerships?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.attributed_revenue`. */
+  attributedRevenue?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.completed_partnerships`. */
+  completedPartnerships?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.conversions`. */
+  conversions?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.cost_per_engagement`. */
+  costPerEngagement?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.deliverable_completion_rate`. */
+  deliverableCompletionRate?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.deliverables_completed`. */
+  deliverablesCompleted?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.deliverables_planned`. */
+  deliverablesPlanned?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.end_date`. */
+  endDate?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.engagement_rate`. */
+  engagementRate?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.engagements`. */
+  engagements?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.fees`. */
+  fees?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.impressions`. */
+  impressions?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.influencer_handle`. */
+  influencerHandle?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.influencer_name`. */
+  influencerName?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.influencers`. */
+  influencers?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.network`. */
+  network?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.partnership_id`. */
+  partnershipId?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.partnerships`. */
+  partnerships?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.roi`. */
+  roi?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.start_date`. */
+  startDate?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.status`. */
+  status?: InputMaybe<OrderDirection>;
+  /** Sort by `influencer_partnerships.tier`. */
+  tier?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `influencer_partnerships`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type InfluencerPartnershipsRow = {
+  /**
+   * Influencer partnerships Active partnerships: Partnerships whose status is active.
+   *
+   * Member `influencer_partnerships.active_partnerships` (measure, count, format integer).
+   */
+  activePartnerships?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Influencer partnerships Influencer revenue: Revenue attributed to the partnerships (sum).
+   *
+   * Member `influencer_partnerships.attributed_revenue` (measure, sum, format currency).
+   */
+  attributedRevenue?: Maybe<Scalars['Float']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<InfluencerPartnershipsComparison>;
+  /**
+   * Influencer partnerships Completed partnerships: Partnerships whose status is completed.
+   *
+   * Member `influencer_partnerships.completed_partnerships` (measure, count, format integer).
+   */
+  completedPartnerships?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Influencer partnerships Influencer conversions: Conversions attributed to the partnerships (sum).
+   *
+   * Member `influencer_partnerships.conversions` (measure, sum, format integer).
+   */
+  conversions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Influencer partnerships Cost per engagement: Fees divided by engagements.
+   *
+   * Member `influencer_partnerships.cost_per_engagement` (measure, number, format currency).
+   */
+  costPerEngagement?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Influencer partnerships Deliverable completion: Deliverables completed divided by deliverables planned, in percent.
+   *
+   * Member `influencer_partnerships.deliverable_completion_rate` (measure, number, format percent).
+   */
+  deliverableCompletionRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Influencer partnerships Deliverables completed: Deliverables published so far (sum).
+   *
+   * Member `influencer_partnerships.deliverables_completed` (measure, sum, format integer).
+   */
+  deliverablesCompleted?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Influencer partnerships Deliverables planned: Posts, videos and stories agreed (sum).
+   *
+   * Member `influencer_partnerships.deliverables_planned` (measure, sum, format integer).
+   */
+  deliverablesPlanned?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Influencer partnerships End date: Last day of the partnership.
+   *
+   * Member `influencer_partnerships.end_date` (dimension).
+   */
+  endDate?: Maybe<Scalars['String']['output']>;
+  /**
+   * Influencer partnerships Influencer engagement rate: Engagements divided by impressions, in percent.
+   *
+   * Member `influencer_partnerships.engagement_rate` (measure, number, format percent).
+   */
+  engagementRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Influencer partnerships Influencer engagements: Engagements with the partnerships' content (sum).
+   *
+   * Member `influencer_partnerships.engagements` (measure, sum, format integer).
+   */
+  engagements?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Influencer partnerships Influencer spend: Agreed fees of the partnerships (sum).
+   *
+   * Member `influencer_partnerships.fees` (measure, sum, format currency).
+   */
+  fees?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Influencer partnerships Influencer impressions: Impressions of the partnerships' content (sum).
+   *
+   * Member `influencer_partnerships.impressions` (measure, sum, format integer).
+   */
+  impressions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Influencer partnerships Influencer handle: The influencer's handle on the network.
+   *
+   * Member `influencer_partnerships.influencer_handle` (dimension).
+   */
+  influencerHandle?: Maybe<Scalars['String']['output']>;
+  /**
+   * Influencer partnerships Influencer: Name of the influencer.
+   *
+   * Member `influencer_partnerships.influencer_name` (dimension).
+   */
+  influencerName?: Maybe<Scalars['String']['output']>;
+  /**
+   * Influencer partnerships Influencers: Distinct influencers (by handle) with a partnership.
+   *
+   * Member `influencer_partnerships.influencers` (measure, count_distinct, format integer).
+   */
+  influencers?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Influencer partnerships Social network: Network the partnership's content runs on.
+   *
+   * Member `influencer_partnerships.network` (dimension).
+   */
+  network?: Maybe<Scalars['String']['output']>;
+  /**
+   * Influencer partnerships Partnership id: Id of the partnership.
+   *
+   * Member `influencer_partnerships.partnership_id` (dimension, format id).
+   */
+  partnershipId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Influencer partnerships Partnerships: Number of partnerships.
+   *
+   * Member `influencer_partnerships.partnerships` (measure, count, format integer).
+   */
+  partnerships?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Influencer partnerships Influencer ROI: (attributed revenue - fees) / fees, in percent.
+   *
+   * Member `influencer_partnerships.roi` (measure, number, format percent).
+   */
+  roi?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Influencer partnerships Start date: First day of the partnership.
+   *
+   * Member `influencer_partnerships.start_date` (dimension).
+   */
+  startDate?: Maybe<Scalars['String']['output']>;
+  /**
+   * Influencer partnerships Status: proposed, active, completed or canceled.
+   *
+   * Member `influencer_partnerships.status` (dimension).
+   */
+  status?: Maybe<Scalars['String']['output']>;
+  /**
+   * Influencer partnerships Tier: Audience tier: nano (<10k followers), micro (<100k), mid (<500k), macro (<1M) or mega.
+   *
+   * Member `influencer_partnerships.tier` (dimension).
+   */
+  tier?: Maybe<Scalars['String']['output']>;
+};
+
+
+/** One result row of cube `influencer_partnerships`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type InfluencerPartnershipsRowEndDateArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+
+/** One result row of cube `influencer_partnerships`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type InfluencerPartnershipsRowStartDateArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Conditions on `influencer_partnerships` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type InfluencerPartnershipsWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<InfluencerPartnershipsWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<InfluencerPartnershipsWhereInput>>;
+  /** Condition on `influencer_partnerships.active_partnerships`. */
+  activePartnerships?: InputMaybe<FloatFilter>;
+  /** Condition on `influencer_partnerships.attributed_revenue`. */
+  attributedRevenue?: InputMaybe<FloatFilter>;
+  /** Condition on `influencer_partnerships.completed_partnerships`. */
+  completedPartnerships?: InputMaybe<FloatFilter>;
+  /** Condition on `influencer_partnerships.conversions`. */
+  conversions?: InputMaybe<FloatFilter>;
+  /** Condition on `influencer_partnerships.cost_per_engagement`. */
+  costPerEngagement?: InputMaybe<FloatFilter>;
+  /** Condition on `influencer_partnerships.deliverable_completion_rate`. */
+  deliverableCompletionRate?: InputMaybe<FloatFilter>;
+  /** Condition on `influencer_partnerships.deliverables_completed`. */
+  deliverablesCompleted?: InputMaybe<FloatFilter>;
+  /** Condition on `influencer_partnerships.deliverables_planned`. */
+  deliverablesPlanned?: InputMaybe<FloatFilter>;
+  /** Condition on `influencer_partnerships.end_date`. */
+  endDate?: InputMaybe<DateTimeFilter>;
+  /** Condition on `influencer_partnerships.engagement_rate`. */
+  engagementRate?: InputMaybe<FloatFilter>;
+  /** Condition on `influencer_partnerships.engagements`. */
+  engagements?: InputMaybe<FloatFilter>;
+  /** Condition on `influencer_partnerships.fees`. */
+  fees?: InputMaybe<FloatFilter>;
+  /** Condition on `influencer_partnerships.impressions`. */
+  impressions?: InputMaybe<FloatFilter>;
+  /** Condition on `influencer_partnerships.influencer_handle`. */
+  influencerHandle?: InputMaybe<StringFilter>;
+  /** Condition on `influencer_partnerships.influencer_name`. */
+  influencerName?: InputMaybe<StringFilter>;
+  /** Condition on `influencer_partnerships.influencers`. */
+  influencers?: InputMaybe<FloatFilter>;
+  /** Condition on `influencer_partnerships.network`. */
+  network?: InputMaybe<StringFilter>;
+  /** Condition on `influencer_partnerships.partnership_id`. */
+  partnershipId?: InputMaybe<StringFilter>;
+  /** Condition on `influencer_partnerships.partnerships`. */
+  partnerships?: InputMaybe<FloatFilter>;
+  /** Condition on `influencer_partnerships.roi`. */
+  roi?: InputMaybe<FloatFilter>;
+  /** Condition on `influencer_partnerships.start_date`. */
+  startDate?: InputMaybe<DateTimeFilter>;
+  /** Condition on `influencer_partnerships.status`. */
+  status?: InputMaybe<StringFilter>;
+  /** Condition on `influencer_partnerships.tier`. */
+  tier?: InputMaybe<StringFilter>;
+};
+
+/** One ingestion batch of your tenant. */
+export type IngestBatch = {
+  /** When the batch started (ISO 8601, UTC). */
+  at: Scalars['String']['output'];
+  batchId: Scalars['String']['output'];
+  durationMs: Scalars['Int']['output'];
+  /** Rows accepted (a re-sent natural key replaced its earlier row). */
+  inserted: Scalars['Int']['output'];
+  quarantined: Scalars['Int']['output'];
+  /** The batch whose quarantined rows this batch re-submitted. */
+  replayOf: Scalars['String']['output'];
+  /** replay for re-submitted quarantined rows, else empty. */
+  source: Scalars['String']['output'];
+  /** done, or incomplete: claimed but never finished (retry it with the same id and body). */
+  status: Scalars['String']['output'];
+  table: Scalars['String']['output'];
+};
+
+/** The measures of a `ingest_quality` row in both periods (when the field was given `compareTo`). */
+export type IngestQualityComparison = {
+  /**
+   * Ingestion quality Quarantine rate: Quarantined rows per 100 rows received that day.
+   *
+   * Member `ingest_quality.quarantine_rate` (measure, number, format percent).
+   */
+  quarantineRate?: Maybe<MeasureComparison>;
+  /**
+   * Ingestion quality Quarantined rows: Rows sent to the quarantine.
+   *
+   * Member `ingest_quality.quarantined_rows` (measure, sum, format integer).
+   */
+  quarantinedRows?: Maybe<MeasureComparison>;
+  /**
+   * Ingestion quality Rows received: Rows received that day in every batch (inserted + quarantined).
+   *
+   * Member `ingest_quality.received_rows` (measure, max, format integer).
+   */
+  receivedRows?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `ingest_quality`. Give one field per list element: the list order is the sort order. */
+export type IngestQualityOrderByInput = {
+  /** Sort by `ingest_quality.day`. */
+  day?: InputMaybe<OrderDirection>;
+  /** Sort by `ingest_quality.quarantine_rate`. */
+  quarantineRate?: InputMaybe<OrderDirection>;
+  /** Sort by `ingest_quality.quarantined_rows`. */
+  quarantinedRows?: InputMaybe<OrderDirection>;
+  /** Sort by `ingest_quality.received_rows`. */
+  receivedRows?: InputMaybe<OrderDirection>;
+  /** Sort by `ingest_quality.rule`. */
+  rule?: InputMaybe<OrderDirection>;
+  /** Sort by `ingest_quality.table_name`. */
+  tableName?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `ingest_quality`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type IngestQualityRow = {
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<IngestQualityComparison>;
+  /**
+   * Ingestion quality Day: The day the rows were received (UTC).
+   *
+   * Member `ingest_quality.day` (dimension).
+   */
+  day?: Maybe<Scalars['String']['output']>;
+  /**
+   * Ingestion quality Quarantine rate: Quarantined rows per 100 rows received that day.
+   *
+   * Member `ingest_quality.quarantine_rate` (measure, number, format percent).
+   */
+  quarantineRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ingestion quality Quarantined rows: Rows sent to the quarantine.
+   *
+   * Member `ingest_quality.quarantined_rows` (measure, sum, format integer).
+   */
+  quarantinedRows?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ingestion quality Rows received: Rows received that day in every batch (inserted + quarantined).
+   *
+   * Member `ingest_quality.received_rows` (measure, max, format integer).
+   */
+  receivedRows?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Ingestion quality Rule: The model's data-quality rule the rows broke (meta.strata.quality), or "row check" for the built-in checks (types, required fields, clicks <= impressions...).
+   *
+   * Member `ingest_quality.rule` (dimension).
+   */
+  rule?: Maybe<Scalars['String']['output']>;
+  /**
+   * Ingestion quality Table: The table the rows were sent to.
+   *
+   * Member `ingest_quality.table_name` (dimension).
+   */
+  tableName?: Maybe<Scalars['String']['output']>;
+};
+
+
+/** One result row of cube `ingest_quality`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type IngestQualityRowDayArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Conditions on `ingest_quality` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type IngestQualityWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<IngestQualityWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<IngestQualityWhereInput>>;
+  /** Condition on `ingest_quality.day`. */
+  day?: InputMaybe<DateTimeFilter>;
+  /** Condition on `ingest_quality.quarantine_rate`. */
+  quarantineRate?: InputMaybe<FloatFilter>;
+  /** Condition on `ingest_quality.quarantined_rows`. */
+  quarantinedRows?: InputMaybe<FloatFilter>;
+  /** Condition on `ingest_quality.received_rows`. */
+  receivedRows?: InputMaybe<FloatFilter>;
+  /** Condition on `ingest_quality.rule`. */
+  rule?: InputMaybe<StringFilter>;
+  /** Condition on `ingest_quality.table_name`. */
+  tableName?: InputMaybe<StringFilter>;
 };
 
 /** A row that failed a check and went to the quarantine. */
@@ -2063,25 +7038,1250 @@ export type IngestReport = {
   table: Scalars['String']['output'];
 };
 
+/** The measures of a `lead_engagement` row in both periods (when the field was given `compareTo`). */
+export type LeadEngagementComparison = {
+  /**
+   * Lead engagement Average lead engagement score: Mean engagement score (0-100) of the selected enrolments.
+   *
+   * Member `lead_engagement.average_lead_score` (measure, avg, format number).
+   */
+  averageLeadScore?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Lead bounces: Emails to the selected leads that bounced.
+   *
+   * Member `lead_engagement.bounced` (measure, sum, format integer).
+   */
+  bounced?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Bounced leads: Enrolments stopped by a bounce (status bounced).
+   *
+   * Member `lead_engagement.bounced_leads` (measure, count, format integer).
+   */
+  bouncedLeads?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Lead clicks: Emails with a link clicked by the selected leads (tracked clicks).
+   *
+   * Member `lead_engagement.clicked` (measure, sum, format integer).
+   */
+  clicked?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Completed leads: Enrolments that finished the sequence: got every step, or left it by replying.
+   *
+   * Member `lead_engagement.completed_leads` (measure, count, format integer).
+   */
+  completedLeads?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Emails delivered to leads: Emails to the selected leads that were delivered.
+   *
+   * Member `lead_engagement.delivered` (measure, sum, format integer).
+   */
+  delivered?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Emails per lead: Emails sent / enrolments.
+   *
+   * Member `lead_engagement.emails_per_lead` (measure, number, format number).
+   */
+  emailsPerLead?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Engaged leads: Enrolments whose lead opened at least one email.
+   *
+   * Member `lead_engagement.engaged_leads` (measure, count, format integer).
+   */
+  engagedLeads?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Lead enrolments: Number of (lead, campaign) enrolments; a lead in two campaigns counts twice.
+   *
+   * Member `lead_engagement.enrolments` (measure, count, format integer).
+   */
+  enrolments?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Interested leads: Enrolments whose lead replied positively (status interested).
+   *
+   * Member `lead_engagement.interested_leads` (measure, count, format integer).
+   */
+  interestedLeads?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Lead completion rate: Completed leads / enrolments x 100.
+   *
+   * Member `lead_engagement.lead_completion_rate` (measure, number, format percent).
+   */
+  leadCompletionRate?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Lead engagement rate: Engaged leads (opened at least once) / enrolments x 100.
+   *
+   * Member `lead_engagement.lead_engagement_rate` (measure, number, format percent).
+   */
+  leadEngagementRate?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Lead reply rate: Leads who replied / enrolments x 100.
+   *
+   * Member `lead_engagement.lead_reply_rate` (measure, number, format percent).
+   */
+  leadReplyRate?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Leads: Distinct leads.
+   *
+   * Member `lead_engagement.leads` (measure, count_distinct, format integer).
+   */
+  leads?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Lead opens: Emails opened by the selected leads (tracked opens).
+   *
+   * Member `lead_engagement.opened` (measure, sum, format integer).
+   */
+  opened?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Positive reply rate: Interested leads / leads who replied x 100.
+   *
+   * Member `lead_engagement.positive_reply_rate` (measure, number, format percent).
+   */
+  positiveReplyRate?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Lead replies: Replies from the selected leads.
+   *
+   * Member `lead_engagement.replied` (measure, sum, format integer).
+   */
+  replied?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Leads who replied: Enrolments whose lead replied.
+   *
+   * Member `lead_engagement.replied_leads` (measure, count, format integer).
+   */
+  repliedLeads?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Emails sent to leads: Emails sent to the selected leads (sum).
+   *
+   * Member `lead_engagement.sent` (measure, sum, format integer).
+   */
+  sent?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Lead spam complaints: Spam complaints by the selected leads.
+   *
+   * Member `lead_engagement.spam_complaints` (measure, sum, format integer).
+   */
+  spamComplaints?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Lead unsubscribes: Unsubscribes by the selected leads.
+   *
+   * Member `lead_engagement.unsubscribed` (measure, sum, format integer).
+   */
+  unsubscribed?: Maybe<MeasureComparison>;
+  /**
+   * Lead engagement Unsubscribed leads: Enrolments stopped by an unsubscribe (status unsubscribed).
+   *
+   * Member `lead_engagement.unsubscribed_leads` (measure, count, format integer).
+   */
+  unsubscribedLeads?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `lead_engagement`. Give one field per list element: the list order is the sort order. */
+export type LeadEngagementOrderByInput = {
+  /** Sort by `lead_engagement.average_lead_score`. */
+  averageLeadScore?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.bounced`. */
+  bounced?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.bounced_leads`. */
+  bouncedLeads?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.clicked`. */
+  clicked?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.completed_leads`. */
+  completedLeads?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.delivered`. */
+  delivered?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.email_campaign_id`. */
+  emailCampaignId?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.emails_per_lead`. */
+  emailsPerLead?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.engaged_leads`. */
+  engagedLeads?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.enrolments`. */
+  enrolments?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.imported_at`. */
+  importedAt?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.interested_leads`. */
+  interestedLeads?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.last_activity_at`. */
+  lastActivityAt?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.lead_completion_rate`. */
+  leadCompletionRate?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.lead_engagement_rate`. */
+  leadEngagementRate?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.lead_id`. */
+  leadId?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.lead_reply_rate`. */
+  leadReplyRate?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.lead_score`. */
+  leadScore?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.lead_source`. */
+  leadSource?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.leads`. */
+  leads?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.opened`. */
+  opened?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.positive_reply_rate`. */
+  positiveReplyRate?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.replied`. */
+  replied?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.replied_leads`. */
+  repliedLeads?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.sent`. */
+  sent?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.spam_complaints`. */
+  spamComplaints?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.status`. */
+  status?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.unsubscribed`. */
+  unsubscribed?: InputMaybe<OrderDirection>;
+  /** Sort by `lead_engagement.unsubscribed_leads`. */
+  unsubscribedLeads?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `lead_engagement`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type LeadEngagementRow = {
+  /**
+   * Lead engagement Average lead engagement score: Mean engagement score (0-100) of the selected enrolments.
+   *
+   * Member `lead_engagement.average_lead_score` (measure, avg, format number).
+   */
+  averageLeadScore?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Lead bounces: Emails to the selected leads that bounced.
+   *
+   * Member `lead_engagement.bounced` (measure, sum, format integer).
+   */
+  bounced?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Bounced leads: Enrolments stopped by a bounce (status bounced).
+   *
+   * Member `lead_engagement.bounced_leads` (measure, count, format integer).
+   */
+  bouncedLeads?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Lead clicks: Emails with a link clicked by the selected leads (tracked clicks).
+   *
+   * Member `lead_engagement.clicked` (measure, sum, format integer).
+   */
+  clicked?: Maybe<Scalars['Float']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<LeadEngagementComparison>;
+  /**
+   * Lead engagement Completed leads: Enrolments that finished the sequence: got every step, or left it by replying.
+   *
+   * Member `lead_engagement.completed_leads` (measure, count, format integer).
+   */
+  completedLeads?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Emails delivered to leads: Emails to the selected leads that were delivered.
+   *
+   * Member `lead_engagement.delivered` (measure, sum, format integer).
+   */
+  delivered?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Email campaign id: Email campaign the lead is enrolled in.
+   *
+   * Member `lead_engagement.email_campaign_id` (dimension, format id).
+   */
+  emailCampaignId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Lead engagement Emails per lead: Emails sent / enrolments.
+   *
+   * Member `lead_engagement.emails_per_lead` (measure, number, format number).
+   */
+  emailsPerLead?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Engaged leads: Enrolments whose lead opened at least one email.
+   *
+   * Member `lead_engagement.engaged_leads` (measure, count, format integer).
+   */
+  engagedLeads?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Lead enrolments: Number of (lead, campaign) enrolments; a lead in two campaigns counts twice.
+   *
+   * Member `lead_engagement.enrolments` (measure, count, format integer).
+   */
+  enrolments?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Lead imported at: When the lead was added to the campaign.
+   *
+   * Member `lead_engagement.imported_at` (dimension).
+   */
+  importedAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Lead engagement Interested leads: Enrolments whose lead replied positively (status interested).
+   *
+   * Member `lead_engagement.interested_leads` (measure, count, format integer).
+   */
+  interestedLeads?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Lead last activity: Last email sent to or action by the lead in the campaign.
+   *
+   * Member `lead_engagement.last_activity_at` (dimension).
+   */
+  lastActivityAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Lead engagement Lead completion rate: Completed leads / enrolments x 100.
+   *
+   * Member `lead_engagement.lead_completion_rate` (measure, number, format percent).
+   */
+  leadCompletionRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Lead engagement rate: Engaged leads (opened at least once) / enrolments x 100.
+   *
+   * Member `lead_engagement.lead_engagement_rate` (measure, number, format percent).
+   */
+  leadEngagementRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Lead id: The lead (prospect) id.
+   *
+   * Member `lead_engagement.lead_id` (dimension, format id).
+   */
+  leadId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Lead engagement Lead reply rate: Leads who replied / enrolments x 100.
+   *
+   * Member `lead_engagement.lead_reply_rate` (measure, number, format percent).
+   */
+  leadReplyRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Lead engagement score: 0-100 score from the lead's opens, clicks and replies.
+   *
+   * Member `lead_engagement.lead_score` (dimension, format integer).
+   */
+  leadScore?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Lead source: How the lead was added: csv_import, crm_sync, api or form.
+   *
+   * Member `lead_engagement.lead_source` (dimension).
+   */
+  leadSource?: Maybe<Scalars['String']['output']>;
+  /**
+   * Lead engagement Leads: Distinct leads.
+   *
+   * Member `lead_engagement.leads` (measure, count_distinct, format integer).
+   */
+  leads?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Lead opens: Emails opened by the selected leads (tracked opens).
+   *
+   * Member `lead_engagement.opened` (measure, sum, format integer).
+   */
+  opened?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Positive reply rate: Interested leads / leads who replied x 100.
+   *
+   * Member `lead_engagement.positive_reply_rate` (measure, number, format percent).
+   */
+  positiveReplyRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Lead replies: Replies from the selected leads.
+   *
+   * Member `lead_engagement.replied` (measure, sum, format integer).
+   */
+  replied?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Leads who replied: Enrolments whose lead replied.
+   *
+   * Member `lead_engagement.replied_leads` (measure, count, format integer).
+   */
+  repliedLeads?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Emails sent to leads: Emails sent to the selected leads (sum).
+   *
+   * Member `lead_engagement.sent` (measure, sum, format integer).
+   */
+  sent?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Lead spam complaints: Spam complaints by the selected leads.
+   *
+   * Member `lead_engagement.spam_complaints` (measure, sum, format integer).
+   */
+  spamComplaints?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Lead status: in_sequence, completed (got every step), replied, interested (positive reply), bounced or unsubscribed.
+   *
+   * Member `lead_engagement.status` (dimension).
+   */
+  status?: Maybe<Scalars['String']['output']>;
+  /**
+   * Lead engagement Lead unsubscribes: Unsubscribes by the selected leads.
+   *
+   * Member `lead_engagement.unsubscribed` (measure, sum, format integer).
+   */
+  unsubscribed?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Lead engagement Unsubscribed leads: Enrolments stopped by an unsubscribe (status unsubscribed).
+   *
+   * Member `lead_engagement.unsubscribed_leads` (measure, count, format integer).
+   */
+  unsubscribedLeads?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of cube `lead_engagement`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type LeadEngagementRowImportedAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+
+/** One result row of cube `lead_engagement`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type LeadEngagementRowLastActivityAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Predefined filters of `lead_engagement`. */
+export type LeadEngagementSegment =
+  /**
+   * Lead engagement Engaged leads: Leads who opened at least one email.
+   *
+   * Member `lead_engagement.engaged` (segment).
+   */
+  | 'ENGAGED'
+  /**
+   * Lead engagement Hot leads: Leads with an engagement score of 60 or more.
+   *
+   * Member `lead_engagement.hot` (segment).
+   */
+  | 'HOT';
+
+/** Conditions on `lead_engagement` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type LeadEngagementWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<LeadEngagementWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<LeadEngagementWhereInput>>;
+  /** Condition on `lead_engagement.average_lead_score`. */
+  averageLeadScore?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.bounced`. */
+  bounced?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.bounced_leads`. */
+  bouncedLeads?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.clicked`. */
+  clicked?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.completed_leads`. */
+  completedLeads?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.delivered`. */
+  delivered?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.email_campaign_id`. */
+  emailCampaignId?: InputMaybe<StringFilter>;
+  /** Condition on `lead_engagement.emails_per_lead`. */
+  emailsPerLead?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.engaged_leads`. */
+  engagedLeads?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.enrolments`. */
+  enrolments?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.imported_at`. */
+  importedAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `lead_engagement.interested_leads`. */
+  interestedLeads?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.last_activity_at`. */
+  lastActivityAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `lead_engagement.lead_completion_rate`. */
+  leadCompletionRate?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.lead_engagement_rate`. */
+  leadEngagementRate?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.lead_id`. */
+  leadId?: InputMaybe<StringFilter>;
+  /** Condition on `lead_engagement.lead_reply_rate`. */
+  leadReplyRate?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.lead_score`. */
+  leadScore?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.lead_source`. */
+  leadSource?: InputMaybe<StringFilter>;
+  /** Condition on `lead_engagement.leads`. */
+  leads?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.opened`. */
+  opened?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.positive_reply_rate`. */
+  positiveReplyRate?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.replied`. */
+  replied?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.replied_leads`. */
+  repliedLeads?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.sent`. */
+  sent?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.spam_complaints`. */
+  spamComplaints?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.status`. */
+  status?: InputMaybe<StringFilter>;
+  /** Condition on `lead_engagement.unsubscribed`. */
+  unsubscribed?: InputMaybe<FloatFilter>;
+  /** Condition on `lead_engagement.unsubscribed_leads`. */
+  unsubscribedLeads?: InputMaybe<FloatFilter>;
+};
+
+/** One widget of a live dashboard: its result now, or its own error. */
+export type LiveDashboardWidget = {
+  error?: Maybe<WidgetError>;
+  id: Scalars['String']['output'];
+  result?: Maybe<QueryResult>;
+  skipped: Array<SkippedViewParameter>;
+  title: Scalars['String']['output'];
+};
+
+/** The measures of a `mailbox_warmup` row in both periods (when the field was given `compareTo`). */
+export type MailboxWarmupComparison = {
+  /**
+   * Mailbox warmup Average warmup health score: Mean daily health score (0-100) over the selected mailbox-days.
+   *
+   * Member `mailbox_warmup.average_health_score` (measure, avg, format number).
+   */
+  averageHealthScore?: Maybe<MeasureComparison>;
+  /**
+   * Mailbox warmup Average warmup progress (%): Mean progress through the ramp (0-100) over the selected mailbox-days.
+   *
+   * Member `mailbox_warmup.average_progress` (measure, avg, format percent).
+   */
+  averageProgress?: Maybe<MeasureComparison>;
+  /**
+   * Mailbox warmup Warmup bounce rate: Warmup bounces / sent x 100.
+   *
+   * Member `mailbox_warmup.bounce_rate` (measure, number, format percent).
+   */
+  bounceRate?: Maybe<MeasureComparison>;
+  /**
+   * Mailbox warmup Warmup bounces: Warmup emails rejected by the recipient server.
+   *
+   * Member `mailbox_warmup.bounced` (measure, sum, format integer).
+   */
+  bounced?: Maybe<MeasureComparison>;
+  /**
+   * Mailbox warmup Warmup target volume: Sum of the ramp's daily sending targets over the selected mailbox-days.
+   *
+   * Member `mailbox_warmup.daily_target` (measure, sum, format integer).
+   */
+  dailyTarget?: Maybe<MeasureComparison>;
+  /**
+   * Mailbox warmup Warmup emails delivered: Warmup emails accepted by the recipient server (sent minus bounced).
+   *
+   * Member `mailbox_warmup.delivered` (measure, sum, format integer).
+   */
+  delivered?: Maybe<MeasureComparison>;
+  /**
+   * Mailbox warmup Warmup delivery rate: Warmup emails delivered / sent x 100.
+   *
+   * Member `mailbox_warmup.delivery_rate` (measure, number, format percent).
+   */
+  deliveryRate?: Maybe<MeasureComparison>;
+  /**
+   * Mailbox warmup Inbox placement rate: Warmup emails in the inbox / delivered x 100.
+   *
+   * Member `mailbox_warmup.inbox_placement_rate` (measure, number, format percent).
+   */
+  inboxPlacementRate?: Maybe<MeasureComparison>;
+  /**
+   * Mailbox warmup Warmup emails in inbox: Delivered warmup emails that landed in the inbox, not the spam folder.
+   *
+   * Member `mailbox_warmup.inboxed` (measure, sum, format integer).
+   */
+  inboxed?: Maybe<MeasureComparison>;
+  /**
+   * Mailbox warmup Mailbox-days of warmup: Number of (mailbox, day) rows: days of warmup summed over mailboxes.
+   *
+   * Member `mailbox_warmup.mailbox_days` (measure, count, format integer).
+   */
+  mailboxDays?: Maybe<MeasureComparison>;
+  /**
+   * Mailbox warmup Mailboxes ramping up: Distinct mailboxes with a warming (ramp-up) day in the period.
+   *
+   * Member `mailbox_warmup.mailboxes_ramping` (measure, count_distinct, format integer).
+   */
+  mailboxesRamping?: Maybe<MeasureComparison>;
+  /**
+   * Mailbox warmup Warmup opens: Warmup emails opened by the warmup network.
+   *
+   * Member `mailbox_warmup.opened` (measure, sum, format integer).
+   */
+  opened?: Maybe<MeasureComparison>;
+  /**
+   * Mailbox warmup Warmup replies: Warmup emails replied to by the warmup network.
+   *
+   * Member `mailbox_warmup.replied` (measure, sum, format integer).
+   */
+  replied?: Maybe<MeasureComparison>;
+  /**
+   * Mailbox warmup Warmup emails sent: Warmup emails sent (sum).
+   *
+   * Member `mailbox_warmup.sent` (measure, sum, format integer).
+   */
+  sent?: Maybe<MeasureComparison>;
+  /**
+   * Mailbox warmup Warmup spam complaints: Warmup emails marked as spam.
+   *
+   * Member `mailbox_warmup.spam_complaints` (measure, sum, format integer).
+   */
+  spamComplaints?: Maybe<MeasureComparison>;
+  /**
+   * Mailbox warmup Warmup spam rate: Warmup spam complaints / delivered x 100.
+   *
+   * Member `mailbox_warmup.spam_rate` (measure, number, format percent).
+   */
+  spamRate?: Maybe<MeasureComparison>;
+  /**
+   * Mailbox warmup Active warmups: Distinct mailboxes that sent warmup emails in the period.
+   *
+   * Member `mailbox_warmup.warmups_active` (measure, count_distinct, format integer).
+   */
+  warmupsActive?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `mailbox_warmup`. Give one field per list element: the list order is the sort order. */
+export type MailboxWarmupOrderByInput = {
+  /** Sort by `mailbox_warmup.average_health_score`. */
+  averageHealthScore?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.average_progress`. */
+  averageProgress?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.bounce_rate`. */
+  bounceRate?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.bounced`. */
+  bounced?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.daily_target`. */
+  dailyTarget?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.date`. */
+  date?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.delivered`. */
+  delivered?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.delivery_rate`. */
+  deliveryRate?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.health_score`. */
+  healthScore?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.inbox_placement_rate`. */
+  inboxPlacementRate?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.inboxed`. */
+  inboxed?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.mailbox`. */
+  mailbox?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.mailbox_days`. */
+  mailboxDays?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.mailboxes_ramping`. */
+  mailboxesRamping?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.opened`. */
+  opened?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.progress_percentage`. */
+  progressPercentage?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.replied`. */
+  replied?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.sent`. */
+  sent?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.spam_complaints`. */
+  spamComplaints?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.spam_rate`. */
+  spamRate?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.warmup_status`. */
+  warmupStatus?: InputMaybe<OrderDirection>;
+  /** Sort by `mailbox_warmup.warmups_active`. */
+  warmupsActive?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `mailbox_warmup`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type MailboxWarmupRow = {
+  /**
+   * Mailbox warmup Average warmup health score: Mean daily health score (0-100) over the selected mailbox-days.
+   *
+   * Member `mailbox_warmup.average_health_score` (measure, avg, format number).
+   */
+  averageHealthScore?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailbox warmup Average warmup progress (%): Mean progress through the ramp (0-100) over the selected mailbox-days.
+   *
+   * Member `mailbox_warmup.average_progress` (measure, avg, format percent).
+   */
+  averageProgress?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailbox warmup Warmup bounce rate: Warmup bounces / sent x 100.
+   *
+   * Member `mailbox_warmup.bounce_rate` (measure, number, format percent).
+   */
+  bounceRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailbox warmup Warmup bounces: Warmup emails rejected by the recipient server.
+   *
+   * Member `mailbox_warmup.bounced` (measure, sum, format integer).
+   */
+  bounced?: Maybe<Scalars['Float']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<MailboxWarmupComparison>;
+  /**
+   * Mailbox warmup Warmup target volume: Sum of the ramp's daily sending targets over the selected mailbox-days.
+   *
+   * Member `mailbox_warmup.daily_target` (measure, sum, format integer).
+   */
+  dailyTarget?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailbox warmup Warmup day: Day of the warmup activity.
+   *
+   * Member `mailbox_warmup.date` (dimension).
+   */
+  date?: Maybe<Scalars['String']['output']>;
+  /**
+   * Mailbox warmup Warmup emails delivered: Warmup emails accepted by the recipient server (sent minus bounced).
+   *
+   * Member `mailbox_warmup.delivered` (measure, sum, format integer).
+   */
+  delivered?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailbox warmup Warmup delivery rate: Warmup emails delivered / sent x 100.
+   *
+   * Member `mailbox_warmup.delivery_rate` (measure, number, format percent).
+   */
+  deliveryRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailbox warmup Health score that day: Mailbox health (0-100) on the day.
+   *
+   * Member `mailbox_warmup.health_score` (dimension, format integer).
+   */
+  healthScore?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailbox warmup Inbox placement rate: Warmup emails in the inbox / delivered x 100.
+   *
+   * Member `mailbox_warmup.inbox_placement_rate` (measure, number, format percent).
+   */
+  inboxPlacementRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailbox warmup Warmup emails in inbox: Delivered warmup emails that landed in the inbox, not the spam folder.
+   *
+   * Member `mailbox_warmup.inboxed` (measure, sum, format integer).
+   */
+  inboxed?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailbox warmup Mailbox: Mailbox being warmed up (sending address).
+   *
+   * Member `mailbox_warmup.mailbox` (dimension, format id).
+   */
+  mailbox?: Maybe<Scalars['String']['output']>;
+  /**
+   * Mailbox warmup Mailbox-days of warmup: Number of (mailbox, day) rows: days of warmup summed over mailboxes.
+   *
+   * Member `mailbox_warmup.mailbox_days` (measure, count, format integer).
+   */
+  mailboxDays?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailbox warmup Mailboxes ramping up: Distinct mailboxes with a warming (ramp-up) day in the period.
+   *
+   * Member `mailbox_warmup.mailboxes_ramping` (measure, count_distinct, format integer).
+   */
+  mailboxesRamping?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailbox warmup Warmup opens: Warmup emails opened by the warmup network.
+   *
+   * Member `mailbox_warmup.opened` (measure, sum, format integer).
+   */
+  opened?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailbox warmup Warmup progress (%): Progress through the warmup ramp on the day, 0-100.
+   *
+   * Member `mailbox_warmup.progress_percentage` (dimension, format percent).
+   */
+  progressPercentage?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailbox warmup Warmup replies: Warmup emails replied to by the warmup network.
+   *
+   * Member `mailbox_warmup.replied` (measure, sum, format integer).
+   */
+  replied?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailbox warmup Warmup emails sent: Warmup emails sent (sum).
+   *
+   * Member `mailbox_warmup.sent` (measure, sum, format integer).
+   */
+  sent?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailbox warmup Warmup spam complaints: Warmup emails marked as spam.
+   *
+   * Member `mailbox_warmup.spam_complaints` (measure, sum, format integer).
+   */
+  spamComplaints?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailbox warmup Warmup spam rate: Warmup spam complaints / delivered x 100.
+   *
+   * Member `mailbox_warmup.spam_rate` (measure, number, format percent).
+   */
+  spamRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailbox warmup Warmup status that day: warming (ramping up) or warmed (ramp done, maintenance warmup).
+   *
+   * Member `mailbox_warmup.warmup_status` (dimension).
+   */
+  warmupStatus?: Maybe<Scalars['String']['output']>;
+  /**
+   * Mailbox warmup Active warmups: Distinct mailboxes that sent warmup emails in the period.
+   *
+   * Member `mailbox_warmup.warmups_active` (measure, count_distinct, format integer).
+   */
+  warmupsActive?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of cube `mailbox_warmup`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type MailboxWarmupRowDateArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Predefined filters of `mailbox_warmup`. */
+export type MailboxWarmupSegment =
+  /**
+   * Mailbox warmup Low-health days: Days with a health score below 60.
+   *
+   * Member `mailbox_warmup.low_health` (segment).
+   */
+  | 'LOW_HEALTH'
+  /**
+   * Mailbox warmup Ramp-up days: Days a mailbox was still ramping up (status warming).
+   *
+   * Member `mailbox_warmup.ramping` (segment).
+   */
+  | 'RAMPING';
+
+/** Conditions on `mailbox_warmup` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type MailboxWarmupWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<MailboxWarmupWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<MailboxWarmupWhereInput>>;
+  /** Condition on `mailbox_warmup.average_health_score`. */
+  averageHealthScore?: InputMaybe<FloatFilter>;
+  /** Condition on `mailbox_warmup.average_progress`. */
+  averageProgress?: InputMaybe<FloatFilter>;
+  /** Condition on `mailbox_warmup.bounce_rate`. */
+  bounceRate?: InputMaybe<FloatFilter>;
+  /** Condition on `mailbox_warmup.bounced`. */
+  bounced?: InputMaybe<FloatFilter>;
+  /** Condition on `mailbox_warmup.daily_target`. */
+  dailyTarget?: InputMaybe<FloatFilter>;
+  /** Condition on `mailbox_warmup.date`. */
+  date?: InputMaybe<DateTimeFilter>;
+  /** Condition on `mailbox_warmup.delivered`. */
+  delivered?: InputMaybe<FloatFilter>;
+  /** Condition on `mailbox_warmup.delivery_rate`. */
+  deliveryRate?: InputMaybe<FloatFilter>;
+  /** Condition on `mailbox_warmup.health_score`. */
+  healthScore?: InputMaybe<FloatFilter>;
+  /** Condition on `mailbox_warmup.inbox_placement_rate`. */
+  inboxPlacementRate?: InputMaybe<FloatFilter>;
+  /** Condition on `mailbox_warmup.inboxed`. */
+  inboxed?: InputMaybe<FloatFilter>;
+  /** Condition on `mailbox_warmup.mailbox`. */
+  mailbox?: InputMaybe<StringFilter>;
+  /** Condition on `mailbox_warmup.mailbox_days`. */
+  mailboxDays?: InputMaybe<FloatFilter>;
+  /** Condition on `mailbox_warmup.mailboxes_ramping`. */
+  mailboxesRamping?: InputMaybe<FloatFilter>;
+  /** Condition on `mailbox_warmup.opened`. */
+  opened?: InputMaybe<FloatFilter>;
+  /** Condition on `mailbox_warmup.progress_percentage`. */
+  progressPercentage?: InputMaybe<FloatFilter>;
+  /** Condition on `mailbox_warmup.replied`. */
+  replied?: InputMaybe<FloatFilter>;
+  /** Condition on `mailbox_warmup.sent`. */
+  sent?: InputMaybe<FloatFilter>;
+  /** Condition on `mailbox_warmup.spam_complaints`. */
+  spamComplaints?: InputMaybe<FloatFilter>;
+  /** Condition on `mailbox_warmup.spam_rate`. */
+  spamRate?: InputMaybe<FloatFilter>;
+  /** Condition on `mailbox_warmup.warmup_status`. */
+  warmupStatus?: InputMaybe<StringFilter>;
+  /** Condition on `mailbox_warmup.warmups_active`. */
+  warmupsActive?: InputMaybe<FloatFilter>;
+};
+
+/** The measures of a `mailboxes` row in both periods (when the field was given `compareTo`). */
+export type MailboxesComparison = {
+  /**
+   * Mailboxes Mailboxes at risk: Mailboxes with a health score below 60 (deliverability at risk).
+   *
+   * Member `mailboxes.at_risk_mailboxes` (measure, count, format integer).
+   */
+  atRiskMailboxes?: Maybe<MeasureComparison>;
+  /**
+   * Mailboxes Average health score: Mean current health score (0-100) of the selected mailboxes.
+   *
+   * Member `mailboxes.average_health_score` (measure, avg, format number).
+   */
+  averageHealthScore?: Maybe<MeasureComparison>;
+  /**
+   * Mailboxes Mailboxes: Number of mailboxes (email accounts).
+   *
+   * Member `mailboxes.count` (measure, count, format integer).
+   */
+  count?: Maybe<MeasureComparison>;
+  /**
+   * Mailboxes Healthy mailboxes: Mailboxes with a health score of 80 or more.
+   *
+   * Member `mailboxes.healthy_mailboxes` (measure, count, format integer).
+   */
+  healthyMailboxes?: Maybe<MeasureComparison>;
+  /**
+   * Mailboxes Mailboxes in active campaigns: Mailboxes sending for a running campaign (campaign status active).
+   *
+   * Member `mailboxes.mailboxes_in_campaigns` (measure, count, format integer).
+   */
+  mailboxesInCampaigns?: Maybe<MeasureComparison>;
+  /**
+   * Mailboxes Paused mailboxes: Mailboxes whose warmup and sending are paused.
+   *
+   * Member `mailboxes.paused_mailboxes` (measure, count, format integer).
+   */
+  pausedMailboxes?: Maybe<MeasureComparison>;
+  /**
+   * Mailboxes Current daily volume: Emails a day the selected mailboxes send now (sum of current volume).
+   *
+   * Member `mailboxes.total_current_volume` (measure, sum, format integer).
+   */
+  totalCurrentVolume?: Maybe<MeasureComparison>;
+  /**
+   * Mailboxes Daily sending capacity: Emails a day the selected mailboxes may send (sum of daily limits).
+   *
+   * Member `mailboxes.total_daily_limit` (measure, sum, format integer).
+   */
+  totalDailyLimit?: Maybe<MeasureComparison>;
+  /**
+   * Mailboxes Volume utilization: Current daily volume / daily sending capacity x 100.
+   *
+   * Member `mailboxes.volume_utilization` (measure, number, format percent).
+   */
+  volumeUtilization?: Maybe<MeasureComparison>;
+  /**
+   * Mailboxes Warmed mailboxes: Mailboxes whose warmup ramp has finished (status warmed).
+   *
+   * Member `mailboxes.warmed_mailboxes` (measure, count, format integer).
+   */
+  warmedMailboxes?: Maybe<MeasureComparison>;
+  /**
+   * Mailboxes Mailboxes warming up: Mailboxes whose warmup status is warming (still ramping up).
+   *
+   * Member `mailboxes.warming_mailboxes` (measure, count, format integer).
+   */
+  warmingMailboxes?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `mailboxes`. Give one field per list element: the list order is the sort order. */
+export type MailboxesOrderByInput = {
+  /** Sort by `mailboxes.at_risk_mailboxes`. */
+  atRiskMailboxes?: InputMaybe<OrderDirection>;
+  /** Sort by `mailboxes.average_health_score`. */
+  averageHealthScore?: InputMaybe<OrderDirection>;
+  /** Sort by `mailboxes.campaign_status`. */
+  campaignStatus?: InputMaybe<OrderDirection>;
+  /** Sort by `mailboxes.count`. */
+  count?: InputMaybe<OrderDirection>;
+  /** Sort by `mailboxes.created_at`. */
+  createdAt?: InputMaybe<OrderDirection>;
+  /** Sort by `mailboxes.current_volume`. */
+  currentVolume?: InputMaybe<OrderDirection>;
+  /** Sort by `mailboxes.daily_limit`. */
+  dailyLimit?: InputMaybe<OrderDirection>;
+  /** Sort by `mailboxes.health_band`. */
+  healthBand?: InputMaybe<OrderDirection>;
+  /** Sort by `mailboxes.health_score`. */
+  healthScore?: InputMaybe<OrderDirection>;
+  /** Sort by `mailboxes.healthy_mailboxes`. */
+  healthyMailboxes?: InputMaybe<OrderDirection>;
+  /** Sort by `mailboxes.mailbox`. */
+  mailbox?: InputMaybe<OrderDirection>;
+  /** Sort by `mailboxes.mailboxes_in_campaigns`. */
+  mailboxesInCampaigns?: InputMaybe<OrderDirection>;
+  /** Sort by `mailboxes.paused_mailboxes`. */
+  pausedMailboxes?: InputMaybe<OrderDirection>;
+  /** Sort by `mailboxes.provider`. */
+  provider?: InputMaybe<OrderDirection>;
+  /** Sort by `mailboxes.sending_domain`. */
+  sendingDomain?: InputMaybe<OrderDirection>;
+  /** Sort by `mailboxes.total_current_volume`. */
+  totalCurrentVolume?: InputMaybe<OrderDirection>;
+  /** Sort by `mailboxes.total_daily_limit`. */
+  totalDailyLimit?: InputMaybe<OrderDirection>;
+  /** Sort by `mailboxes.volume_utilization`. */
+  volumeUtilization?: InputMaybe<OrderDirection>;
+  /** Sort by `mailboxes.warmed_mailboxes`. */
+  warmedMailboxes?: InputMaybe<OrderDirection>;
+  /** Sort by `mailboxes.warming_mailboxes`. */
+  warmingMailboxes?: InputMaybe<OrderDirection>;
+  /** Sort by `mailboxes.warmup_status`. */
+  warmupStatus?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `mailboxes`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type MailboxesRow = {
+  /**
+   * Mailboxes Mailboxes at risk: Mailboxes with a health score below 60 (deliverability at risk).
+   *
+   * Member `mailboxes.at_risk_mailboxes` (measure, count, format integer).
+   */
+  atRiskMailboxes?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailboxes Average health score: Mean current health score (0-100) of the selected mailboxes.
+   *
+   * Member `mailboxes.average_health_score` (measure, avg, format number).
+   */
+  averageHealthScore?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailboxes Campaign status: active when the mailbox sends for a running campaign, idle otherwise.
+   *
+   * Member `mailboxes.campaign_status` (dimension).
+   */
+  campaignStatus?: Maybe<Scalars['String']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<MailboxesComparison>;
+  /**
+   * Mailboxes Mailboxes: Number of mailboxes (email accounts).
+   *
+   * Member `mailboxes.count` (measure, count, format integer).
+   */
+  count?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailboxes Mailbox created at: When the mailbox was connected.
+   *
+   * Member `mailboxes.created_at` (dimension).
+   */
+  createdAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Mailboxes Current volume: Emails a day the mailbox sends now (campaign and warmup); 0 when paused.
+   *
+   * Member `mailboxes.current_volume` (dimension, format integer).
+   */
+  currentVolume?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailboxes Daily limit: Emails a day the mailbox may send.
+   *
+   * Member `mailboxes.daily_limit` (dimension, format integer).
+   */
+  dailyLimit?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailboxes Health band: healthy (80-100), fair (60-79) or poor (below 60) by the current health score.
+   *
+   * Member `mailboxes.health_band` (dimension).
+   */
+  healthBand?: Maybe<Scalars['String']['output']>;
+  /**
+   * Mailboxes Health score: Current mailbox health, 0-100: rises with the warmup, falls with bounces and spam complaints.
+   *
+   * Member `mailboxes.health_score` (dimension, format integer).
+   */
+  healthScore?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailboxes Healthy mailboxes: Mailboxes with a health score of 80 or more.
+   *
+   * Member `mailboxes.healthy_mailboxes` (measure, count, format integer).
+   */
+  healthyMailboxes?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailboxes Mailbox: Sending address of the mailbox (email account).
+   *
+   * Member `mailboxes.mailbox` (dimension, format id).
+   */
+  mailbox?: Maybe<Scalars['String']['output']>;
+  /**
+   * Mailboxes Mailboxes in active campaigns: Mailboxes sending for a running campaign (campaign status active).
+   *
+   * Member `mailboxes.mailboxes_in_campaigns` (measure, count, format integer).
+   */
+  mailboxesInCampaigns?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailboxes Paused mailboxes: Mailboxes whose warmup and sending are paused.
+   *
+   * Member `mailboxes.paused_mailboxes` (measure, count, format integer).
+   */
+  pausedMailboxes?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailboxes Mailbox provider: google, microsoft or smtp.
+   *
+   * Member `mailboxes.provider` (dimension).
+   */
+  provider?: Maybe<Scalars['String']['output']>;
+  /**
+   * Mailboxes Sending domain: Domain of the mailbox's address.
+   *
+   * Member `mailboxes.sending_domain` (dimension).
+   */
+  sendingDomain?: Maybe<Scalars['String']['output']>;
+  /**
+   * Mailboxes Current daily volume: Emails a day the selected mailboxes send now (sum of current volume).
+   *
+   * Member `mailboxes.total_current_volume` (measure, sum, format integer).
+   */
+  totalCurrentVolume?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailboxes Daily sending capacity: Emails a day the selected mailboxes may send (sum of daily limits).
+   *
+   * Member `mailboxes.total_daily_limit` (measure, sum, format integer).
+   */
+  totalDailyLimit?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailboxes Volume utilization: Current daily volume / daily sending capacity x 100.
+   *
+   * Member `mailboxes.volume_utilization` (measure, number, format percent).
+   */
+  volumeUtilization?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailboxes Warmed mailboxes: Mailboxes whose warmup ramp has finished (status warmed).
+   *
+   * Member `mailboxes.warmed_mailboxes` (measure, count, format integer).
+   */
+  warmedMailboxes?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailboxes Mailboxes warming up: Mailboxes whose warmup status is warming (still ramping up).
+   *
+   * Member `mailboxes.warming_mailboxes` (measure, count, format integer).
+   */
+  warmingMailboxes?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Mailboxes Warmup status: warming (ramping up), warmed (ramp finished, maintenance warmup) or paused.
+   *
+   * Member `mailboxes.warmup_status` (dimension).
+   */
+  warmupStatus?: Maybe<Scalars['String']['output']>;
+};
+
+
+/** One result row of cube `mailboxes`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type MailboxesRowCreatedAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Predefined filters of `mailboxes`. */
+export type MailboxesSegment =
+  /**
+   * Mailboxes Health at risk: Mailboxes with a health score below 60.
+   *
+   * Member `mailboxes.at_risk` (segment).
+   */
+  | 'AT_RISK'
+  /**
+   * Mailboxes Warming up: Mailboxes still ramping up their warmup.
+   *
+   * Member `mailboxes.warming` (segment).
+   */
+  | 'WARMING';
+
+/** Conditions on `mailboxes` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type MailboxesWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<MailboxesWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<MailboxesWhereInput>>;
+  /** Condition on `mailboxes.at_risk_mailboxes`. */
+  atRiskMailboxes?: InputMaybe<FloatFilter>;
+  /** Condition on `mailboxes.average_health_score`. */
+  averageHealthScore?: InputMaybe<FloatFilter>;
+  /** Condition on `mailboxes.campaign_status`. */
+  campaignStatus?: InputMaybe<StringFilter>;
+  /** Condition on `mailboxes.count`. */
+  count?: InputMaybe<FloatFilter>;
+  /** Condition on `mailboxes.created_at`. */
+  createdAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `mailboxes.current_volume`. */
+  currentVolume?: InputMaybe<FloatFilter>;
+  /** Condition on `mailboxes.daily_limit`. */
+  dailyLimit?: InputMaybe<FloatFilter>;
+  /** Condition on `mailboxes.health_band`. */
+  healthBand?: InputMaybe<StringFilter>;
+  /** Condition on `mailboxes.health_score`. */
+  healthScore?: InputMaybe<FloatFilter>;
+  /** Condition on `mailboxes.healthy_mailboxes`. */
+  healthyMailboxes?: InputMaybe<FloatFilter>;
+  /** Condition on `mailboxes.mailbox`. */
+  mailbox?: InputMaybe<StringFilter>;
+  /** Condition on `mailboxes.mailboxes_in_campaigns`. */
+  mailboxesInCampaigns?: InputMaybe<FloatFilter>;
+  /** Condition on `mailboxes.paused_mailboxes`. */
+  pausedMailboxes?: InputMaybe<FloatFilter>;
+  /** Condition on `mailboxes.provider`. */
+  provider?: InputMaybe<StringFilter>;
+  /** Condition on `mailboxes.sending_domain`. */
+  sendingDomain?: InputMaybe<StringFilter>;
+  /** Condition on `mailboxes.total_current_volume`. */
+  totalCurrentVolume?: InputMaybe<FloatFilter>;
+  /** Condition on `mailboxes.total_daily_limit`. */
+  totalDailyLimit?: InputMaybe<FloatFilter>;
+  /** Condition on `mailboxes.volume_utilization`. */
+  volumeUtilization?: InputMaybe<FloatFilter>;
+  /** Condition on `mailboxes.warmed_mailboxes`. */
+  warmedMailboxes?: InputMaybe<FloatFilter>;
+  /** Condition on `mailboxes.warming_mailboxes`. */
+  warmingMailboxes?: InputMaybe<FloatFilter>;
+  /** Condition on `mailboxes.warmup_status`. */
+  warmupStatus?: InputMaybe<StringFilter>;
+};
+
+/** A measure in the current and the comparison period. A row missing in one period counts as 0 there for counts and sums, else null. */
+export type MeasureComparison = {
+  /** current - previous. */
+  change?: Maybe<Scalars['Float']['output']>;
+  current?: Maybe<Scalars['Float']['output']>;
+  direction?: Maybe<ChangeDirection>;
+  /** "cube.measure". */
+  member: Scalars['String']['output'];
+  /** Change in percent of the previous value (12.5 = +12.5 %); null when the previous value is 0 or unknown. */
+  percentChange?: Maybe<Scalars['Float']['output']>;
+  /** The value in the comparison period. */
+  previous?: Maybe<Scalars['Float']['output']>;
+};
+
 export type Mutation = {
+  /** An unknown member, a condition on a measure the query lacks or a bad operator is BAD_USER_INPUT (or the query service’s code). */
+  createAlertRule?: Maybe<AlertRule>;
   /** Create an API key for your tenant with some of your own scopes. Use it as "Authorization: Bearer sk_live_...". */
   createApiKey?: Maybe<CreateApiKeyPayload>;
   /** Create a dashboard (version 1). A widget whose query would not run (unknown member, missing scope) is refused. */
   createDashboard?: Maybe<Dashboard>;
+  /** Make a read-only share link of a dashboard you may manage. Opening it needs no JWT; it shows only this dashboard, as you see it, with your read scopes (or fewer), in your tenant. */
+  createDashboardLink?: Maybe<DashboardLinkCreated>;
+  /** Export a query, saved query or dashboard widget as a file. Runs as a job; answers when the file is ready (or PENDING after a few seconds). Over your row limit: EXPORT_TOO_LARGE, unless truncate is true. */
+  createExport?: Maybe<Export>;
+  /** Schedule a report: an invalid cron or time zone, format or destination is BAD_USER_INPUT. */
+  createReportSchedule?: Maybe<ReportSchedule>;
   /** Save a query under a name. A query that would not run (unknown member, missing scope) is refused. */
   createSavedQuery?: Maybe<SavedQuery>;
-  /** Delete a dashboard and all its versions. false when your tenant has no such dashboard. */
+  createSnapshot?: Maybe<Snapshot>;
+  /** Register a tenant (platform operators). CONFLICT when the id is taken. */
+  createTenant?: Maybe<Tenant>;
+  deleteAlertRule?: Maybe<Scalars['Boolean']['output']>;
+  /** Delete a dashboard and all its versions (owner or tenant admin). false when you cannot see such a dashboard. */
   deleteDashboard?: Maybe<Scalars['Boolean']['output']>;
-  /** Delete a saved query. false when your tenant has no such query. */
+  deleteReportSchedule?: Maybe<Scalars['Boolean']['output']>;
+  /** Delete one of your tenant's roles (the built-in role of the same name applies again). Open sessions that used it end. */
+  deleteRole?: Maybe<Scalars['Boolean']['output']>;
+  /** Delete a saved query (owner or tenant admin). false when you cannot see such a query. */
   deleteSavedQuery?: Maybe<Scalars['Boolean']['output']>;
+  deleteSnapshot?: Maybe<Scalars['Boolean']['output']>;
+  /** Delete your tenant's rows holding a client, campaign or ad-account value from every table that holds it (right to be forgotten, mistaken loads). Audited; caches and live subscriptions follow at once. */
+  deleteTenantRows: DeletionReport;
+  /** Mark quarantined rows of a batch as discarded; returns how many. */
+  discardQuarantined: Scalars['Int']['output'];
   /** Ingest up to 10000 rows into a warehouse table for your tenant. Rows failing a data-quality check are quarantined and listed. */
   ingest: IngestReport;
+  /** Create or replace one of your tenant's roles. Open sessions that used it end (they sign in again with the new grant). */
+  putRole?: Maybe<Role>;
+  /** Fix quarantined rows of a batch and ingest them; rows that still fail stay pending. */
+  replayQuarantined: ReplayReport;
+  /** Serve a suspended or churned tenant again (status active; platform operators). */
+  resumeTenant?: Maybe<Tenant>;
   /** Revoke a key of your tenant; it is refused from the next request on. false when your tenant has no such active key. */
   revokeApiKey?: Maybe<Scalars['Boolean']['output']>;
+  /** Revoke a share link (dashboard owner, tenant admin, or the link creator); it answers 404 from then on. false when no such active link. */
+  revokeDashboardLink?: Maybe<Scalars['Boolean']['output']>;
+  /** A new signing secret; the old one stops signing at once. */
+  rotateWebhookSigningSecret?: Maybe<Scalars['String']['output']>;
+  /** Change who sees and edits a dashboard (owner or tenant admin). `shares` replaces the current list. */
+  shareDashboard?: Maybe<Dashboard>;
+  /** Change who sees and edits a saved query (owner or tenant admin). `shares` replaces the current list. */
+  shareSavedQuery?: Maybe<SavedQuery>;
+  /** Suspend a tenant: every door refuses it (TENANT_SUSPENDED) and its open sessions end (platform operators). */
+  suspendTenant?: Maybe<Tenant>;
+  updateAlertRule?: Maybe<AlertRule>;
   /** Save a new version. NOT_FOUND when your tenant has no such dashboard; CONFLICT when expectedVersion is stale. */
   updateDashboard?: Maybe<Dashboard>;
+  /** Update your own tenant's name and settings. */
+  updateMyTenant?: Maybe<Tenant>;
+  updateReportSchedule?: Maybe<ReportSchedule>;
   /** Rename a saved query or replace its query. NOT_FOUND when your tenant has no such query. */
   updateSavedQuery?: Maybe<SavedQuery>;
+  /** Change a tenant: re-plan, suspend, churn, rename, settings (platform operators). */
+  updateTenant?: Maybe<Tenant>;
+};
+
+
+export type MutationCreateAlertRuleArgs = {
+  input: AlertRuleInput;
 };
 
 
@@ -2095,8 +8295,43 @@ export type MutationCreateDashboardArgs = {
 };
 
 
+export type MutationCreateDashboardLinkArgs = {
+  dashboardId: Scalars['ID']['input'];
+  expiresInHours?: InputMaybe<Scalars['Int']['input']>;
+  scopes?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+
+export type MutationCreateExportArgs = {
+  format: Scalars['String']['input'];
+  source: Scalars['JSON']['input'];
+  truncate?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+export type MutationCreateReportScheduleArgs = {
+  input: ReportScheduleInput;
+};
+
+
 export type MutationCreateSavedQueryArgs = {
   input: CreateSavedQueryInput;
+};
+
+
+export type MutationCreateSnapshotArgs = {
+  name?: InputMaybe<Scalars['String']['input']>;
+  source: Scalars['JSON']['input'];
+};
+
+
+export type MutationCreateTenantArgs = {
+  input: CreateTenantInput;
+};
+
+
+export type MutationDeleteAlertRuleArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -2105,8 +8340,35 @@ export type MutationDeleteDashboardArgs = {
 };
 
 
+export type MutationDeleteReportScheduleArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteRoleArgs = {
+  name: Scalars['String']['input'];
+};
+
+
 export type MutationDeleteSavedQueryArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteSnapshotArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteTenantRowsArgs = {
+  dimension: DeletableDimension;
+  value: Scalars['String']['input'];
+};
+
+
+export type MutationDiscardQuarantinedArgs = {
+  batchId: Scalars['String']['input'];
+  lines: Array<Scalars['Int']['input']>;
 };
 
 
@@ -2117,8 +8379,52 @@ export type MutationIngestArgs = {
 };
 
 
+export type MutationPutRoleArgs = {
+  input: PutRoleInput;
+};
+
+
+export type MutationReplayQuarantinedArgs = {
+  batchId: Scalars['String']['input'];
+  fixes: Array<QuarantineFix>;
+};
+
+
+export type MutationResumeTenantArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationRevokeApiKeyArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationRevokeDashboardLinkArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationShareDashboardArgs = {
+  id: Scalars['ID']['input'];
+  input: ShareChangeInput;
+};
+
+
+export type MutationShareSavedQueryArgs = {
+  id: Scalars['ID']['input'];
+  input: ShareChangeInput;
+};
+
+
+export type MutationSuspendTenantArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationUpdateAlertRuleArgs = {
+  id: Scalars['ID']['input'];
+  input: AlertRuleInput;
 };
 
 
@@ -2128,9 +8434,26 @@ export type MutationUpdateDashboardArgs = {
 };
 
 
+export type MutationUpdateMyTenantArgs = {
+  input: UpdateMyTenantInput;
+};
+
+
+export type MutationUpdateReportScheduleArgs = {
+  id: Scalars['ID']['input'];
+  input: ReportScheduleInput;
+};
+
+
 export type MutationUpdateSavedQueryArgs = {
   id: Scalars['ID']['input'];
   input: UpdateSavedQueryInput;
+};
+
+
+export type MutationUpdateTenantArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateTenantInput;
 };
 
 /** Sort direction. */
@@ -2139,6 +8462,26 @@ export type OrderDirection =
   | 'ASC'
   /** Descending (largest, latest, Z first). */
   | 'DESC';
+
+/** Usage of every tenant in a month, and the totals. */
+export type PlatformUsage = {
+  bytesReturned: Scalars['Float']['output'];
+  month: Scalars['String']['output'];
+  queries: Scalars['Float']['output'];
+  refused: Scalars['Float']['output'];
+  rowsRead: Scalars['Float']['output'];
+  tenants: Array<TenantUsage>;
+};
+
+/** The measures of a `platforms` row in both periods (when the field was given `compareTo`). */
+export type PlatformsComparison = {
+  /**
+   * Ad platforms Platforms: Number of platforms in the reference list.
+   *
+   * Member `platforms.count` (measure, count).
+   */
+  count?: Maybe<MeasureComparison>;
+};
 
 /** Sort key for `platforms`. Give one field per list element: the list order is the sort order. */
 export type PlatformsOrderByInput = {
@@ -2160,8 +8503,10 @@ export type PlatformsRow = {
    * Member `platforms.channel` (dimension).
    */
   channel?: Maybe<Scalars['String']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<PlatformsComparison>;
   /**
-   * Ad platforms Platforms
+   * Ad platforms Platforms: Number of platforms in the reference list.
    *
    * Member `platforms.count` (measure, count).
    */
@@ -2173,7 +8518,7 @@ export type PlatformsRow = {
    */
   displayName?: Maybe<Scalars['String']['output']>;
   /**
-   * Ad platforms Platform code
+   * Ad platforms Platform code: Platform code: google_ads, microsoft_ads, meta, linkedin, tiktok, or a DSP: dv360, ttd (The Trade Desk), amazon (Amazon DSP).
    *
    * Member `platforms.platform` (dimension).
    */
@@ -2196,6 +8541,37 @@ export type PlatformsWhereInput = {
   platform?: InputMaybe<StringFilter>;
 };
 
+export type PutRoleInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Lower-case letters, digits, "_" and "-" ("campaign_manager"); the name tokens carry in `roles`. */
+  name: Scalars['String']['input'];
+  /** Scopes the role grants ("metrics:read"); each must be one you hold. */
+  scopes: Array<Scalars['String']['input']>;
+};
+
+export type QuarantineFix = {
+  /** The quarantined line of the batch. */
+  line: Scalars['Int']['input'];
+  /** The corrected row (no tenant_id). */
+  row: Scalars['JSON']['input'];
+};
+
+/** A row that failed a check, with the reason, as it was sent. */
+export type QuarantinedRow = {
+  batchId: Scalars['String']['output'];
+  /** 1-based position of the row in its batch. */
+  line: Scalars['Int']['output'];
+  /** The row as sent (first 16 KiB). */
+  raw: Scalars['String']['output'];
+  reason: Scalars['String']['output'];
+  receivedAt: Scalars['String']['output'];
+  /** The data-quality rule of the model the row broke (meta.strata.quality), if any. */
+  rule?: Maybe<Scalars['String']['output']>;
+  /** pending, replayed or discarded. */
+  status: Scalars['String']['output'];
+  table: Scalars['String']['output'];
+};
+
 /** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
 export type Query = {
   /**
@@ -2205,10 +8581,63 @@ export type Query = {
    * Cube `ad_performance`.
    */
   adPerformance?: Maybe<Array<AdPerformanceRow>>;
+  /**
+   * Ad reach: The people ads reached: one row per pseudonymous person, campaign and day, with the impressions the person saw (an exposure log from the platform or a clean room). Unique reach is a distinct count of people, right for any period and grouping (daily reach does not add up).
+   *
+   *
+   * Cube `ad_reach`.
+   */
+  adReach?: Maybe<Array<AdReachRow>>;
+  /** Transitions of a rule, newest first. */
+  alertHistory?: Maybe<Array<AlertEvent>>;
+  alertRules?: Maybe<Array<AlertRule>>;
+  alertStates?: Maybe<Array<AlertState>>;
   /** API keys of your tenant, revoked ones included (oldest first). */
   apiKeys?: Maybe<Array<ApiKey>>;
-  /** Data reads of your tenant, newest first. Entries are written in the background and appear within about a second. */
+  /**
+   * Audit trail: Everything that happened in your tenant, one row per event: data reads, changes (API keys, dashboards, saved queries, roles, tenant settings, ingestion batches) and refusals (forbidden, rate-limited, quota, revoked credentials). Mirrored from the audit log within a few seconds.
+   *
+   *
+   * Cube `audit_events`.
+   */
+  auditEvents?: Maybe<Array<AuditEventsRow>>;
+  /** Reads, changes and refusals of your tenant, newest first. Entries are written in the background and appear within about a second. */
   auditLog?: Maybe<Array<AuditEntry>>;
+  /**
+   * Automation runs: Executions of marketing-automation workflows (lead routing, welcome series, alerts, digests, scheduled publishing...): one row per run with its status, duration and the manual work it saved.
+   *
+   *
+   * Cube `automation_runs`.
+   */
+  automationRuns?: Maybe<Array<AutomationRunsRow>>;
+  /**
+   * Billing usage: What a tenant used, per day, for billing: emails sent, and the distinct mailboxes, sending domains, email campaigns, leads and active warmups behind them. Group the day by month (the billing period) to get usage per period; distinct counts are exact for any period, never sums of daily counts.
+   *
+   *
+   * Cube `billing_usage`.
+   */
+  billingUsage?: Maybe<Array<BillingUsageRow>>;
+  /**
+   * Campaign days (budget pacing): One row per campaign and day of its flight: the status and budget in force that day (from the history), the budget planned for the day (a daily budget, or a lifetime budget spread over the flight) and the spend the platform reported for the campaign. Budget utilization and pacing are ratios of their totals. Campaign-level spend; ad_performance holds the ad-level breakdown.
+   *
+   *
+   * Cube `campaign_days`.
+   */
+  campaignDays?: Maybe<Array<CampaignDaysRow>>;
+  /**
+   * Campaign health: Budget pacing and delivery by campaign and day: budget allocated, spend, utilization, over- and under-spend days, with the campaign's name, advertiser, labels, type and the platform's channel.
+   *
+   *
+   * View `campaign_health`.
+   */
+  campaignHealth?: Maybe<Array<CampaignHealthRow>>;
+  /**
+   * Campaign history: Type-2 history of campaign settings: one row per version of a campaign, valid from valid_from (inclusive) until valid_to (exclusive). "What was this campaign's budget or status on day D": filter valid_from on or before D and valid_to after D (or use campaign_days, one row per day).
+   *
+   *
+   * Cube `campaign_history`.
+   */
+  campaignHistory?: Maybe<Array<CampaignHistoryRow>>;
   /**
    * Campaign performance: Paid-media performance with campaign attributes: spend, delivery and platform-reported conversions by day, platform, campaign name, type, status and objective.
    *
@@ -2226,12 +8655,28 @@ export type Query = {
   /** Cubes and views the caller may query, their members, the join graph and example queries. Start here. */
   catalog?: Maybe<Catalog>;
   /**
+   * Client activity: Monthly product usage per client: active users, sessions, feature events and the last activity of the month. One row per client and month (refreshed monthly).
+   *
+   *
+   * Cube `client_activity`.
+   */
+  clientActivity?: Maybe<Array<ClientActivityRow>>;
+  /**
+   * Client health: Client health overview: monthly product usage with each client's plan, subscription status, lifecycle stage, churn risk, lead score and last activity.
+   *
+   *
+   * View `client_health`.
+   */
+  clientHealth?: Maybe<Array<ClientHealthRow>>;
+  /**
    * Clients: The tenant's customers and their subscriptions: plan, status, monthly recurring revenue (MRR), lifecycle stage and predicted churn risk. One row per client (current state).
    *
    *
    * Cube `clients`.
    */
   clients?: Maybe<Array<ClientsRow>>;
+  /** A snapshot compared with now (its source run again) or with another snapshot: per query, rows matched on dimensions with each measure's change. */
+  compareSnapshot?: Maybe<Scalars['JSON']['output']>;
   /**
    * Conversion attribution: Tracked conversions by campaign, platform, channel and attribution model.
    *
@@ -2239,14 +8684,23 @@ export type Query = {
    */
   conversionAttribution?: Maybe<Array<ConversionAttributionRow>>;
   /**
+   * Conversion paths: Multi-touch conversion paths: every marketing touch (channel, campaign) before a client signed up, its position in the path and its credit under first-touch, last-touch, linear and position-based (40/20/40) attribution. One row per touch.
+   *
+   *
+   * Cube `conversion_touchpoints`.
+   */
+  conversionTouchpoints?: Maybe<Array<ConversionTouchpointsRow>>;
+  /**
    * Conversions: Conversions tracked by the tenant (purchases, sign-ups, leads, demo requests), each credited to one campaign under one attribution model. The tenant's own source of truth for conversions; ad_performance.conversions is what the ad platforms report.
    *
    *
    * Cube `conversions`.
    */
   conversions?: Maybe<Array<ConversionsRow>>;
-  /** One dashboard: its current version, or the given one. null when your tenant has no such dashboard (or version). */
+  /** One dashboard: its current version, or the given one, seen through `view` (applied to every widget; the saved dashboard does not change). null when you cannot see such a dashboard (or version). */
   dashboard?: Maybe<Dashboard>;
+  /** Share links of a dashboard you may manage (owner or tenant admin), revoked and expired ones included, newest first. */
+  dashboardLinks?: Maybe<Array<DashboardLink>>;
   /** Dashboards of your tenant (current versions, oldest first). */
   dashboards?: Maybe<Array<Dashboard>>;
   /**
@@ -2257,13 +8711,78 @@ export type Query = {
    */
   emailActivity?: Maybe<Array<EmailActivityRow>>;
   /**
+   * Email campaigns: Email campaigns (sequences) with their status (draft, active, paused, completed), number of steps, A/B testing and start/completion times. One row per campaign (current state).
+   *
+   *
+   * Cube `email_campaigns`.
+   */
+  emailCampaigns?: Maybe<Array<EmailCampaignsRow>>;
+  /**
+   * Email outreach: Cold-email sending with its context: daily sends and outcomes by campaign, step, A/B variant, mailbox and domain, with the campaign's status and the mailbox's warmup status and health.
+   *
+   *
+   * View `email_outreach`.
+   */
+  emailOutreach?: Maybe<Array<EmailOutreachRow>>;
+  export?: Maybe<Export>;
+  /** Recent exports of your tenant. */
+  exports?: Maybe<Array<Export>>;
+  /**
+   * Influencer partnerships: Paid partnerships with influencers: one row per partnership with its tier, status, flight, agreed fee, deliverables and the results attributed to it. Influencer ROI is (attributed revenue - fees) / fees.
+   *
+   *
+   * Cube `influencer_partnerships`.
+   */
+  influencerPartnerships?: Maybe<Array<InfluencerPartnershipsRow>>;
+  /** Your ingestion batches, newest first. */
+  ingestBatches: Array<IngestBatch>;
+  /**
+   * Ingestion quality: Your ingestion's rejected rows per day, table and data-quality rule, with the rows received that day (every table): "quarantine rate by rule per day". Read it by day: received rows and the rate are per day (over several days without the day dimension they show the busiest day).
+   *
+   *
+   * Cube `ingest_quality`.
+   */
+  ingestQuality?: Maybe<Array<IngestQualityRow>>;
+  /** Quarantined rows of your tenant with their reasons, newest first; pending ones unless includeResolved. */
+  ingestQuarantine: Array<QuarantinedRow>;
+  /**
+   * Lead engagement: Engagement of each lead in each email campaign: emails it received and what it did (opens, clicks, replies, bounces, unsubscribes, spam complaints), its status in the sequence and an engagement score. One row per lead and campaign.
+   *
+   *
+   * Cube `lead_engagement`.
+   */
+  leadEngagement?: Maybe<Array<LeadEngagementRow>>;
+  /**
+   * Mailbox warmup: Daily warmup progression per mailbox: warmup emails sent and how they landed (delivered, inbox vs spam folder, opens, replies, bounces), the ramp's daily target, the day's health score (0-100) and progress through the ramp (0-100 %).
+   *
+   *
+   * Cube `mailbox_warmup`.
+   */
+  mailboxWarmup?: Maybe<Array<MailboxWarmupRow>>;
+  /**
+   * Mailboxes: Sending mailboxes (email accounts) with their warmup status, health score (0-100), current sending volume and daily limit. One row per mailbox (current state); join from email_activity or mailbox_warmup for their sending.
+   *
+   *
+   * Cube `mailboxes`.
+   */
+  mailboxes?: Maybe<Array<MailboxesRow>>;
+  /** Your own tenant: status, plan and settings. */
+  myTenant?: Maybe<Tenant>;
+  /** Every tenant's usage in a month (default: this one), largest first, and the totals (platform operators). */
+  platformUsage?: Maybe<PlatformUsage>;
+  /**
    * Ad platforms: Reference list of advertising platforms and their marketing channel. Shared by all tenants.
    *
    * Cube `platforms`.
    */
   platforms?: Maybe<Array<PlatformsRow>>;
-  /** Run a query in Cube REST format: {measures, dimensions, segments, timeDimensions: [{dimension, granularity, dateRange}], filters: [{member, operator, values}], order, limit, offset, timezone, total}. Members are "cube.member" paths from `catalog`. */
+  /** Run a query in Cube REST format: {measures, dimensions, segments, timeDimensions: [{dimension, granularity, dateRange}], filters: [{member, operator, values}], order, limit, offset, timezone, total, compareTo, fill}. Members are "cube.member" paths from `catalog`. A comparison: `compareTo` (argument or key), or compareDateRange with two ranges [current, comparison]. `fill: "zero"`: a row for every bucket of the granular, ranged time dimension (additive measures 0, others null). */
   query?: Maybe<QueryResult>;
+  /** Runs of a schedule, newest first. */
+  reportRuns?: Maybe<Array<ReportRun>>;
+  reportSchedules?: Maybe<Array<ReportSchedule>>;
+  /** Your tenant's roles, then the built-in ones it does not redefine. A token's roles resolve in this order. */
+  roles?: Maybe<Array<Role>>;
   /** Run a saved query now for your tenant; the same answer as `query` with its JSON. NOT_FOUND when your tenant has no such query. */
   runSavedQuery?: Maybe<QueryResult>;
   /** Saved queries of your tenant, by name. */
@@ -2271,11 +8790,64 @@ export type Query = {
   /** One saved query; null when your tenant has no such query. */
   savedQuery?: Maybe<SavedQuery>;
   /**
+   * Sending domains: Domains the tenant sends cold email from, with their verification and authentication (SPF, DKIM, DMARC) state. One row per domain (current state).
+   *
+   *
+   * Cube `sending_domains`.
+   */
+  sendingDomains?: Maybe<Array<SendingDomainsRow>>;
+  /** One snapshot with its results, exactly as taken. */
+  snapshot?: Maybe<Snapshot>;
+  /** Snapshots of your tenant, newest first (without results). */
+  snapshots?: Maybe<Array<Snapshot>>;
+  /**
+   * Social audience: Followers gained and lost per day and social network (follower growth).
+   *
+   * Cube `social_audience`.
+   */
+  socialAudience?: Maybe<Array<SocialAudienceRow>>;
+  /**
+   * Social mentions: Social listening: mentions of the tenant's brand and of tracked competitors across social networks, news, blogs and forums, with sentiment, topic, the author's audience and whether (and how fast) the team responded. Share of voice compares own and competitor mentions.
+   *
+   *
+   * Cube `social_mentions`.
+   */
+  socialMentions?: Maybe<Array<SocialMentionsRow>>;
+  /**
+   * Social overview: Published posts and their engagement by network, content type, posting hour and weekday: the social media dashboard (posts, engagement, engagement rate, best posting times).
+   *
+   *
+   * View `social_overview`.
+   */
+  socialOverview?: Maybe<Array<SocialOverviewRow>>;
+  /**
+   * Social posts: Posts the tenant published on its social accounts (Instagram, Facebook, X, LinkedIn, TikTok, YouTube), one row per post with its lifetime engagement. Rates are ratios of totals.
+   *
+   *
+   * Cube `social_posts`.
+   */
+  socialPosts?: Maybe<Array<SocialPostsRow>>;
+  /**
+   * Subscription history: Every subscription status a client has been in, with when it started and ended (type-2 history: valid_to is empty for the current status). Answers "what was this client's status on that day", trial -> paid conversion, payment failures, recoveries and cancellations.
+   *
+   *
+   * Cube `subscription_history`.
+   */
+  subscriptionHistory?: Maybe<Array<SubscriptionHistoryRow>>;
+  /** One tenant of the registry (platform operators); null when unknown. */
+  tenant?: Maybe<Tenant>;
+  /** Every registered tenant (platform operators). */
+  tenants?: Maybe<Array<Tenant>>;
+  /**
    * Traffic by campaign: Website sessions and their outcomes, with the attributes of the paid campaign that brought them.
    *
    * View `traffic_by_campaign`.
    */
   trafficByCampaign?: Maybe<Array<TrafficByCampaignRow>>;
+  /** Your tenant's usage in a month (default: this one) and its plan quota. Counts arrive within a few seconds. */
+  usage?: Maybe<TenantUsage>;
+  /** Who used your tenant: token subjects and API keys, most recently seen first (recorded within a few seconds). */
+  users?: Maybe<Array<TenantUser>>;
   /**
    * Web sessions: Website visits from web analytics: one row per session with its traffic source, landing page, engagement and e-commerce outcome. Paid sessions carry the campaign id in utm_campaign.
    *
@@ -2283,11 +8855,15 @@ export type Query = {
    * Cube `web_sessions`.
    */
   webSessions?: Maybe<Array<WebSessionsRow>>;
+  /** The secret your webhooks are signed with (HMAC-SHA-256 of "<t>.<body>", header x-strata-signature: t=…,v1=…). */
+  webhookSigningSecret?: Maybe<Scalars['String']['output']>;
 };
 
 
 /** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
 export type QueryAdPerformanceArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
   limit?: InputMaybe<Scalars['Int']['input']>;
   offset?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<AdPerformanceOrderByInput>>;
@@ -2298,14 +8874,115 @@ export type QueryAdPerformanceArgs = {
 
 
 /** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryAdReachArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<AdReachOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<AdReachWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryAlertHistoryArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  ruleId: Scalars['ID']['input'];
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryAlertStatesArgs = {
+  ruleId: Scalars['ID']['input'];
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryAuditEventsArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<AuditEventsOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<AuditEventsWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
 export type QueryAuditLogArgs = {
   before?: InputMaybe<Scalars['ID']['input']>;
+  kind?: InputMaybe<Scalars['String']['input']>;
   limit?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
 /** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryAutomationRunsArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<AutomationRunsOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<AutomationRunsWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryBillingUsageArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<BillingUsageOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<BillingUsageWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryCampaignDaysArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<CampaignDaysOrderByInput>>;
+  segments?: InputMaybe<Array<CampaignDaysSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<CampaignDaysWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryCampaignHealthArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<CampaignHealthOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<CampaignHealthWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryCampaignHistoryArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<CampaignHistoryOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<CampaignHistoryWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
 export type QueryCampaignPerformanceArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
   limit?: InputMaybe<Scalars['Int']['input']>;
   offset?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<CampaignPerformanceOrderByInput>>;
@@ -2316,6 +8993,8 @@ export type QueryCampaignPerformanceArgs = {
 
 /** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
 export type QueryCampaignsArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
   limit?: InputMaybe<Scalars['Int']['input']>;
   offset?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<CampaignsOrderByInput>>;
@@ -2326,7 +9005,33 @@ export type QueryCampaignsArgs = {
 
 
 /** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryClientActivityArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ClientActivityOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<ClientActivityWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryClientHealthArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ClientHealthOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<ClientHealthWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
 export type QueryClientsArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
   limit?: InputMaybe<Scalars['Int']['input']>;
   offset?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<ClientsOrderByInput>>;
@@ -2337,7 +9042,16 @@ export type QueryClientsArgs = {
 
 
 /** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryCompareSnapshotArgs = {
+  id: Scalars['ID']['input'];
+  with?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
 export type QueryConversionAttributionArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
   limit?: InputMaybe<Scalars['Int']['input']>;
   offset?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<ConversionAttributionOrderByInput>>;
@@ -2348,7 +9062,22 @@ export type QueryConversionAttributionArgs = {
 
 
 /** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryConversionTouchpointsArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ConversionTouchpointsOrderByInput>>;
+  segments?: InputMaybe<Array<ConversionTouchpointsSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<ConversionTouchpointsWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
 export type QueryConversionsArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
   limit?: InputMaybe<Scalars['Int']['input']>;
   offset?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<ConversionsOrderByInput>>;
@@ -2362,11 +9091,20 @@ export type QueryConversionsArgs = {
 export type QueryDashboardArgs = {
   id: Scalars['ID']['input'];
   version?: InputMaybe<Scalars['Int']['input']>;
+  view?: InputMaybe<DashboardViewInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryDashboardLinksArgs = {
+  dashboardId: Scalars['ID']['input'];
 };
 
 
 /** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
 export type QueryEmailActivityArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
   limit?: InputMaybe<Scalars['Int']['input']>;
   offset?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<EmailActivityOrderByInput>>;
@@ -2377,7 +9115,123 @@ export type QueryEmailActivityArgs = {
 
 
 /** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryEmailCampaignsArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<EmailCampaignsOrderByInput>>;
+  segments?: InputMaybe<Array<EmailCampaignsSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<EmailCampaignsWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryEmailOutreachArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<EmailOutreachOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<EmailOutreachWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryExportArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryInfluencerPartnershipsArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<InfluencerPartnershipsOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<InfluencerPartnershipsWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryIngestBatchesArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryIngestQualityArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<IngestQualityOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<IngestQualityWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryIngestQuarantineArgs = {
+  batchId?: InputMaybe<Scalars['String']['input']>;
+  includeResolved?: InputMaybe<Scalars['Boolean']['input']>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryLeadEngagementArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<LeadEngagementOrderByInput>>;
+  segments?: InputMaybe<Array<LeadEngagementSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<LeadEngagementWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryMailboxWarmupArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<MailboxWarmupOrderByInput>>;
+  segments?: InputMaybe<Array<MailboxWarmupSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<MailboxWarmupWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryMailboxesArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<MailboxesOrderByInput>>;
+  segments?: InputMaybe<Array<MailboxesSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<MailboxesWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryPlatformUsageArgs = {
+  month?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
 export type QueryPlatformsArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
   limit?: InputMaybe<Scalars['Int']['input']>;
   offset?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<PlatformsOrderByInput>>;
@@ -2388,12 +9242,20 @@ export type QueryPlatformsArgs = {
 
 /** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
 export type QueryQueryArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
   query: Scalars['JSON']['input'];
 };
 
 
 /** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryReportRunsArgs = {
+  scheduleId: Scalars['ID']['input'];
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
 export type QueryRunSavedQueryArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
   id: Scalars['ID']['input'];
 };
 
@@ -2405,7 +9267,96 @@ export type QuerySavedQueryArgs = {
 
 
 /** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QuerySendingDomainsArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<SendingDomainsOrderByInput>>;
+  segments?: InputMaybe<Array<SendingDomainsSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<SendingDomainsWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QuerySnapshotArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QuerySocialAudienceArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<SocialAudienceOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<SocialAudienceWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QuerySocialMentionsArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<SocialMentionsOrderByInput>>;
+  segments?: InputMaybe<Array<SocialMentionsSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<SocialMentionsWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QuerySocialOverviewArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<SocialOverviewOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<SocialOverviewWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QuerySocialPostsArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<SocialPostsOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<SocialPostsWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QuerySubscriptionHistoryArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<SubscriptionHistoryOrderByInput>>;
+  segments?: InputMaybe<Array<SubscriptionHistorySegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<SubscriptionHistoryWhereInput>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryTenantArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
 export type QueryTrafficByCampaignArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
   limit?: InputMaybe<Scalars['Int']['input']>;
   offset?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<TrafficByCampaignOrderByInput>>;
@@ -2416,7 +9367,21 @@ export type QueryTrafficByCampaignArgs = {
 
 
 /** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryUsageArgs = {
+  month?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
+export type QueryUsersArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Strata: marketing metrics from the semantic model. Every field runs for the tenant of your token. */
 export type QueryWebSessionsArgs = {
+  compareTo?: InputMaybe<ComparisonInput>;
+  fill?: InputMaybe<FillMode>;
   limit?: InputMaybe<Scalars['Int']['input']>;
   offset?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<WebSessionsOrderByInput>>;
@@ -2442,32 +9407,1562 @@ export type QueryAnnotation = {
   type: Scalars['String']['output'];
 };
 
+/** The query compared with another period. */
+export type QueryComparison = {
+  /** The comparison range (local, inclusive). */
+  compareDateRange: Array<Scalars['String']['output']>;
+  /** The current range (local, inclusive). */
+  dateRange: Array<Scalars['String']['output']>;
+  /** The comparison period result on its own. */
+  previous: QueryResult;
+  /** Current rows in their order, then rows only the comparison period has. */
+  rows: Array<ComparisonRow>;
+  /** The time dimension whose range is compared. */
+  timeDimension: Scalars['String']['output'];
+};
+
+/** Why an answer is empty or cut: RANGE_OUTSIDE_DATA, RANGE_PARTLY_OUTSIDE, VALUE_NOT_PRESENT, ROW_LIMIT_REACHED. */
+export type QueryNote = {
+  code: Scalars['String']['output'];
+  /** First date of the cube's data for the tenant. */
+  firstDate?: Maybe<Scalars['String']['output']>;
+  /** Last date of the cube's data for the tenant. */
+  lastDate?: Maybe<Scalars['String']['output']>;
+  member?: Maybe<Scalars['String']['output']>;
+  message: Scalars['String']['output'];
+  /** VALUE_NOT_PRESENT: the values the tenant has. */
+  values?: Maybe<Array<Scalars['String']['output']>>;
+};
+
 /** Result of a Cube-shaped query. */
 export type QueryResult = {
   /** One entry per column. */
   annotation: Array<QueryAnnotation>;
+  /** Per row and measure: current, previous, change, % change. Set when the query asked for a comparison (compareTo). */
+  comparison?: Maybe<QueryComparison>;
   /** Rows keyed like Cube: "cube.member", "cube.date.day". Times are local "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
   data: Array<Scalars['JSON']['output']>;
   /** Served from the result cache. */
   fromCache: Scalars['Boolean']['output'];
   /** ISO instant the data was read from the engine. */
   lastRefreshTime: Scalars['String']['output'];
+  /** Why the answer is empty or cut (empty answers have no rows: never a row of zeros or nulls). Checked only when the result looks empty or hits its limit. */
+  notes: Array<QueryNote>;
   /** The query as normalized by the server (defaults applied, relative ranges resolved). */
   query: Scalars['JSON']['output'];
   /** Row count without limit/offset (when the query asked for total). */
   total?: Maybe<Scalars['Float']['output']>;
 };
 
+export type ReplayRejectedRow = {
+  /** Position in the fixes list (1-based). */
+  line: Scalars['Int']['output'];
+  reason: Scalars['String']['output'];
+};
+
+/** Outcome of re-submitting quarantined rows. */
+export type ReplayReport = {
+  /** The replay batch (derived from the fixes: sending them again inserts nothing twice). */
+  batchId: Scalars['String']['output'];
+  duplicate: Scalars['Boolean']['output'];
+  inserted: Scalars['Int']['output'];
+  quarantined: Array<ReplayRejectedRow>;
+  /** Original lines now resolved as replayed. */
+  replayedLines: Array<Scalars['Int']['output']>;
+};
+
+export type ReportRun = {
+  attempt: Scalars['Int']['output'];
+  bytes?: Maybe<Scalars['Float']['output']>;
+  deliveries: Scalars['JSON']['output'];
+  dueAt: Scalars['DateTime']['output'];
+  error?: Maybe<Scalars['String']['output']>;
+  errorCode?: Maybe<Scalars['String']['output']>;
+  finishedAt?: Maybe<Scalars['DateTime']['output']>;
+  id: Scalars['ID']['output'];
+  rows?: Maybe<Scalars['Int']['output']>;
+  startedAt: Scalars['DateTime']['output'];
+  /** running | succeeded | failed */
+  status: Scalars['String']['output'];
+};
+
+export type ReportSchedule = {
+  createdAt: Scalars['DateTime']['output'];
+  cron: Scalars['String']['output'];
+  destinations: Scalars['JSON']['output'];
+  enabled: Scalars['Boolean']['output'];
+  /** Failed runs in a row (the schedule backs off while > 0). */
+  failures: Scalars['Int']['output'];
+  format: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  nextRunAt: Scalars['DateTime']['output'];
+  owner: Scalars['String']['output'];
+  source: Scalars['JSON']['output'];
+  timezone: Scalars['String']['output'];
+};
+
+/** On update, omitted fields keep their value. */
+export type ReportScheduleInput = {
+  /** Cron expression (5 fields, or 6 with seconds first). */
+  cron?: InputMaybe<Scalars['String']['input']>;
+  /** [{kind: "email", to: [..], attach?}, {kind: "webhook", url}] */
+  destinations?: InputMaybe<Scalars['JSON']['input']>;
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  /** csv | xlsx | parquet | ndjson */
+  format?: InputMaybe<Scalars['String']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** Where failure notices go. */
+  ownerEmail?: InputMaybe<Scalars['String']['input']>;
+  /** {kind: "query", query} | {kind: "savedQuery", id, compareTo?} | {kind: "dashboard", id, widgetId, view?} */
+  source?: InputMaybe<Scalars['JSON']['input']>;
+  /** IANA time zone of the cron expression (default UTC). */
+  timezone?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A role: the scopes a token with it in `roles` gets. */
+export type Role = {
+  /** true: Strata's own role (your tenant has not redefined it). */
+  builtIn: Scalars['Boolean']['output'];
+  description?: Maybe<Scalars['String']['output']>;
+  name: Scalars['String']['output'];
+  scopes: Array<Scalars['String']['output']>;
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
 /** A named semantic query of your tenant. */
 export type SavedQuery = {
+  canEdit: Scalars['Boolean']['output'];
+  /** You may share or delete it (owner or tenant admin). */
+  canManage: Scalars['Boolean']['output'];
   createdAt: Scalars['DateTime']['output'];
   createdBy: Scalars['String']['output'];
   id: Scalars['ID']['output'];
   /** Unique within your tenant. */
   name: Scalars['String']['output'];
+  /** Subject of the token that saved it. */
+  owner: Scalars['String']['output'];
   /** The semantic query (Cube format), as saved. */
   query: Scalars['JSON']['output'];
+  shares: Array<Share>;
   updatedAt: Scalars['DateTime']['output'];
+  visibility: Visibility;
+};
+
+/** The measures of a `sending_domains` row in both periods (when the field was given `compareTo`). */
+export type SendingDomainsComparison = {
+  /**
+   * Sending domains Fully authenticated domains: Sending domains with SPF, DKIM and DMARC all in place.
+   *
+   * Member `sending_domains.authenticated_domains` (measure, count, format integer).
+   */
+  authenticatedDomains?: Maybe<MeasureComparison>;
+  /**
+   * Sending domains Domain authentication rate: Fully authenticated domains / sending domains x 100.
+   *
+   * Member `sending_domains.authentication_rate` (measure, number, format percent).
+   */
+  authenticationRate?: Maybe<MeasureComparison>;
+  /**
+   * Sending domains Sending domains: Number of sending domains.
+   *
+   * Member `sending_domains.count` (measure, count, format integer).
+   */
+  count?: Maybe<MeasureComparison>;
+  /**
+   * Sending domains Verified domains: Sending domains whose DNS verification passed (status verified).
+   *
+   * Member `sending_domains.verified_domains` (measure, count, format integer).
+   */
+  verifiedDomains?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `sending_domains`. Give one field per list element: the list order is the sort order. */
+export type SendingDomainsOrderByInput = {
+  /** Sort by `sending_domains.authenticated_domains`. */
+  authenticatedDomains?: InputMaybe<OrderDirection>;
+  /** Sort by `sending_domains.authentication_rate`. */
+  authenticationRate?: InputMaybe<OrderDirection>;
+  /** Sort by `sending_domains.count`. */
+  count?: InputMaybe<OrderDirection>;
+  /** Sort by `sending_domains.created_at`. */
+  createdAt?: InputMaybe<OrderDirection>;
+  /** Sort by `sending_domains.dkim`. */
+  dkim?: InputMaybe<OrderDirection>;
+  /** Sort by `sending_domains.dmarc`. */
+  dmarc?: InputMaybe<OrderDirection>;
+  /** Sort by `sending_domains.domain`. */
+  domain?: InputMaybe<OrderDirection>;
+  /** Sort by `sending_domains.spf`. */
+  spf?: InputMaybe<OrderDirection>;
+  /** Sort by `sending_domains.status`. */
+  status?: InputMaybe<OrderDirection>;
+  /** Sort by `sending_domains.verified_domains`. */
+  verifiedDomains?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `sending_domains`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type SendingDomainsRow = {
+  /**
+   * Sending domains Fully authenticated domains: Sending domains with SPF, DKIM and DMARC all in place.
+   *
+   * Member `sending_domains.authenticated_domains` (measure, count, format integer).
+   */
+  authenticatedDomains?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Sending domains Domain authentication rate: Fully authenticated domains / sending domains x 100.
+   *
+   * Member `sending_domains.authentication_rate` (measure, number, format percent).
+   */
+  authenticationRate?: Maybe<Scalars['Float']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<SendingDomainsComparison>;
+  /**
+   * Sending domains Sending domains: Number of sending domains.
+   *
+   * Member `sending_domains.count` (measure, count, format integer).
+   */
+  count?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Sending domains Domain added at: When the domain was added to the account.
+   *
+   * Member `sending_domains.created_at` (dimension).
+   */
+  createdAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Sending domains DKIM passes: True when DKIM signing passes for the domain.
+   *
+   * Member `sending_domains.dkim` (dimension).
+   */
+  dkim?: Maybe<Scalars['Boolean']['output']>;
+  /**
+   * Sending domains DMARC published: True when the domain publishes a DMARC policy.
+   *
+   * Member `sending_domains.dmarc` (dimension).
+   */
+  dmarc?: Maybe<Scalars['Boolean']['output']>;
+  /**
+   * Sending domains Sending domain: The domain part of the sending addresses, e.g. mail.acme.example.
+   *
+   * Member `sending_domains.domain` (dimension, format id).
+   */
+  domain?: Maybe<Scalars['String']['output']>;
+  /**
+   * Sending domains SPF passes: True when the domain's SPF record passes.
+   *
+   * Member `sending_domains.spf` (dimension).
+   */
+  spf?: Maybe<Scalars['Boolean']['output']>;
+  /**
+   * Sending domains Domain status: verified, pending or failed (DNS verification of the domain).
+   *
+   * Member `sending_domains.status` (dimension).
+   */
+  status?: Maybe<Scalars['String']['output']>;
+  /**
+   * Sending domains Verified domains: Sending domains whose DNS verification passed (status verified).
+   *
+   * Member `sending_domains.verified_domains` (measure, count, format integer).
+   */
+  verifiedDomains?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of cube `sending_domains`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type SendingDomainsRowCreatedAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Predefined filters of `sending_domains`. */
+export type SendingDomainsSegment =
+  /**
+   * Sending domains Verified domains: Sending domains whose status is verified.
+   *
+   * Member `sending_domains.verified` (segment).
+   */
+  | 'VERIFIED';
+
+/** Conditions on `sending_domains` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type SendingDomainsWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<SendingDomainsWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<SendingDomainsWhereInput>>;
+  /** Condition on `sending_domains.authenticated_domains`. */
+  authenticatedDomains?: InputMaybe<FloatFilter>;
+  /** Condition on `sending_domains.authentication_rate`. */
+  authenticationRate?: InputMaybe<FloatFilter>;
+  /** Condition on `sending_domains.count`. */
+  count?: InputMaybe<FloatFilter>;
+  /** Condition on `sending_domains.created_at`. */
+  createdAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `sending_domains.dkim`. */
+  dkim?: InputMaybe<BooleanFilter>;
+  /** Condition on `sending_domains.dmarc`. */
+  dmarc?: InputMaybe<BooleanFilter>;
+  /** Condition on `sending_domains.domain`. */
+  domain?: InputMaybe<StringFilter>;
+  /** Condition on `sending_domains.spf`. */
+  spf?: InputMaybe<BooleanFilter>;
+  /** Condition on `sending_domains.status`. */
+  status?: InputMaybe<StringFilter>;
+  /** Condition on `sending_domains.verified_domains`. */
+  verifiedDomains?: InputMaybe<FloatFilter>;
+};
+
+export type Share = {
+  access: ShareAccess;
+  /** The user (token subject). */
+  subject: Scalars['String']['output'];
+};
+
+export type ShareAccess =
+  /** View and save new versions. */
+  | 'EDIT'
+  | 'VIEW';
+
+/** Omitted fields keep their current value; `shares` replaces the whole list. */
+export type ShareChangeInput = {
+  shares?: InputMaybe<Array<ShareInput>>;
+  visibility?: InputMaybe<Visibility>;
+};
+
+export type ShareInput = {
+  access: ShareAccess;
+  /** The user (token subject). */
+  subject: Scalars['String']['input'];
+};
+
+/** A view-time parameter this widget did not take, and why (never dropped silently). */
+export type SkippedViewParameter = {
+  /** "dateRange", "compareTo", or the filter member. */
+  parameter: Scalars['String']['output'];
+  reason: Scalars['String']['output'];
+};
+
+/** A saved query's or dashboard's results frozen at a moment, with the parameters they ran with. */
+export type Snapshot = {
+  createdAt: Scalars['DateTime']['output'];
+  createdBy: Scalars['String']['output'];
+  expiresAt?: Maybe<Scalars['DateTime']['output']>;
+  id: Scalars['ID']['output'];
+  name?: Maybe<Scalars['String']['output']>;
+  /** One entry per query: key, title, query, measures, dimensions, rows. */
+  results?: Maybe<Scalars['JSON']['output']>;
+  source: Scalars['JSON']['output'];
+};
+
+/** The measures of a `social_audience` row in both periods (when the field was given `compareTo`). */
+export type SocialAudienceComparison = {
+  /**
+   * Social audience Followers gained: New followers (sum).
+   *
+   * Member `social_audience.followers_gained` (measure, sum, format integer).
+   */
+  followersGained?: Maybe<MeasureComparison>;
+  /**
+   * Social audience Followers lost: Unfollows (sum).
+   *
+   * Member `social_audience.followers_lost` (measure, sum, format integer).
+   */
+  followersLost?: Maybe<MeasureComparison>;
+  /**
+   * Social audience Net follower growth: Followers gained minus followers lost.
+   *
+   * Member `social_audience.net_follower_growth` (measure, number, format integer).
+   */
+  netFollowerGrowth?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `social_audience`. Give one field per list element: the list order is the sort order. */
+export type SocialAudienceOrderByInput = {
+  /** Sort by `social_audience.date`. */
+  date?: InputMaybe<OrderDirection>;
+  /** Sort by `social_audience.followers_gained`. */
+  followersGained?: InputMaybe<OrderDirection>;
+  /** Sort by `social_audience.followers_lost`. */
+  followersLost?: InputMaybe<OrderDirection>;
+  /** Sort by `social_audience.net_follower_growth`. */
+  netFollowerGrowth?: InputMaybe<OrderDirection>;
+  /** Sort by `social_audience.network`. */
+  network?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `social_audience`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type SocialAudienceRow = {
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<SocialAudienceComparison>;
+  /**
+   * Social audience Date: The day.
+   *
+   * Member `social_audience.date` (dimension).
+   */
+  date?: Maybe<Scalars['String']['output']>;
+  /**
+   * Social audience Followers gained: New followers (sum).
+   *
+   * Member `social_audience.followers_gained` (measure, sum, format integer).
+   */
+  followersGained?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social audience Followers lost: Unfollows (sum).
+   *
+   * Member `social_audience.followers_lost` (measure, sum, format integer).
+   */
+  followersLost?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social audience Net follower growth: Followers gained minus followers lost.
+   *
+   * Member `social_audience.net_follower_growth` (measure, number, format integer).
+   */
+  netFollowerGrowth?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social audience Social network: instagram, facebook, x, linkedin, tiktok or youtube.
+   *
+   * Member `social_audience.network` (dimension).
+   */
+  network?: Maybe<Scalars['String']['output']>;
+};
+
+
+/** One result row of cube `social_audience`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type SocialAudienceRowDateArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Conditions on `social_audience` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type SocialAudienceWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<SocialAudienceWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<SocialAudienceWhereInput>>;
+  /** Condition on `social_audience.date`. */
+  date?: InputMaybe<DateTimeFilter>;
+  /** Condition on `social_audience.followers_gained`. */
+  followersGained?: InputMaybe<FloatFilter>;
+  /** Condition on `social_audience.followers_lost`. */
+  followersLost?: InputMaybe<FloatFilter>;
+  /** Condition on `social_audience.net_follower_growth`. */
+  netFollowerGrowth?: InputMaybe<FloatFilter>;
+  /** Condition on `social_audience.network`. */
+  network?: InputMaybe<StringFilter>;
+};
+
+/** The measures of a `social_mentions` row in both periods (when the field was given `compareTo`). */
+export type SocialMentionsComparison = {
+  /**
+   * Social mentions Average response time (minutes): Minutes to first response per responded mention.
+   *
+   * Member `social_mentions.average_response_minutes` (measure, number, format number).
+   */
+  averageResponseMinutes?: Maybe<MeasureComparison>;
+  /**
+   * Social mentions Average sentiment score: Sentiment score averaged over mentions, from -1 (all negative) to 1 (all positive).
+   *
+   * Member `social_mentions.average_sentiment_score` (measure, number, format number).
+   */
+  averageSentimentScore?: Maybe<MeasureComparison>;
+  /**
+   * Social mentions Influencer mentions: Mentions by authors with 10,000 followers or more.
+   *
+   * Member `social_mentions.influencer_mentions` (measure, count, format integer).
+   */
+  influencerMentions?: Maybe<MeasureComparison>;
+  /**
+   * Social mentions Mentions: Number of mentions (own brand and competitors).
+   *
+   * Member `social_mentions.mentions` (measure, count, format integer).
+   */
+  mentions?: Maybe<MeasureComparison>;
+  /**
+   * Social mentions Negative mentions: Mentions with negative sentiment.
+   *
+   * Member `social_mentions.negative_mentions` (measure, count, format integer).
+   */
+  negativeMentions?: Maybe<MeasureComparison>;
+  /**
+   * Social mentions Net sentiment: (positive - negative) / mentions, in percent: the brand health score, from -100 to 100.
+   *
+   * Member `social_mentions.net_sentiment` (measure, number, format percent).
+   */
+  netSentiment?: Maybe<MeasureComparison>;
+  /**
+   * Social mentions Neutral mentions: Mentions with neutral sentiment.
+   *
+   * Member `social_mentions.neutral_mentions` (measure, count, format integer).
+   */
+  neutralMentions?: Maybe<MeasureComparison>;
+  /**
+   * Social mentions Brand mentions: Mentions of the tenant's own brand.
+   *
+   * Member `social_mentions.own_mentions` (measure, count, format integer).
+   */
+  ownMentions?: Maybe<MeasureComparison>;
+  /**
+   * Social mentions Positive mentions: Mentions with positive sentiment.
+   *
+   * Member `social_mentions.positive_mentions` (measure, count, format integer).
+   */
+  positiveMentions?: Maybe<MeasureComparison>;
+  /**
+   * Social mentions Positive share: Positive mentions divided by mentions, in percent (the sentiment distribution's positive part).
+   *
+   * Member `social_mentions.positive_share` (measure, number, format percent).
+   */
+  positiveShare?: Maybe<MeasureComparison>;
+  /**
+   * Social mentions Potential reach: Sum of the authors' follower counts (people who could have seen the mentions).
+   *
+   * Member `social_mentions.potential_reach` (measure, sum, format integer).
+   */
+  potentialReach?: Maybe<MeasureComparison>;
+  /**
+   * Social mentions Responded mentions: Mentions the team responded to.
+   *
+   * Member `social_mentions.responded_mentions` (measure, count, format integer).
+   */
+  respondedMentions?: Maybe<MeasureComparison>;
+  /**
+   * Social mentions Response time (total minutes): Minutes to first response, summed over responded mentions.
+   *
+   * Member `social_mentions.response_minutes_total` (measure, sum, format integer).
+   */
+  responseMinutesTotal?: Maybe<MeasureComparison>;
+  /**
+   * Social mentions Response rate: Responded mentions divided by own-brand mentions, in percent.
+   *
+   * Member `social_mentions.response_rate` (measure, number, format percent).
+   */
+  responseRate?: Maybe<MeasureComparison>;
+  /**
+   * Social mentions Sentiment score (sum): Sum of the mentions' sentiment scores (-1 .. 1 each); the numerator of the average.
+   *
+   * Member `social_mentions.sentiment_score_total` (measure, sum, format number).
+   */
+  sentimentScoreTotal?: Maybe<MeasureComparison>;
+  /**
+   * Social mentions Share of voice: Own-brand mentions divided by all tracked mentions (own and competitors), in percent.
+   *
+   * Member `social_mentions.share_of_voice` (measure, number, format percent).
+   */
+  shareOfVoice?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `social_mentions`. Give one field per list element: the list order is the sort order. */
+export type SocialMentionsOrderByInput = {
+  /** Sort by `social_mentions.average_response_minutes`. */
+  averageResponseMinutes?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.average_sentiment_score`. */
+  averageSentimentScore?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.brand`. */
+  brand?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.influencer_author`. */
+  influencerAuthor?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.influencer_mentions`. */
+  influencerMentions?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.mention_id`. */
+  mentionId?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.mentioned_at`. */
+  mentionedAt?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.mentions`. */
+  mentions?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.negative_mentions`. */
+  negativeMentions?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.net_sentiment`. */
+  netSentiment?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.neutral_mentions`. */
+  neutralMentions?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.own_brand`. */
+  ownBrand?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.own_mentions`. */
+  ownMentions?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.positive_mentions`. */
+  positiveMentions?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.positive_share`. */
+  positiveShare?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.potential_reach`. */
+  potentialReach?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.responded_mentions`. */
+  respondedMentions?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.response_minutes_total`. */
+  responseMinutesTotal?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.response_rate`. */
+  responseRate?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.sentiment`. */
+  sentiment?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.sentiment_score_total`. */
+  sentimentScoreTotal?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.share_of_voice`. */
+  shareOfVoice?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.source`. */
+  source?: InputMaybe<OrderDirection>;
+  /** Sort by `social_mentions.topic`. */
+  topic?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `social_mentions`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type SocialMentionsRow = {
+  /**
+   * Social mentions Average response time (minutes): Minutes to first response per responded mention.
+   *
+   * Member `social_mentions.average_response_minutes` (measure, number, format number).
+   */
+  averageResponseMinutes?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social mentions Average sentiment score: Sentiment score averaged over mentions, from -1 (all negative) to 1 (all positive).
+   *
+   * Member `social_mentions.average_sentiment_score` (measure, number, format number).
+   */
+  averageSentimentScore?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social mentions Brand mentioned: The brand the mention is about (the tenant's own or a tracked competitor).
+   *
+   * Member `social_mentions.brand` (dimension).
+   */
+  brand?: Maybe<Scalars['String']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<SocialMentionsComparison>;
+  /**
+   * Social mentions Influencer author: True when the author has 10,000 followers or more.
+   *
+   * Member `social_mentions.influencer_author` (dimension).
+   */
+  influencerAuthor?: Maybe<Scalars['Boolean']['output']>;
+  /**
+   * Social mentions Influencer mentions: Mentions by authors with 10,000 followers or more.
+   *
+   * Member `social_mentions.influencer_mentions` (measure, count, format integer).
+   */
+  influencerMentions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social mentions Mention id: Id of the mention.
+   *
+   * Member `social_mentions.mention_id` (dimension, format id).
+   */
+  mentionId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Social mentions Mentioned at: When the mention was published (UTC).
+   *
+   * Member `social_mentions.mentioned_at` (dimension).
+   */
+  mentionedAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Social mentions Mentions: Number of mentions (own brand and competitors).
+   *
+   * Member `social_mentions.mentions` (measure, count, format integer).
+   */
+  mentions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social mentions Negative mentions: Mentions with negative sentiment.
+   *
+   * Member `social_mentions.negative_mentions` (measure, count, format integer).
+   */
+  negativeMentions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social mentions Net sentiment: (positive - negative) / mentions, in percent: the brand health score, from -100 to 100.
+   *
+   * Member `social_mentions.net_sentiment` (measure, number, format percent).
+   */
+  netSentiment?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social mentions Neutral mentions: Mentions with neutral sentiment.
+   *
+   * Member `social_mentions.neutral_mentions` (measure, count, format integer).
+   */
+  neutralMentions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social mentions Own brand: True when the mention is about the tenant's own brand.
+   *
+   * Member `social_mentions.own_brand` (dimension).
+   */
+  ownBrand?: Maybe<Scalars['Boolean']['output']>;
+  /**
+   * Social mentions Brand mentions: Mentions of the tenant's own brand.
+   *
+   * Member `social_mentions.own_mentions` (measure, count, format integer).
+   */
+  ownMentions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social mentions Positive mentions: Mentions with positive sentiment.
+   *
+   * Member `social_mentions.positive_mentions` (measure, count, format integer).
+   */
+  positiveMentions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social mentions Positive share: Positive mentions divided by mentions, in percent (the sentiment distribution's positive part).
+   *
+   * Member `social_mentions.positive_share` (measure, number, format percent).
+   */
+  positiveShare?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social mentions Potential reach: Sum of the authors' follower counts (people who could have seen the mentions).
+   *
+   * Member `social_mentions.potential_reach` (measure, sum, format integer).
+   */
+  potentialReach?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social mentions Responded mentions: Mentions the team responded to.
+   *
+   * Member `social_mentions.responded_mentions` (measure, count, format integer).
+   */
+  respondedMentions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social mentions Response time (total minutes): Minutes to first response, summed over responded mentions.
+   *
+   * Member `social_mentions.response_minutes_total` (measure, sum, format integer).
+   */
+  responseMinutesTotal?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social mentions Response rate: Responded mentions divided by own-brand mentions, in percent.
+   *
+   * Member `social_mentions.response_rate` (measure, number, format percent).
+   */
+  responseRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social mentions Sentiment: positive, neutral or negative.
+   *
+   * Member `social_mentions.sentiment` (dimension).
+   */
+  sentiment?: Maybe<Scalars['String']['output']>;
+  /**
+   * Social mentions Sentiment score (sum): Sum of the mentions' sentiment scores (-1 .. 1 each); the numerator of the average.
+   *
+   * Member `social_mentions.sentiment_score_total` (measure, sum, format number).
+   */
+  sentimentScoreTotal?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social mentions Share of voice: Own-brand mentions divided by all tracked mentions (own and competitors), in percent.
+   *
+   * Member `social_mentions.share_of_voice` (measure, number, format percent).
+   */
+  shareOfVoice?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social mentions Source: Where the mention appeared: x, reddit, news, blog, instagram, tiktok, youtube or forum.
+   *
+   * Member `social_mentions.source` (dimension).
+   */
+  source?: Maybe<Scalars['String']['output']>;
+  /**
+   * Social mentions Topic: Topic the mention was classified under.
+   *
+   * Member `social_mentions.topic` (dimension).
+   */
+  topic?: Maybe<Scalars['String']['output']>;
+};
+
+
+/** One result row of cube `social_mentions`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type SocialMentionsRowMentionedAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Predefined filters of `social_mentions`. */
+export type SocialMentionsSegment =
+  /**
+   * Social mentions Negative mentions: Mentions with negative sentiment.
+   *
+   * Member `social_mentions.negative` (segment).
+   */
+  | 'NEGATIVE'
+  /**
+   * Social mentions Own brand: Mentions of the tenant's own brand only.
+   *
+   * Member `social_mentions.own_brand_only` (segment).
+   */
+  | 'OWN_BRAND_ONLY';
+
+/** Conditions on `social_mentions` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type SocialMentionsWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<SocialMentionsWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<SocialMentionsWhereInput>>;
+  /** Condition on `social_mentions.average_response_minutes`. */
+  averageResponseMinutes?: InputMaybe<FloatFilter>;
+  /** Condition on `social_mentions.average_sentiment_score`. */
+  averageSentimentScore?: InputMaybe<FloatFilter>;
+  /** Condition on `social_mentions.brand`. */
+  brand?: InputMaybe<StringFilter>;
+  /** Condition on `social_mentions.influencer_author`. */
+  influencerAuthor?: InputMaybe<BooleanFilter>;
+  /** Condition on `social_mentions.influencer_mentions`. */
+  influencerMentions?: InputMaybe<FloatFilter>;
+  /** Condition on `social_mentions.mention_id`. */
+  mentionId?: InputMaybe<StringFilter>;
+  /** Condition on `social_mentions.mentioned_at`. */
+  mentionedAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `social_mentions.mentions`. */
+  mentions?: InputMaybe<FloatFilter>;
+  /** Condition on `social_mentions.negative_mentions`. */
+  negativeMentions?: InputMaybe<FloatFilter>;
+  /** Condition on `social_mentions.net_sentiment`. */
+  netSentiment?: InputMaybe<FloatFilter>;
+  /** Condition on `social_mentions.neutral_mentions`. */
+  neutralMentions?: InputMaybe<FloatFilter>;
+  /** Condition on `social_mentions.own_brand`. */
+  ownBrand?: InputMaybe<BooleanFilter>;
+  /** Condition on `social_mentions.own_mentions`. */
+  ownMentions?: InputMaybe<FloatFilter>;
+  /** Condition on `social_mentions.positive_mentions`. */
+  positiveMentions?: InputMaybe<FloatFilter>;
+  /** Condition on `social_mentions.positive_share`. */
+  positiveShare?: InputMaybe<FloatFilter>;
+  /** Condition on `social_mentions.potential_reach`. */
+  potentialReach?: InputMaybe<FloatFilter>;
+  /** Condition on `social_mentions.responded_mentions`. */
+  respondedMentions?: InputMaybe<FloatFilter>;
+  /** Condition on `social_mentions.response_minutes_total`. */
+  responseMinutesTotal?: InputMaybe<FloatFilter>;
+  /** Condition on `social_mentions.response_rate`. */
+  responseRate?: InputMaybe<FloatFilter>;
+  /** Condition on `social_mentions.sentiment`. */
+  sentiment?: InputMaybe<StringFilter>;
+  /** Condition on `social_mentions.sentiment_score_total`. */
+  sentimentScoreTotal?: InputMaybe<FloatFilter>;
+  /** Condition on `social_mentions.share_of_voice`. */
+  shareOfVoice?: InputMaybe<FloatFilter>;
+  /** Condition on `social_mentions.source`. */
+  source?: InputMaybe<StringFilter>;
+  /** Condition on `social_mentions.topic`. */
+  topic?: InputMaybe<StringFilter>;
+};
+
+/** The measures of a `social_overview` row in both periods (when the field was given `compareTo`). */
+export type SocialOverviewComparison = {
+  /**
+   * Social overview Post click-through rate: Link clicks divided by impressions, in percent.
+   *
+   * Member `social_overview.click_through_rate` (measure, number, format percent).
+   */
+  clickThroughRate?: Maybe<MeasureComparison>;
+  /**
+   * Social overview Comments: Comments and replies (sum).
+   *
+   * Member `social_overview.comments` (measure, sum, format integer).
+   */
+  comments?: Maybe<MeasureComparison>;
+  /**
+   * Social overview Post engagement rate: Engagements divided by impressions, in percent (a ratio of totals).
+   *
+   * Member `social_overview.engagement_rate` (measure, number, format percent).
+   */
+  engagementRate?: Maybe<MeasureComparison>;
+  /**
+   * Social overview Post engagements: Likes + comments + shares + saves (sum).
+   *
+   * Member `social_overview.engagements` (measure, sum, format integer).
+   */
+  engagements?: Maybe<MeasureComparison>;
+  /**
+   * Social overview Engagements per post: Engagements divided by posts published.
+   *
+   * Member `social_overview.engagements_per_post` (measure, number, format number).
+   */
+  engagementsPerPost?: Maybe<MeasureComparison>;
+  /**
+   * Social overview Failed posts: Number of posts the network rejected.
+   *
+   * Member `social_overview.failed_posts` (measure, count, format integer).
+   */
+  failedPosts?: Maybe<MeasureComparison>;
+  /**
+   * Social overview Post impressions: Times the posts were shown (sum).
+   *
+   * Member `social_overview.impressions` (measure, sum, format integer).
+   */
+  impressions?: Maybe<MeasureComparison>;
+  /**
+   * Social overview Likes: Likes and reactions (sum).
+   *
+   * Member `social_overview.likes` (measure, sum, format integer).
+   */
+  likes?: Maybe<MeasureComparison>;
+  /**
+   * Social overview Link clicks: Clicks on links in the posts (sum).
+   *
+   * Member `social_overview.link_clicks` (measure, sum, format integer).
+   */
+  linkClicks?: Maybe<MeasureComparison>;
+  /**
+   * Social overview Posts: Number of posts (published or failed).
+   *
+   * Member `social_overview.posts` (measure, count, format integer).
+   */
+  posts?: Maybe<MeasureComparison>;
+  /**
+   * Social overview Posts published: Number of posts that went out.
+   *
+   * Member `social_overview.published_posts` (measure, count, format integer).
+   */
+  publishedPosts?: Maybe<MeasureComparison>;
+  /**
+   * Social overview Post reach (sum): Sum of each post's unique reach (people reached by several posts count once per post).
+   *
+   * Member `social_overview.reach` (measure, sum, format integer).
+   */
+  reach?: Maybe<MeasureComparison>;
+  /**
+   * Social overview Saves: Saves and bookmarks (sum).
+   *
+   * Member `social_overview.saves` (measure, sum, format integer).
+   */
+  saves?: Maybe<MeasureComparison>;
+  /**
+   * Social overview Posts scheduled: Number of posts published through the scheduler.
+   *
+   * Member `social_overview.scheduled_posts` (measure, count, format integer).
+   */
+  scheduledPosts?: Maybe<MeasureComparison>;
+  /**
+   * Social overview Shares: Shares, reposts and retweets (sum).
+   *
+   * Member `social_overview.shares` (measure, sum, format integer).
+   */
+  shares?: Maybe<MeasureComparison>;
+  /**
+   * Social overview Post video views: Video views of video posts and reels (sum).
+   *
+   * Member `social_overview.video_views` (measure, sum, format integer).
+   */
+  videoViews?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `social_overview`. Give one field per list element: the list order is the sort order. */
+export type SocialOverviewOrderByInput = {
+  /** Sort by `social_overview.account`. */
+  account?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.click_through_rate`. */
+  clickThroughRate?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.comments`. */
+  comments?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.content_type`. */
+  contentType?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.day_of_week`. */
+  dayOfWeek?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.engagement_rate`. */
+  engagementRate?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.engagements`. */
+  engagements?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.engagements_per_post`. */
+  engagementsPerPost?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.failed_posts`. */
+  failedPosts?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.hour_of_day`. */
+  hourOfDay?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.impressions`. */
+  impressions?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.likes`. */
+  likes?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.link_clicks`. */
+  linkClicks?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.network`. */
+  network?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.posts`. */
+  posts?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.published_at`. */
+  publishedAt?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.published_posts`. */
+  publishedPosts?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.reach`. */
+  reach?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.saves`. */
+  saves?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.scheduled`. */
+  scheduled?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.scheduled_posts`. */
+  scheduledPosts?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.shares`. */
+  shares?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.status`. */
+  status?: InputMaybe<OrderDirection>;
+  /** Sort by `social_overview.video_views`. */
+  videoViews?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of view `social_overview`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type SocialOverviewRow = {
+  /**
+   * Social overview Account: Handle of the publishing account.
+   *
+   * Member `social_overview.account` (dimension).
+   */
+  account?: Maybe<Scalars['String']['output']>;
+  /**
+   * Social overview Post click-through rate: Link clicks divided by impressions, in percent.
+   *
+   * Member `social_overview.click_through_rate` (measure, number, format percent).
+   */
+  clickThroughRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social overview Comments: Comments and replies (sum).
+   *
+   * Member `social_overview.comments` (measure, sum, format integer).
+   */
+  comments?: Maybe<Scalars['Float']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<SocialOverviewComparison>;
+  /**
+   * Social overview Content type: image, video, carousel, text, story, reel or link.
+   *
+   * Member `social_overview.content_type` (dimension).
+   */
+  contentType?: Maybe<Scalars['String']['output']>;
+  /**
+   * Social overview Day of week: ISO weekday the post went out: 1 = Monday ... 7 = Sunday.
+   *
+   * Member `social_overview.day_of_week` (dimension, format integer).
+   */
+  dayOfWeek?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social overview Post engagement rate: Engagements divided by impressions, in percent (a ratio of totals).
+   *
+   * Member `social_overview.engagement_rate` (measure, number, format percent).
+   */
+  engagementRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social overview Post engagements: Likes + comments + shares + saves (sum).
+   *
+   * Member `social_overview.engagements` (measure, sum, format integer).
+   */
+  engagements?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social overview Engagements per post: Engagements divided by posts published.
+   *
+   * Member `social_overview.engagements_per_post` (measure, number, format number).
+   */
+  engagementsPerPost?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social overview Failed posts: Number of posts the network rejected.
+   *
+   * Member `social_overview.failed_posts` (measure, count, format integer).
+   */
+  failedPosts?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social overview Hour of day: Hour the post went out, 0-23 (UTC): with day_of_week, the best-posting-times heatmap.
+   *
+   * Member `social_overview.hour_of_day` (dimension, format integer).
+   */
+  hourOfDay?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social overview Post impressions: Times the posts were shown (sum).
+   *
+   * Member `social_overview.impressions` (measure, sum, format integer).
+   */
+  impressions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social overview Likes: Likes and reactions (sum).
+   *
+   * Member `social_overview.likes` (measure, sum, format integer).
+   */
+  likes?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social overview Link clicks: Clicks on links in the posts (sum).
+   *
+   * Member `social_overview.link_clicks` (measure, sum, format integer).
+   */
+  linkClicks?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social overview Social network: instagram, facebook, x, linkedin, tiktok or youtube.
+   *
+   * Member `social_overview.network` (dimension).
+   */
+  network?: Maybe<Scalars['String']['output']>;
+  /**
+   * Social overview Posts: Number of posts (published or failed).
+   *
+   * Member `social_overview.posts` (measure, count, format integer).
+   */
+  posts?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social overview Published at: When the post went out (UTC).
+   *
+   * Member `social_overview.published_at` (dimension).
+   */
+  publishedAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Social overview Posts published: Number of posts that went out.
+   *
+   * Member `social_overview.published_posts` (measure, count, format integer).
+   */
+  publishedPosts?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social overview Post reach (sum): Sum of each post's unique reach (people reached by several posts count once per post).
+   *
+   * Member `social_overview.reach` (measure, sum, format integer).
+   */
+  reach?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social overview Saves: Saves and bookmarks (sum).
+   *
+   * Member `social_overview.saves` (measure, sum, format integer).
+   */
+  saves?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social overview Scheduled: True when the post was published by the scheduler rather than by hand.
+   *
+   * Member `social_overview.scheduled` (dimension).
+   */
+  scheduled?: Maybe<Scalars['Boolean']['output']>;
+  /**
+   * Social overview Posts scheduled: Number of posts published through the scheduler.
+   *
+   * Member `social_overview.scheduled_posts` (measure, count, format integer).
+   */
+  scheduledPosts?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social overview Shares: Shares, reposts and retweets (sum).
+   *
+   * Member `social_overview.shares` (measure, sum, format integer).
+   */
+  shares?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social overview Publishing status: published, or failed (the network rejected the post).
+   *
+   * Member `social_overview.status` (dimension).
+   */
+  status?: Maybe<Scalars['String']['output']>;
+  /**
+   * Social overview Post video views: Video views of video posts and reels (sum).
+   *
+   * Member `social_overview.video_views` (measure, sum, format integer).
+   */
+  videoViews?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of view `social_overview`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type SocialOverviewRowPublishedAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Conditions on `social_overview` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type SocialOverviewWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<SocialOverviewWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<SocialOverviewWhereInput>>;
+  /** Condition on `social_overview.account`. */
+  account?: InputMaybe<StringFilter>;
+  /** Condition on `social_overview.click_through_rate`. */
+  clickThroughRate?: InputMaybe<FloatFilter>;
+  /** Condition on `social_overview.comments`. */
+  comments?: InputMaybe<FloatFilter>;
+  /** Condition on `social_overview.content_type`. */
+  contentType?: InputMaybe<StringFilter>;
+  /** Condition on `social_overview.day_of_week`. */
+  dayOfWeek?: InputMaybe<FloatFilter>;
+  /** Condition on `social_overview.engagement_rate`. */
+  engagementRate?: InputMaybe<FloatFilter>;
+  /** Condition on `social_overview.engagements`. */
+  engagements?: InputMaybe<FloatFilter>;
+  /** Condition on `social_overview.engagements_per_post`. */
+  engagementsPerPost?: InputMaybe<FloatFilter>;
+  /** Condition on `social_overview.failed_posts`. */
+  failedPosts?: InputMaybe<FloatFilter>;
+  /** Condition on `social_overview.hour_of_day`. */
+  hourOfDay?: InputMaybe<FloatFilter>;
+  /** Condition on `social_overview.impressions`. */
+  impressions?: InputMaybe<FloatFilter>;
+  /** Condition on `social_overview.likes`. */
+  likes?: InputMaybe<FloatFilter>;
+  /** Condition on `social_overview.link_clicks`. */
+  linkClicks?: InputMaybe<FloatFilter>;
+  /** Condition on `social_overview.network`. */
+  network?: InputMaybe<StringFilter>;
+  /** Condition on `social_overview.posts`. */
+  posts?: InputMaybe<FloatFilter>;
+  /** Condition on `social_overview.published_at`. */
+  publishedAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `social_overview.published_posts`. */
+  publishedPosts?: InputMaybe<FloatFilter>;
+  /** Condition on `social_overview.reach`. */
+  reach?: InputMaybe<FloatFilter>;
+  /** Condition on `social_overview.saves`. */
+  saves?: InputMaybe<FloatFilter>;
+  /** Condition on `social_overview.scheduled`. */
+  scheduled?: InputMaybe<BooleanFilter>;
+  /** Condition on `social_overview.scheduled_posts`. */
+  scheduledPosts?: InputMaybe<FloatFilter>;
+  /** Condition on `social_overview.shares`. */
+  shares?: InputMaybe<FloatFilter>;
+  /** Condition on `social_overview.status`. */
+  status?: InputMaybe<StringFilter>;
+  /** Condition on `social_overview.video_views`. */
+  videoViews?: InputMaybe<FloatFilter>;
+};
+
+/** The measures of a `social_posts` row in both periods (when the field was given `compareTo`). */
+export type SocialPostsComparison = {
+  /**
+   * Social posts Post click-through rate: Link clicks divided by impressions, in percent.
+   *
+   * Member `social_posts.click_through_rate` (measure, number, format percent).
+   */
+  clickThroughRate?: Maybe<MeasureComparison>;
+  /**
+   * Social posts Comments: Comments and replies (sum).
+   *
+   * Member `social_posts.comments` (measure, sum, format integer).
+   */
+  comments?: Maybe<MeasureComparison>;
+  /**
+   * Social posts Post engagement rate: Engagements divided by impressions, in percent (a ratio of totals).
+   *
+   * Member `social_posts.engagement_rate` (measure, number, format percent).
+   */
+  engagementRate?: Maybe<MeasureComparison>;
+  /**
+   * Social posts Post engagements: Likes + comments + shares + saves (sum).
+   *
+   * Member `social_posts.engagements` (measure, sum, format integer).
+   */
+  engagements?: Maybe<MeasureComparison>;
+  /**
+   * Social posts Engagements per post: Engagements divided by posts published.
+   *
+   * Member `social_posts.engagements_per_post` (measure, number, format number).
+   */
+  engagementsPerPost?: Maybe<MeasureComparison>;
+  /**
+   * Social posts Failed posts: Number of posts the network rejected.
+   *
+   * Member `social_posts.failed_posts` (measure, count, format integer).
+   */
+  failedPosts?: Maybe<MeasureComparison>;
+  /**
+   * Social posts Post impressions: Times the posts were shown (sum).
+   *
+   * Member `social_posts.impressions` (measure, sum, format integer).
+   */
+  impressions?: Maybe<MeasureComparison>;
+  /**
+   * Social posts Likes: Likes and reactions (sum).
+   *
+   * Member `social_posts.likes` (measure, sum, format integer).
+   */
+  likes?: Maybe<MeasureComparison>;
+  /**
+   * Social posts Link clicks: Clicks on links in the posts (sum).
+   *
+   * Member `social_posts.link_clicks` (measure, sum, format integer).
+   */
+  linkClicks?: Maybe<MeasureComparison>;
+  /**
+   * Social posts Posts: Number of posts (published or failed).
+   *
+   * Member `social_posts.posts` (measure, count, format integer).
+   */
+  posts?: Maybe<MeasureComparison>;
+  /**
+   * Social posts Posts published: Number of posts that went out.
+   *
+   * Member `social_posts.published_posts` (measure, count, format integer).
+   */
+  publishedPosts?: Maybe<MeasureComparison>;
+  /**
+   * Social posts Post reach (sum): Sum of each post's unique reach (people reached by several posts count once per post).
+   *
+   * Member `social_posts.reach` (measure, sum, format integer).
+   */
+  reach?: Maybe<MeasureComparison>;
+  /**
+   * Social posts Saves: Saves and bookmarks (sum).
+   *
+   * Member `social_posts.saves` (measure, sum, format integer).
+   */
+  saves?: Maybe<MeasureComparison>;
+  /**
+   * Social posts Posts scheduled: Number of posts published through the scheduler.
+   *
+   * Member `social_posts.scheduled_posts` (measure, count, format integer).
+   */
+  scheduledPosts?: Maybe<MeasureComparison>;
+  /**
+   * Social posts Shares: Shares, reposts and retweets (sum).
+   *
+   * Member `social_posts.shares` (measure, sum, format integer).
+   */
+  shares?: Maybe<MeasureComparison>;
+  /**
+   * Social posts Post video views: Video views of video posts and reels (sum).
+   *
+   * Member `social_posts.video_views` (measure, sum, format integer).
+   */
+  videoViews?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `social_posts`. Give one field per list element: the list order is the sort order. */
+export type SocialPostsOrderByInput = {
+  /** Sort by `social_posts.account`. */
+  account?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.click_through_rate`. */
+  clickThroughRate?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.comments`. */
+  comments?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.content_type`. */
+  contentType?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.day_of_week`. */
+  dayOfWeek?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.engagement_rate`. */
+  engagementRate?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.engagements`. */
+  engagements?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.engagements_per_post`. */
+  engagementsPerPost?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.failed_posts`. */
+  failedPosts?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.hour_of_day`. */
+  hourOfDay?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.impressions`. */
+  impressions?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.likes`. */
+  likes?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.link_clicks`. */
+  linkClicks?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.network`. */
+  network?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.post_id`. */
+  postId?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.posts`. */
+  posts?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.published_at`. */
+  publishedAt?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.published_posts`. */
+  publishedPosts?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.reach`. */
+  reach?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.saves`. */
+  saves?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.scheduled`. */
+  scheduled?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.scheduled_posts`. */
+  scheduledPosts?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.shares`. */
+  shares?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.status`. */
+  status?: InputMaybe<OrderDirection>;
+  /** Sort by `social_posts.video_views`. */
+  videoViews?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `social_posts`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type SocialPostsRow = {
+  /**
+   * Social posts Account: Handle of the publishing account.
+   *
+   * Member `social_posts.account` (dimension).
+   */
+  account?: Maybe<Scalars['String']['output']>;
+  /**
+   * Social posts Post click-through rate: Link clicks divided by impressions, in percent.
+   *
+   * Member `social_posts.click_through_rate` (measure, number, format percent).
+   */
+  clickThroughRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social posts Comments: Comments and replies (sum).
+   *
+   * Member `social_posts.comments` (measure, sum, format integer).
+   */
+  comments?: Maybe<Scalars['Float']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<SocialPostsComparison>;
+  /**
+   * Social posts Content type: image, video, carousel, text, story, reel or link.
+   *
+   * Member `social_posts.content_type` (dimension).
+   */
+  contentType?: Maybe<Scalars['String']['output']>;
+  /**
+   * Social posts Day of week: ISO weekday the post went out: 1 = Monday ... 7 = Sunday.
+   *
+   * Member `social_posts.day_of_week` (dimension, format integer).
+   */
+  dayOfWeek?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social posts Post engagement rate: Engagements divided by impressions, in percent (a ratio of totals).
+   *
+   * Member `social_posts.engagement_rate` (measure, number, format percent).
+   */
+  engagementRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social posts Post engagements: Likes + comments + shares + saves (sum).
+   *
+   * Member `social_posts.engagements` (measure, sum, format integer).
+   */
+  engagements?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social posts Engagements per post: Engagements divided by posts published.
+   *
+   * Member `social_posts.engagements_per_post` (measure, number, format number).
+   */
+  engagementsPerPost?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social posts Failed posts: Number of posts the network rejected.
+   *
+   * Member `social_posts.failed_posts` (measure, count, format integer).
+   */
+  failedPosts?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social posts Hour of day: Hour the post went out, 0-23 (UTC): with day_of_week, the best-posting-times heatmap.
+   *
+   * Member `social_posts.hour_of_day` (dimension, format integer).
+   */
+  hourOfDay?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social posts Post impressions: Times the posts were shown (sum).
+   *
+   * Member `social_posts.impressions` (measure, sum, format integer).
+   */
+  impressions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social posts Likes: Likes and reactions (sum).
+   *
+   * Member `social_posts.likes` (measure, sum, format integer).
+   */
+  likes?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social posts Link clicks: Clicks on links in the posts (sum).
+   *
+   * Member `social_posts.link_clicks` (measure, sum, format integer).
+   */
+  linkClicks?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social posts Social network: instagram, facebook, x, linkedin, tiktok or youtube.
+   *
+   * Member `social_posts.network` (dimension).
+   */
+  network?: Maybe<Scalars['String']['output']>;
+  /**
+   * Social posts Post id: Id of the post.
+   *
+   * Member `social_posts.post_id` (dimension, format id).
+   */
+  postId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Social posts Posts: Number of posts (published or failed).
+   *
+   * Member `social_posts.posts` (measure, count, format integer).
+   */
+  posts?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social posts Published at: When the post went out (UTC).
+   *
+   * Member `social_posts.published_at` (dimension).
+   */
+  publishedAt?: Maybe<Scalars['String']['output']>;
+  /**
+   * Social posts Posts published: Number of posts that went out.
+   *
+   * Member `social_posts.published_posts` (measure, count, format integer).
+   */
+  publishedPosts?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social posts Post reach (sum): Sum of each post's unique reach (people reached by several posts count once per post).
+   *
+   * Member `social_posts.reach` (measure, sum, format integer).
+   */
+  reach?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social posts Saves: Saves and bookmarks (sum).
+   *
+   * Member `social_posts.saves` (measure, sum, format integer).
+   */
+  saves?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social posts Scheduled: True when the post was published by the scheduler rather than by hand.
+   *
+   * Member `social_posts.scheduled` (dimension).
+   */
+  scheduled?: Maybe<Scalars['Boolean']['output']>;
+  /**
+   * Social posts Posts scheduled: Number of posts published through the scheduler.
+   *
+   * Member `social_posts.scheduled_posts` (measure, count, format integer).
+   */
+  scheduledPosts?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social posts Shares: Shares, reposts and retweets (sum).
+   *
+   * Member `social_posts.shares` (measure, sum, format integer).
+   */
+  shares?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Social posts Publishing status: published, or failed (the network rejected the post).
+   *
+   * Member `social_posts.status` (dimension).
+   */
+  status?: Maybe<Scalars['String']['output']>;
+  /**
+   * Social posts Post video views: Video views of video posts and reels (sum).
+   *
+   * Member `social_posts.video_views` (measure, sum, format integer).
+   */
+  videoViews?: Maybe<Scalars['Float']['output']>;
+};
+
+
+/** One result row of cube `social_posts`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type SocialPostsRowPublishedAtArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Conditions on `social_posts` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type SocialPostsWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<SocialPostsWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<SocialPostsWhereInput>>;
+  /** Condition on `social_posts.account`. */
+  account?: InputMaybe<StringFilter>;
+  /** Condition on `social_posts.click_through_rate`. */
+  clickThroughRate?: InputMaybe<FloatFilter>;
+  /** Condition on `social_posts.comments`. */
+  comments?: InputMaybe<FloatFilter>;
+  /** Condition on `social_posts.content_type`. */
+  contentType?: InputMaybe<StringFilter>;
+  /** Condition on `social_posts.day_of_week`. */
+  dayOfWeek?: InputMaybe<FloatFilter>;
+  /** Condition on `social_posts.engagement_rate`. */
+  engagementRate?: InputMaybe<FloatFilter>;
+  /** Condition on `social_posts.engagements`. */
+  engagements?: InputMaybe<FloatFilter>;
+  /** Condition on `social_posts.engagements_per_post`. */
+  engagementsPerPost?: InputMaybe<FloatFilter>;
+  /** Condition on `social_posts.failed_posts`. */
+  failedPosts?: InputMaybe<FloatFilter>;
+  /** Condition on `social_posts.hour_of_day`. */
+  hourOfDay?: InputMaybe<FloatFilter>;
+  /** Condition on `social_posts.impressions`. */
+  impressions?: InputMaybe<FloatFilter>;
+  /** Condition on `social_posts.likes`. */
+  likes?: InputMaybe<FloatFilter>;
+  /** Condition on `social_posts.link_clicks`. */
+  linkClicks?: InputMaybe<FloatFilter>;
+  /** Condition on `social_posts.network`. */
+  network?: InputMaybe<StringFilter>;
+  /** Condition on `social_posts.post_id`. */
+  postId?: InputMaybe<StringFilter>;
+  /** Condition on `social_posts.posts`. */
+  posts?: InputMaybe<FloatFilter>;
+  /** Condition on `social_posts.published_at`. */
+  publishedAt?: InputMaybe<DateTimeFilter>;
+  /** Condition on `social_posts.published_posts`. */
+  publishedPosts?: InputMaybe<FloatFilter>;
+  /** Condition on `social_posts.reach`. */
+  reach?: InputMaybe<FloatFilter>;
+  /** Condition on `social_posts.saves`. */
+  saves?: InputMaybe<FloatFilter>;
+  /** Condition on `social_posts.scheduled`. */
+  scheduled?: InputMaybe<BooleanFilter>;
+  /** Condition on `social_posts.scheduled_posts`. */
+  scheduledPosts?: InputMaybe<FloatFilter>;
+  /** Condition on `social_posts.shares`. */
+  shares?: InputMaybe<FloatFilter>;
+  /** Condition on `social_posts.status`. */
+  status?: InputMaybe<StringFilter>;
+  /** Condition on `social_posts.video_views`. */
+  videoViews?: InputMaybe<FloatFilter>;
 };
 
 /** Conditions on a string member; all given conditions must hold. */
@@ -2505,6 +11000,55 @@ export type Subscription = {
    */
   adPerformance?: Maybe<Array<AdPerformanceRow>>;
   /**
+   * Live version of the `adReach` query: rows now, then again each time they change. Ad reach: The people ads reached: one row per pseudonymous person, campaign and day, with the impressions the person saw (an exposure log from the platform or a clean room). Unique reach is a distinct count of people, right for any period and grouping (daily reach does not add up).
+   *
+   *
+   * Cube `ad_reach`.
+   */
+  adReach?: Maybe<Array<AdReachRow>>;
+  /**
+   * Live version of the `auditEvents` query: rows now, then again each time they change. Audit trail: Everything that happened in your tenant, one row per event: data reads, changes (API keys, dashboards, saved queries, roles, tenant settings, ingestion batches) and refusals (forbidden, rate-limited, quota, revoked credentials). Mirrored from the audit log within a few seconds.
+   *
+   *
+   * Cube `audit_events`.
+   */
+  auditEvents?: Maybe<Array<AuditEventsRow>>;
+  /**
+   * Live version of the `automationRuns` query: rows now, then again each time they change. Automation runs: Executions of marketing-automation workflows (lead routing, welcome series, alerts, digests, scheduled publishing...): one row per run with its status, duration and the manual work it saved.
+   *
+   *
+   * Cube `automation_runs`.
+   */
+  automationRuns?: Maybe<Array<AutomationRunsRow>>;
+  /**
+   * Live version of the `billingUsage` query: rows now, then again each time they change. Billing usage: What a tenant used, per day, for billing: emails sent, and the distinct mailboxes, sending domains, email campaigns, leads and active warmups behind them. Group the day by month (the billing period) to get usage per period; distinct counts are exact for any period, never sums of daily counts.
+   *
+   *
+   * Cube `billing_usage`.
+   */
+  billingUsage?: Maybe<Array<BillingUsageRow>>;
+  /**
+   * Live version of the `campaignDays` query: rows now, then again each time they change. Campaign days (budget pacing): One row per campaign and day of its flight: the status and budget in force that day (from the history), the budget planned for the day (a daily budget, or a lifetime budget spread over the flight) and the spend the platform reported for the campaign. Budget utilization and pacing are ratios of their totals. Campaign-level spend; ad_performance holds the ad-level breakdown.
+   *
+   *
+   * Cube `campaign_days`.
+   */
+  campaignDays?: Maybe<Array<CampaignDaysRow>>;
+  /**
+   * Live version of the `campaignHealth` query: rows now, then again each time they change. Campaign health: Budget pacing and delivery by campaign and day: budget allocated, spend, utilization, over- and under-spend days, with the campaign's name, advertiser, labels, type and the platform's channel.
+   *
+   *
+   * View `campaign_health`.
+   */
+  campaignHealth?: Maybe<Array<CampaignHealthRow>>;
+  /**
+   * Live version of the `campaignHistory` query: rows now, then again each time they change. Campaign history: Type-2 history of campaign settings: one row per version of a campaign, valid from valid_from (inclusive) until valid_to (exclusive). "What was this campaign's budget or status on day D": filter valid_from on or before D and valid_to after D (or use campaign_days, one row per day).
+   *
+   *
+   * Cube `campaign_history`.
+   */
+  campaignHistory?: Maybe<Array<CampaignHistoryRow>>;
+  /**
    * Live version of the `campaignPerformance` query: rows now, then again each time they change. Campaign performance: Paid-media performance with campaign attributes: spend, delivery and platform-reported conversions by day, platform, campaign name, type, status and objective.
    *
    *
@@ -2519,6 +11063,20 @@ export type Subscription = {
    */
   campaigns?: Maybe<Array<CampaignsRow>>;
   /**
+   * Live version of the `clientActivity` query: rows now, then again each time they change. Client activity: Monthly product usage per client: active users, sessions, feature events and the last activity of the month. One row per client and month (refreshed monthly).
+   *
+   *
+   * Cube `client_activity`.
+   */
+  clientActivity?: Maybe<Array<ClientActivityRow>>;
+  /**
+   * Live version of the `clientHealth` query: rows now, then again each time they change. Client health: Client health overview: monthly product usage with each client's plan, subscription status, lifecycle stage, churn risk, lead score and last activity.
+   *
+   *
+   * View `client_health`.
+   */
+  clientHealth?: Maybe<Array<ClientHealthRow>>;
+  /**
    * Live version of the `clients` query: rows now, then again each time they change. Clients: The tenant's customers and their subscriptions: plan, status, monthly recurring revenue (MRR), lifecycle stage and predicted churn risk. One row per client (current state).
    *
    *
@@ -2532,12 +11090,21 @@ export type Subscription = {
    */
   conversionAttribution?: Maybe<Array<ConversionAttributionRow>>;
   /**
+   * Live version of the `conversionTouchpoints` query: rows now, then again each time they change. Conversion paths: Multi-touch conversion paths: every marketing touch (channel, campaign) before a client signed up, its position in the path and its credit under first-touch, last-touch, linear and position-based (40/20/40) attribution. One row per touch.
+   *
+   *
+   * Cube `conversion_touchpoints`.
+   */
+  conversionTouchpoints?: Maybe<Array<ConversionTouchpointsRow>>;
+  /**
    * Live version of the `conversions` query: rows now, then again each time they change. Conversions: Conversions tracked by the tenant (purchases, sign-ups, leads, demo requests), each credited to one campaign under one attribution model. The tenant's own source of truth for conversions; ad_performance.conversions is what the ad platforms report.
    *
    *
    * Cube `conversions`.
    */
   conversions?: Maybe<Array<ConversionsRow>>;
+  /** A whole dashboard, live: every widget now, then after each data change one message with exactly the widgets whose results changed. Watchers of the same dashboard and view share the evaluations. */
+  dashboardLive: DashboardLiveUpdate;
   /**
    * Live version of the `emailActivity` query: rows now, then again each time they change. Email activity: Outbound email (newsletters, nurture and sales sequences) per day, email campaign, sequence step and sending mailbox. Rates are ratios of totals: use them instead of averaging daily rates.
    *
@@ -2545,14 +11112,104 @@ export type Subscription = {
    * Cube `email_activity`.
    */
   emailActivity?: Maybe<Array<EmailActivityRow>>;
+  /**
+   * Live version of the `emailCampaigns` query: rows now, then again each time they change. Email campaigns: Email campaigns (sequences) with their status (draft, active, paused, completed), number of steps, A/B testing and start/completion times. One row per campaign (current state).
+   *
+   *
+   * Cube `email_campaigns`.
+   */
+  emailCampaigns?: Maybe<Array<EmailCampaignsRow>>;
+  /**
+   * Live version of the `emailOutreach` query: rows now, then again each time they change. Email outreach: Cold-email sending with its context: daily sends and outcomes by campaign, step, A/B variant, mailbox and domain, with the campaign's status and the mailbox's warmup status and health.
+   *
+   *
+   * View `email_outreach`.
+   */
+  emailOutreach?: Maybe<Array<EmailOutreachRow>>;
+  /**
+   * Live version of the `influencerPartnerships` query: rows now, then again each time they change. Influencer partnerships: Paid partnerships with influencers: one row per partnership with its tier, status, flight, agreed fee, deliverables and the results attributed to it. Influencer ROI is (attributed revenue - fees) / fees.
+   *
+   *
+   * Cube `influencer_partnerships`.
+   */
+  influencerPartnerships?: Maybe<Array<InfluencerPartnershipsRow>>;
+  /**
+   * Live version of the `ingestQuality` query: rows now, then again each time they change. Ingestion quality: Your ingestion's rejected rows per day, table and data-quality rule, with the rows received that day (every table): "quarantine rate by rule per day". Read it by day: received rows and the rate are per day (over several days without the day dimension they show the busiest day).
+   *
+   *
+   * Cube `ingest_quality`.
+   */
+  ingestQuality?: Maybe<Array<IngestQualityRow>>;
+  /**
+   * Live version of the `leadEngagement` query: rows now, then again each time they change. Lead engagement: Engagement of each lead in each email campaign: emails it received and what it did (opens, clicks, replies, bounces, unsubscribes, spam complaints), its status in the sequence and an engagement score. One row per lead and campaign.
+   *
+   *
+   * Cube `lead_engagement`.
+   */
+  leadEngagement?: Maybe<Array<LeadEngagementRow>>;
   /** Live version of `query`: the current result at once, then a new result each time the data behind the query changes (never the same result twice in a row). */
   live: QueryResult;
+  /**
+   * Live version of the `mailboxWarmup` query: rows now, then again each time they change. Mailbox warmup: Daily warmup progression per mailbox: warmup emails sent and how they landed (delivered, inbox vs spam folder, opens, replies, bounces), the ramp's daily target, the day's health score (0-100) and progress through the ramp (0-100 %).
+   *
+   *
+   * Cube `mailbox_warmup`.
+   */
+  mailboxWarmup?: Maybe<Array<MailboxWarmupRow>>;
+  /**
+   * Live version of the `mailboxes` query: rows now, then again each time they change. Mailboxes: Sending mailboxes (email accounts) with their warmup status, health score (0-100), current sending volume and daily limit. One row per mailbox (current state); join from email_activity or mailbox_warmup for their sending.
+   *
+   *
+   * Cube `mailboxes`.
+   */
+  mailboxes?: Maybe<Array<MailboxesRow>>;
   /**
    * Live version of the `platforms` query: rows now, then again each time they change. Ad platforms: Reference list of advertising platforms and their marketing channel. Shared by all tenants.
    *
    * Cube `platforms`.
    */
   platforms?: Maybe<Array<PlatformsRow>>;
+  /**
+   * Live version of the `sendingDomains` query: rows now, then again each time they change. Sending domains: Domains the tenant sends cold email from, with their verification and authentication (SPF, DKIM, DMARC) state. One row per domain (current state).
+   *
+   *
+   * Cube `sending_domains`.
+   */
+  sendingDomains?: Maybe<Array<SendingDomainsRow>>;
+  /**
+   * Live version of the `socialAudience` query: rows now, then again each time they change. Social audience: Followers gained and lost per day and social network (follower growth).
+   *
+   * Cube `social_audience`.
+   */
+  socialAudience?: Maybe<Array<SocialAudienceRow>>;
+  /**
+   * Live version of the `socialMentions` query: rows now, then again each time they change. Social mentions: Social listening: mentions of the tenant's brand and of tracked competitors across social networks, news, blogs and forums, with sentiment, topic, the author's audience and whether (and how fast) the team responded. Share of voice compares own and competitor mentions.
+   *
+   *
+   * Cube `social_mentions`.
+   */
+  socialMentions?: Maybe<Array<SocialMentionsRow>>;
+  /**
+   * Live version of the `socialOverview` query: rows now, then again each time they change. Social overview: Published posts and their engagement by network, content type, posting hour and weekday: the social media dashboard (posts, engagement, engagement rate, best posting times).
+   *
+   *
+   * View `social_overview`.
+   */
+  socialOverview?: Maybe<Array<SocialOverviewRow>>;
+  /**
+   * Live version of the `socialPosts` query: rows now, then again each time they change. Social posts: Posts the tenant published on its social accounts (Instagram, Facebook, X, LinkedIn, TikTok, YouTube), one row per post with its lifetime engagement. Rates are ratios of totals.
+   *
+   *
+   * Cube `social_posts`.
+   */
+  socialPosts?: Maybe<Array<SocialPostsRow>>;
+  /**
+   * Live version of the `subscriptionHistory` query: rows now, then again each time they change. Subscription history: Every subscription status a client has been in, with when it started and ended (type-2 history: valid_to is empty for the current status). Answers "what was this client's status on that day", trial -> paid conversion, payment failures, recoveries and cancellations.
+   *
+   *
+   * Cube `subscription_history`.
+   */
+  subscriptionHistory?: Maybe<Array<SubscriptionHistoryRow>>;
   /**
    * Live version of the `trafficByCampaign` query: rows now, then again each time they change. Traffic by campaign: Website sessions and their outcomes, with the attributes of the paid campaign that brought them.
    *
@@ -2579,6 +11236,70 @@ export type SubscriptionAdPerformanceArgs = {
 };
 
 
+export type SubscriptionAdReachArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<AdReachOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<AdReachWhereInput>;
+};
+
+
+export type SubscriptionAuditEventsArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<AuditEventsOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<AuditEventsWhereInput>;
+};
+
+
+export type SubscriptionAutomationRunsArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<AutomationRunsOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<AutomationRunsWhereInput>;
+};
+
+
+export type SubscriptionBillingUsageArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<BillingUsageOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<BillingUsageWhereInput>;
+};
+
+
+export type SubscriptionCampaignDaysArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<CampaignDaysOrderByInput>>;
+  segments?: InputMaybe<Array<CampaignDaysSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<CampaignDaysWhereInput>;
+};
+
+
+export type SubscriptionCampaignHealthArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<CampaignHealthOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<CampaignHealthWhereInput>;
+};
+
+
+export type SubscriptionCampaignHistoryArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<CampaignHistoryOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<CampaignHistoryWhereInput>;
+};
+
+
 export type SubscriptionCampaignPerformanceArgs = {
   limit?: InputMaybe<Scalars['Int']['input']>;
   offset?: InputMaybe<Scalars['Int']['input']>;
@@ -2595,6 +11316,24 @@ export type SubscriptionCampaignsArgs = {
   segments?: InputMaybe<Array<CampaignsSegment>>;
   timezone?: InputMaybe<Scalars['String']['input']>;
   where?: InputMaybe<CampaignsWhereInput>;
+};
+
+
+export type SubscriptionClientActivityArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ClientActivityOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<ClientActivityWhereInput>;
+};
+
+
+export type SubscriptionClientHealthArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ClientHealthOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<ClientHealthWhereInput>;
 };
 
 
@@ -2618,6 +11357,16 @@ export type SubscriptionConversionAttributionArgs = {
 };
 
 
+export type SubscriptionConversionTouchpointsArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ConversionTouchpointsOrderByInput>>;
+  segments?: InputMaybe<Array<ConversionTouchpointsSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<ConversionTouchpointsWhereInput>;
+};
+
+
 export type SubscriptionConversionsArgs = {
   limit?: InputMaybe<Scalars['Int']['input']>;
   offset?: InputMaybe<Scalars['Int']['input']>;
@@ -2625,6 +11374,12 @@ export type SubscriptionConversionsArgs = {
   segments?: InputMaybe<Array<ConversionsSegment>>;
   timezone?: InputMaybe<Scalars['String']['input']>;
   where?: InputMaybe<ConversionsWhereInput>;
+};
+
+
+export type SubscriptionDashboardLiveArgs = {
+  id: Scalars['ID']['input'];
+  view?: InputMaybe<DashboardViewInput>;
 };
 
 
@@ -2638,8 +11393,75 @@ export type SubscriptionEmailActivityArgs = {
 };
 
 
+export type SubscriptionEmailCampaignsArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<EmailCampaignsOrderByInput>>;
+  segments?: InputMaybe<Array<EmailCampaignsSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<EmailCampaignsWhereInput>;
+};
+
+
+export type SubscriptionEmailOutreachArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<EmailOutreachOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<EmailOutreachWhereInput>;
+};
+
+
+export type SubscriptionInfluencerPartnershipsArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<InfluencerPartnershipsOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<InfluencerPartnershipsWhereInput>;
+};
+
+
+export type SubscriptionIngestQualityArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<IngestQualityOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<IngestQualityWhereInput>;
+};
+
+
+export type SubscriptionLeadEngagementArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<LeadEngagementOrderByInput>>;
+  segments?: InputMaybe<Array<LeadEngagementSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<LeadEngagementWhereInput>;
+};
+
+
 export type SubscriptionLiveArgs = {
   query: Scalars['JSON']['input'];
+};
+
+
+export type SubscriptionMailboxWarmupArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<MailboxWarmupOrderByInput>>;
+  segments?: InputMaybe<Array<MailboxWarmupSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<MailboxWarmupWhereInput>;
+};
+
+
+export type SubscriptionMailboxesArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<MailboxesOrderByInput>>;
+  segments?: InputMaybe<Array<MailboxesSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<MailboxesWhereInput>;
 };
 
 
@@ -2649,6 +11471,63 @@ export type SubscriptionPlatformsArgs = {
   orderBy?: InputMaybe<Array<PlatformsOrderByInput>>;
   timezone?: InputMaybe<Scalars['String']['input']>;
   where?: InputMaybe<PlatformsWhereInput>;
+};
+
+
+export type SubscriptionSendingDomainsArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<SendingDomainsOrderByInput>>;
+  segments?: InputMaybe<Array<SendingDomainsSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<SendingDomainsWhereInput>;
+};
+
+
+export type SubscriptionSocialAudienceArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<SocialAudienceOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<SocialAudienceWhereInput>;
+};
+
+
+export type SubscriptionSocialMentionsArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<SocialMentionsOrderByInput>>;
+  segments?: InputMaybe<Array<SocialMentionsSegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<SocialMentionsWhereInput>;
+};
+
+
+export type SubscriptionSocialOverviewArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<SocialOverviewOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<SocialOverviewWhereInput>;
+};
+
+
+export type SubscriptionSocialPostsArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<SocialPostsOrderByInput>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<SocialPostsWhereInput>;
+};
+
+
+export type SubscriptionSubscriptionHistoryArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<SubscriptionHistoryOrderByInput>>;
+  segments?: InputMaybe<Array<SubscriptionHistorySegment>>;
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  where?: InputMaybe<SubscriptionHistoryWhereInput>;
 };
 
 
@@ -2671,6 +11550,352 @@ export type SubscriptionWebSessionsArgs = {
   where?: InputMaybe<WebSessionsWhereInput>;
 };
 
+/** The measures of a `subscription_history` row in both periods (when the field was given `compareTo`). */
+export type SubscriptionHistoryComparison = {
+  /**
+   * Subscription history Cancellations: Transitions into canceled (trials expired included).
+   *
+   * Member `subscription_history.cancellations` (measure, count, format integer).
+   */
+  cancellations?: Maybe<MeasureComparison>;
+  /**
+   * Subscription history Clients in history: Distinct clients with a status spell in the selection.
+   *
+   * Member `subscription_history.clients_with_history` (measure, count_distinct, format integer).
+   */
+  clientsWithHistory?: Maybe<MeasureComparison>;
+  /**
+   * Subscription history MRR from trial conversions: Monthly recurring revenue of the trials that converted to paid.
+   *
+   * Member `subscription_history.converted_mrr` (measure, sum, format currency).
+   */
+  convertedMrr?: Maybe<MeasureComparison>;
+  /**
+   * Subscription history Paid cancellations: Cancellations of paying clients (from active or past_due).
+   *
+   * Member `subscription_history.paid_cancellations` (measure, count, format integer).
+   */
+  paidCancellations?: Maybe<MeasureComparison>;
+  /**
+   * Subscription history Payment failures: Transitions into past_due (a payment failed).
+   *
+   * Member `subscription_history.payment_failures` (measure, count, format integer).
+   */
+  paymentFailures?: Maybe<MeasureComparison>;
+  /**
+   * Subscription history Payment recoveries: Transitions from past_due back to active.
+   *
+   * Member `subscription_history.payment_recoveries` (measure, count, format integer).
+   */
+  paymentRecoveries?: Maybe<MeasureComparison>;
+  /**
+   * Subscription history Status changes: Number of status spells started (each transition, and each first trial).
+   *
+   * Member `subscription_history.status_changes` (measure, count, format integer).
+   */
+  statusChanges?: Maybe<MeasureComparison>;
+  /**
+   * Subscription history Trial-to-paid conversion rate: Trial conversions / trials that ended (converted + expired) x 100.
+   *
+   * Member `subscription_history.trial_conversion_rate` (measure, number, format percent).
+   */
+  trialConversionRate?: Maybe<MeasureComparison>;
+  /**
+   * Subscription history Trial conversions: Transitions from trialing to active: trials that became paying.
+   *
+   * Member `subscription_history.trial_conversions` (measure, count, format integer).
+   */
+  trialConversions?: Maybe<MeasureComparison>;
+  /**
+   * Subscription history Trials expired: Transitions from trialing to canceled: trials that ended unpaid.
+   *
+   * Member `subscription_history.trials_expired` (measure, count, format integer).
+   */
+  trialsExpired?: Maybe<MeasureComparison>;
+  /**
+   * Subscription history Trials started: Spells of status trialing: trials started.
+   *
+   * Member `subscription_history.trials_started` (measure, count, format integer).
+   */
+  trialsStarted?: Maybe<MeasureComparison>;
+};
+
+/** Sort key for `subscription_history`. Give one field per list element: the list order is the sort order. */
+export type SubscriptionHistoryOrderByInput = {
+  /** Sort by `subscription_history.cancellations`. */
+  cancellations?: InputMaybe<OrderDirection>;
+  /** Sort by `subscription_history.client_id`. */
+  clientId?: InputMaybe<OrderDirection>;
+  /** Sort by `subscription_history.clients_with_history`. */
+  clientsWithHistory?: InputMaybe<OrderDirection>;
+  /** Sort by `subscription_history.converted_mrr`. */
+  convertedMrr?: InputMaybe<OrderDirection>;
+  /** Sort by `subscription_history.is_current`. */
+  isCurrent?: InputMaybe<OrderDirection>;
+  /** Sort by `subscription_history.paid_cancellations`. */
+  paidCancellations?: InputMaybe<OrderDirection>;
+  /** Sort by `subscription_history.payment_failures`. */
+  paymentFailures?: InputMaybe<OrderDirection>;
+  /** Sort by `subscription_history.payment_recoveries`. */
+  paymentRecoveries?: InputMaybe<OrderDirection>;
+  /** Sort by `subscription_history.plan`. */
+  plan?: InputMaybe<OrderDirection>;
+  /** Sort by `subscription_history.previous_status`. */
+  previousStatus?: InputMaybe<OrderDirection>;
+  /** Sort by `subscription_history.status`. */
+  status?: InputMaybe<OrderDirection>;
+  /** Sort by `subscription_history.status_changes`. */
+  statusChanges?: InputMaybe<OrderDirection>;
+  /** Sort by `subscription_history.trial_conversion_rate`. */
+  trialConversionRate?: InputMaybe<OrderDirection>;
+  /** Sort by `subscription_history.trial_conversions`. */
+  trialConversions?: InputMaybe<OrderDirection>;
+  /** Sort by `subscription_history.trials_expired`. */
+  trialsExpired?: InputMaybe<OrderDirection>;
+  /** Sort by `subscription_history.trials_started`. */
+  trialsStarted?: InputMaybe<OrderDirection>;
+  /** Sort by `subscription_history.valid_from`. */
+  validFrom?: InputMaybe<OrderDirection>;
+  /** Sort by `subscription_history.valid_to`. */
+  validTo?: InputMaybe<OrderDirection>;
+};
+
+/** One result row of cube `subscription_history`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type SubscriptionHistoryRow = {
+  /**
+   * Subscription history Cancellations: Transitions into canceled (trials expired included).
+   *
+   * Member `subscription_history.cancellations` (measure, count, format integer).
+   */
+  cancellations?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Subscription history Client id: The client (customer account).
+   *
+   * Member `subscription_history.client_id` (dimension, format id).
+   */
+  clientId?: Maybe<Scalars['String']['output']>;
+  /**
+   * Subscription history Clients in history: Distinct clients with a status spell in the selection.
+   *
+   * Member `subscription_history.clients_with_history` (measure, count_distinct, format integer).
+   */
+  clientsWithHistory?: Maybe<Scalars['Float']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<SubscriptionHistoryComparison>;
+  /**
+   * Subscription history MRR from trial conversions: Monthly recurring revenue of the trials that converted to paid.
+   *
+   * Member `subscription_history.converted_mrr` (measure, sum, format currency).
+   */
+  convertedMrr?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Subscription history Current status: True for the client's current status spell.
+   *
+   * Member `subscription_history.is_current` (dimension).
+   */
+  isCurrent?: Maybe<Scalars['Boolean']['output']>;
+  /**
+   * Subscription history Paid cancellations: Cancellations of paying clients (from active or past_due).
+   *
+   * Member `subscription_history.paid_cancellations` (measure, count, format integer).
+   */
+  paidCancellations?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Subscription history Payment failures: Transitions into past_due (a payment failed).
+   *
+   * Member `subscription_history.payment_failures` (measure, count, format integer).
+   */
+  paymentFailures?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Subscription history Payment recoveries: Transitions from past_due back to active.
+   *
+   * Member `subscription_history.payment_recoveries` (measure, count, format integer).
+   */
+  paymentRecoveries?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Subscription history Plan: Subscription plan during the spell.
+   *
+   * Member `subscription_history.plan` (dimension).
+   */
+  plan?: Maybe<Scalars['String']['output']>;
+  /**
+   * Subscription history Previous status: Status before this one (empty for the first).
+   *
+   * Member `subscription_history.previous_status` (dimension).
+   */
+  previousStatus?: Maybe<Scalars['String']['output']>;
+  /**
+   * Subscription history Status: Subscription status of the spell: trialing, active, past_due or canceled.
+   *
+   * Member `subscription_history.status` (dimension).
+   */
+  status?: Maybe<Scalars['String']['output']>;
+  /**
+   * Subscription history Status changes: Number of status spells started (each transition, and each first trial).
+   *
+   * Member `subscription_history.status_changes` (measure, count, format integer).
+   */
+  statusChanges?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Subscription history Trial-to-paid conversion rate: Trial conversions / trials that ended (converted + expired) x 100.
+   *
+   * Member `subscription_history.trial_conversion_rate` (measure, number, format percent).
+   */
+  trialConversionRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Subscription history Trial conversions: Transitions from trialing to active: trials that became paying.
+   *
+   * Member `subscription_history.trial_conversions` (measure, count, format integer).
+   */
+  trialConversions?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Subscription history Trials expired: Transitions from trialing to canceled: trials that ended unpaid.
+   *
+   * Member `subscription_history.trials_expired` (measure, count, format integer).
+   */
+  trialsExpired?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Subscription history Trials started: Spells of status trialing: trials started.
+   *
+   * Member `subscription_history.trials_started` (measure, count, format integer).
+   */
+  trialsStarted?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Subscription history Status since: When the client entered the status (the transition time).
+   *
+   * Member `subscription_history.valid_from` (dimension).
+   */
+  validFrom?: Maybe<Scalars['String']['output']>;
+  /**
+   * Subscription history Status until: When the client left the status; empty while current.
+   *
+   * Member `subscription_history.valid_to` (dimension).
+   */
+  validTo?: Maybe<Scalars['String']['output']>;
+};
+
+
+/** One result row of cube `subscription_history`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type SubscriptionHistoryRowValidFromArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+
+/** One result row of cube `subscription_history`: one field per member. Time values are local date-times "YYYY-MM-DDTHH:mm:ss.SSS" in the query time zone. */
+export type SubscriptionHistoryRowValidToArgs = {
+  granularity?: InputMaybe<TimeGranularity>;
+};
+
+/** Predefined filters of `subscription_history`. */
+export type SubscriptionHistorySegment =
+  /**
+   * Subscription history Current status: The spell each client is in now.
+   *
+   * Member `subscription_history.current` (segment).
+   */
+  | 'CURRENT'
+  /**
+   * Subscription history Trial outcomes: Transitions out of a trial (converted or expired).
+   *
+   * Member `subscription_history.trial_outcomes` (segment).
+   */
+  | 'TRIAL_OUTCOMES';
+
+/** Conditions on `subscription_history` rows; fields are ANDed. Conditions on measures filter aggregated values (HAVING). */
+export type SubscriptionHistoryWhereInput = {
+  /** All of these must hold. */
+  AND?: InputMaybe<Array<SubscriptionHistoryWhereInput>>;
+  /** At least one of these must hold. */
+  OR?: InputMaybe<Array<SubscriptionHistoryWhereInput>>;
+  /** Condition on `subscription_history.cancellations`. */
+  cancellations?: InputMaybe<FloatFilter>;
+  /** Condition on `subscription_history.client_id`. */
+  clientId?: InputMaybe<StringFilter>;
+  /** Condition on `subscription_history.clients_with_history`. */
+  clientsWithHistory?: InputMaybe<FloatFilter>;
+  /** Condition on `subscription_history.converted_mrr`. */
+  convertedMrr?: InputMaybe<FloatFilter>;
+  /** Condition on `subscription_history.is_current`. */
+  isCurrent?: InputMaybe<BooleanFilter>;
+  /** Condition on `subscription_history.paid_cancellations`. */
+  paidCancellations?: InputMaybe<FloatFilter>;
+  /** Condition on `subscription_history.payment_failures`. */
+  paymentFailures?: InputMaybe<FloatFilter>;
+  /** Condition on `subscription_history.payment_recoveries`. */
+  paymentRecoveries?: InputMaybe<FloatFilter>;
+  /** Condition on `subscription_history.plan`. */
+  plan?: InputMaybe<StringFilter>;
+  /** Condition on `subscription_history.previous_status`. */
+  previousStatus?: InputMaybe<StringFilter>;
+  /** Condition on `subscription_history.status`. */
+  status?: InputMaybe<StringFilter>;
+  /** Condition on `subscription_history.status_changes`. */
+  statusChanges?: InputMaybe<FloatFilter>;
+  /** Condition on `subscription_history.trial_conversion_rate`. */
+  trialConversionRate?: InputMaybe<FloatFilter>;
+  /** Condition on `subscription_history.trial_conversions`. */
+  trialConversions?: InputMaybe<FloatFilter>;
+  /** Condition on `subscription_history.trials_expired`. */
+  trialsExpired?: InputMaybe<FloatFilter>;
+  /** Condition on `subscription_history.trials_started`. */
+  trialsStarted?: InputMaybe<FloatFilter>;
+  /** Condition on `subscription_history.valid_from`. */
+  validFrom?: InputMaybe<DateTimeFilter>;
+  /** Condition on `subscription_history.valid_to`. */
+  validTo?: InputMaybe<DateTimeFilter>;
+};
+
+/** A company served by Strata: the tenant_id of its credentials, its status, plan and settings. */
+export type Tenant = {
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  /** Sets the rate limits (free, pro, enterprise); applies from the first request. */
+  plan: Scalars['String']['output'];
+  settings: Scalars['JSON']['output'];
+  status: TenantStatus;
+};
+
+/** active and trial are served; suspended and churned are refused at every door (TENANT_SUSPENDED). */
+export type TenantStatus =
+  | 'active'
+  | 'churned'
+  | 'suspended'
+  | 'trial';
+
+/** A tenant's usage in one UTC month. */
+export type TenantUsage = {
+  /** JSON bytes of the rows answered. */
+  bytesReturned: Scalars['Float']['output'];
+  month: Scalars['String']['output'];
+  /** Semantic queries answered (a GraphQL root field, a REST query, a SQL statement, a widget). */
+  queries: Scalars['Float']['output'];
+  /** The plan's monthly query quota; null: unlimited. */
+  queryQuota?: Maybe<Scalars['Float']['output']>;
+  /** Requests refused (rate limit, quota, scope). */
+  refused: Scalars['Float']['output'];
+  /** Rows the engine returned to Strata for them. */
+  rowsRead: Scalars['Float']['output'];
+  /** The tenant id. */
+  tenant: Scalars['String']['output'];
+};
+
+/** A principal seen by your tenant: a token subject (user) or an API key id. */
+export type TenantUser = {
+  /** Every door it came through (graphql, rest, sqlproxy, live, ...). */
+  doors: Array<Scalars['String']['output']>;
+  /** The token's "email" claim, when it has one. */
+  email?: Maybe<Scalars['String']['output']>;
+  firstSeen: Scalars['DateTime']['output'];
+  lastDoor: Scalars['String']['output'];
+  lastSeen: Scalars['DateTime']['output'];
+  /** The token's "name" claim, when it has one. */
+  name?: Maybe<Scalars['String']['output']>;
+  subject: Scalars['String']['output'];
+  /** jwt, api_key or cli. */
+  via: Scalars['String']['output'];
+};
+
 /** Truncation unit of a time dimension (in the query time zone). */
 export type TimeGranularity =
   /** Truncate to the day. */
@@ -2689,6 +11914,100 @@ export type TimeGranularity =
   | 'WEEK'
   /** Truncate to the year. */
   | 'YEAR';
+
+/** The measures of a `traffic_by_campaign` row in both periods (when the field was given `compareTo`). */
+export type TrafficByCampaignComparison = {
+  /**
+   * Traffic by campaign Average order value: Revenue divided by transactions.
+   *
+   * Member `traffic_by_campaign.average_order_value` (measure, number, format currency).
+   */
+  averageOrderValue?: Maybe<MeasureComparison>;
+  /**
+   * Traffic by campaign Average session duration: Average time on site in seconds: total session duration / sessions.
+   *
+   * Member `traffic_by_campaign.avg_session_duration` (measure, number, format number).
+   */
+  avgSessionDuration?: Maybe<MeasureComparison>;
+  /**
+   * Traffic by campaign Bounce rate: Share of sessions with a single pageview, in percent: bounces / sessions x 100.
+   *
+   * Member `traffic_by_campaign.bounce_rate` (measure, number, format percent).
+   */
+  bounceRate?: Maybe<MeasureComparison>;
+  /**
+   * Traffic by campaign Bounces: Sessions with a single pageview.
+   *
+   * Member `traffic_by_campaign.bounces` (measure, sum, format integer).
+   */
+  bounces?: Maybe<MeasureComparison>;
+  /**
+   * Traffic by campaign E-commerce conversion rate: Transactions per session in percent: transactions / sessions x 100.
+   *
+   * Member `traffic_by_campaign.ecommerce_conversion_rate` (measure, number, format percent).
+   */
+  ecommerceConversionRate?: Maybe<MeasureComparison>;
+  /**
+   * Traffic by campaign Pageviews: Pages viewed (sum over sessions).
+   *
+   * Member `traffic_by_campaign.pageviews` (measure, sum, format integer).
+   */
+  pageviews?: Maybe<MeasureComparison>;
+  /**
+   * Traffic by campaign Pages per session: Pageviews divided by sessions.
+   *
+   * Member `traffic_by_campaign.pageviews_per_session` (measure, number, format number).
+   */
+  pageviewsPerSession?: Maybe<MeasureComparison>;
+  /**
+   * Traffic by campaign Revenue: E-commerce revenue of the transactions, in the tenant currency.
+   *
+   * Member `traffic_by_campaign.revenue` (measure, sum, format currency).
+   */
+  revenue?: Maybe<MeasureComparison>;
+  /**
+   * Traffic by campaign Revenue per session: Revenue divided by sessions.
+   *
+   * Member `traffic_by_campaign.revenue_per_session` (measure, number, format currency).
+   */
+  revenuePerSession?: Maybe<MeasureComparison>;
+  /**
+   * Traffic by campaign Sessions: Number of website sessions (visits).
+   *
+   * Member `traffic_by_campaign.sessions` (measure, count, format integer).
+   */
+  sessions?: Maybe<MeasureComparison>;
+  /**
+   * Traffic by campaign Sessions, trailing 7 days: Sessions over the 7 days up to each point of the time dimension (rolling window).
+   *
+   * Member `traffic_by_campaign.sessions_7d` (measure, count, format integer).
+   */
+  sessions7d?: Maybe<MeasureComparison>;
+  /**
+   * Traffic by campaign Sessions per user: Sessions divided by distinct users.
+   *
+   * Member `traffic_by_campaign.sessions_per_user` (measure, number, format number).
+   */
+  sessionsPerUser?: Maybe<MeasureComparison>;
+  /**
+   * Traffic by campaign Total session duration: Sum of session durations in seconds.
+   *
+   * Member `traffic_by_campaign.total_duration_seconds` (measure, sum, format integer).
+   */
+  totalDurationSeconds?: Maybe<MeasureComparison>;
+  /**
+   * Traffic by campaign Transactions: E-commerce transactions (orders) completed during sessions.
+   *
+   * Member `traffic_by_campaign.transactions` (measure, sum, format integer).
+   */
+  transactions?: Maybe<MeasureComparison>;
+  /**
+   * Traffic by campaign Users: Number of distinct visitors (count distinct user_id).
+   *
+   * Member `traffic_by_campaign.users` (measure, count_distinct, format integer).
+   */
+  users?: Maybe<MeasureComparison>;
+};
 
 /** Sort key for `traffic_by_campaign`. Give one field per list element: the list order is the sort order. */
 export type TrafficByCampaignOrderByInput = {
@@ -2714,10 +12033,14 @@ export type TrafficByCampaignOrderByInput = {
   channelGroup?: InputMaybe<OrderDirection>;
   /** Sort by `traffic_by_campaign.country`. */
   country?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.day_of_week`. */
+  dayOfWeek?: InputMaybe<OrderDirection>;
   /** Sort by `traffic_by_campaign.device`. */
   device?: InputMaybe<OrderDirection>;
   /** Sort by `traffic_by_campaign.ecommerce_conversion_rate`. */
   ecommerceConversionRate?: InputMaybe<OrderDirection>;
+  /** Sort by `traffic_by_campaign.hour_of_day`. */
+  hourOfDay?: InputMaybe<OrderDirection>;
   /** Sort by `traffic_by_campaign.landing_page`. */
   landingPage?: InputMaybe<OrderDirection>;
   /** Sort by `traffic_by_campaign.medium`. */
@@ -2785,13 +12108,13 @@ export type TrafficByCampaignRow = {
    */
   bounces?: Maybe<Scalars['Float']['output']>;
   /**
-   * Traffic by campaign Campaigns Name
+   * Traffic by campaign Campaigns Name: Campaign name as set on the ad platform.
    *
    * Member `traffic_by_campaign.campaigns_name` (dimension).
    */
   campaignsName?: Maybe<Scalars['String']['output']>;
   /**
-   * Traffic by campaign Campaigns Platform: Ad platform code: google_ads, microsoft_ads, meta, linkedin, tiktok or dv360.
+   * Traffic by campaign Campaigns Platform: Ad platform or DSP code: google_ads, microsoft_ads, meta, linkedin, tiktok, dv360, ttd or amazon.
    *
    * Member `traffic_by_campaign.campaigns_platform` (dimension).
    */
@@ -2814,12 +12137,20 @@ export type TrafficByCampaignRow = {
    * Member `traffic_by_campaign.channel_group` (dimension).
    */
   channelGroup?: Maybe<Scalars['String']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<TrafficByCampaignComparison>;
   /**
    * Traffic by campaign Country: ISO 3166-1 alpha-2 country code of the visitor.
    *
    * Member `traffic_by_campaign.country` (dimension).
    */
   country?: Maybe<Scalars['String']['output']>;
+  /**
+   * Traffic by campaign Day of week: ISO day of the week (UTC) of the session start: 1 = Monday ... 7 = Sunday.
+   *
+   * Member `traffic_by_campaign.day_of_week` (dimension, format integer).
+   */
+  dayOfWeek?: Maybe<Scalars['Float']['output']>;
   /**
    * Traffic by campaign Device: mobile, desktop or tablet.
    *
@@ -2833,7 +12164,13 @@ export type TrafficByCampaignRow = {
    */
   ecommerceConversionRate?: Maybe<Scalars['Float']['output']>;
   /**
-   * Traffic by campaign Landing page
+   * Traffic by campaign Hour of day: Hour (0-23, UTC) of the session start; with day_of_week it makes an hour x weekday heatmap.
+   *
+   * Member `traffic_by_campaign.hour_of_day` (dimension, format integer).
+   */
+  hourOfDay?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Traffic by campaign Landing page: Path of the first page of the session, e.g. /pricing.
    *
    * Member `traffic_by_campaign.landing_page` (dimension).
    */
@@ -2893,7 +12230,7 @@ export type TrafficByCampaignRow = {
    */
   source?: Maybe<Scalars['String']['output']>;
   /**
-   * Traffic by campaign Session start
+   * Traffic by campaign Session start: When the session started.
    *
    * Member `traffic_by_campaign.started_at` (dimension).
    */
@@ -2939,13 +12276,13 @@ export type TrafficByCampaignRowStartedAtArgs = {
 /** Predefined filters of `traffic_by_campaign`. */
 export type TrafficByCampaignSegment =
   /**
-   * Traffic by campaign Direct traffic
+   * Traffic by campaign Direct traffic: Sessions without a referrer or campaign (medium "(none)").
    *
    * Member `traffic_by_campaign.direct_traffic` (segment).
    */
   | 'DIRECT_TRAFFIC'
   /**
-   * Traffic by campaign Email traffic
+   * Traffic by campaign Email traffic: Sessions from email links (medium email).
    *
    * Member `traffic_by_campaign.email_traffic` (segment).
    */
@@ -2957,7 +12294,7 @@ export type TrafficByCampaignSegment =
    */
   | 'ENGAGED_SESSIONS'
   /**
-   * Traffic by campaign Mobile traffic
+   * Traffic by campaign Mobile traffic: Sessions on mobile phones.
    *
    * Member `traffic_by_campaign.mobile_traffic` (segment).
    */
@@ -3003,10 +12340,14 @@ export type TrafficByCampaignWhereInput = {
   channelGroup?: InputMaybe<StringFilter>;
   /** Condition on `traffic_by_campaign.country`. */
   country?: InputMaybe<StringFilter>;
+  /** Condition on `traffic_by_campaign.day_of_week`. */
+  dayOfWeek?: InputMaybe<FloatFilter>;
   /** Condition on `traffic_by_campaign.device`. */
   device?: InputMaybe<StringFilter>;
   /** Condition on `traffic_by_campaign.ecommerce_conversion_rate`. */
   ecommerceConversionRate?: InputMaybe<FloatFilter>;
+  /** Condition on `traffic_by_campaign.hour_of_day`. */
+  hourOfDay?: InputMaybe<FloatFilter>;
   /** Condition on `traffic_by_campaign.landing_page`. */
   landingPage?: InputMaybe<StringFilter>;
   /** Condition on `traffic_by_campaign.medium`. */
@@ -3047,9 +12388,17 @@ export type UpdateDashboardInput = {
   description?: InputMaybe<Scalars['String']['input']>;
   /** Refuse with CONFLICT unless the dashboard is still at this version (optimistic concurrency). */
   expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  /** The complete new filter list; omitted keeps the current one (checked against the widgets). */
+  filters?: InputMaybe<Array<DashboardFilterInput>>;
   name?: InputMaybe<Scalars['String']['input']>;
   /** The complete new widget list (replaces the current one). */
   widgets?: InputMaybe<Array<DashboardWidgetInput>>;
+};
+
+export type UpdateMyTenantInput = {
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** Replaces your settings; operator-owned keys (rateLimit, quota) are kept and may not be sent. */
+  settings?: InputMaybe<Scalars['JSON']['input']>;
 };
 
 /** Omitted fields keep their current value. */
@@ -3057,6 +12406,117 @@ export type UpdateSavedQueryInput = {
   name?: InputMaybe<Scalars['String']['input']>;
   /** A semantic query in Cube format; checked now. */
   query?: InputMaybe<Scalars['JSON']['input']>;
+};
+
+export type UpdateTenantInput = {
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** Applies from the next request. */
+  plan?: InputMaybe<Scalars['String']['input']>;
+  /** Replaces the settings object. */
+  settings?: InputMaybe<Scalars['JSON']['input']>;
+  /** suspended / churned: refused everywhere, open sessions end. */
+  status?: InputMaybe<TenantStatus>;
+};
+
+/** Who sees it besides its owner, the users it is shared with, and tenant admins. */
+export type Visibility =
+  /** Nobody else. */
+  | 'PRIVATE'
+  /** Everyone of your tenant with metrics:read (viewing only). */
+  | 'TENANT';
+
+/** The measures of a `web_sessions` row in both periods (when the field was given `compareTo`). */
+export type WebSessionsComparison = {
+  /**
+   * Web sessions Average order value: Revenue divided by transactions.
+   *
+   * Member `web_sessions.average_order_value` (measure, number, format currency).
+   */
+  averageOrderValue?: Maybe<MeasureComparison>;
+  /**
+   * Web sessions Average session duration: Average time on site in seconds: total session duration / sessions.
+   *
+   * Member `web_sessions.avg_session_duration` (measure, number, format number).
+   */
+  avgSessionDuration?: Maybe<MeasureComparison>;
+  /**
+   * Web sessions Bounce rate: Share of sessions with a single pageview, in percent: bounces / sessions x 100.
+   *
+   * Member `web_sessions.bounce_rate` (measure, number, format percent).
+   */
+  bounceRate?: Maybe<MeasureComparison>;
+  /**
+   * Web sessions Bounces: Sessions with a single pageview.
+   *
+   * Member `web_sessions.bounces` (measure, sum, format integer).
+   */
+  bounces?: Maybe<MeasureComparison>;
+  /**
+   * Web sessions E-commerce conversion rate: Transactions per session in percent: transactions / sessions x 100.
+   *
+   * Member `web_sessions.ecommerce_conversion_rate` (measure, number, format percent).
+   */
+  ecommerceConversionRate?: Maybe<MeasureComparison>;
+  /**
+   * Web sessions Pageviews: Pages viewed (sum over sessions).
+   *
+   * Member `web_sessions.pageviews` (measure, sum, format integer).
+   */
+  pageviews?: Maybe<MeasureComparison>;
+  /**
+   * Web sessions Pages per session: Pageviews divided by sessions.
+   *
+   * Member `web_sessions.pageviews_per_session` (measure, number, format number).
+   */
+  pageviewsPerSession?: Maybe<MeasureComparison>;
+  /**
+   * Web sessions Revenue: E-commerce revenue of the transactions, in the tenant currency.
+   *
+   * Member `web_sessions.revenue` (measure, sum, format currency).
+   */
+  revenue?: Maybe<MeasureComparison>;
+  /**
+   * Web sessions Revenue per session: Revenue divided by sessions.
+   *
+   * Member `web_sessions.revenue_per_session` (measure, number, format currency).
+   */
+  revenuePerSession?: Maybe<MeasureComparison>;
+  /**
+   * Web sessions Sessions: Number of website sessions (visits).
+   *
+   * Member `web_sessions.sessions` (measure, count, format integer).
+   */
+  sessions?: Maybe<MeasureComparison>;
+  /**
+   * Web sessions Sessions, trailing 7 days: Sessions over the 7 days up to each point of the time dimension (rolling window).
+   *
+   * Member `web_sessions.sessions_7d` (measure, count, format integer).
+   */
+  sessions7d?: Maybe<MeasureComparison>;
+  /**
+   * Web sessions Sessions per user: Sessions divided by distinct users.
+   *
+   * Member `web_sessions.sessions_per_user` (measure, number, format number).
+   */
+  sessionsPerUser?: Maybe<MeasureComparison>;
+  /**
+   * Web sessions Total session duration: Sum of session durations in seconds.
+   *
+   * Member `web_sessions.total_duration_seconds` (measure, sum, format integer).
+   */
+  totalDurationSeconds?: Maybe<MeasureComparison>;
+  /**
+   * Web sessions Transactions: E-commerce transactions (orders) completed during sessions.
+   *
+   * Member `web_sessions.transactions` (measure, sum, format integer).
+   */
+  transactions?: Maybe<MeasureComparison>;
+  /**
+   * Web sessions Users: Number of distinct visitors (count distinct user_id).
+   *
+   * Member `web_sessions.users` (measure, count_distinct, format integer).
+   */
+  users?: Maybe<MeasureComparison>;
 };
 
 /** Sort key for `web_sessions`. Give one field per list element: the list order is the sort order. */
@@ -3075,10 +12535,14 @@ export type WebSessionsOrderByInput = {
   channelGroup?: InputMaybe<OrderDirection>;
   /** Sort by `web_sessions.country`. */
   country?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.day_of_week`. */
+  dayOfWeek?: InputMaybe<OrderDirection>;
   /** Sort by `web_sessions.device`. */
   device?: InputMaybe<OrderDirection>;
   /** Sort by `web_sessions.ecommerce_conversion_rate`. */
   ecommerceConversionRate?: InputMaybe<OrderDirection>;
+  /** Sort by `web_sessions.hour_of_day`. */
+  hourOfDay?: InputMaybe<OrderDirection>;
   /** Sort by `web_sessions.landing_page`. */
   landingPage?: InputMaybe<OrderDirection>;
   /** Sort by `web_sessions.medium`. */
@@ -3151,12 +12615,20 @@ export type WebSessionsRow = {
    * Member `web_sessions.channel_group` (dimension).
    */
   channelGroup?: Maybe<Scalars['String']['output']>;
+  /** Each measure in the current and the comparison period; null unless the field was given `compareTo`. */
+  compare?: Maybe<WebSessionsComparison>;
   /**
    * Web sessions Country: ISO 3166-1 alpha-2 country code of the visitor.
    *
    * Member `web_sessions.country` (dimension).
    */
   country?: Maybe<Scalars['String']['output']>;
+  /**
+   * Web sessions Day of week: ISO day of the week (UTC) of the session start: 1 = Monday ... 7 = Sunday.
+   *
+   * Member `web_sessions.day_of_week` (dimension, format integer).
+   */
+  dayOfWeek?: Maybe<Scalars['Float']['output']>;
   /**
    * Web sessions Device: mobile, desktop or tablet.
    *
@@ -3170,7 +12642,13 @@ export type WebSessionsRow = {
    */
   ecommerceConversionRate?: Maybe<Scalars['Float']['output']>;
   /**
-   * Web sessions Landing page
+   * Web sessions Hour of day: Hour (0-23, UTC) of the session start; with day_of_week it makes an hour x weekday heatmap.
+   *
+   * Member `web_sessions.hour_of_day` (dimension, format integer).
+   */
+  hourOfDay?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Web sessions Landing page: Path of the first page of the session, e.g. /pricing.
    *
    * Member `web_sessions.landing_page` (dimension).
    */
@@ -3230,7 +12708,7 @@ export type WebSessionsRow = {
    */
   source?: Maybe<Scalars['String']['output']>;
   /**
-   * Web sessions Session start
+   * Web sessions Session start: When the session started.
    *
    * Member `web_sessions.started_at` (dimension).
    */
@@ -3276,13 +12754,13 @@ export type WebSessionsRowStartedAtArgs = {
 /** Predefined filters of `web_sessions`. */
 export type WebSessionsSegment =
   /**
-   * Web sessions Direct traffic
+   * Web sessions Direct traffic: Sessions without a referrer or campaign (medium "(none)").
    *
    * Member `web_sessions.direct_traffic` (segment).
    */
   | 'DIRECT_TRAFFIC'
   /**
-   * Web sessions Email traffic
+   * Web sessions Email traffic: Sessions from email links (medium email).
    *
    * Member `web_sessions.email_traffic` (segment).
    */
@@ -3294,7 +12772,7 @@ export type WebSessionsSegment =
    */
   | 'ENGAGED_SESSIONS'
   /**
-   * Web sessions Mobile traffic
+   * Web sessions Mobile traffic: Sessions on mobile phones.
    *
    * Member `web_sessions.mobile_traffic` (segment).
    */
@@ -3332,10 +12810,14 @@ export type WebSessionsWhereInput = {
   channelGroup?: InputMaybe<StringFilter>;
   /** Condition on `web_sessions.country`. */
   country?: InputMaybe<StringFilter>;
+  /** Condition on `web_sessions.day_of_week`. */
+  dayOfWeek?: InputMaybe<FloatFilter>;
   /** Condition on `web_sessions.device`. */
   device?: InputMaybe<StringFilter>;
   /** Condition on `web_sessions.ecommerce_conversion_rate`. */
   ecommerceConversionRate?: InputMaybe<FloatFilter>;
+  /** Condition on `web_sessions.hour_of_day`. */
+  hourOfDay?: InputMaybe<FloatFilter>;
   /** Condition on `web_sessions.landing_page`. */
   landingPage?: InputMaybe<StringFilter>;
   /** Condition on `web_sessions.medium`. */
@@ -3368,6 +12850,11 @@ export type WebSessionsWhereInput = {
   users?: InputMaybe<FloatFilter>;
   /** Condition on `web_sessions.utm_campaign`. */
   utmCampaign?: InputMaybe<StringFilter>;
+};
+
+export type WidgetError = {
+  code: Scalars['String']['output'];
+  message: Scalars['String']['output'];
 };
 
 export type AdPerformanceByPlatformQueryVariables = Exact<{

@@ -69,6 +69,19 @@ export interface SemanticQuery {
   /** IANA time zone for time truncation and relative ranges; default UTC. */
   readonly timezone?: string;
   readonly ungrouped?: boolean;
+  /** Compare with another period: the ranged time dimension's range shifted, or an explicit range. */
+  readonly compareTo?: Comparison;
+  /** "zero": every bucket of the (one) granular, ranged time dimension gets a row (query/zero-fill.ts). */
+  readonly fill?: 'zero';
+}
+
+export const COMPARISON_PERIODS = ['previousPeriod', 'samePeriodLastYear'] as const;
+export type ComparisonPeriod = (typeof COMPARISON_PERIODS)[number];
+
+/** Exactly one of `period` (relative to the query's own date range) or `dateRange` (explicit). */
+export interface Comparison {
+  readonly period?: ComparisonPeriod;
+  readonly dateRange?: DateRange;
 }
 
 // ---- Normalized form (after validation, relative ranges resolved) ----

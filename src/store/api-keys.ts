@@ -30,6 +30,8 @@ export interface ApiKeyRepo extends Required<ApiKeyVerifier> {
   list(tenantId: string): Promise<ApiKeyInfo[]>;
   /** Revokes a key of this tenant; false when the tenant has no such (unrevoked) key. */
   revoke(tenantId: string, id: string): Promise<boolean>;
+  /** The ids among `ids` of keys that still work (not revoked, not expired): the access watch's re-check. */
+  active(ids: readonly string[]): Promise<Set<string>>;
   /** Waits for background last_used_at writes (close() and tests). */
   settle(): Promise<void>;
 }
@@ -47,13 +49,13 @@ export function isApiKeyFormat(secret: string): boolean {
 export function createApiKeyRepo(db: Queryable, logger: StoreLogger, now: () => Date = () => new Date()): ApiKeyRepo {
   const pending = new Set<Promise<unknown>>();
 
-  const lookup = async (secret: string): Promise<{ info: ApiKeyInfo | null; refusal: ApiKeyRefusal }> => {
+  const lookup = async (secret: string): Promise<{ info: ApiKeyInfo | null; refusal: ApiKeyRefusal; tenantId?: string }> => {
     if (!isApiKeyFormat(secret)) return { info: null, refusal: 'unknown' };
     const rows = await db.query(`SELECT ${COLUMNS} FROM api_keys WHERE secret_hash = $1`, [hashSecret(secret)]);
     if (!rows[0]) return { info: null, refusal: 'unknown' };
     const info = toInfo(rows[0]);
-    if (info.revokedAt) return { info: null, refusal: 'revoked' };
-    if (info.expiresAt && info.expiresAt.getTime() <= now().getTime()) return { info: null, refusal: 'expired' };
+    if (info.revokedAt) return { info: null, refusal: 'revoked', tenantId: info.tenantId };
+    if (info.expiresAt && info.expiresAt.getTime() <= now().getTime()) return { info: null, refusal: 'expired', tenantId: info.tenantId };
     return { info, refusal: 'unknown' };
   };
 
@@ -99,6 +101,15 @@ export function createApiKeyRepo(db: Queryable, logger: StoreLogger, now: () => 
       ]);
       return rows.length === 1;
     },
+    async active(ids) {
+      const valid = ids.filter(isUuid);
+      if (valid.length === 0) return new Set();
+      const rows = await db.query('SELECT id FROM api_keys WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)', [
+        valid,
+        now(),
+      ]);
+      return new Set(rows.map((r) => String(r.id)));
+    },
     async verify(secret) {
       const { info } = await lookup(secret);
       if (info) touch(info);
@@ -106,6 +117,10 @@ export function createApiKeyRepo(db: Queryable, logger: StoreLogger, now: () => 
     },
     async refusal(secret) {
       return (await lookup(secret)).refusal;
+    },
+    async refusalDetail(secret) {
+      const { refusal, tenantId } = await lookup(secret);
+      return { why: refusal, ...(tenantId ? { tenantId } : {}) };
     },
     async settle() {
       await Promise.all([...pending]);

@@ -1,5 +1,6 @@
 /**
- * The audit trail of data reads. record() never blocks and never throws: entries are buffered
+ * The audit trail: data reads, changes (who changed what, before/after) and refusals (FORBIDDEN,
+ * UNAUTHENTICATED with a tenant, RATE_LIMITED, QUOTA_EXCEEDED). record() never blocks and never throws: entries are buffered
  * and written in multi-row batches (when maxBatch is reached or every flushIntervalMs). If the
  * database fails, the batch is dropped with a warning; serving queries matters more than the trail.
  */
@@ -22,7 +23,19 @@ export interface AuditEntry {
   readonly errorCode?: string | null;
   readonly clientAddress?: string | null;
   readonly requestId?: string | null;
+  /** read (default) | change | refusal */
+  readonly kind?: AuditKind;
+  /** What was done: "api_key.create", "dashboard.update", "role.delete", "ingest.batch", "query" ... */
+  readonly action?: string | null;
+  /** The changed object's id. */
+  readonly target?: string | null;
+  /** The object before and after a change (JSON-safe, never a secret). */
+  readonly before?: unknown;
+  readonly after?: unknown;
+  readonly userAgent?: string | null;
 }
+
+export type AuditKind = 'read' | 'change' | 'refusal';
 
 export interface AuditRecord {
   readonly id: number;
@@ -38,6 +51,12 @@ export interface AuditRecord {
   readonly errorCode: string | null;
   readonly clientAddress: string | null;
   readonly requestId: string | null;
+  readonly kind: AuditKind;
+  readonly action: string | null;
+  readonly target: string | null;
+  readonly before: unknown;
+  readonly after: unknown;
+  readonly userAgent: string | null;
 }
 
 export interface AuditLog {
@@ -46,7 +65,9 @@ export interface AuditLog {
   /** Writes everything buffered so far. Never rejects (failures are logged). */
   flush(): Promise<void>;
   /** Newest first; `before` is an id cursor (records with a smaller id). */
-  list(tenantId: string, options?: { limit?: number; before?: number }): Promise<AuditRecord[]>;
+  list(tenantId: string, options?: { limit?: number; before?: number; kind?: AuditKind }): Promise<AuditRecord[]>;
+  /** Every tenant's records with an id above `afterId`, oldest first (the ClickHouse mirror reads forward). */
+  since(afterId: number, limit: number): Promise<AuditRecord[]>;
   /** Flushes and stops the timer; later records are dropped with a warning. */
   close(): Promise<void>;
 }
@@ -71,8 +92,16 @@ const COLUMNS = [
   'error_code',
   'client_address',
   'request_id',
+  'kind',
+  'action',
+  'target',
+  'before',
+  'after',
+  'user_agent',
 ] as const;
-const CASTS = ['::timestamptz', '', '', '', '', '::text[]', '::int', '::int', '', '', '', ''];
+const CASTS = ['::timestamptz', '', '', '', '', '::text[]', '::int', '::int', '', '', '', '', '', '', '', '::jsonb', '::jsonb', ''];
+/** A before/after image larger than this is replaced by a note (an audit row must stay small). */
+const MAX_IMAGE_BYTES = 32_768;
 
 export function createAuditLog(db: Queryable, logger: StoreLogger, options: AuditOptions = {}): AuditLog {
   const maxBatch = options.maxBatch ?? 100;
@@ -99,6 +128,12 @@ export function createAuditLog(db: Queryable, logger: StoreLogger, options: Audi
         e.errorCode ?? null,
         e.clientAddress ?? null,
         e.requestId ?? null,
+        e.kind ?? 'read',
+        e.action ?? null,
+        e.target ?? null,
+        image(e.before),
+        image(e.after),
+        e.userAgent ? e.userAgent.slice(0, 512) : null,
       ];
       const slots = values.map((v, i) => `$${params.push(v)}${CASTS[i]}`);
       return `(${slots.join(', ')})`;
@@ -148,13 +183,20 @@ export function createAuditLog(db: Queryable, logger: StoreLogger, options: Audi
       }
     },
     flush,
-    async list(tenantId, { limit = 100, before } = {}) {
+    async list(tenantId, { limit = 100, before, kind } = {}) {
       const rows = await db.query(
         `SELECT id, ${COLUMNS.join(', ')} FROM audit_log
-          WHERE tenant_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
+          WHERE tenant_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint) AND ($4::text IS NULL OR kind = $4::text)
           ORDER BY id DESC LIMIT $3`,
-        [tenantId, before ?? null, Math.min(Math.max(1, Math.floor(limit)), 1_000)],
+        [tenantId, before ?? null, Math.min(Math.max(1, Math.floor(limit)), 1_000), kind ?? null],
       );
+      return rows.map(toRecord);
+    },
+    async since(afterId, limit) {
+      const rows = await db.query(`SELECT id, ${COLUMNS.join(', ')} FROM audit_log WHERE id > $1::bigint ORDER BY id LIMIT $2`, [
+        afterId,
+        Math.min(Math.max(1, Math.floor(limit)), 10_000),
+      ]);
       return rows.map(toRecord);
     },
     async close() {
@@ -167,6 +209,14 @@ export function createAuditLog(db: Queryable, logger: StoreLogger, options: Audi
 function int32(n: number | null | undefined): number | null {
   if (n === null || n === undefined || !Number.isFinite(n)) return null;
   return Math.max(-2_147_483_648, Math.min(2_147_483_647, Math.round(n)));
+}
+
+/** JSON text for a jsonb column; null when absent; a note when too large. */
+function image(v: unknown): string | null {
+  if (v === undefined || v === null) return null;
+  const text = JSON.stringify(v);
+  if (text === undefined) return null;
+  return Buffer.byteLength(text) > MAX_IMAGE_BYTES ? JSON.stringify({ truncated: true, bytes: Buffer.byteLength(text) }) : text;
 }
 
 function toRecord(r: Record<string, unknown>): AuditRecord {
@@ -185,5 +235,11 @@ function toRecord(r: Record<string, unknown>): AuditRecord {
     errorCode: str(r.error_code),
     clientAddress: str(r.client_address),
     requestId: str(r.request_id),
+    kind: (str(r.kind) ?? 'read') as AuditKind,
+    action: str(r.action),
+    target: str(r.target),
+    before: r.before ?? null,
+    after: r.after ?? null,
+    userAgent: str(r.user_agent),
   };
 }

@@ -24,8 +24,12 @@ export interface Db extends Conn {
    * connection on the server (so other processes wait), an in-process mutex on PGlite.
    */
   withLock<T>(key: bigint, fn: (conn: Conn) => Promise<T>): Promise<T>;
-  /** Subscribes to a notification channel; resolves once listening. Returns the unsubscribe. */
-  listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Subscribes to a notification channel; resolves once listening. Returns the unsubscribe.
+   * onResync runs after the listening connection was lost and is back: notifications sent
+   * in between were never delivered (PGlite never loses them, so never calls it).
+   */
+  listen(channel: string, handler: (payload: string) => void, onResync?: () => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -62,6 +62,8 @@ const DOOR_IMPORTS = {
   compiler: 'type',
   // Repositories are injected by the composition root; a door never opens a store.
   store: 'type',
+  // Open sessions are registered with the access watch, injected by the composition root.
+  tenancy: 'type',
 } as const;
 
 export const MODULES: readonly ModuleRule[] = [
@@ -143,6 +145,42 @@ export const MODULES: readonly ModuleRule[] = [
     builtins: 'any',
     why: 'the ingestion service (validation, sink, ledger), shared by the HTTP ingest door and the GraphQL mutation',
   },
+  {
+    name: 'tenancy',
+    kind: 'service',
+    paths: ['tenancy/'],
+    // store: the tenant status rule (tenantAdmits) and repository types; the repos themselves are injected.
+    imports: { ...LEAVES, auth: 'value', store: 'value' },
+    builtins: 'any',
+    why: 'tenant registry at every door (directory + authenticator gate), open sessions and the end of their access',
+  },
+  {
+    name: 'audit',
+    kind: 'service',
+    paths: ['audit/'],
+    // Decorators over the repositories and the ingest service (injected, types only); the request in scope from the edge.
+    imports: { ...LEAVES, edge: 'value', auth: 'type', store: 'type', ingest: 'type', query: 'type', engine: 'type' },
+    builtins: 'any',
+    why: 'the audit of changes (who changed what, before/after, from which request) and its ClickHouse mirror (the audit cube)',
+  },
+  {
+    name: 'jobs',
+    kind: 'service',
+    paths: ['jobs/'],
+    // store: the queue's repository type only (injected); the SQL lives in store/job-queue.ts.
+    imports: { ...LEAVES, store: 'type' },
+    builtins: 'any',
+    why: 'the durable job queue runner: claims, leases, heartbeats, retries with backoff, hand-back on drain',
+  },
+  {
+    name: 'reports',
+    kind: 'service',
+    paths: ['reports/'],
+    // edge: background runs build their request context like every door; query: the one path to data.
+    imports: { ...LEAVES, query: 'value', edge: 'value', auth: 'value', semantic: 'type', store: 'type', engine: 'type', jobs: 'value' },
+    builtins: 'any',
+    why: 'exports, snapshots, schedules and their destinations (email, webhooks), run as jobs over the query service',
+  },
   { name: 'ratelimit', kind: 'service', paths: ['ratelimit/'], imports: { 'errors.ts': 'value' }, builtins: 'any', why: 'per-tenant token buckets (pure)' },
 
   // ---- the edge: request context, credentials, error mapping; shared by doors, imports no door ----
@@ -160,7 +198,7 @@ export const MODULES: readonly ModuleRule[] = [
     name: 'graphql',
     kind: 'door',
     paths: ['graphql/'],
-    imports: { ...DOOR_IMPORTS, live: 'value', ingest: 'type' },
+    imports: { ...DOOR_IMPORTS, live: 'value', ingest: 'type', reports: 'type' },
     builtins: 'any',
     why: 'GraphQL (yoga + Pothos), subscriptions over graphql-ws',
   },
@@ -181,8 +219,31 @@ export const MODULES: readonly ModuleRule[] = [
     builtins: 'any',
     why: 'POST /v1/ingest/{table}',
   },
-  { name: 'mcp', kind: 'door', paths: ['mcp/'], imports: DOOR_IMPORTS, builtins: 'any', why: 'MCP tools (when it arrives)' },
+  {
+    name: 'mcp',
+    kind: 'door',
+    paths: ['mcp/'],
+    imports: DOOR_IMPORTS,
+    builtins: 'any',
+    why: 'MCP for AI agents (@modelcontextprotocol/sdk): Streamable HTTP at /mcp and stdio (`strata mcp`), tools over the catalog and the query service',
+  },
 
+  {
+    name: 'reports/http',
+    kind: 'door',
+    paths: ['reports/http.ts'],
+    imports: { ...DOOR_IMPORTS, reports: 'value' },
+    builtins: 'any',
+    why: 'GET /v1/exports/{id}/download: expiring, tenant-bound download links',
+  },
+  {
+    name: 'links',
+    kind: 'door',
+    paths: ['links/'],
+    imports: DOOR_IMPORTS,
+    builtins: 'any',
+    why: 'GET|POST /v1/shared/dashboards/{token}: read-only dashboard share links, the token is the credential (no JWT)',
+  },
   // ---- tools and generated code ----
   { name: 'demo', kind: 'tool', paths: ['demo/'], imports: { 'errors.ts': 'value', engine: 'type' }, builtins: 'any', why: 'deterministic demo dataset' },
   {
@@ -191,7 +252,7 @@ export const MODULES: readonly ModuleRule[] = [
     paths: ['cli/'],
     imports: { semantic: 'value' },
     builtins: 'any',
-    why: 'CLI argument parsing, help and rendering (did-you-mean from semantic/suggest)',
+    why: 'CLI argument parsing, help and rendering (did-you-mean from semantic/suggest); the running-server record (DATA_DIR/server.json) that serve writes and query/sql read',
   },
   { name: 'sdk', kind: 'tool', paths: ['sdk/'], imports: {}, builtins: [], why: 'generated typed client for graphql-request (shipped to callers)' },
 
@@ -199,6 +260,14 @@ export const MODULES: readonly ModuleRule[] = [
   { name: 'main.ts', kind: 'root', paths: ['main.ts'], imports: '*', builtins: 'any', why: 'CLI entry' },
   { name: 'server.ts', kind: 'root', paths: ['server.ts'], imports: '*', builtins: 'any', why: 'HTTP server: mounts the doors' },
   { name: 'services.ts', kind: 'root', paths: ['services.ts'], imports: '*', builtins: 'any', why: 'composition root' },
+  {
+    name: 'warehouse-startup.ts',
+    kind: 'root',
+    paths: ['warehouse-startup.ts'],
+    imports: '*',
+    builtins: 'any',
+    why: 'start-time ClickHouse migrations + demo seed under warehouse locks; the readiness the engine gate and /ready follow',
+  },
   { name: 'readiness.ts', kind: 'root', paths: ['readiness.ts'], imports: '*', builtins: 'any', why: '/ready: engines answer and migrations are applied' },
   {
     name: 'schema-extensions.ts',
@@ -234,12 +303,22 @@ export const PACKAGE_HOMES: Readonly<Record<string, readonly string[]>> = {
   luxon: ['compiler', 'sqlproxy'],
   yaml: ['semantic'],
   'fastest-levenshtein': ['semantic'],
-  zod: ['config.ts'],
+  // Config validation, and the MCP tools' input schemas (the SDK publishes zod schemas as JSON Schema).
+  zod: ['config.ts', 'mcp'],
   pino: ['logger.ts'],
   'prom-client': ['metrics.ts'],
+  // Reports: XLSX files (streaming writer), cron with time zones, SMTP email.
+  exceljs: ['reports'],
+  croner: ['reports'],
+  nodemailer: ['reports'],
 };
 
 export const EXCEPTIONS: readonly Exception[] = [
+  {
+    from: 'demo/seed.ts',
+    to: 'engine/lock.ts',
+    why: 'a seed runs under the warehouse-side demo_seed lock (instances started together seed once); the lock is ClickHouse SQL, so it lives in engine/',
+  },
   {
     from: 'rest/query-plan.ts',
     to: 'compiler/normalize.ts',

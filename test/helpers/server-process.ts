@@ -18,6 +18,10 @@ export interface ServerProcess {
   readonly jwtSecret: string;
   /** Everything the process printed (JSON log lines). */
   output(): string;
+  /** Sends a signal (e.g. SIGTERM for a drain) without waiting. */
+  signal(name: NodeJS.Signals): void;
+  /** The exit code, once the process has exited. */
+  readonly exited: Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -32,10 +36,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
+export interface StartOptions {
+  /** When the server counts as started (default: /ready answers 200). */
+  readonly started?: (url: string) => Promise<boolean>;
+}
+
+export async function startServerProcess(env: Record<string, string> = {}, options: StartOptions = {}): Promise<ServerProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'strata-e2e-'));
-  const [port, sqlProxyPort] = [await freePort(), await freePort()];
-  const child: ChildProcess = spawn(join(process.cwd(), 'node_modules/.bin/tsx'), ['src/main.ts', 'serve'], {
+  // env.PORT / env.SQL_PROXY_PORT: a caller that must know the address before the server is ready.
+  const port = Number(env.PORT ?? (await freePort()));
+  const sqlProxyPort = Number(env.SQL_PROXY_PORT ?? (await freePort()));
+  // node itself with tsx's loader (not the tsx CLI, which runs the server in a child): signals, kill -9
+  // included, reach the server process, and a SIGKILL on timeout leaves nothing behind.
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
     cwd: process.cwd(),
     env: {
       PATH: process.env.PATH ?? '',
@@ -64,10 +77,12 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
   for (;;) {
     const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 250))]);
     if (code !== null) throw new Error(`server exited with ${code} before it was ready:\n${out}`);
-    const ready = await fetch(`${url}/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
+    const ready = options.started
+      ? await options.started(url).catch(() => false)
+      : await fetch(`${url}/ready`).then(
+          (r) => r.ok,
+          () => false,
+        );
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -80,6 +95,8 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     dataDir,
     jwtSecret: TEST_JWT_SECRET,
     output: () => out,
+    signal: (name) => child.kill(name),
+    exited,
     async stop() {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

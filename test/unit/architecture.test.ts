@@ -96,7 +96,7 @@ describe('the checker', () => {
   });
 
   it('flags a file no rule covers', () => {
-    expect(check({ 'reports/run.ts': 'export {};' })).toEqual([{ file: 'reports/run.ts', rule: 'unknown-file' }]);
+    expect(check({ 'studio/run.ts': 'export {};' })).toEqual([{ file: 'studio/run.ts', rule: 'unknown-file' }]);
   });
 
   it('reads every kind of import with the TypeScript parser, not text', () => {

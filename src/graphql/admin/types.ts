@@ -4,7 +4,8 @@
  */
 import type { ScalarRef } from '@pothos/core';
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
-import type { Principal } from '../../auth/principal.js';
+import { type Principal, SCOPES } from '../../auth/principal.js';
+import type { Actor, Share, ShareAccess, Visibility } from '../../store/access.js';
 import { UserError } from '../../errors.js';
 import type { QueryService } from '../../query/types.js';
 import type { SemanticQuery } from '../../semantic/query.js';
@@ -55,3 +56,45 @@ export function validateQuery(query: QueryService, principal: Principal, input: 
     throw e;
   }
 }
+
+/** A tenant admin (role tenant_admin / super_admin, or a key with keys:admin) sees and changes everything of the tenant. */
+export function actorOf(principal: Principal): Actor {
+  const admin = principal.roles.includes('tenant_admin') || principal.roles.includes('super_admin') || principal.scopes.has(SCOPES.KEYS_ADMIN);
+  return { tenantId: principal.tenantId, subject: principal.subject, admin };
+}
+
+export type ShareInput = Share;
+
+/** Visibility and share types, shared by dashboards and saved queries. */
+export const sharingTypes = perBuilder((builder: StrataBuilder) => {
+  const visibility = builder.enumType('Visibility', {
+    description: 'Who sees it besides its owner, the users it is shared with, and tenant admins.',
+    values: {
+      PRIVATE: { value: 'private' as Visibility, description: 'Nobody else.' },
+      TENANT: { value: 'tenant' as Visibility, description: 'Everyone of your tenant with metrics:read (viewing only).' },
+    },
+  });
+  const access = builder.enumType('ShareAccess', {
+    values: { VIEW: { value: 'view' as ShareAccess }, EDIT: { value: 'edit' as ShareAccess, description: 'View and save new versions.' } },
+  });
+  const share = builder.objectRef<Share>('Share').implement({
+    fields: (t) => ({
+      subject: t.exposeString('subject', { description: 'The user (token subject).' }),
+      access: t.field({ type: access, resolve: (s) => s.access }),
+    }),
+  });
+  const shareInput = builder.inputType('ShareInput', {
+    fields: (t) => ({
+      subject: t.string({ required: true, description: 'The user (token subject).' }),
+      access: t.field({ type: access, required: true }),
+    }),
+  });
+  const shareChangeInput = builder.inputType('ShareChangeInput', {
+    description: 'Omitted fields keep their current value; `shares` replaces the whole list.',
+    fields: (t) => ({
+      visibility: t.field({ type: visibility }),
+      shares: t.field({ type: [shareInput] }),
+    }),
+  });
+  return { visibility, share, shareInput, shareChangeInput };
+});

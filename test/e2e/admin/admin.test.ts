@@ -290,7 +290,7 @@ describe('ingest mutation on the running server', () => {
     const admin = await token('acme', ['tenant_admin'], 'admin@acme');
     const campaign = `acme-e2e-${Date.now()}`;
     const row = {
-      date: '2030-01-01',
+      date: '2026-01-01',
       platform: 'google_ads',
       account_id: 'acme-acct-e2e',
       campaign_id: campaign,
@@ -307,6 +307,21 @@ describe('ingest mutation on the running server', () => {
       engagements: 0,
     };
     const rows = [row, { ...row, clicks: 500 }, { ...row, tenant_id: 'globex' }];
+    // The model's campaign_exists rule: the campaign is loaded before its facts.
+    const C = 'mutation($rows: [JSON!]!) { ingest(table: "campaigns", rows: $rows) { inserted } }';
+    const campaignRow = {
+      campaign_id: campaign,
+      platform: 'google_ads',
+      account_id: 'acme-acct-e2e',
+      name: 'E2E',
+      type: 'search',
+      status: 'active',
+      objective: 'sales',
+      budget: 1,
+      budget_type: 'daily',
+      start_date: '2026-01-01',
+    };
+    expect((await gql(admin, C, { rows: [campaignRow] })).data.ingest.inserted).toBe(1);
     const M =
       'mutation($rows: [JSON!]!) { ingest(table: "ad_performance", rows: $rows, batchId: "e2e-batch-1") { batchId inserted quarantined { line reason } duplicate } }';
     const first = await gql(admin, M, { rows });

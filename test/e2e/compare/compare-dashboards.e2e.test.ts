@@ -2,7 +2,7 @@
  * Period comparison and dashboards over the REAL server (createServices + startServer: chDB, PGlite,
  * the demo warehouse at scale 0.05, the real cube-models/), with real clients: @cubejs-client/core,
  * fetch for GraphQL, graphql-ws for live dashboards. Every number is checked against plain
- * ClickHouse SQL with an explicit tenant filter; statement counts come from the engine's counter.
+ * ClickHouse SQL with an explicit tenant filter; statement counts come from the engine's query listener.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,6 +50,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'error',
   });
   server = await startServer(await createServices(config));
+  server.services.engine.onQuery((e) => sqls.push(e.sql));
   await server.services.warehouse?.done;
   secret = config.auth.jwtSecret!;
   T.alice = await token('acme', 'alice', ['analyst']);
@@ -65,7 +66,12 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const statements = () => server.services.engine.stats().queries;
+/**
+ * Statements that read the widgets' fact tables. Background work of the running server (the audit
+ * mirror, refresh-key reads of max(ingested_at)) also uses the engine and is left out.
+ */
+const sqls: string[] = [];
+const statements = () => sqls.filter((q) => /`(ad_performance|email_activity)`\./.test(q) && !/ingested_at/.test(q)).length;
 
 async function gql(tok: string, query: string, variables: Record<string, unknown> = {}) {
   const res = await fetch(`${server.url}/graphql`, {

@@ -259,6 +259,8 @@ beforeAll(async () => {
     SQL_PROXY_PORT: String(sqlPort),
     DATA_DIR: join(work, 'data'),
     JWT_SECRET,
+    // A production image seeds nothing and knows no tenant: let the first credential register acme.
+    TENANT_AUTO_PROVISION: 'true',
   };
   const [cmd, ...args] = runtime.cmd!;
   server = spawn(cmd === 'node' ? process.execPath : cmd!, args, { cwd: runtime.dir, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -45,7 +45,9 @@ async function rawGraphQL(auth: string | undefined, query: string, variables?: u
 }
 
 async function clickhouseQueries(): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const text = await (
+    await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${await token({ tenant_id: 'acme', scope: 'platform:metrics' })}` } })
+  ).text();
   return text
     .split('\n')
     .filter((l) => l.startsWith('strata_clickhouse_queries_total'))
@@ -323,7 +325,9 @@ describe('operations', () => {
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
     const ready = await (await fetch(`${server.url}/ready`)).json();
     expect(ready).toMatchObject({ status: 'ready', clickhouse: true, postgres: true });
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const metrics = await (
+      await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${await token({ tenant_id: 'acme', scope: 'platform:metrics' })}` } })
+    ).text();
     expect(metrics).toMatch(/strata_requests_total\{door="graphql"/);
     expect(metrics).toMatch(/strata_semantic_queries_total\{outcome="merged"\} [1-9]/);
   });

@@ -26,7 +26,9 @@ async function gql(token: string, query: string) {
 }
 
 async function engineQueries(): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const text = await (
+    await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${await mint({ tenant_id: 'acme', scope: 'platform:metrics' })}` } })
+  ).text();
   return text
     .split('\n')
     .filter((l) => l.startsWith('strata_clickhouse_queries_total'))
@@ -75,6 +77,24 @@ it('serves repeats from cache, per tenant and scope set, audits hits, and drops 
     video_views: 0,
     engagements: 0,
   };
+  // The model's campaign_exists rule: the campaign is loaded before its facts.
+  const campaign = await fetch(`${server.url}/v1/ingest/campaigns`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${acme}`, 'idempotency-key': 'cache-test-campaign' },
+    body: JSON.stringify({
+      campaign_id: 'acme-cmp-9',
+      platform: 'google_ads',
+      account_id: 'acme-acc-9',
+      name: 'Nine',
+      type: 'search',
+      status: 'active',
+      objective: 'sales',
+      budget: 1,
+      budget_type: 'daily',
+      start_date: '2026-01-01',
+    }),
+  });
+  expect((await campaign.json()).inserted).toBe(1);
   const ingest = await fetch(`${server.url}/v1/ingest/ad_performance`, {
     method: 'POST',
     headers: { authorization: `Bearer ${acme}`, 'idempotency-key': 'cache-test-1' },

@@ -221,13 +221,17 @@ async function setupPoisonTenant(): Promise<void> {
   }
 }
 
+/** Tables written by the running server, not the demo seed, that cubes read. */
+const RUNTIME_TABLES = ['audit_events', 'ingest_quarantine', 'ingest_batches'];
+
 async function setupOracleWarehouses(): Promise<void> {
   const db = core.wh.engine.database;
   for (const t of DEMO_TENANTS) {
     const iso = `iso_${t.id}`;
     await core.wh.engine.command(`CREATE DATABASE ${iso}`);
-    // audit_events is filled at run time (empty after the seed) but is a tenant-scoped cube all the same.
-    for (const table of [...DEMO_TABLES, 'audit_events', 'platforms']) {
+    // Tables filled at run time (the audit mirror, ingestion's quarantine and batches: empty after the seed)
+    // back tenant-scoped cubes all the same.
+    for (const table of [...DEMO_TABLES, ...RUNTIME_TABLES, 'platforms']) {
       await core.wh.engine.command(`CREATE TABLE ${iso}.${table} AS ${db}.${table}`);
       const where = table === 'platforms' ? '' : ` WHERE tenant_id = '${t.id}'`;
       await core.wh.engine.command(`INSERT INTO ${iso}.${table} SELECT * FROM ${db}.${table}${where}`);
@@ -242,6 +246,10 @@ async function setupOracleWarehouses(): Promise<void> {
         .replace(/FROM (\w+) FINAL/g, (_m, name: string) => {
           rewrites++;
           return `FROM ${iso}.${name} FINAL`;
+        })
+        .replace(new RegExp(`FROM (${RUNTIME_TABLES.join('|')})(?=\\s)(?! FINAL)`, 'g'), (_m, name: string) => {
+          rewrites++;
+          return `FROM ${iso}.${name}`;
         }),
     );
     // Every cube must now read the oracle database, or the oracle would silently read the shared one

@@ -22,7 +22,7 @@ function loadMarketingModel(): Model {
 }
 
 /** Cubes whose rows come from the running server (the audit mirror), never from the demo seed. */
-const RUNTIME_CUBES = new Set(['audit_events']);
+const RUNTIME_CUBES = new Set(['audit_events', 'ingest_quality']);
 
 describe('marketing models on the demo warehouse', () => {
   let wh: TestWarehouse;

@@ -52,12 +52,14 @@ describe('ClickHouse migrations', () => {
     expect(cols.rows.some((c) => c.table === 'platforms' && c.name === 'tenant_id')).toBe(false);
     const platforms = await engine.query<{ platform: string; channel: string }>('SELECT platform, channel FROM platforms FINAL ORDER BY platform');
     expect(platforms.rows).toEqual([
+      { platform: 'amazon', channel: 'programmatic' },
       { platform: 'dv360', channel: 'programmatic' },
       { platform: 'google_ads', channel: 'search' },
       { platform: 'linkedin', channel: 'social' },
       { platform: 'meta', channel: 'social' },
       { platform: 'microsoft_ads', channel: 'search' },
       { platform: 'tiktok', channel: 'video' },
+      { platform: 'ttd', channel: 'programmatic' },
     ]);
   });
 

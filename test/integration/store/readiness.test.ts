@@ -33,10 +33,24 @@ describe('readiness', () => {
 
   it('is false while the databases answer but hold no migrations, true once both are migrated', async () => {
     const ready = createReadinessCheck(engine, store);
-    expect(await ready()).toEqual({ ready: false, clickhouse: true, postgres: true, migrations: { clickhouse: false, postgres: false } });
+    expect(await ready()).toEqual({
+      ready: false,
+      clickhouse: true,
+      postgres: true,
+      migrations: { clickhouse: false, postgres: false },
+      warehouse: true,
+      reason: 'Postgres migrations are not applied',
+    });
 
     await store.migrate();
-    expect(await ready()).toEqual({ ready: false, clickhouse: true, postgres: true, migrations: { clickhouse: false, postgres: true } });
+    expect(await ready()).toEqual({
+      ready: false,
+      clickhouse: true,
+      postgres: true,
+      migrations: { clickhouse: false, postgres: true },
+      warehouse: true,
+      reason: 'ClickHouse migrations are not applied',
+    });
 
     // The migrations table exists but one file is missing from it: still not ready.
     const files = readClickhouseMigrations();
@@ -52,7 +66,14 @@ describe('readiness', () => {
     await engine.command('TRUNCATE TABLE _strata_migrations');
 
     await migrateClickhouse(engine);
-    expect(await ready()).toEqual({ ready: true, clickhouse: true, postgres: true, migrations: { clickhouse: true, postgres: true } });
+    expect(await ready()).toEqual({ ready: true, clickhouse: true, postgres: true, migrations: { clickhouse: true, postgres: true }, warehouse: true });
+
+    // Migrated, but the warehouse startup (a seed, here or elsewhere) is not done: not ready, and why.
+    let starting: string | undefined = 'loading the demo data';
+    const gated = createReadinessCheck(engine, store, () => starting);
+    expect(await gated()).toMatchObject({ ready: false, warehouse: false, reason: 'loading the demo data' });
+    starting = undefined;
+    expect((await gated()).ready).toBe(true);
 
     // Once true, the migration checks cost nothing: only the pings query.
     const before = engine.stats().queries;

@@ -8,6 +8,10 @@ import { createAuditLog } from '../../../src/store/audit.js';
 import type { Db } from '../../../src/store/db.js';
 import { DEFAULT_MIGRATIONS_DIR, MigrationError, readMigrations } from '../../../src/store/migrate.js';
 import { storeOnDb, type Store } from '../../../src/store/store.js';
+import type { Actor } from '../../../src/store/access.js';
+
+/** The caller as the store sees it (admin: a tenant admin). */
+const as = (tenantId: string, subject: string, admin = false): Actor => ({ tenantId, subject, admin });
 import { captureLogger, createTestDatabase, type Backend, type TestDatabase } from './backends.js';
 
 async function expectUserError(p: Promise<unknown>, code: string, message: RegExp) {
@@ -210,76 +214,68 @@ describe.each<[Backend]>([['pglite'], ['postgres']])('store on %s', (backend) =>
     const w2 = { id: 'clicks', title: 'Clicks', query: { measures: ['ad_performance.clicks'] } };
 
     it('every update appends a version; old versions stay readable', async () => {
-      const d = await store.dashboards.create('acme', { name: 'Overview', description: 'KPIs', widgets: [w1], createdBy: 'alice' });
+      const d = await store.dashboards.create(as('acme', 'alice'), { name: 'Overview', description: 'KPIs', widgets: [w1] });
       expect(d).toMatchObject({ tenantId: 'acme', name: 'Overview', description: 'KPIs', version: 1, widgets: [w1], versionCreatedBy: 'alice' });
 
-      const v2 = await store.dashboards.update('acme', d.id, { widgets: [w1, w2], updatedBy: 'bob', expectedVersion: 1 });
+      const v2 = await store.dashboards.update(as('acme', 'bob', true), d.id, { widgets: [w1, w2], expectedVersion: 1 });
       expect(v2).toMatchObject({ version: 2, widgets: [w1, w2], versionCreatedBy: 'bob', createdBy: 'alice' });
 
-      const v3 = await store.dashboards.update('acme', d.id, { name: 'Overview 2', description: null, updatedBy: 'carol' });
+      const v3 = await store.dashboards.update(as('acme', 'carol', true), d.id, { name: 'Overview 2', description: null });
       expect(v3).toMatchObject({ version: 3, name: 'Overview 2', description: null, widgets: [w1, w2] });
 
-      expect((await store.dashboards.get('acme', d.id, 1))?.widgets).toEqual([w1]);
-      expect((await store.dashboards.get('acme', d.id))?.version).toBe(3);
-      expect((await store.dashboards.versions('acme', d.id)).map((v) => [v.version, v.createdBy, v.widgetCount])).toEqual([
+      expect((await store.dashboards.get(as('acme', 'alice', false), d.id, 1))?.widgets).toEqual([w1]);
+      expect((await store.dashboards.get(as('acme', 'alice', false), d.id))?.version).toBe(3);
+      expect((await store.dashboards.versions(as('acme', 'alice', false), d.id)).map((v) => [v.version, v.createdBy, v.widgetCount])).toEqual([
         [1, 'alice', 1],
         [2, 'bob', 2],
         [3, 'carol', 2],
       ]);
 
-      await expectUserError(
-        store.dashboards.update('acme', d.id, { widgets: [], updatedBy: 'dave', expectedVersion: 2 }),
-        'CONFLICT',
-        /is at version 3, not 2/,
-      );
-      expect((await store.dashboards.list('acme')).map((s) => [s.id, s.version])).toContainEqual([d.id, 3]);
+      await expectUserError(store.dashboards.update(as('acme', 'dave', true), d.id, { widgets: [], expectedVersion: 2 }), 'CONFLICT', /is at version 3, not 2/);
+      expect((await store.dashboards.list(as('acme', 'alice', false))).map((s) => [s.id, s.version])).toContainEqual([d.id, 3]);
     });
 
     it('is tenant-scoped: another tenant can neither read, update nor delete', async () => {
-      const d = await store.dashboards.create('acme', { name: 'Private', widgets: [w2], createdBy: 'alice' });
-      expect(await store.dashboards.get('globex', d.id)).toBeNull();
-      expect(await store.dashboards.versions('globex', d.id)).toEqual([]);
-      expect((await store.dashboards.list('globex')).some((x) => x.id === d.id)).toBe(false);
-      await expectUserError(store.dashboards.update('globex', d.id, { name: 'pwned', updatedBy: 'eve' }), 'NOT_FOUND', /not found/);
-      expect(await store.dashboards.delete('globex', d.id)).toBe(false);
-      expect((await store.dashboards.get('acme', d.id))?.name).toBe('Private');
+      const d = await store.dashboards.create(as('acme', 'alice'), { name: 'Private', widgets: [w2] });
+      expect(await store.dashboards.get(as('globex', 'alice', true), d.id)).toBeNull();
+      expect(await store.dashboards.versions(as('globex', 'alice', true), d.id)).toEqual([]);
+      expect((await store.dashboards.list(as('globex', 'alice', true))).some((x) => x.id === d.id)).toBe(false);
+      await expectUserError(store.dashboards.update(as('globex', 'eve', true), d.id, { name: 'pwned' }), 'NOT_FOUND', /not found/);
+      expect(await store.dashboards.delete(as('globex', 'alice', true), d.id)).toBe(false);
+      expect((await store.dashboards.get(as('acme', 'alice', false), d.id))?.name).toBe('Private');
 
-      expect(await store.dashboards.delete('acme', d.id)).toBe(true);
-      expect(await store.dashboards.get('acme', d.id)).toBeNull();
+      expect(await store.dashboards.delete(as('acme', 'alice', false), d.id)).toBe(true);
+      expect(await store.dashboards.get(as('acme', 'alice', false), d.id)).toBeNull();
       expect(await db.query('SELECT 1 FROM dashboard_versions WHERE dashboard_id = $1', [d.id])).toEqual([]);
     });
 
     it('validates widgets', async () => {
-      await expectUserError(
-        store.dashboards.create('acme', { name: 'x', widgets: [w1, w1], createdBy: 'a' }),
-        'BAD_USER_INPUT',
-        /widget id "spend" appears twice/,
-      );
-      await expectUserError(store.dashboards.create('acme', { name: ' ', createdBy: 'a' }), 'BAD_USER_INPUT', /dashboard name must be a non-empty string/);
+      await expectUserError(store.dashboards.create(as('acme', 'a'), { name: 'x', widgets: [w1, w1] }), 'BAD_USER_INPUT', /widget id "spend" appears twice/);
+      await expectUserError(store.dashboards.create(as('acme', 'a'), { name: ' ' }), 'BAD_USER_INPUT', /dashboard name must be a non-empty string/);
     });
   });
 
   describe('saved queries', () => {
     it('CRUD, tenant-scoped, names unique per tenant', async () => {
       const q = { measures: ['ad_performance.spend'], dimensions: ['campaigns.channel'] };
-      const s = await store.savedQueries.create('acme', { name: 'spend by channel', query: q, createdBy: 'alice' });
+      const s = await store.savedQueries.create(as('acme', 'alice'), { name: 'spend by channel', query: q });
       expect(s).toMatchObject({ tenantId: 'acme', name: 'spend by channel', query: q });
       await expectUserError(
-        store.savedQueries.create('acme', { name: 'spend by channel', query: q, createdBy: 'bob' }),
+        store.savedQueries.create(as('acme', 'bob'), { name: 'spend by channel', query: q }),
         'CONFLICT',
         /a saved query named "spend by channel" already exists/,
       );
       // the same name in another tenant is fine
-      await store.savedQueries.create('globex', { name: 'spend by channel', query: q, createdBy: 'g' });
+      await store.savedQueries.create(as('globex', 'g'), { name: 'spend by channel', query: q });
 
-      const updated = await store.savedQueries.update('acme', s.id, { query: { measures: ['ad_performance.clicks'] } });
+      const updated = await store.savedQueries.update(as('acme', 'alice', false), s.id, { query: { measures: ['ad_performance.clicks'] } });
       expect(updated).toMatchObject({ name: 'spend by channel', query: { measures: ['ad_performance.clicks'] } });
-      expect(await store.savedQueries.get('globex', s.id)).toBeNull();
-      await expectUserError(store.savedQueries.update('globex', s.id, { name: 'x' }), 'NOT_FOUND', /not found/);
-      expect(await store.savedQueries.delete('globex', s.id)).toBe(false);
-      expect((await store.savedQueries.list('acme')).map((x) => x.id)).toEqual([s.id]);
-      expect(await store.savedQueries.delete('acme', s.id)).toBe(true);
-      expect(await store.savedQueries.get('acme', s.id)).toBeNull();
+      expect(await store.savedQueries.get(as('globex', 'alice', true), s.id)).toBeNull();
+      await expectUserError(store.savedQueries.update(as('globex', 'alice', true), s.id, { name: 'x' }), 'NOT_FOUND', /not found/);
+      expect(await store.savedQueries.delete(as('globex', 'alice', true), s.id)).toBe(false);
+      expect((await store.savedQueries.list(as('acme', 'alice', false))).map((x) => x.id)).toEqual([s.id]);
+      expect(await store.savedQueries.delete(as('acme', 'alice', false), s.id)).toBe(true);
+      expect(await store.savedQueries.get(as('acme', 'alice', false), s.id)).toBeNull();
     });
   });
 
@@ -289,7 +285,7 @@ describe.each<[Backend]>([['pglite'], ['postgres']])('store on %s', (backend) =>
       const counting: Db = {
         ...db,
         query: (text, params) => {
-          if (text.startsWith('INSERT INTO audit_log')) inserts.push((params?.length ?? 0) / 12);
+          if (text.startsWith('INSERT INTO audit_log')) inserts.push((params?.length ?? 0) / 18); // 18 columns a row
           return db.query(text, params);
         },
       };

@@ -6,7 +6,7 @@ import type { ApiKeyInfo, ApiKeyRefusal } from '../../../src/auth/authenticator.
 import { createAuthenticator } from '../../../src/auth/create-authenticator.js';
 import { mintDevToken } from '../../../src/auth/jwt.js';
 import { SCOPES } from '../../../src/auth/principal.js';
-import { UnauthenticatedError } from '../../../src/errors.js';
+import { UnauthenticatedError, UserError } from '../../../src/errors.js';
 
 const SECRET = 'unit-test-secret-that-is-long-enough-for-hs256';
 const now = () => Math.floor(Date.now() / 1000);
@@ -40,13 +40,13 @@ describe('HS256 tokens', () => {
   });
 
   it('reads a space-delimited scope claim and unknown roles add nothing', async () => {
-    const p = await auth.authenticate(await hs256({ tenant_id: 'globex', scope: 'metrics:read  clients:read', roles: ['nobody'], sub: 's' }));
+    const p = await auth.authenticate(await hs256({ tenant_id: 'globex', scope: 'metrics:read  clients:read', roles: ['nobody'], sub: 's', exp: now() + 60 }));
     expect([...p.scopes].sort()).toEqual(['clients:read', 'metrics:read']);
-    expect(p.expiresAt).toBeUndefined();
+    expect(p.expiresAt).toBe(now() + 60);
   });
 
   it('accepts the token with surrounding whitespace', async () => {
-    const p = await auth.authenticate(`  ${await hs256({ tenant_id: 'acme' })}\n`);
+    const p = await auth.authenticate(`  ${await hs256({ tenant_id: 'acme', exp: now() + 60 })}\n`);
     expect(p.subject).toBe('anonymous');
   });
 
@@ -175,14 +175,17 @@ describe('JWKS (RS256 / ES256) with key rotation', () => {
     const auth = createAuthenticator({ auth: { jwksUrl: url, jwtSecret: SECRET } });
     const pem = await exportSPKI(keys['rsa-1'].publicKey);
     expect(await refusal(auth.authenticate(await hs256({ tenant_id: 'acme' }, pem, { kid: 'rsa-1' })))).toBe('token signature is invalid');
-    expect((await auth.authenticate(await hs256({ tenant_id: 'acme' }))).tenantId).toBe('acme');
+    expect((await auth.authenticate(await hs256({ tenant_id: 'acme', exp: now() + 60 }))).tenantId).toBe('acme');
     expect((await auth.authenticate(await sign('ec-1', 'ES256', { tenant_id: 'globex' }))).tenantId).toBe('globex');
   });
 
-  it('an unreachable key set is a clear refusal', async () => {
+  it('an unreachable key set is AUTH_UNAVAILABLE, not a bad token (jwks-cache.test.ts has the rest)', async () => {
     const auth = createAuthenticator({ auth: { jwksUrl: 'http://127.0.0.1:9/jwks.json' }, jwks: { timeoutMs: 2_000 } });
     const token = await sign('rsa-1', 'RS256', { tenant_id: 'acme' });
-    expect(await refusal(auth.authenticate(token))).toBe('token could not be verified: the signing keys (JWKS) are unavailable');
+    const err = (await auth.authenticate(token).catch((e: unknown) => e)) as UserError;
+    expect(err).toBeInstanceOf(UserError);
+    expect(err.code).toBe('AUTH_UNAVAILABLE');
+    expect(err.message).toBe("token could not be verified: the identity provider's signing keys (JWKS) are unavailable; retry later");
   });
 });
 

@@ -83,6 +83,7 @@ describe('errors', () => {
       RATE_LIMITED: 429,
       QUERY_TIMEOUT: 504,
       ENGINE_UNAVAILABLE: 503,
+      AUTH_UNAVAILABLE: 503,
       INTERNAL: 500,
     });
   });
@@ -149,6 +150,6 @@ describe('HTTP authentication', () => {
   it('an authenticator failure (key store or identity provider down) is a retryable 503, not a refusal', async () => {
     const down = { authenticate: async () => Promise.reject(new Error('ECONNREFUSED')) };
     const e = await authenticateHttp(request({ authorization: 'good' }), 'rest', {}, { ...options, authenticator: down }).catch((x: unknown) => x);
-    expect(publicErrorOf(e)).toMatchObject({ status: 503, code: 'ENGINE_UNAVAILABLE', headers: { 'retry-after': '5' } });
+    expect(publicErrorOf(e)).toMatchObject({ status: 503, code: 'AUTH_UNAVAILABLE', headers: { 'retry-after': '5' } });
   });
 });

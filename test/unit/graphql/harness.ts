@@ -137,6 +137,9 @@ export function createHarness(env: Record<string, string> = {}): Harness {
     compile() {
       throw new Error('not used by the GraphQL door');
     },
+    prepare() {
+      throw new Error('not used by the GraphQL door');
+    },
     catalog: (p) => buildCatalog(model, p),
   };
   const yoga = createGraphQLServer({ model, query, authenticator, config, logger, metrics });

@@ -116,7 +116,7 @@ describe('audit log', () => {
 
     const acme = await h.gql(
       acmeAdmin,
-      '{ auditLog(limit: 10) { id at subject door queryFingerprint members rows durationMs status errorCode clientAddress requestId } }',
+      '{ auditLog(limit: 10, kind: "read") { id at subject door queryFingerprint members rows durationMs status errorCode clientAddress requestId } }',
     );
     expect(acme.errors).toBeUndefined();
     const entries = acme.data.auditLog;
@@ -131,10 +131,10 @@ describe('audit log', () => {
     expect(entries[1].members).toEqual(['campaigns.name']);
     expect(Number(entries[0].id)).toBeGreaterThan(Number(entries[1].id));
 
-    const page2 = await h.gql(acmeAdmin, `{ auditLog(limit: 1, before: "${entries[0].id}") { id } }`);
+    const page2 = await h.gql(acmeAdmin, `{ auditLog(limit: 1, kind: "read", before: "${entries[0].id}") { id } }`);
     expect(page2.data.auditLog).toEqual([{ id: entries[1].id }]);
 
-    const globex = await h.gql(globexAdmin, '{ auditLog { subject members } }');
+    const globex = await h.gql(globexAdmin, '{ auditLog(kind: "read") { subject members } }');
     expect(globex.data.auditLog).toEqual([{ subject: 'viewer@globex', members: ['ad_performance.clicks'] }]);
 
     const forbidden = await h.gql(acmeViewer, '{ auditLog { id } }');
@@ -173,6 +173,15 @@ describe('SDL', () => {
           store: h.store,
           ingest: {
             ingest: async () => {
+              throw new Error('unused');
+            },
+            batches: async () => [],
+            quarantine: async () => [],
+            replay: async () => {
+              throw new Error('unused');
+            },
+            discard: async () => 0,
+            deleteRows: async () => {
               throw new Error('unused');
             },
           },

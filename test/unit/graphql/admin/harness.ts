@@ -91,6 +91,16 @@ export async function createAdminHarness(): Promise<AdminHarness> {
         duplicate: false,
       };
     },
+    // Batch history and quarantine are covered by test/integration/ingest/quarantine-history.test.ts.
+    batches: async () => [],
+    quarantine: async () => [],
+    replay: async () => {
+      throw new Error('not used by the admin harness');
+    },
+    discard: async () => 0,
+    deleteRows: async () => {
+      throw new Error('not used by the admin harness');
+    },
   };
   const authenticator = createAuthenticator({ auth: config.auth, apiKeys: store.apiKeys });
   const yoga = createGraphQLServer({
