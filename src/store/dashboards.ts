@@ -8,8 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { UserError } from '../errors.js';
 import type { DeclaredFilter } from '../semantic/dashboard-filter.js';
 import type { SemanticQuery } from '../semantic/query.js';
-import { type Actor, accessSql, checkShares, checkVisibility, notAllowed, type Share, type Visibility } from './access.js';
+import { type Actor, checkShares, checkVisibility, type Share, type Visibility } from './access.js';
 import type { Conn, Queryable } from './db.js';
+import { sharedObjects } from './shared-objects.js';
 import { isUuid, requireName, rethrowMissingTenant, toDate, toNumber } from './sql.js';
 
 export interface DashboardWidget {
@@ -91,11 +92,9 @@ export interface DashboardRepo {
 }
 
 const SUMMARY = 'o.id, o.tenant_id, o.name, o.description, o.current_version, o.created_by, o.created_at, o.updated_at, o.owner, o.visibility';
-const SHARES = { table: 'dashboard_shares', key: 'dashboard_id' };
 // $1 tenant, $2 subject, $3 admin in every statement below.
-const ACCESS = accessSql(SHARES, 1, 2, 3);
-const actorParams = (a: Actor) => [a.tenantId, a.subject, a.admin];
-const RIGHTS = `(${ACCESS.canEdit}) AS can_edit, (${ACCESS.canManage}) AS can_manage`;
+const OBJECTS = sharedObjects({ table: 'dashboards', label: 'dashboard', shares: { table: 'dashboard_shares', key: 'dashboard_id' } });
+const { access: ACCESS, rights: RIGHTS, actorParams, writeShares } = OBJECTS;
 
 export function createDashboardRepo(db: Conn): DashboardRepo {
   const get = async (q: Queryable, actor: Actor, id: string, version?: number): Promise<Dashboard | null> => {
@@ -108,25 +107,9 @@ export function createDashboardRepo(db: Conn): DashboardRepo {
     );
     return rows[0] ? toDashboard(rows[0]) : null;
   };
-  const notFound = (id: string) => new UserError('NOT_FOUND', `dashboard "${id}" not found`, { id });
-
-  /** Locks the row the actor may see (FOR UPDATE); NOT_FOUND / FORBIDDEN by what they may do. */
-  const lockFor = async (tx: Queryable, actor: Actor, id: string, need: 'edit' | 'manage') => {
-    if (!isUuid(id)) throw notFound(id);
-    const rows = await tx.query(`SELECT o.current_version, ${RIGHTS} FROM dashboards o WHERE o.id = $4 AND ${ACCESS.canView} FOR UPDATE`, [
-      ...actorParams(actor),
-      id,
-    ]);
-    if (!rows[0]) throw notFound(id);
-    if (need === 'edit' && !rows[0].can_edit) throw notAllowed('dashboard', id, 'edit');
-    if (need === 'manage' && !rows[0].can_manage) throw notAllowed('dashboard', id, 'share or delete');
-    return toNumber(rows[0].current_version);
-  };
-
-  const writeShares = async (tx: Queryable, id: string, shares: readonly Share[]) => {
-    await tx.query('DELETE FROM dashboard_shares WHERE dashboard_id = $1', [id]);
-    for (const sh of shares) await tx.query('INSERT INTO dashboard_shares (dashboard_id, subject, access) VALUES ($1, $2, $3)', [id, sh.subject, sh.access]);
-  };
+  /** Locks the row the actor may see (FOR UPDATE) and returns its current version. */
+  const lockFor = async (tx: Queryable, actor: Actor, id: string, need: 'edit' | 'manage') =>
+    toNumber((await OBJECTS.lock(tx, actor, id, need, 'o.current_version')).current_version);
 
   return {
     async create(actor, input) {
@@ -199,37 +182,12 @@ export function createDashboardRepo(db: Conn): DashboardRepo {
         widgetCount: toNumber(r.widget_count),
       }));
     },
-    async delete(actor, id) {
-      if (!isUuid(id)) return false;
-      return db.transaction(async (tx) => {
-        try {
-          await lockFor(tx, actor, id, 'manage');
-        } catch (e) {
-          if (e instanceof UserError && e.code === 'NOT_FOUND') return false;
-          throw e;
-        }
-        return (await tx.query('DELETE FROM dashboards WHERE id = $1 AND tenant_id = $2 RETURNING id', [id, actor.tenantId])).length === 1;
-      });
-    },
+    delete: (actor, id) => OBJECTS.remove(db, actor, id),
     async share(actor, id, change) {
-      const visibility = change.visibility === undefined ? undefined : checkVisibility(change.visibility);
-      const shares = change.shares === undefined ? undefined : checkShares(change.shares);
-      await db.transaction(async (tx) => {
-        await lockFor(tx, actor, id, 'manage');
-        if (visibility)
-          await tx.query('UPDATE dashboards SET visibility = $3, updated_at = now() WHERE id = $1 AND tenant_id = $2', [id, actor.tenantId, visibility]);
-        if (shares) await writeShares(tx, id, shares);
-      });
+      await OBJECTS.share(db, actor, id, change);
       return (await get(db, actor, id))!;
     },
-    async shares(actor, id) {
-      if (!isUuid(id)) return [];
-      const rows = await db.query(
-        `SELECT x.subject, x.access FROM dashboard_shares x JOIN dashboards o ON o.id = x.dashboard_id WHERE o.id = $4 AND ${ACCESS.canView} ORDER BY x.subject`,
-        [...actorParams(actor), id],
-      );
-      return rows.map((r) => ({ subject: String(r.subject), access: r.access as Share['access'] }));
-    },
+    shares: (actor, id) => OBJECTS.listShares(db, actor, id),
   };
 }
 

@@ -6,8 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { UserError } from '../errors.js';
 import type { SemanticQuery } from '../semantic/query.js';
-import { type Actor, accessSql, checkShares, checkVisibility, notAllowed, type Share, type Visibility } from './access.js';
+import { type Actor, checkShares, checkVisibility, type Share, type Visibility } from './access.js';
 import type { Conn, Queryable } from './db.js';
+import { sharedObjects } from './shared-objects.js';
 import { isUuid, pgCode, requireName, rethrowMissingTenant, toDate } from './sql.js';
 
 export interface SavedQuery {
@@ -38,33 +39,20 @@ export interface SavedQueryRepo {
 
 const COLUMNS = 'o.id, o.tenant_id, o.name, o.query, o.created_by, o.created_at, o.updated_at, o.owner, o.visibility';
 // $1 tenant, $2 subject, $3 admin in every statement below.
-const ACCESS = accessSql({ table: 'saved_query_shares', key: 'saved_query_id' }, 1, 2, 3);
-const RIGHTS = `(${ACCESS.canEdit}) AS can_edit, (${ACCESS.canManage}) AS can_manage`;
-const actorParams = (a: Actor) => [a.tenantId, a.subject, a.admin];
+const OBJECTS = sharedObjects({ table: 'saved_queries', label: 'saved query', shares: { table: 'saved_query_shares', key: 'saved_query_id' } });
+const { access: ACCESS, rights: RIGHTS, actorParams, writeShares } = OBJECTS;
 
 export function createSavedQueryRepo(db: Conn): SavedQueryRepo {
   const duplicate = (e: unknown, tenantId: string, name: string | undefined) => {
     if (pgCode(e) === '23505') throw new UserError('CONFLICT', `a saved query named "${name}" already exists`, { tenantId });
     return rethrowMissingTenant(e, tenantId);
   };
-  const notFound = (id: string) => new UserError('NOT_FOUND', `saved query "${id}" not found`, { id });
   const get = async (q: Queryable, actor: Actor, id: string): Promise<SavedQuery | null> => {
     if (!isUuid(id)) return null;
     const rows = await q.query(`SELECT ${COLUMNS}, ${RIGHTS} FROM saved_queries o WHERE o.id = $4 AND ${ACCESS.canView}`, [...actorParams(actor), id]);
     return rows[0] ? toSaved(rows[0]) : null;
   };
-  const lockFor = async (tx: Queryable, actor: Actor, id: string, need: 'edit' | 'manage') => {
-    if (!isUuid(id)) throw notFound(id);
-    const rows = await tx.query(`SELECT ${RIGHTS} FROM saved_queries o WHERE o.id = $4 AND ${ACCESS.canView} FOR UPDATE`, [...actorParams(actor), id]);
-    if (!rows[0]) throw notFound(id);
-    if (need === 'edit' && !rows[0].can_edit) throw notAllowed('saved query', id, 'edit');
-    if (need === 'manage' && !rows[0].can_manage) throw notAllowed('saved query', id, 'share or delete');
-  };
-  const writeShares = async (tx: Queryable, id: string, shares: readonly Share[]) => {
-    await tx.query('DELETE FROM saved_query_shares WHERE saved_query_id = $1', [id]);
-    for (const sh of shares)
-      await tx.query('INSERT INTO saved_query_shares (saved_query_id, subject, access) VALUES ($1, $2, $3)', [id, sh.subject, sh.access]);
-  };
+  const lockFor = (tx: Queryable, actor: Actor, id: string, need: 'edit' | 'manage') => OBJECTS.lock(tx, actor, id, need);
   return {
     async create(actor, input) {
       const name = requireName(input.name, 'saved query name');
@@ -104,37 +92,12 @@ export function createSavedQueryRepo(db: Conn): SavedQueryRepo {
         .catch((e) => duplicate(e, actor.tenantId, name));
       return (await get(db, actor, id))!;
     },
-    async delete(actor, id) {
-      if (!isUuid(id)) return false;
-      return db.transaction(async (tx) => {
-        try {
-          await lockFor(tx, actor, id, 'manage');
-        } catch (e) {
-          if (e instanceof UserError && e.code === 'NOT_FOUND') return false;
-          throw e;
-        }
-        return (await tx.query('DELETE FROM saved_queries WHERE id = $1 AND tenant_id = $2 RETURNING id', [id, actor.tenantId])).length === 1;
-      });
-    },
+    delete: (actor, id) => OBJECTS.remove(db, actor, id),
     async share(actor, id, change) {
-      const visibility = change.visibility === undefined ? undefined : checkVisibility(change.visibility);
-      const shares = change.shares === undefined ? undefined : checkShares(change.shares);
-      await db.transaction(async (tx) => {
-        await lockFor(tx, actor, id, 'manage');
-        if (visibility)
-          await tx.query('UPDATE saved_queries SET visibility = $3, updated_at = now() WHERE id = $1 AND tenant_id = $2', [id, actor.tenantId, visibility]);
-        if (shares) await writeShares(tx, id, shares);
-      });
+      await OBJECTS.share(db, actor, id, change);
       return (await get(db, actor, id))!;
     },
-    async shares(actor, id) {
-      if (!isUuid(id)) return [];
-      const rows = await db.query(
-        `SELECT x.subject, x.access FROM saved_query_shares x JOIN saved_queries o ON o.id = x.saved_query_id WHERE o.id = $4 AND ${ACCESS.canView} ORDER BY x.subject`,
-        [...actorParams(actor), id],
-      );
-      return rows.map((r) => ({ subject: String(r.subject), access: r.access as Share['access'] }));
-    },
+    shares: (actor, id) => OBJECTS.listShares(db, actor, id),
   };
 }
 
