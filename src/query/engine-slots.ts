@@ -6,7 +6,10 @@
  * statement least recently — a tenant that just arrived goes first. So one tenant's burst delays
  * another tenant's statement by at most the statements already running, never by its queue.
  */
-import { UserError } from '../errors.js';
+import { EngineError, UserError } from '../errors.js';
+
+/** A caller that went away while queued: the same code as a cancelled engine query, not a bug. */
+const cancelled = () => new EngineError('QUERY_CANCELLED', 'query was cancelled while waiting for the engine');
 
 export interface EngineSlots {
   run<T>(tenantId: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
@@ -110,7 +113,7 @@ export function createEngineSlots(options: EngineSlotOptions): EngineSlots {
         if (q.waiting.length >= maxQueued) {
           throw new UserError('RATE_LIMITED', 'too many queries of your tenant are waiting for the engine; retry later', { tenantId, retryAfterMs: 1_000 });
         }
-        signal?.throwIfAborted();
+        if (signal?.aborted) throw cancelled();
         await new Promise<void>((resolve, reject) => {
           const w: Waiter = {
             arrivedAt: seq,
@@ -126,7 +129,7 @@ export function createEngineSlots(options: EngineSlotOptions): EngineSlots {
               q.waiting.splice(i, 1);
               queued--;
               if (q.running === 0 && q.waiting.length === 0) tenants.delete(tenantId);
-              reject(signal?.reason ?? new Error('aborted'));
+              reject(cancelled());
             }
           };
           signal?.addEventListener('abort', onAbort, { once: true });

@@ -52,7 +52,11 @@ describe('engine slots: fair sharing between tenants', () => {
     const ac = new AbortController();
     const waiting = slots.run('a', async () => 'never', ac.signal);
     ac.abort(new Error('client went away'));
-    await expect(waiting).rejects.toThrow('client went away');
+    // A caller that left is a cancelled query (a coded QUERY_CANCELLED), not an unexpected error.
+    await expect(waiting).rejects.toMatchObject({ name: 'EngineError', code: 'QUERY_CANCELLED' });
+    const late = new AbortController();
+    late.abort();
+    await expect(slots.run('a', async () => 'never', late.signal)).rejects.toMatchObject({ code: 'QUERY_CANCELLED' });
     expect(slots.stats()).toEqual({ running: 1, queued: 0 });
     g.open();
     await first;
