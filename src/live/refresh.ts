@@ -77,6 +77,8 @@ export function createRefreshScheduler(deps: RefreshSchedulerDeps, options: { au
   const epochs = new Map<string, number>();
   /** Rebaseline reads in flight per tenant\0cube: a check meanwhile would count their change again. */
   const rebasing = new Map<string, number>();
+  /** Baseline reads in flight per tenant\0cube: subscriptions starting together share one read. */
+  const watching = new Map<string, Promise<void>>();
   let running = false;
   let timer: NodeJS.Timeout | undefined;
 
@@ -139,14 +141,20 @@ export function createRefreshScheduler(deps: RefreshSchedulerDeps, options: { au
       for (const rule of rules) {
         const key = `${tenantId}\u0000${rule.cube}`;
         if (!rule.sql || !cubes.includes(rule.cube) || lastValues.has(key)) continue;
-        reads.push(
-          deps.readRefreshKey!(principal, rule.cube).then(
-            (value) => {
-              if (value !== undefined && !lastValues.has(key)) lastValues.set(key, value);
-            },
-            (err: Error) => deps.logger?.warn({ cube: rule.cube, tenantId, err: err.message }, 'live: refresh-key baseline failed'),
-          ),
-        );
+        // A dashboard opened by many at once (or 10,000 subscriptions) reads each baseline once.
+        let read = watching.get(key);
+        if (!read) {
+          read = deps.readRefreshKey!(principal, rule.cube)
+            .then(
+              (value) => {
+                if (value !== undefined && !lastValues.has(key)) lastValues.set(key, value);
+              },
+              (err: Error) => deps.logger?.warn({ cube: rule.cube, tenantId, err: err.message }, 'live: refresh-key baseline failed'),
+            )
+            .finally(() => watching.delete(key));
+          watching.set(key, read);
+        }
+        reads.push(read);
       }
       await Promise.all(reads);
     },

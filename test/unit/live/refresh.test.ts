@@ -112,4 +112,26 @@ describe('refresh keys', () => {
     expect(asked).toEqual([]);
     expect(warned).toEqual([{ cube: 'ads' }]);
   });
+
+  it('subscriptions starting together read each refresh-key baseline once', async () => {
+    const { read, asked } = fakeReader(new Map([['acme', 1]]));
+    const principal: Principal = { tenantId: 'acme', scopes: new Set(['metrics:read']), subject: 'live', via: 'jwt', roles: [] };
+    const s = createRefreshScheduler(
+      {
+        model: model({ ads: { sql: sqlKey('SELECT max(updated_at) FROM ads') } }),
+        checkIntervalMs: 1000,
+        readRefreshKey: read,
+        tenantsReading: () => ['acme'],
+        principalFor: () => principal,
+        onChange: () => undefined,
+      },
+      { autoStart: false },
+    );
+    // 1,000 live queries of one dashboard subscribe in the same turn.
+    await Promise.all(Array.from({ length: 1000 }, () => s.watch('acme', ['ads'], principal)));
+    expect(asked).toEqual([{ tenantId: 'acme', cube: 'ads' }]);
+    // Once known, a later subscription reads nothing.
+    await s.watch('acme', ['ads'], principal);
+    expect(asked).toHaveLength(1);
+  });
 });
