@@ -136,6 +136,8 @@ const EnvSchema = z.object({
   WEBHOOK_ATTEMPTS: int(3, 1),
   WEBHOOK_RETRY_BASE_MS: int(1_000, 1),
   WEBHOOK_TIMEOUT_MS: int(10_000, 100),
+  /** Allow webhooks to loopback, private and link-local addresses (off: a tenant could reach internal services). */
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false),
   SCHEDULE_MIN_INTERVAL_SECONDS: int(60, 0),
   SCHEDULE_FAILURE_BACKOFF_MS: int(300_000, 0),
   /** Snapshots are deleted this many days after they are taken (0: kept). */
@@ -247,7 +249,7 @@ export interface Config {
     readonly exportWaitMs: number;
     readonly exportTimeoutMs: number;
     readonly attachMaxBytes: number;
-    readonly webhook: { readonly attempts: number; readonly retryBaseMs: number; readonly timeoutMs: number };
+    readonly webhook: { readonly attempts: number; readonly retryBaseMs: number; readonly timeoutMs: number; readonly allowPrivate: boolean };
     readonly minScheduleIntervalSeconds: number;
     readonly failureBackoffMs: number;
     readonly snapshotRetentionDays: number;
@@ -376,7 +378,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       exportWaitMs: e.EXPORT_WAIT_MS,
       exportTimeoutMs: e.EXPORT_TIMEOUT_MS,
       attachMaxBytes: e.EMAIL_ATTACH_MAX_BYTES,
-      webhook: { attempts: e.WEBHOOK_ATTEMPTS, retryBaseMs: e.WEBHOOK_RETRY_BASE_MS, timeoutMs: e.WEBHOOK_TIMEOUT_MS },
+      webhook: { attempts: e.WEBHOOK_ATTEMPTS, retryBaseMs: e.WEBHOOK_RETRY_BASE_MS, timeoutMs: e.WEBHOOK_TIMEOUT_MS, allowPrivate: e.WEBHOOK_ALLOW_PRIVATE },
       minScheduleIntervalSeconds: e.SCHEDULE_MIN_INTERVAL_SECONDS,
       failureBackoffMs: e.SCHEDULE_FAILURE_BACKOFF_MS,
       snapshotRetentionDays: e.SNAPSHOT_RETENTION_DAYS,

@@ -5,6 +5,8 @@
  * of one run, so a receiver can drop duplicates.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
 
 export interface WebhookDelivery {
   readonly url: string;
@@ -17,7 +19,46 @@ export interface WebhookOptions {
   readonly attempts: number;
   readonly retryBaseMs: number;
   readonly timeoutMs: number;
+  /** Deliver to loopback / private / link-local addresses too (WEBHOOK_ALLOW_PRIVATE; tests, trusted networks). */
+  readonly allowPrivate?: boolean;
   readonly signal?: AbortSignal;
+}
+
+/** Where a tenant's webhook must not go: this host, private networks, link-local (cloud metadata), unspecified. */
+const INTERNAL = new BlockList();
+for (const [net, bits] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+] as const) {
+  INTERNAL.addSubnet(net, bits, 'ipv4');
+}
+for (const [net, bits] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const)
+  INTERNAL.addSubnet(net, bits, 'ipv6');
+
+/** An address a webhook may not reach (IPv4-mapped IPv6 checked as IPv4). */
+export function isInternalAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return INTERNAL.check(mapped[1], 'ipv4');
+  const family = isIP(address);
+  return family === 4 ? INTERNAL.check(address, 'ipv4') : family === 6 ? INTERNAL.check(address, 'ipv6') : true;
+}
+
+/** Refuses a URL whose host is, or resolves to, an internal address (checked at delivery time). */
+async function assertPublicHost(url: string): Promise<void> {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+  const internal = addresses.find(isInternalAddress);
+  if (internal !== undefined) throw new Error(`webhook host ${host} resolves to an internal address (${internal}); refused`);
 }
 
 export function signPayload(secret: string, timestamp: number, body: string): string {
@@ -42,6 +83,7 @@ export function checkWebhookUrl(url: unknown): string {
 }
 
 export async function deliverWebhook(d: WebhookDelivery, o: WebhookOptions): Promise<{ status: number; attempts: number }> {
+  if (!o.allowPrivate) await assertPublicHost(d.url);
   const body = JSON.stringify(d.payload);
   let last = '';
   for (let attempt = 1; attempt <= o.attempts; attempt++) {

@@ -148,6 +148,8 @@ beforeAll(async () => {
     JOBS_POLL_MS: '100',
     SCHEDULE_MIN_INTERVAL_SECONDS: '0',
     WEBHOOK_RETRY_BASE_MS: '10',
+    // The test's webhook receiver listens on 127.0.0.1.
+    WEBHOOK_ALLOW_PRIVATE: 'true',
   });
   server = await startServer(await createServices(config));
   await server.services.warehouse.done;

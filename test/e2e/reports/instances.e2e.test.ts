@@ -93,6 +93,8 @@ beforeAll(async () => {
     CLICKHOUSE_DATABASE: 'strata',
     SQL_PROXY_ENABLED: 'false',
     SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    // The test's webhook receiver listens on 127.0.0.1.
+    WEBHOOK_ALLOW_PRIVATE: 'true',
     JOBS_POLL_MS: '200',
     JOBS_LEASE_MS: '1500',
     JOBS_WORKER_ID: name,
