@@ -4,19 +4,15 @@
  * fetch for GraphQL, graphql-ws for live dashboards. Every number is checked against plain
  * ClickHouse SQL with an explicit tenant filter; statement counts come from the engine's query listener.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import cube from '@cubejs-client/core';
 import { type Client, createClient } from 'graphql-ws';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { loadConfig } from '../../../src/config.js';
-import { FIXED_DEMO_END_DATE } from '../../../src/demo/window.js';
-import { type RunningServer, startServer } from '../../../src/server.js';
-import { createServices } from '../../../src/services.js';
+import type { RunningServer } from '../../../src/server.js';
+import { type InProcessServer, startInProcessServer } from '../../helpers/in-process-server.js';
 
-let dir: string;
+let app: InProcessServer;
 let server: RunningServer;
 let secret: string;
 const clients: Client[] = [];
@@ -36,23 +32,10 @@ async function token(tenant: string, sub: string, roles: string[], scope = ''): 
 const T: Record<string, string> = {};
 
 beforeAll(async () => {
-  dir = mkdtempSync(`${tmpdir()}/strata-compare-`);
-  const { CLICKHOUSE_URL: _c, DATABASE_URL: _d, ...env } = process.env;
-  const config = loadConfig({
-    ...env,
-    DATA_DIR: dir,
-    PORT: '0',
-    SQL_PROXY_ENABLED: 'false',
-    STRATA_ENV: 'test',
-    DEMO_SCALE: '0.05',
-    DEMO_END_DATE: FIXED_DEMO_END_DATE,
-    RATE_LIMIT_ENABLED: 'false',
-    LOG_LEVEL: 'error',
-  });
-  server = await startServer(await createServices(config));
+  app = await startInProcessServer('compare');
+  server = app.server;
   server.services.engine.onQuery((e) => sqls.push(e.sql));
-  await server.services.warehouse?.done;
-  secret = config.auth.jwtSecret!;
+  secret = app.jwtSecret;
   T.alice = await token('acme', 'alice', ['analyst']);
   T.bob = await token('acme', 'bob', ['analyst']);
   T.admin = await token('acme', 'carol', ['tenant_admin']);
@@ -62,8 +45,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.dispose()));
-  await server?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await app?.close();
 });
 
 /**

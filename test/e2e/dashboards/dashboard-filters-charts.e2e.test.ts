@@ -3,18 +3,14 @@
  * cube-models/), opened through GraphQL `dashboard`, `dashboardLive` (graphql-ws) and the share-link
  * REST door (fetch). Numbers are checked against plain ClickHouse SQL; statements by the engine's query listener (onQuery).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { createClient } from 'graphql-ws';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { loadConfig } from '../../../src/config.js';
-import { FIXED_DEMO_END_DATE } from '../../../src/demo/window.js';
-import { type RunningServer, startServer } from '../../../src/server.js';
-import { createServices } from '../../../src/services.js';
+import type { RunningServer } from '../../../src/server.js';
+import { type InProcessServer, startInProcessServer } from '../../helpers/in-process-server.js';
 
-let dir: string;
+let app: InProcessServer;
 let server: RunningServer;
 let alice: string;
 let dashboardId: string;
@@ -24,34 +20,20 @@ const AUG: [string, string] = ['2026-08-01', '2026-08-31'];
 const H1: [string, string] = ['2026-01-01', '2026-06-30'];
 
 beforeAll(async () => {
-  dir = mkdtempSync(`${tmpdir()}/strata-dfilters-`);
-  const { CLICKHOUSE_URL: _c, DATABASE_URL: _d, ...env } = process.env;
-  const config = loadConfig({
-    ...env,
-    DATA_DIR: dir,
-    PORT: '0',
-    SQL_PROXY_ENABLED: 'false',
-    STRATA_ENV: 'test',
-    DEMO_SCALE: '0.05',
-    DEMO_END_DATE: FIXED_DEMO_END_DATE,
-    RATE_LIMIT_ENABLED: 'false',
-    LOG_LEVEL: 'error',
-  });
-  server = await startServer(await createServices(config));
-  await server.services.warehouse?.done;
+  app = await startInProcessServer('dfilters');
+  server = app.server;
   server.services.engine.onQuery((e) => sqls.push(e.sql));
   alice = await new SignJWT({ tenant_id: 'acme', roles: ['analyst'] })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject('alice')
     .setIssuedAt()
     .setExpirationTime('15m')
-    .sign(new TextEncoder().encode(config.auth.jwtSecret!));
+    .sign(new TextEncoder().encode(app.jwtSecret));
   dashboardId = (await ok(CREATE, { input: { name: 'Filtered', widgets: WIDGETS, filters: FILTERS } })).createDashboard.id;
 }, 180_000);
 
 afterAll(async () => {
-  await server?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await app?.close();
 });
 
 const sqls: string[] = [];

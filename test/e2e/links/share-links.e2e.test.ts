@@ -3,16 +3,12 @@
  * made and revoked through GraphQL, opened with plain fetch and no JWT. Numbers are checked against
  * plain ClickHouse SQL with an explicit tenant filter; the audit trail is read from the store.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config.js';
-import { FIXED_DEMO_END_DATE } from '../../../src/demo/window.js';
-import { type RunningServer, startServer } from '../../../src/server.js';
-import { createServices } from '../../../src/services.js';
+import type { RunningServer } from '../../../src/server.js';
+import { type InProcessServer, startInProcessServer } from '../../helpers/in-process-server.js';
 
-let dir: string;
+let app: InProcessServer;
 let server: RunningServer;
 let secret: string;
 const T: Record<string, string> = {};
@@ -28,22 +24,9 @@ async function token(tenant: string, sub: string, roles: string[], scope = ''): 
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(`${tmpdir()}/strata-links-`);
-  const { CLICKHOUSE_URL: _c, DATABASE_URL: _d, ...env } = process.env;
-  const config = loadConfig({
-    ...env,
-    DATA_DIR: dir,
-    PORT: '0',
-    SQL_PROXY_ENABLED: 'false',
-    STRATA_ENV: 'test',
-    DEMO_SCALE: '0.05',
-    DEMO_END_DATE: FIXED_DEMO_END_DATE,
-    RATE_LIMIT_ENABLED: 'false',
-    LOG_LEVEL: 'error',
-  });
-  server = await startServer(await createServices(config));
-  await server.services.warehouse?.done;
-  secret = config.auth.jwtSecret!;
+  app = await startInProcessServer('links');
+  server = app.server;
+  secret = app.jwtSecret;
   T.alice = await token('acme', 'alice', ['analyst']);
   T.bob = await token('acme', 'bob', ['analyst']);
   // A tenant admin (keys:admin) who may manage every dashboard but cannot read finance members.
@@ -52,8 +35,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await server?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await app?.close();
 });
 
 async function gql(tok: string, query: string, variables: Record<string, unknown> = {}) {
