@@ -19,6 +19,8 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 # build-cli.mjs never fails an install on purpose, so check that the bundle is there.
 RUN npm run build:cli && test -f dist/cli/main.mjs && test -f dist/cli/catalog-worker.mjs
+# Strata Studio's page (Preact + ECharts from the dev dependencies, bundled; served only when enabled).
+RUN npm run build:studio && test -f dist/studio/manifest.json
 RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:24-bookworm-slim AS runtime

@@ -97,6 +97,7 @@ const EnvSchema = z.object({
   QUOTAS_ENABLED: bool.default(true),
 
   GRAPHIQL_ENABLED: bool.optional(),
+  STUDIO_ENABLED: bool.optional(),
 
   SEED_DEMO: bool.optional(),
   DEMO_SCALE: z.coerce.number().positive().default(1),
@@ -219,6 +220,12 @@ export interface Config {
    * development only; GRAPHIQL_ENABLED=true turns it on elsewhere. Only development opens it signed in.
    */
   readonly graphiql: { readonly enabled: boolean };
+  /**
+   * Strata Studio at GET /studio (and / redirects there): catalog, query builder, dashboards. On by
+   * default in development only; STUDIO_ENABLED=true turns it on elsewhere. Only development offers
+   * the one-click demo tenant sign-in.
+   */
+  readonly studio: { readonly enabled: boolean };
   readonly demo: {
     readonly seed: boolean;
     readonly scale: number;
@@ -356,6 +363,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     drain: { timeoutMs: e.DRAIN_TIMEOUT_MS },
     mcp: { token: e.STRATA_TOKEN || undefined, serverUrl: e.STRATA_URL || undefined },
     graphiql: { enabled: e.GRAPHIQL_ENABLED ?? mode === 'development' },
+    studio: { enabled: e.STUDIO_ENABLED ?? mode === 'development' },
     demo: { seed: e.SEED_DEMO ?? mode !== 'production', scale: e.DEMO_SCALE, endDate: e.DEMO_END_DATE || undefined },
     live: {
       maxPerConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION,

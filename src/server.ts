@@ -7,7 +7,6 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServerAdapter } from '@whatwg-node/server';
 import { readDemoDataset } from './demo/seed.js';
-import { DEMO_TENANT_IDS } from './demo/tenants.js';
 import { demoBannerLines } from './demo/window.js';
 import { mintDevToken } from './auth/jwt.js';
 import type { Config } from './config.js';
@@ -32,6 +31,8 @@ import { attachGraphQLWs } from './graphql/ws.js';
 import { createRestHandler, REST_BASE_PATH } from './rest/handler.js';
 import { createMcpHandler, MCP_PATH } from './mcp/http.js';
 import { GRAPHIQL_ASSETS_PATH, GRAPHIQL_DEV_TENANT, serveGraphiQLAsset } from './graphql/graphiql.js';
+import { createStudioHandler, type DevSession, STUDIO_PATH } from './studio/http.js';
+import { DEMO_TENANT_IDS, DEMO_TENANTS } from './demo/tenants.js';
 import { createReadinessCheck } from './readiness.js';
 import { recordRunningServer } from './cli/running-server.js';
 import { createServices, type Services } from './services.js';
@@ -105,6 +106,8 @@ export async function startServer(services: Services): Promise<RunningServer> {
     isDev: config.env === 'development',
   });
 
+  const studio = config.studio.enabled ? createStudioHandler({ devSessions: studioDevSessions(config) }) : undefined;
+
   const readiness = createReadinessCheck(engine, store, services.warehouse.notReadyReason);
   const routes = createServerAdapter<{ req: IncomingMessage }>(async (request, serverContext) => {
     const url = new URL(request.url);
@@ -136,7 +139,8 @@ export async function startServer(services: Services): Promise<RunningServer> {
     if (url.pathname.startsWith(EXPORTS_PATH_PREFIX)) return downloads(request, peer);
     if (url.pathname.startsWith(LINKS_PATH_PREFIX)) return links(request, peer);
     if (url.pathname === MCP_PATH) return mcp(request, peer);
-    if (url.pathname === '/') return Response.redirect(new URL('/graphql', url), 302);
+    if (studio && (url.pathname === STUDIO_PATH || url.pathname.startsWith(`${STUDIO_PATH}/`))) return studio(request);
+    if (url.pathname === '/') return Response.redirect(new URL(studio ? STUDIO_PATH : '/graphql', url), 302);
     return json(404, { error: `no route for ${request.method} ${url.pathname}`, code: 'NOT_FOUND' });
   });
 
@@ -319,11 +323,43 @@ export async function serve(config: Config): Promise<void> {
   if (config.env === 'development') await printBanner(config, server);
 }
 
+const STUDIO_DEV_ROLES = ['analyst'];
+const STUDIO_TOKEN_RENEW_MS = 3600_000;
+
+/** Development with a JWT secret: the demo tenants with a 12 h analyst token each, renewed hourly. */
+function studioDevSessions(config: Config): (() => Promise<readonly DevSession[]>) | undefined {
+  const secret = config.auth.jwtSecret;
+  if (config.env !== 'development' || !secret) return undefined;
+  let minted: { at: number; sessions: Promise<DevSession[]> } | undefined;
+  return () => {
+    if (!minted || Date.now() - minted.at > STUDIO_TOKEN_RENEW_MS) {
+      const sessions = Promise.all(
+        DEMO_TENANTS.map(async (t) => ({
+          tenantId: t.id,
+          name: t.name,
+          roles: STUDIO_DEV_ROLES,
+          token: await mintDevToken(secret, {
+            tenantId: t.id,
+            roles: STUDIO_DEV_ROLES,
+            expiresIn: '12h',
+            subject: `dev-${t.id}`,
+            issuer: config.auth.issuer,
+            audience: config.auth.audience,
+          }),
+        })),
+      );
+      minted = { at: Date.now(), sessions };
+    }
+    return minted.sessions;
+  };
+}
+
 async function printBanner(config: Config, server: RunningServer): Promise<void> {
   const secret = config.auth.jwtSecret;
   const lines = [
     '',
     `Strata ready (${config.env})`,
+    ...(config.studio.enabled ? [`  Strata Studio       ${server.url}${STUDIO_PATH}  (catalog, query builder, live dashboards)`] : []),
     config.graphiql.enabled
       ? `  GraphQL + GraphiQL  ${server.url}/graphql${secret ? `  (GraphiQL signed in as ${GRAPHIQL_DEV_TENANT})` : ''}`
       : `  GraphQL             ${server.url}/graphql`,

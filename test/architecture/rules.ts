@@ -244,6 +244,14 @@ export const MODULES: readonly ModuleRule[] = [
     builtins: 'any',
     why: 'GET|POST /v1/shared/dashboards/{token}: read-only dashboard share links, the token is the credential (no JWT)',
   },
+  {
+    name: 'studio',
+    kind: 'door',
+    paths: ['studio/'],
+    imports: DOOR_IMPORTS,
+    builtins: 'any',
+    why: 'GET /studio: the Studio page and its built assets (dist/studio); the page calls the GraphQL API like any client',
+  },
   // ---- tools and generated code ----
   { name: 'demo', kind: 'tool', paths: ['demo/'], imports: { 'errors.ts': 'value', engine: 'type' }, builtins: 'any', why: 'deterministic demo dataset' },
   {

@@ -96,7 +96,7 @@ describe('the checker', () => {
   });
 
   it('flags a file no rule covers', () => {
-    expect(check({ 'studio/run.ts': 'export {};' })).toEqual([{ file: 'studio/run.ts', rule: 'unknown-file' }]);
+    expect(check({ 'playground/run.ts': 'export {};' })).toEqual([{ file: 'playground/run.ts', rule: 'unknown-file' }]);
   });
 
   it('reads every kind of import with the TypeScript parser, not text', () => {
