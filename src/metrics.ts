@@ -60,7 +60,7 @@ export function createMetrics(options: { collectDefaults?: boolean } = {}): Metr
     engineSeconds: new Histogram({ name: 'strata_clickhouse_query_duration_seconds', help: 'ClickHouse statement latency', buckets, registers: [registry] }),
     batchedQueries: new Counter({
       name: 'strata_semantic_queries_total',
-      help: 'Semantic queries by outcome: executed (own SQL), merged (shared a merged SQL), deduplicated (identical query in the same batch)',
+      help: 'Semantic queries by outcome: executed (own SQL), merged (shared a merged SQL), deduplicated (identical query in the same batch), shared (joined an identical statement already in flight from another request)',
       labelNames: ['outcome'],
       registers: [registry],
     }),

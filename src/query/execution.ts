@@ -7,7 +7,7 @@
 import type { CompiledColumn, CompiledQuery, CompiledSplitQuery } from '../compiler/compiled.js';
 import { compileQuery, compileSplitQuery } from '../compiler/compile.js';
 import { SplitUnsupportedError } from '../compiler/split.js';
-import type { Engine } from '../engine/engine.js';
+import type { Engine, EngineResult } from '../engine/engine.js';
 import type { Metrics } from '../metrics.js';
 import type { Model } from '../semantic/model.js';
 import type { NormalizedQuery } from '../semantic/query.js';
@@ -17,6 +17,7 @@ import { canonicalJson } from './canonical.js';
 import { planMerges, sortAndSlice, type MergeGroup } from './merge.js';
 import { shapeRows } from './annotate.js';
 import { addEngineTime } from './timing.js';
+import { createSingleFlight, type SingleFlight } from './single-flight.js';
 import type { CellValue, RequestContext } from './types.js';
 
 export interface ExecutedResult {
@@ -38,6 +39,8 @@ export interface ExecutorDeps {
   readonly slots?: EngineSlots;
   /** Rows each statement brought back from the engine (usage metering). */
   readonly onEngineRows?: (ctx: RequestContext, rows: number) => void;
+  /** Statements in flight shared across requests (default: one per executor). */
+  readonly singleFlight?: SingleFlight;
 }
 
 export interface Executor {
@@ -48,19 +51,30 @@ export interface Executor {
 export function createExecutor(deps: ExecutorDeps): Executor {
   const { model, limits, cache } = deps;
   /** The engine as the executor sees it: each statement waits for its tenant's turn, and is metered. */
+  // Identical statements in flight from any request share one execution (single-flight.ts); the
+  // shared run waits for the tenant's slot and is metered once, as the one statement it is.
+  const flights = deps.singleFlight ?? createSingleFlight();
   const engine = {
     query<T = Record<string, unknown>>(
       ctx: RequestContext,
       sql: string,
       params: Readonly<Record<string, unknown>>,
       options: { signal?: AbortSignal; timeoutMs?: number },
-    ) {
-      const run = () => deps.engine.query<T>(sql, params, options);
-      const p = deps.slots ? deps.slots.run(ctx.principal.tenantId, run, ctx.signal) : run();
-      return p.then((r) => {
-        deps.onEngineRows?.(ctx, r.rows.length);
-        return r;
-      });
+    ): Promise<EngineResult<T>> {
+      const key = `${ctx.principal.tenantId}\u0000${sql}\u0000${JSON.stringify(params)}`;
+      return flights
+        .run(key, options.signal, (signal) => {
+          const run = () => deps.engine.query<T>(sql, params, { ...options, signal });
+          const p = deps.slots ? deps.slots.run(ctx.principal.tenantId, run, signal) : run();
+          return p.then((r) => {
+            deps.onEngineRows?.(ctx, r.rows.length);
+            return r;
+          });
+        })
+        .then(({ value, shared }) => {
+          if (shared) deps.metrics?.batchedQueries.inc({ outcome: 'shared' });
+          return value;
+        });
     },
   };
 
