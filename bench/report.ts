@@ -326,6 +326,32 @@ ${table(
   } else out.push(`Failed: ${r.ingestError}\n`);
 
   out.push(`
+## 8. A 1M-row CSV export
+
+`);
+  if (r.export) {
+    const x = r.export;
+    out.push(`\`createExport\` of one row per ad, day, country and device of acme (more rows than its plan's cap of
+${int(x.rowsAsked)}: \`truncate: true\`), written by the engine to a file, stored in the metadata database in 1 MiB
+chunks, then downloaded through its link. Server memory sampled during each step (bench/export.ts).
+
+${table(
+  ['', ''],
+  [
+    ['rows / CSV bytes (downloaded bytes)', `${int(x.rows)}${x.truncated ? ' (cut at the cap)' : ''} / ${mib(x.bytes)} (${mib(x.downloadBytes)})`],
+    ['export (mutation until the link is ready) / download', `${x.exportSeconds.toFixed(1)} s / ${x.downloadSeconds.toFixed(1)} s`],
+    ['server RSS before / peak exporting / peak downloading', `${mib(x.rssBefore)} / ${mib(x.peakRssExport)} / ${mib(x.peakRssDownload)}`],
+    ['JS heap used before / peak exporting / peak downloading', `${mib(x.heapBefore)} / ${mib(x.peakHeapExport)} / ${mib(x.peakHeapDownload)}`],
+    [
+      'external memory (ArrayBuffers, WebAssembly) before / exporting / downloading',
+      `${mib(x.externalBefore)} / ${mib(x.peakExternalExport)} / ${mib(x.peakExternalDownload)}`,
+    ],
+  ],
+)}
+`);
+  } else out.push(`Failed: ${r.exportError ?? 'not run'}\n`);
+
+  out.push(`
 ## What limits these figures
 
 - **Two cores for everything.** The server, chDB's own threads and the load generator (autocannon, the

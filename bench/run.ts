@@ -29,6 +29,7 @@ import { FIXED_DEMO_END_DATE } from '../src/demo/window.js';
 import { sameChecksum, checksum } from './checksum.js';
 import { startServerChild, type ServerChild } from './child.js';
 import { openDoors, type DoorResult, type Doors } from './doors.js';
+import { describeExport, EXPORT_ROWS, type ExportBenchResult, runExport } from './export.js';
 import { runIngest, type IngestResult } from './ingest.js';
 import { runLive, type LiveResult } from './live.js';
 import { runLoad, type LoadResult } from './load.js';
@@ -220,6 +221,9 @@ export interface Results {
   readonly liveError?: string;
   readonly ingest?: IngestResult;
   readonly ingestError?: string;
+  /** The 1M-row CSV export (bench/export.ts). */
+  readonly export?: ExportBenchResult;
+  readonly exportError?: string;
   readonly profiles: { name: string; summary: ProfileSummary }[];
 }
 
@@ -408,7 +412,12 @@ async function main(): Promise<void> {
   log('server (cache on): starting');
   const perConnection = Math.ceil(opts.subscriptions / opts.wsConnections);
   const c = await startServerChild({
-    env: serverEnv(runDir, { CACHE_TTL_MS: '3600000', MAX_SUBSCRIPTIONS_PER_CONNECTION: String(Math.max(100, perConnection)) }),
+    // EXPORT_WAIT_MS: the export mutation answers once the 1M-row file is stored (bench/export.ts times it).
+    env: serverEnv(runDir, {
+      CACHE_TTL_MS: '3600000',
+      MAX_SUBSCRIPTIONS_PER_CONNECTION: String(Math.max(100, perConnection)),
+      EXPORT_WAIT_MS: '600000',
+    }),
   });
   doors = await openDoors(c.url, c.sqlProxyPort, userToken);
   await latencyRounds(c, doors, ['graphql', 'rest', 'sql'], 2); // fills the cache
@@ -462,6 +471,16 @@ async function main(): Promise<void> {
     ingestError = (e as Error).message;
     log(`  ingest failed: ${ingestError}`);
   }
+  let exported: ExportBenchResult | undefined;
+  let exportError: string | undefined;
+  log(`export: ${EXPORT_ROWS.toLocaleString('en-US')}-row CSV`);
+  try {
+    exported = await runExport({ server: c, token: userToken, rows: EXPORT_ROWS });
+    log(`  ${describeExport(exported)}`);
+  } catch (e) {
+    exportError = (e as Error).message;
+    log(`  export failed: ${exportError}`);
+  }
   await c.stop();
   rmSync(runDir, { recursive: true, force: true });
 
@@ -501,6 +520,8 @@ async function main(): Promise<void> {
     liveError,
     ingest,
     ingestError,
+    export: exported,
+    exportError,
     profiles,
   };
   writeFileSync(join(DATA, 'last-run.json'), JSON.stringify(results, null, 2));

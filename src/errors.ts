@@ -36,7 +36,9 @@ export type ErrorCode =
   /** A value for a filter the dashboard does not declare (details.filter names it). */
   | 'UNKNOWN_FILTER'
   /** A dashboard filter bound to a member a widget cannot filter on, or to a widget it does not have. */
-  | 'INVALID_FILTER_BINDING';
+  | 'INVALID_FILTER_BINDING'
+  /** A schedule's or alert's author no longer has the access it was saved with (key revoked, role narrowed). */
+  | 'AUTHOR_ACCESS_REVOKED';
 
 export interface ErrorDetails {
   /** The member path the error is about, e.g. "ad_performance.clik". */

@@ -7,10 +7,12 @@
  * each firing/resolved transition is an event written under the rule's row lock together with its
  * `alert.notify` job (dedupe key alert-notify:<event>), so it is notified once.
  */
+import { SCOPES } from '../auth/principal.js';
 import { UserError } from '../errors.js';
 import type { JobContext } from '../jobs/runner.js';
 import type { RequestContext } from '../query/types.js';
 import type { AlertEventRecord, AlertRuleRecord } from '../store/alerts.js';
+import { currentRunAs } from './author-access.js';
 import { type AlertCondition, checkCondition, evaluationQuery, observe } from './alert-conditions.js';
 import { auditReport, backgroundContext, type ReportsDeps, runAsOf } from './deps.js';
 import { deliverWebhook } from './destinations/webhook.js';
@@ -132,8 +134,9 @@ export function createAlerts(deps: ReportsDeps) {
     const rule = await store.alerts.getRule(tenantId, ruleId);
     if (!rule?.enabled) return { skipped: 'rule deleted or disabled' };
     const started = new Date();
-    const ctx = backgroundContext(tenantId, rule.runAs, job.signal);
     try {
+      // The tenant still served, the author's access as it is now (author-access.ts).
+      const ctx = backgroundContext(tenantId, await currentRunAs(deps, tenantId, rule.runAs, SCOPES.ALERTS_WRITE), job.signal);
       const [q] = await resolveSource(sourceDeps(deps), ctx.principal, checkSource(rule.source));
       const condition = rule.condition as unknown as AlertCondition;
       const result = await deps.query.load(ctx, evaluationQuery(q.query, condition));
@@ -141,11 +144,14 @@ export function createAlerts(deps: ReportsDeps) {
         await store.jobs.enqueue({ kind: ALERT_NOTIFY_JOB, tenantId, payload: { eventId: e.id }, dedupeKey: `alert-notify:${e.id}` }, tx);
       });
       if (events?.length) deps.poke?.();
+      if (rule.lastError) await store.alerts.recordError(tenantId, rule.id, null);
       return { rows: result.rows.length, events: events?.length ?? 0 };
     } catch (e) {
-      if (job.signal.aborted || !(e instanceof UserError)) throw e; // retried
-      // The rule no longer runs (saved query gone, scopes lost): nothing a retry can fix; the next tick tries again.
+      if (job.signal.aborted || !(e instanceof UserError) || e.code === 'STORE_UNAVAILABLE') throw e; // retried
+      // The rule no longer runs (tenant paused, access revoked, saved query gone): nothing a retry can fix;
+      // recorded on the rule, and the next tick tries again.
       logger.warn({ ruleId, tenantId, code: e.code, err: e.message }, 'alert evaluation failed');
+      await store.alerts.recordError(tenantId, rule.id, { code: e.code, message: e.message, at: new Date().toISOString() });
       return { failed: e.code };
     }
   }
@@ -156,6 +162,15 @@ export function createAlerts(deps: ReportsDeps) {
     const event = await store.alerts.getEvent(tenantId, eventId);
     const rule = event && (await store.alerts.getRule(tenantId, event.ruleId));
     if (!event || !rule) return { skipped: 'rule deleted' };
+    try {
+      // Checked again: the tenant or the author may have lost access since the evaluation.
+      await currentRunAs(deps, tenantId, rule.runAs, SCOPES.ALERTS_WRITE);
+    } catch (e) {
+      if (!(e instanceof UserError) || e.code === 'STORE_UNAVAILABLE') throw e; // retried
+      const skipped = (rule.destinations as unknown as Destination[]).map((d) => ({ kind: d.kind, status: 'skipped', errorCode: e.code, error: e.message }));
+      await store.alerts.recordDeliveries(tenantId, event.id, skipped);
+      return { failed: e.code };
+    }
     const deliveries: Record<string, unknown>[] = [];
     for (const d of rule.destinations as unknown as Destination[]) deliveries.push(await deliver(d, rule, event, job.signal));
     // Recorded, not retried: a destination that got it must not get it twice.

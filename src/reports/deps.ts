@@ -25,7 +25,7 @@ export interface ReportsSettings {
 }
 
 export interface ReportsDeps {
-  readonly store: Pick<Store, 'jobs' | 'exports' | 'reports' | 'alerts' | 'savedQueries' | 'dashboards' | 'tenants' | 'audit'>;
+  readonly store: Pick<Store, 'jobs' | 'exports' | 'reports' | 'alerts' | 'savedQueries' | 'dashboards' | 'tenants' | 'audit' | 'apiKeys' | 'roles'>;
   readonly query: StrataQueryService;
   readonly logger: Logger;
   readonly settings: ReportsSettings;
@@ -38,12 +38,18 @@ export interface ReportsDeps {
 }
 
 export function runAsOf(p: Principal): RunAs {
-  return { subject: p.subject, scopes: [...p.scopes].sort(), roles: [...p.roles] };
+  return {
+    subject: p.subject,
+    scopes: [...p.scopes].sort(),
+    roles: [...p.roles],
+    via: p.via,
+    grantedScopes: [...(p.grantedScopes ?? (p.roles.length === 0 ? p.scopes : []))].sort(),
+  };
 }
 
 /** Background work is a caller like any other: it reads as the principal that asked for it. */
 export function backgroundContext(tenantId: string, runAs: RunAs, signal?: AbortSignal): RequestContext {
-  const principal: Principal = { tenantId, subject: runAs.subject, scopes: new Set(runAs.scopes), roles: runAs.roles, via: 'jwt' };
+  const principal: Principal = { tenantId, subject: runAs.subject, scopes: new Set(runAs.scopes), roles: runAs.roles, via: runAs.via ?? 'jwt' };
   return createRequestContext({ door: 'reports', principal, signal, userAgent: 'strata-reports' });
 }
 

@@ -7,11 +7,13 @@
  * against the schedule: it backs off (its next time pushed back) and its owner is emailed.
  */
 import { rm } from 'node:fs/promises';
+import { SCOPES } from '../auth/principal.js';
 import { UserError } from '../errors.js';
 import type { JobContext } from '../jobs/runner.js';
 import type { RequestContext } from '../query/types.js';
 import type { RunRecord, ScheduleInput, ScheduleRecord } from '../store/report-schedules.js';
 import { checkExportAllowed } from './controls.js';
+import { currentRunAs } from './author-access.js';
 import { nextRun, parseCron } from './cron.js';
 import { auditReport, backgroundContext, type ReportsDeps, runAsOf } from './deps.js';
 import { checkWebhookUrl, deliverWebhook } from './destinations/webhook.js';
@@ -162,7 +164,13 @@ export function createSchedules(deps: ReportsDeps, exports: Exports) {
     const s = await store.reports.getSchedule(tenantId, scheduleId);
     if (!s) return { skipped: 'schedule deleted' };
     const run = await store.reports.startRun(tenantId, s.id, new Date(dueAt), job.worker);
-    const ctx = backgroundContext(tenantId, s.runAs, job.signal);
+    let ctx: RequestContext;
+    try {
+      ctx = backgroundContext(tenantId, await currentRunAs(deps, tenantId, s.runAs, SCOPES.REPORTS_WRITE), job.signal);
+    } catch (e) {
+      if (!(e instanceof UserError) || e.code === 'STORE_UNAVAILABLE') throw e; // retried
+      return refused(s, run, e);
+    }
     const deliveries: Record<string, unknown>[] = [];
     let outcome: { rows?: number; bytes?: number } = {};
     try {
@@ -221,6 +229,28 @@ export function createSchedules(deps: ReportsDeps, exports: Exports) {
       // Recorded: the job itself is done (a retry would deliver again to the destinations that worked).
       return { runId: run.id, failed: code };
     }
+  }
+
+  /** The tenant is paused or the author lost access: recorded, nothing delivered, nobody emailed. */
+  async function refused(s: ScheduleRecord, run: RunRecord, e: UserError): Promise<unknown> {
+    logger.info({ scheduleId: s.id, tenantId: s.tenantId, code: e.code, err: e.message }, 'scheduled run refused');
+    await store.reports.finishRun(s.tenantId, run.id, { status: 'failed', errorCode: e.code, error: e.message, deliveries: [] });
+    store.audit.record({
+      tenantId: s.tenantId,
+      subject: s.runAs.subject,
+      door: 'reports',
+      status: 'denied',
+      errorCode: e.code,
+      kind: 'refusal',
+      action: 'schedule.run',
+      target: s.id,
+    });
+    // A paused tenant's schedules resume as they were; an author without access counts (and backs off).
+    if (e.code === 'AUTHOR_ACCESS_REVOKED') {
+      const backoff = settings.failureBackoffMs * 2 ** Math.min(s.failures, 10);
+      await store.reports.recordOutcome(s.tenantId, s.id, false, new Date(Date.now() + Math.min(backoff, 86_400_000)));
+    }
+    return { runId: run.id, failed: e.code };
   }
 
   interface Delivery {

@@ -1,11 +1,13 @@
 /**
  * What a report reads: a semantic query, a saved query, or a dashboard (one widget, or all of them)
- * with its view-time parameters (date range, filters, comparison: query/dashboard-view.ts). Saved
+ * with its view-time parameters (date range, filters, comparison: query/dashboard-view.ts) and its
+ * declared filters (values by name, else their defaults: query/dashboard-filters.ts). Saved
  * objects are read as the caller's Actor, so a report sees exactly what its author may see; they
  * are read again at every run (a schedule follows edits; relative ranges resolve at run time).
  */
 import { type Principal, SCOPES } from '../auth/principal.js';
 import { UserError } from '../errors.js';
+import { type FilterValues, resolveDeclared } from '../query/dashboard-filters.js';
 import { applyView, checkView, type DashboardView, type SkippedParameter, type ViewService } from '../query/dashboard-view.js';
 import type { Comparison, SemanticQuery } from '../semantic/query.js';
 import type { Actor } from '../store/access.js';
@@ -15,7 +17,24 @@ import type { SavedQueryRepo } from '../store/saved-queries.js';
 export type ReportSource =
   | { readonly kind: 'query'; readonly query: SemanticQuery }
   | { readonly kind: 'savedQuery'; readonly id: string; readonly compareTo?: Comparison }
-  | { readonly kind: 'dashboard'; readonly id: string; readonly widgetId?: string; readonly view?: DashboardView };
+  | { readonly kind: 'dashboard'; readonly id: string; readonly widgetId?: string; readonly view?: ReportView };
+
+/**
+ * A dashboard's view-time parameters, with values for its declared filters: {name: values} or, as
+ * GraphQL's DashboardViewInput takes them, [{name, values}] (null values turn a filter off).
+ */
+export type ReportView = DashboardView & { readonly values?: FilterValues | readonly { name: string; values?: readonly string[] | null }[] };
+
+function filterValues(values: ReportView['values']): FilterValues | undefined {
+  if (!Array.isArray(values)) return values as FilterValues | undefined;
+  const out: Record<string, readonly string[] | null> = {};
+  for (const v of values) {
+    if (typeof v?.name !== 'string' || Object.hasOwn(out, v.name))
+      throw new UserError('BAD_USER_INPUT', 'view values: a list of {name, values} with each name once', { filter: v?.name });
+    out[v.name] = v.values ?? null;
+  }
+  return out;
+}
 
 export interface SourcedQuery {
   /** "query", the saved query's id, or the widget's id. */
@@ -47,7 +66,7 @@ export function checkSource(value: unknown): ReportSource {
       kind: 'dashboard',
       id,
       ...(typeof v.widgetId === 'string' ? { widgetId: v.widgetId } : {}),
-      ...(v.view && typeof v.view === 'object' ? { view: v.view as DashboardView } : {}),
+      ...(v.view && typeof v.view === 'object' ? { view: v.view as ReportView } : {}),
     };
   }
   throw new UserError(
@@ -68,11 +87,14 @@ export async function resolveSource(deps: SourceDeps, principal: Principal, sour
   }
   const dashboard = await deps.dashboards.get(actor, source.id);
   if (!dashboard) throw new UserError('NOT_FOUND', `dashboard "${source.id}" not found`, { id: source.id });
-  const view = checkView(deps.views, principal, source.view);
+  // The same path as the dashboard door: the ad-hoc view checked once, then the declared filters
+  // (given values, else their defaults) resolved per widget — a report equals what the dashboard shows.
+  const { values, ...adhoc } = source.view ?? {};
+  const viewFor = resolveDeclared(dashboard.filters ?? [], filterValues(values), checkView(deps.views, principal, source.view ? adhoc : undefined));
   const widgets = source.widgetId === undefined ? dashboard.widgets : dashboard.widgets.filter((w) => w.id === source.widgetId);
   if (widgets.length === 0) throw new UserError('NOT_FOUND', `dashboard "${dashboard.name}" has no widget "${source.widgetId}"`, { widget: source.widgetId });
   return widgets.map((w) => {
-    const applied = applyView(deps.views, principal, w.query, view);
+    const applied = applyView(deps.views, principal, w.query, viewFor(w));
     return { key: w.id, title: w.title, query: applied.query, skipped: applied.skipped };
   });
 }

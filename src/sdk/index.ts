@@ -795,6 +795,8 @@ export type AlertRule = {
   enabled: Scalars['Boolean']['output'];
   id: Scalars['ID']['output'];
   intervalSeconds: Scalars['Int']['output'];
+  /** Why the last evaluation did not run ({code, message, at}: TENANT_SUSPENDED, AUTHOR_ACCESS_REVOKED, ...); null once one runs. */
+  lastError?: Maybe<Scalars['JSON']['output']>;
   name: Scalars['String']['output'];
   nextEvalAt: Scalars['DateTime']['output'];
   owner: Scalars['String']['output'];

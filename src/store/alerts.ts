@@ -23,11 +23,19 @@ export interface AlertRuleRecord {
   readonly intervalSeconds: number;
   readonly nextEvalAt: Date;
   readonly runAs: RunAs;
+  /** Why the last evaluation did not run (migration 0015); null once one runs. */
+  readonly lastError?: AlertRunError | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
 
-export type AlertRuleInput = Omit<AlertRuleRecord, 'id' | 'createdAt' | 'updatedAt'>;
+export interface AlertRunError {
+  readonly code: string;
+  readonly message: string;
+  readonly at: string;
+}
+
+export type AlertRuleInput = Omit<AlertRuleRecord, 'id' | 'createdAt' | 'updatedAt' | 'lastError'>;
 
 export type AlertStatus = 'pending' | 'firing' | 'resolved';
 
@@ -86,10 +94,12 @@ export interface AlertRepo {
   listEvents(tenantId: string, ruleId: string, limit?: number): Promise<AlertEventRecord[]>;
   getEvent(tenantId: string, id: string): Promise<AlertEventRecord | null>;
   recordDeliveries(tenantId: string, id: string, deliveries: readonly object[]): Promise<void>;
+  /** Records why an evaluation did not run (null: it ran). */
+  recordError(tenantId: string, id: string, error: AlertRunError | null): Promise<void>;
 }
 
 const RULE =
-  'id, tenant_id, owner, name, source, condition, consecutive, destinations, enabled, cubes, interval_seconds, next_eval_at, run_as, created_at, updated_at';
+  'id, tenant_id, owner, name, source, condition, consecutive, destinations, enabled, cubes, interval_seconds, next_eval_at, run_as, last_error, created_at, updated_at';
 const STATE = 'rule_id, key, dimensions, status, streak, value, since, evaluated_at';
 const EVENT = 'id, tenant_id, rule_id, key, dimensions, event, value, at, deliveries';
 
@@ -250,6 +260,9 @@ export function createAlertRepo(db: Conn): AlertRepo {
     async recordDeliveries(tenantId, id, deliveries) {
       await db.query('UPDATE alert_events SET deliveries = $3::jsonb WHERE tenant_id = $1 AND id = $2', [tenantId, id, JSON.stringify(deliveries)]);
     },
+    async recordError(tenantId, id, error) {
+      await db.query('UPDATE alert_rules SET last_error = $3::jsonb WHERE tenant_id = $1 AND id = $2', [tenantId, id, error ? JSON.stringify(error) : null]);
+    },
   };
 }
 
@@ -268,6 +281,7 @@ function toRule(r: Record<string, unknown>): AlertRuleRecord {
     intervalSeconds: toNumber(r.interval_seconds),
     nextEvalAt: toDate(r.next_eval_at),
     runAs: json(r.run_as),
+    lastError: r.last_error == null ? null : json(r.last_error),
     createdAt: toDate(r.created_at),
     updatedAt: toDate(r.updated_at),
   };

@@ -13,6 +13,10 @@ export interface RunAs {
   readonly subject: string;
   readonly scopes: readonly string[];
   readonly roles: readonly string[];
+  /** How the author signed in (absent on rows saved before it was kept: read as a token). */
+  readonly via?: 'jwt' | 'api_key' | 'cli' | 'link';
+  /** The scopes the credential itself carried, before roles: roles re-resolve from them at run time. */
+  readonly grantedScopes?: readonly string[];
 }
 
 export interface ScheduleRecord {

@@ -27,6 +27,12 @@ const alertTypes = perBuilder((builder) => {
       enabled: t.exposeBoolean('enabled'),
       nextEvalAt: t.field({ type: DateTime, resolve: (r) => r.nextEvalAt }),
       createdAt: t.field({ type: DateTime, resolve: (r) => r.createdAt }),
+      lastError: t.field({
+        type: 'JSON',
+        nullable: true,
+        description: 'Why the last evaluation did not run ({code, message, at}: TENANT_SUSPENDED, AUTHOR_ACCESS_REVOKED, ...); null once one runs.',
+        resolve: (r) => r.lastError ?? null,
+      }),
     }),
   });
   const stateRef = builder.objectRef<AlertStateRecord>('AlertState').implement({
