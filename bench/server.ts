@@ -24,7 +24,8 @@ export interface FloorSample {
 }
 
 export type ControlRequest =
-  | { op: 'floor'; tenantId: string; roles: string[]; query: SemanticQuery }
+  /** final: false reads without FINAL (query-level setting), for the upsert design's cost (bench/parts.ts). */
+  | { op: 'floor'; tenantId: string; roles: string[]; query: SemanticQuery; final?: boolean }
   | { op: 'compile'; tenantId: string; roles: string[]; queries: SemanticQuery[]; iterations: number }
   | { op: 'info' }
   | { op: 'memory'; gc: boolean }
@@ -50,8 +51,9 @@ async function handle(req: ControlRequest): Promise<unknown> {
       // What the query service does before execute (normalize + authorize + compile) happens
       // outside the timer: the floor is the engine alone.
       const { compiled } = query.compile(principal(req.tenantId, req.roles), req.query);
+      const sql = req.final === false ? `${compiled.sql} SETTINGS final = 0` : compiled.sql;
       const t0 = performance.now();
-      const r = await engine.query<Record<string, unknown>>(compiled.sql, compiled.params);
+      const r = await engine.query<Record<string, unknown>>(sql, compiled.params);
       const ms = performance.now() - t0;
       return { ms, rows: r.rows.length, checksum: checksum(r.rows) } satisfies FloorSample;
     }

@@ -69,6 +69,22 @@ const EnvSchema = z.object({
     .default('free'),
   /** Fallback re-check of open sessions (WebSocket, SQL proxy) besides the LISTEN/NOTIFY signals. */
   ACCESS_RECHECK_INTERVAL_MS: int(5_000, 100),
+  /** Apply each tenant's plan retention to the fact tables (ClickHouse TTL): at start and on a plan change. */
+  DATA_RETENTION_ENABLED: bool.default(false),
+  /** Days of fact rows per plan, "free:90,pro:1095,enterprise:" (empty: keep everything); replaces the defaults. */
+  DATA_RETENTION_PLAN_DAYS: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]{0,31}:(\d{1,5})?(,[a-z][a-z0-9_-]{0,31}:(\d{1,5})?)*$/, 'must be plan:days pairs, e.g. "free:90,pro:1095,enterprise:"')
+    .transform((v) =>
+      Object.fromEntries(
+        v
+          .split(',')
+          .map((p) => p.split(':'))
+          .map(([plan, d]) => [plan, d ? Number(d) : undefined]),
+      ),
+    )
+    .refine((m) => Object.values(m).every((d) => d === undefined || (d >= 1 && d <= 36_500)), 'days must be 1-36500')
+    .optional(),
 
   DEFAULT_ROW_LIMIT: int(10_000, 1),
   MAX_ROW_LIMIT: int(50_000, 1),
@@ -186,6 +202,11 @@ export interface Config {
     readonly autoProvision: boolean;
     readonly defaultPlan: string;
     readonly recheckIntervalMs: number;
+  };
+  /** Plan retention (ingest/retention.ts); planDays unset: PLAN_RETENTION_DAYS. */
+  readonly retention: {
+    readonly enabled: boolean;
+    readonly planDays?: Readonly<Record<string, number | undefined>>;
   };
   readonly limits: {
     readonly defaultRowLimit: number;
@@ -340,6 +361,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : {}),
     },
     tenancy: { autoProvision: e.TENANT_AUTO_PROVISION, defaultPlan: e.TENANT_DEFAULT_PLAN, recheckIntervalMs: e.ACCESS_RECHECK_INTERVAL_MS },
+    retention: { enabled: e.DATA_RETENTION_ENABLED, ...(e.DATA_RETENTION_PLAN_DAYS ? { planDays: e.DATA_RETENTION_PLAN_DAYS } : {}) },
     limits: {
       defaultRowLimit: e.DEFAULT_ROW_LIMIT,
       maxRowLimit: e.MAX_ROW_LIMIT,

@@ -23,6 +23,7 @@ import { createLinkHandler, LINKS_PATH_PREFIX } from './links/http.js';
 import { linkAuthenticator } from './links/link-principal.js';
 import { withTenantCheck } from './tenancy/tenant-gate.js';
 import { createIngestService } from './ingest/ingest-service.js';
+import { createRetentionApplier } from './ingest/plan-retention.js';
 import { liveGraphQLContext } from './graphql/subscriptions.js';
 import { createDashboardLive } from './live/dashboard-live.js';
 import { createLiveService } from './live/live-service.js';
@@ -72,6 +73,8 @@ export async function startServer(services: Services): Promise<RunningServer> {
   const ingest = createIngestService({ engine, model, signals, metrics, logger });
   // Alert rules are subscribers of the change signals: a change makes the rules reading it due now (reports/alerts.ts).
   signals.onChange((e) => void services.reports.alerts.changed(e.tenantId, e.cubes));
+  // Plan retention (DATA_RETENTION_ENABLED): every tenant once the warehouse is ready, then on each plan change.
+  void services.planRetention?.start(createRetentionApplier({ engine, model, signals, logger, planDays: config.retention.planDays }), services.warehouse.done);
   const extensions = strataExtensions({ model, live, dashboardLive, store, ingest, query, usage: services.usage, reports: services.reports });
   const downloads = createDownloadHandler(services.reports, { authenticator, trustProxy: config.trustProxy, logger, isDev: config.env === 'development' });
   // Share links: the token is the credential, admitted through the tenant gate like every other one.

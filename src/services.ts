@@ -19,6 +19,7 @@ import type { Model } from './semantic/model.js';
 import { loadModel } from './semantic/load.js';
 import type { Store } from './store/store.js';
 import { createAccessWatch, type AccessWatch } from './tenancy/access-watch.js';
+import { createPlanRetentionWatch, type PlanRetentionWatch } from './tenancy/plan-retention.js';
 import { createTenantDirectory, type TenantDirectory } from './tenancy/directory.js';
 import { createRoleResolver } from './tenancy/roles.js';
 import { withTenantCheck } from './tenancy/tenant-gate.js';
@@ -63,6 +64,8 @@ export interface Services extends CoreServices {
   setPublicUrl(url: string): void;
   /** Copies the audit trail into ClickHouse (the audit_events cube). */
   readonly auditMirror: AuditMirror;
+  /** DATA_RETENTION_ENABLED: plan retention follows the registry (the server starts it with its applier). */
+  readonly planRetention?: PlanRetentionWatch;
 }
 
 export interface ServiceOptions {
@@ -274,6 +277,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
     : undefined;
   runner.current = jobs;
   if (jobs) reports.attach(jobs);
+  const planRetention = config.retention.enabled ? createPlanRetentionWatch({ tenants: store.tenants, bus: store, logger }) : undefined;
   return {
     ...core,
     store,
@@ -286,9 +290,11 @@ export async function createServices(config: Config, options: ServiceOptions = {
     tenants,
     access,
     auditMirror,
+    planRetention,
     identityKeys: jwt.identityKeys,
     async close() {
       await jobs?.drain(Date.now());
+      await planRetention?.close();
       mailer?.close();
       await access.close();
       await auditMirror.close();

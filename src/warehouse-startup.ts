@@ -1,7 +1,7 @@
 /**
  * Getting the warehouse ready at start: ClickHouse migrations, then (SEED_DEMO) the demo data,
- * each under its warehouse-side lock (engine/lock.ts), so instances started together migrate
- * once and seed once while the others wait. Until it is done, `notReadyReason()` says why, and
+ * then (DATA_RETENTION_ENABLED) the retention dictionary and TTLs, each under its warehouse-side
+ * lock (engine/lock.ts), so instances started together migrate once and seed once while the others wait. Until it is done, `notReadyReason()` says why, and
  * the gated engine the doors use refuses data queries (503 ENGINE_UNAVAILABLE, Retry-After).
  *
  * Afterwards, over HTTP (a ClickHouse server other instances share), a watcher looks for another
@@ -11,7 +11,8 @@
 import type { Config } from './config.js';
 import { DEMO_SEED_WATCH_MS, ensureDemoData, readDemoSeedLock } from './demo/seed.js';
 import type { Engine } from './engine/engine.js';
-import { LOCK_OWNER, type LockHolder, type LockOptions } from './engine/lock.js';
+import { LOCK_OWNER, type LockHolder, type LockOptions, withClickhouseLock } from './engine/lock.js';
+import { enableRetention } from './ingest/retention.js';
 import { migrateClickhouse } from './engine/migrate.js';
 import type { Logger } from './logger.js';
 
@@ -24,7 +25,7 @@ export interface WarehouseStartup {
 }
 
 export interface WarehouseStartupOptions {
-  readonly config: Pick<Config, 'demo'>;
+  readonly config: Pick<Config, 'demo'> & Partial<Pick<Config, 'retention' | 'clickhouse'>>;
   readonly logger: Logger;
   readonly seed: boolean;
   /** Test hook: the lock lease (default engine/lock.ts DEFAULT_LEASE_MS). */
@@ -65,6 +66,13 @@ export function startWarehouse(engine: Engine, options: WarehouseStartupOptions)
       } else if (demo.action === 'kept') {
         logger.warn({ to: demo.dataset.end, reason: demo.reason }, 'demo data is not current and was kept; refresh it with `strata seed`');
       }
+    }
+    if (config.retention?.enabled) {
+      // The retention dictionary and TTLs (idempotent; under a lock so instances starting together do it once).
+      reason = 'enabling data retention';
+      // A server's dictionary reads data_retention as Strata's own user; the embedded engine needs none.
+      const credentials = engine.kind === 'http' ? (config.clickhouse ?? {}) : {};
+      await withClickhouseLock(engine, 'retention', () => enableRetention(engine, credentials), waitingFor('enabling data retention'));
     }
     reason = undefined;
     if (engine.kind === 'http') watcher = watchForeignSeeds();

@@ -5,9 +5,13 @@
  * ReplacingMergeTree fact tables), one statement per table, the tenant bound by deleteForTenant.
  * Tables are matched by column (client_id, campaign_id, account_id, read from system.columns); no
  * table links campaigns to clients today, so a client's deletion reaches the client tables only.
+ * Quarantined rows hold the raw text sent: those of the tenant whose JSON has the value under that
+ * field (or, for a line that is not valid JSON, e.g. cut at 16 KiB, that mentions it as a JSON
+ * string) are deleted too. The rest of the ledger (claims, batches, resolutions) holds no row data.
  */
 import type { Engine } from '../engine/engine.js';
 import { UserError } from '../errors.js';
+import { QUARANTINE_TABLE } from './ledger.js';
 import type { TableSchema } from './table-schema.js';
 import { INGESTIBLE_TABLES } from './tables.js';
 import { deleteForTenant, selectForTenant } from './tenant-sql.js';
@@ -48,15 +52,31 @@ export async function deleteRowsByDimension(deps: DeleteRowsDeps, tenantId: stri
   for (const schema of schemas) {
     if (!schema?.columns.some((c) => c.name === column)) continue;
     // The column name comes from DELETABLE_DIMENSIONS (constants); the value only as a parameter.
-    const where = `${column} = {v:String}`;
-    const params = { v: value };
-    const from = `${deps.engine.database}.${schema.table}`;
-    const count = selectForTenant(tenantId, { select: 'count() AS n', from, where }, params);
-    const n = Number((await deps.engine.query<{ n: string | number }>(count.sql, count.params)).rows[0]?.n ?? 0);
+    const n = await deleteWhere(deps.engine, tenantId, schema.table, `${column} = {v:String}`, { v: value });
     if (n === 0) continue;
-    const del = deleteForTenant(tenantId, { from, where }, params);
-    await deps.engine.command(del.sql, del.params);
     tables.push({ table: schema.table, deleted: n });
   }
+  const quarantined = await deleteWhere(deps.engine, tenantId, QUARANTINE_TABLE, quarantineHolding(column), { v: value, quoted: JSON.stringify(value) });
+  if (quarantined > 0) tables.push({ table: QUARANTINE_TABLE, deleted: quarantined });
   return { dimension, value, tables, deleted: tables.reduce((a, t) => a + t.deleted, 0) };
+}
+
+/** Counts the tenant's rows matching `where`, deletes them when there are any; returns the count. */
+async function deleteWhere(engine: Engine, tenantId: string, table: string, where: string, params: Record<string, unknown>): Promise<number> {
+  const from = `${engine.database}.${table}`;
+  const count = selectForTenant(tenantId, { select: 'count() AS n', from, where }, params);
+  const n = Number((await engine.query<{ n: string | number }>(count.sql, count.params)).rows[0]?.n ?? 0);
+  if (n === 0) return 0;
+  const del = deleteForTenant(tenantId, { from, where }, params);
+  await engine.command(del.sql, del.params);
+  return n;
+}
+
+/**
+ * Quarantine rows whose raw text holds the value under `column`: as a string or a bare number in
+ * valid JSON; in text that is not JSON, as the JSON string `"value"` ({quoted}) anywhere.
+ */
+function quarantineHolding(column: string): string {
+  const raw = "JSONExtractString(row_json, 'raw')";
+  return `if(isValidJSON(${raw}), JSONExtractString(${raw}, '${column}') = {v:String} OR JSONExtractRaw(${raw}, '${column}') = {v:String}, position(${raw}, {quoted:String}) > 0)`;
 }

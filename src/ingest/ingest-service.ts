@@ -12,7 +12,7 @@ import type { Metrics } from '../metrics.js';
 import type { ChangeSignals } from '../live/signals.js';
 import type { Model } from '../semantic/model.js';
 import { suggest } from '../semantic/suggest.js';
-import { type BatchSummary, createLedger, type Ledger, type QuarantinedRow, type QuarantineEntry } from './ledger.js';
+import { type BatchSummary, createLedger, type Ledger, QUARANTINE_TABLE, type QuarantinedRow, type QuarantineEntry } from './ledger.js';
 import { compileQualityCheck, createQualityLookups, type QualityLookups, rulesForTable } from './quality-checks.js';
 import { NDJSON_START, walkNdjson } from './ndjson.js';
 import { deleteRowsByDimension, type DeletionReport } from './delete-rows.js';
@@ -38,6 +38,8 @@ export interface IngestOptions {
   readonly source?: string;
   /** The batch whose quarantined rows this batch re-submits. */
   readonly replayOf?: string;
+  /** sha256 (hex) of an NDJSON body's bytes when the door hashed them already (http.ts, while reading). */
+  readonly bodySha256?: string;
 }
 
 /** A quarantined row, corrected by the caller, to ingest again. */
@@ -96,7 +98,8 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
   const schemas = new Map<string, Promise<TableSchema>>();
   /** Batches running in this process, by tenant + batch id: a concurrent retry waits for the first. */
   const inFlight = new Map<string, { table: string; done: Promise<IngestReport> }>();
-  const cubesOf = new Map<string, readonly string[]>(INGESTIBLE_TABLES.map((t) => [t, cubesReadingTable(model, t)]));
+  // The quarantine too: a deletion reaches its rows (and the ingest_quality cube reading them).
+  const cubesOf = new Map<string, readonly string[]>([...INGESTIBLE_TABLES, QUARANTINE_TABLE].map((t) => [t, cubesReadingTable(model, t)]));
 
   function schemaOf(table: string): Promise<TableSchema> {
     let s = schemas.get(table);
@@ -108,6 +111,14 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     return s;
   }
 
+  /** The table's encoder (checks) and the model's rules for it, their lookups done for this tenant. */
+  async function prepare(table: IngestibleTable, tenantId: string) {
+    const schema = await schemaOf(table);
+    const encoder = compileRowEncoder(schema, tenantId);
+    const quality = await compileQualityCheck(rulesOf.get(table) ?? [], schema, encoder.columns, tenantId, lookups);
+    return { encoder, quality };
+  }
+
   async function run(
     principal: Principal,
     table: IngestibleTable,
@@ -117,9 +128,16 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
   ): Promise<IngestReport> {
     const tenantId = principal.tenantId;
     const started = performance.now();
-    const bodySha256 = createHash('sha256')
-      .update(typeof input === 'string' ? input : safeJson(input))
-      .digest('hex');
+    // Started now, awaited after the claim: the schema and the rules' lookups (reference values,
+    // trailing maxima) do not depend on it, so the engine works on them while this thread hashes.
+    const prepared = prepare(table, tenantId);
+    prepared.catch(() => undefined); // awaited below; a duplicate or refused batch does not need it
+    const bodySha256 =
+      typeof input === 'string' && options.bodySha256
+        ? options.bodySha256
+        : createHash('sha256')
+            .update(typeof input === 'string' ? input : safeJson(input))
+            .digest('hex');
     const previous = await ledger.findBatch(tenantId, batchId);
     if (previous) {
       if (previous.table !== table) throw conflict(batchId, previous.table, table);
@@ -142,9 +160,7 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     if (held.table !== table) throw conflict(batchId, held.table, table);
     if (held.bodySha256 !== bodySha256) throw reused(batchId);
 
-    const schema = await schemaOf(table);
-    const encoder = compileRowEncoder(schema, tenantId);
-    const quality = await compileQualityCheck(rulesOf.get(table) ?? [], schema, encoder.columns, tenantId, lookups);
+    const { encoder, quality } = await prepared;
     const sink = createRowSink(engine, {
       table,
       columns: encoder.columns,
@@ -154,13 +170,14 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     });
     const bad: QuarantinedRow[] = [];
     let seen = 0;
-    const check = (value: unknown, line: number, raw: () => string) => {
+    // raw: the line's text (NDJSON), or a thunk that serializes an array element only when it is bad.
+    const check = (value: unknown, line: number, raw: string | (() => string)) => {
       seen++;
       const r = encoder.encode(value);
-      if (typeof r === 'string') bad.push({ line, reason: r, raw: raw() });
+      if (typeof r === 'string') bad.push({ line, reason: r, raw: typeof raw === 'string' ? raw : raw() });
       else {
         const failed = quality?.(r);
-        if (failed) bad.push({ line, reason: failed.reason, rule: failed.rule, raw: raw() });
+        if (failed) bad.push({ line, reason: failed.reason, rule: failed.rule, raw: typeof raw === 'string' ? raw : raw() });
         else sink.add(r);
       }
     };
@@ -170,7 +187,7 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
       while (!cursor.done) {
         cursor = walkNdjson(
           input,
-          (value, line, text) => check(value, line, () => text),
+          check,
           (reason, line, text) => {
             seen++;
             bad.push({ line, reason, raw: text });

@@ -13,7 +13,7 @@ import { createInProcessSignals, type ChangeEvent } from '../../../src/live/sign
 import { readModelFiles } from '../../../src/model-files.js';
 import { loadModel } from '../../../src/semantic/load.js';
 import { makeTempDir } from '../../helpers/clickhouse.js';
-import { adRow, principal } from '../live/stack.js';
+import { adRow, ndjson, principal } from '../live/stack.js';
 
 let engine: Engine;
 let service: IngestService;
@@ -95,6 +95,50 @@ describe('deleting rows by a dimension value', () => {
     expect((await service.deleteRows(principal('globex'), 'ad_account', "acc-1' OR 1=1 --")).deleted).toBe(0);
     expect(events.length).toBe(n);
     expect(await countsBy('ad_performance', 'account_id')).toEqual({ 'acme/acc-1': 2, 'acme/acc-2': 2, 'globex/acc-2': 2 });
+  });
+
+  it("reaches quarantined rows: the tenant's raw rows holding the value go (any table, JSON or not), the rest stay", async () => {
+    const held = (extra: Record<string, unknown>) => JSON.stringify(adRow({ ad_id: 'q-ad', ...extra }));
+    for (const t of ['acme', 'globex']) {
+      // cmp-9 is no campaign of either tenant: campaign_exists quarantines these; cmp-90 must survive a delete of cmp-9.
+      const facts = await service.ingest(
+        principal(t),
+        'ad_performance',
+        ndjson([
+          held({ campaign_id: 'cmp-9' }),
+          held({ campaign_id: 'cmp-90' }),
+          held({ campaign_id: 'cmp-9', clicks: 5000 }),
+          '{"campaign_id": "cmp-9", broken',
+        ]),
+        `rtbf-facts-${t}`,
+      );
+      expect(facts.quarantinedCount).toBe(4);
+      const { tenant_id: _, ...row } = campaign(t, 'cmp-9', 'acc-9');
+      const entity = await service.ingest(principal(t), 'campaigns', [{ ...row, budget: -5 }], `rtbf-cmp-${t}`);
+      expect(entity.quarantinedCount).toBe(1);
+    }
+    const pending = async (t: string) =>
+      (await service.quarantine(principal(t), { limit: 100 }))
+        .filter((e) => e.batchId.startsWith('rtbf-'))
+        .map((e) => `${e.batchId}#${e.line}`)
+        .sort();
+    const globexBefore = await pending('globex');
+    expect(globexBefore).toHaveLength(5);
+
+    const n = events.length;
+    const report = await service.deleteRows(principal('acme'), 'campaign', 'cmp-9');
+    expect(report.tables).toEqual([{ table: 'ingest_quarantine', deleted: 4 }]);
+    // Only the cmp-90 row is left of acme's; globex's quarantine is untouched.
+    expect(await pending('acme')).toEqual(['rtbf-facts-acme#2']);
+    expect(await pending('globex')).toEqual(globexBefore);
+    const { rows } = await engine.query<{ n: string }>(
+      "SELECT toString(count()) AS n FROM strata.ingest_quarantine WHERE tenant_id = 'acme' AND position(row_json, {needle:String}) > 0",
+      { needle: 'cmp-9\\"' }, // the value as it sits in row_json: the raw text, JSON-escaped
+    );
+    expect(Number(rows[0].n)).toBe(0);
+    // The quality cube reading the quarantine is signalled too.
+    expect(events.length).toBe(n + 1);
+    expect(events.at(-1)).toMatchObject({ tenantId: 'acme', cubes: expect.arrayContaining(['ingest_quality']) });
   });
 
   it('needs ingest:write and a known dimension', async () => {

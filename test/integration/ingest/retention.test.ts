@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../../src/engine/create-engine.js';
 import type { Engine } from '../../../src/engine/engine.js';
 import { migrateClickhouse } from '../../../src/engine/migrate.js';
-import { enableRetention, retentionForPlan, retentionOf, setRetention } from '../../../src/ingest/retention.js';
+import { applyPlanRetention, enableRetention, retentionEnabled, retentionForPlan, retentionOf, setRetention } from '../../../src/ingest/retention.js';
 import { makeTempDir } from '../../helpers/clickhouse.js';
 import { adRow } from '../live/stack.js';
 
@@ -50,6 +50,40 @@ describe('retention per tenant through TTL', () => {
     await engine.command('OPTIMIZE TABLE strata.ad_performance FINAL');
     expect(await datesOf('none')).toEqual([daysAgo(3000)]);
     await expect(setRetention(engine, 'short', { ad_performance: 0 })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+  });
+
+  it('applyPlanRetention writes only differences: shorter materializes, longer only updates, again changes nothing', async () => {
+    expect(await retentionEnabled(engine)).toBe(true);
+    await engine.insert(
+      'email_activity',
+      [daysAgo(200), daysAgo(20)].map((date, i) => ({
+        tenant_id: 'plan',
+        date,
+        email_campaign_id: 'e1',
+        email_campaign_name: 'E1',
+        sequence_step: i,
+        mailbox: 'm@x.io',
+        sent: 1,
+      })),
+    );
+    const emailDates = async () =>
+      (await engine.query<{ d: string }>("SELECT toString(date) AS d FROM strata.email_activity WHERE tenant_id = 'plan' ORDER BY d")).rows.map((r) => r.d);
+    expect(await applyPlanRetention(engine, 'plan', 'free')).toEqual({
+      changed: ['ad_performance', 'email_activity', 'web_sessions', 'conversions'],
+      shortened: ['ad_performance', 'email_activity', 'web_sessions', 'conversions'],
+    });
+    expect(await emailDates()).toEqual([daysAgo(20)]);
+    expect(await applyPlanRetention(engine, 'plan', 'free')).toEqual({ changed: [], shortened: [] });
+    // Configured days replace the built-in table; enterprise (no days) keeps everything again.
+    expect(await applyPlanRetention(engine, 'plan', 'free', { free: 30 })).toMatchObject({ changed: expect.any(Array), shortened: expect.any(Array) });
+    expect((await retentionOf(engine, 'plan')).email_activity).toBe(30);
+    expect(await applyPlanRetention(engine, 'plan', 'enterprise')).toMatchObject({ shortened: [] });
+    expect((await retentionOf(engine, 'plan')).email_activity).toBe(36_500);
+    await engine.insert('email_activity', [
+      { tenant_id: 'plan', date: daysAgo(3000), email_campaign_id: 'e1', email_campaign_name: 'E1', sequence_step: 9, mailbox: 'm@x.io', sent: 1 },
+    ]);
+    await engine.command('OPTIMIZE TABLE strata.email_activity FINAL');
+    expect(await emailDates()).toEqual([daysAgo(3000), daysAgo(20)]);
   });
 
   it('plans map to days per table: free 90, pro 3 years, enterprise and unknown plans keep everything', () => {

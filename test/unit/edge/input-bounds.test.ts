@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkQueryBounds, QUERY_BOUNDS } from '../../../src/compiler/bounds.js';
-import { assertJsonTextDepth, assertValueDepth, MAX_JSON_DEPTH } from '../../../src/edge/input-bounds.js';
+import { assertJsonTextDepth, assertNdjsonDepth, assertValueDepth, MAX_JSON_DEPTH } from '../../../src/edge/input-bounds.js';
 import { UserError } from '../../../src/errors.js';
 
 const code = (fn: () => void) => {
@@ -17,6 +17,19 @@ describe('JSON bounds at the edge', () => {
     expect(code(() => assertJsonTextDepth('['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH), 'x'))).toBe('ok');
     expect(code(() => assertJsonTextDepth('['.repeat(MAX_JSON_DEPTH + 1), 'x'))).toBe(`BAD_USER_INPUT:${MAX_JSON_DEPTH}`);
     expect(code(() => assertJsonTextDepth(`{"a":"${'['.repeat(500)}\\"["}`, 'x'))).toBe('ok');
+  });
+  it('NDJSON: depth per line, the flat fast path and the exact scan agree', () => {
+    const deep = (d: number) => `${'{"a":'.repeat(d)}1${'}'.repeat(d)}`;
+    const flat = Array.from({ length: 1_000 }, (_, i) => `{"i":${i},"s":"a{b"}`).join('\n');
+    expect(code(() => assertNdjsonDepth(flat, 'x'))).toBe('ok');
+    // Many lines each one deep: not a deep document (each line is its own).
+    expect(code(() => assertNdjsonDepth(`${deep(MAX_JSON_DEPTH)}\n${deep(MAX_JSON_DEPTH)}\r\n{"x":[1]}`, 'x'))).toBe('ok');
+    expect(code(() => assertNdjsonDepth(`${flat}\n${deep(MAX_JSON_DEPTH + 1)}\n{"z":1}`, 'x'))).toBe(`BAD_USER_INPUT:${MAX_JSON_DEPTH}`);
+    expect(code(() => assertNdjsonDepth(`{"a":[${'['.repeat(MAX_JSON_DEPTH)}`, 'x'))).toBe(`BAD_USER_INPUT:${MAX_JSON_DEPTH}`);
+    // An escape at a line's end does not hide the next line's brackets.
+    expect(code(() => assertNdjsonDepth(`{"a":"x\\\n${'['.repeat(MAX_JSON_DEPTH + 1)}`, 'x'))).toBe(`BAD_USER_INPUT:${MAX_JSON_DEPTH}`);
+    // Brackets inside strings do not count.
+    expect(code(() => assertNdjsonDepth(`{"a":"${'{['.repeat(500)}"}`, 'x'))).toBe('ok');
   });
   it('measures depth of a value without recursion (100,000 deep)', () => {
     let v: unknown = 1;
