@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// `npx strata …`: runs the prebuilt bundle when it is newer than every source file, else the
-// TypeScript sources through tsx (so an edited checkout never runs stale code).
-import { spawnSync } from 'node:child_process';
+// `npx strata …` and `npm start`: runs the prebuilt bundle (dist/cli, built at install) when it is
+// newer than every source file, else the TypeScript sources through tsx's loader (so an edited
+// checkout never runs stale code). Either way in this process: no child to forward signals to, and
+// production never compiles TypeScript at start.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = join(root, 'dist', 'cli', 'main.mjs');
@@ -18,7 +19,13 @@ function newestSource(dir) {
   return newest;
 }
 
-const fresh = existsSync(bundle) && statSync(bundle).mtimeMs >= newestSource(join(root, 'src'));
-const [cmd, args] = fresh ? [process.execPath, ['--enable-source-maps', bundle]] : [join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src', 'main.ts')]];
-const r = spawnSync(cmd, [...args, ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+const sources = join(root, 'src');
+const fresh = existsSync(bundle) && (!existsSync(sources) || statSync(bundle).mtimeMs >= newestSource(sources));
+if (fresh) {
+  process.setSourceMapsEnabled(true);
+  await import(pathToFileURL(bundle).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(pathToFileURL(join(sources, 'main.ts')).href);
+}
