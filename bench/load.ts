@@ -18,6 +18,10 @@ export interface LoadResult {
   readonly non2xx: number;
   /** Server process CPU (all threads) per request: robust to other load on the machine. */
   readonly serverCpuMsPerRequest?: number;
+  /** Engine statements per request over the run (below 1 uncached: merged or shared in flight). */
+  readonly statementsPerRequest?: number;
+  /** What every connection sent, when not the 8-widget mix. */
+  readonly label?: string;
 }
 
 export async function runLoad(opts: { url: string; token: string; bodies: readonly string[]; connections: number; seconds: number }): Promise<LoadResult> {

@@ -12,9 +12,24 @@ function uncachedTarget(w: WidgetTimings): boolean {
 }
 
 function loadTable(rows: readonly LoadResult[]): string {
+  const labelled = rows.some((r) => r.label);
   return table(
-    ['connections', 'req/s', 'p50 ms', 'p90 ms', 'p97.5 ms', 'p99 ms', 'max ms', 'server CPU ms/req', 'req/s per server core', 'errors / non-2xx'],
+    [
+      ...(labelled ? ['widget'] : []),
+      'connections',
+      'req/s',
+      'p50 ms',
+      'p90 ms',
+      'p97.5 ms',
+      'p99 ms',
+      'max ms',
+      'server CPU ms/req',
+      'req/s per server core',
+      'engine statements/req',
+      'errors / non-2xx',
+    ],
     rows.map((r) => [
+      ...(labelled ? [r.label ?? ''] : []),
       String(r.connections),
       int(r.rps),
       ms(r.p50),
@@ -24,6 +39,7 @@ function loadTable(rows: readonly LoadResult[]): string {
       ms(r.max),
       ms(r.serverCpuMsPerRequest ?? NaN),
       int(1000 / (r.serverCpuMsPerRequest ?? NaN)),
+      r.statementsPerRequest === undefined ? '–' : r.statementsPerRequest.toFixed(2),
       `${r.errors} / ${r.non2xx}`,
     ]),
   );
@@ -256,6 +272,12 @@ the machine, and 1000 / it is the throughput one fully available core would give
 **Uncached** (every request runs its SQL):
 
 ${loadTable(r.uncachedLoad)}
+
+**Single-flight** (uncached, c=16, every connection sends the same widget, one run per widget): identical
+statements in flight from different requests share one execution (query/single-flight.ts), so engine
+statements per request fall below 1 while each request still gets its own rows, audit entry and charge.
+
+${r.identicalLoad ? loadTable(r.identicalLoad) : 'Not measured in this run.'}
 
 **Cached**:
 

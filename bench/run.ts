@@ -215,6 +215,8 @@ export interface Results {
   readonly widgets: WidgetTimings[];
   readonly batch: BatchResult;
   readonly uncachedLoad: LoadResult[];
+  /** Single-flight: c=16, every connection the same widget, cache off (one run per widget). */
+  readonly identicalLoad?: LoadResult[];
   readonly cachedLoad: LoadResult[];
   readonly serverRss: { uncached: number; cached: number };
   readonly live?: LiveResult;
@@ -310,18 +312,38 @@ async function batching(doors: Doors, rounds: number): Promise<Omit<BatchResult,
   return { oneRequest: summarize(one), sequential: summarize(seq), concurrent: summarize(conc) };
 }
 
+/** One autocannon run with the server's CPU and engine statements per request. */
+async function measuredLoad(server: ServerChild, token: string, bodies: readonly string[], c: number, seconds: number, label?: string): Promise<LoadResult> {
+  const cpu0 = server.cpuSeconds();
+  const s0 = await server.call<{ queries: number }>({ op: 'engine-stats' });
+  const load = await runLoad({ url: `${server.url}/graphql`, token, bodies, connections: c, seconds });
+  const s1 = await server.call<{ queries: number }>({ op: 'engine-stats' });
+  const r: LoadResult = {
+    ...load,
+    ...(label ? { label } : {}),
+    serverCpuMsPerRequest: ((server.cpuSeconds() - cpu0) * 1000) / Math.max(1, load.requests),
+    statementsPerRequest: (s1.queries - s0.queries) / Math.max(1, load.requests),
+  };
+  log(
+    `  ${label ? `${label} ` : ''}c=${c}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, server CPU ${r.serverCpuMsPerRequest!.toFixed(2)} ms/request, ${r.statementsPerRequest!.toFixed(2)} statements/request, errors ${r.errors}, non-2xx ${r.non2xx}`,
+  );
+  return r;
+}
+
 async function loadLevels(server: ServerChild, token: string, opts: Options, seconds: number): Promise<LoadResult[]> {
   const bodies = WIDGETS.map((w) => JSON.stringify({ query: `{ ${w.graphql} }` }));
   const out: LoadResult[] = [];
-  for (const c of opts.concurrency) {
-    const cpu0 = server.cpuSeconds();
-    const load = await runLoad({ url: `${server.url}/graphql`, token, bodies, connections: c, seconds });
-    const r = { ...load, serverCpuMsPerRequest: ((server.cpuSeconds() - cpu0) * 1000) / Math.max(1, load.requests) };
-    log(
-      `  c=${c}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, server CPU ${r.serverCpuMsPerRequest.toFixed(2)} ms/request, errors ${r.errors}, non-2xx ${r.non2xx}`,
-    );
-    out.push(r);
-  }
+  for (const c of opts.concurrency) out.push(await measuredLoad(server, token, bodies, c, seconds));
+  return out;
+}
+
+/**
+ * Single-flight: every connection sends the SAME widget (cache off), so requests overlap in flight;
+ * identical statements share one execution (query/single-flight.ts). One run per widget.
+ */
+async function identicalLoad(server: ServerChild, token: string, connections: number, seconds: number): Promise<LoadResult[]> {
+  const out: LoadResult[] = [];
+  for (const w of WIDGETS) out.push(await measuredLoad(server, token, [JSON.stringify({ query: `{ ${w.graphql} }` })], connections, seconds, w.id));
   return out;
 }
 
@@ -404,6 +426,8 @@ async function main(): Promise<void> {
   const uncachedLoad = await profiled(u, 'uncached GraphQL load (all concurrency levels)', 'uncached-load', () =>
     loadLevels(u, userToken, opts, opts.uncachedLoadSeconds),
   );
+  log('single-flight: identical uncached requests, c=16, one widget at a time');
+  const identical = await identicalLoad(u, userToken, 16, Math.max(2, Math.round(opts.uncachedLoadSeconds / 2)));
   const rssUncached = u.rss();
   await doors.close();
   await u.stop();
@@ -514,6 +538,7 @@ async function main(): Promise<void> {
     widgets,
     batch: { ...batch, floorSum: widgets.reduce((a, w) => a + w.floor.p50, 0) },
     uncachedLoad,
+    identicalLoad: identical,
     cachedLoad,
     serverRss: { uncached: rssUncached, cached: rssCached },
     live,

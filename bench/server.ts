@@ -30,6 +30,8 @@ export type ControlRequest =
   | { op: 'info' }
   | { op: 'memory'; gc: boolean }
   | { op: 'metrics' }
+  /** SELECT statements the engine ran since start (single-flight: statements per request). */
+  | { op: 'engine-stats' }
   | { op: 'insert-floor'; table: string; tenantId: string; ndjson: string }
   | { op: 'profile-start' }
   | { op: 'profile-stop'; path: string }
@@ -104,6 +106,8 @@ async function handle(req: ControlRequest): Promise<unknown> {
     }
     case 'metrics':
       return metrics.registry.getMetricsAsJSON();
+    case 'engine-stats':
+      return engine.stats();
     case 'profile-start': {
       // A V8 CPU profile of this (main) thread over one scenario only, not the start-up.
       profiler ??= new Session();
