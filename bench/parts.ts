@@ -22,6 +22,7 @@ import { FIXED_DEMO_END_DATE } from '../src/demo/window.js';
 import { sameChecksum } from './checksum.js';
 import { startServerChild } from './child.js';
 import { runIngest } from './ingest.js';
+import { summarizeProfile } from './profile.js';
 import type { FloorSample } from './server.js';
 import { summarize } from './stats.js';
 import { BENCH_ROLES, BENCH_TENANT, WIDGETS } from './workload.js';
@@ -108,8 +109,16 @@ try {
         // Server CPU (all its threads: JS and the engine) over the timed batches: steadier than wall time on a shared machine.
         around: async (fn) => {
           const c0 = server.cpuSeconds();
+          // --profile: a V8 CPU profile of the server's main thread over the first repeat's batches.
+          const profile = argv.includes('--profile') && r === 0 ? join(DATA, 'ingest.cpuprofile') : undefined;
+          if (profile) await server.call({ op: 'profile-start' });
           const out = await fn();
           cpu = server.cpuSeconds() - c0;
+          if (profile) {
+            await server.call({ op: 'profile-stop', path: profile });
+            const summary = summarizeProfile(profile, 30);
+            log(`profile ${profile}:\n${JSON.stringify(summary, null, 1)}`);
+          }
           return out;
         },
       });
