@@ -16,6 +16,8 @@ export type AggSpec =
   | { readonly kind: 'measure'; readonly key: string; readonly merge: Merge; readonly name: string; readonly count: boolean }
   /** AVG of a sum measure over fact rows = SUM / row count. */
   | { readonly kind: 'ratio'; readonly sum: string; readonly count: string }
+  /** SUM/COUNT of a CASE over dimensions choosing additive measures (select/conditional.ts), summed over the base rows. */
+  | { readonly kind: 'conditional'; readonly node: Node; readonly zeroWhenEmpty: boolean }
   /** MIN/MAX/COUNT(DISTINCT) of a dimension, accumulated over the base rows. */
   | { readonly kind: 'dimension'; readonly fn: 'min' | 'max' | 'count_distinct'; readonly key: string; readonly time: boolean };
 
@@ -94,7 +96,14 @@ export function inferOid(node: Node, columnOid: (ref: Node) => number): number {
   }
 }
 
-type Group = { sample: Row; measures: Record<string, CellValue>; dims: Map<string, { set: Set<string>; min?: CellValue; max?: CellValue }>; rows: number };
+type Group = {
+  sample: Row;
+  measures: Record<string, CellValue>;
+  dims: Map<string, { set: Set<string>; min?: CellValue; max?: CellValue }>;
+  /** Running sums of conditional aggregates, by exprKey (absent: no non-NULL value yet). */
+  sums: Map<string, number>;
+  rows: number;
+};
 
 /** Evaluates, regroups, filters (HAVING), orders and limits. Output rows are keyed "c0", "c1", ... */
 export function finish(plan: PostPlan, rows: readonly Row[], ctx: ValueContext): Row[] {
@@ -110,6 +119,7 @@ export function finish(plan: PostPlan, rows: readonly Row[], ctx: ValueContext):
         : [],
   );
   const dimAggs = [...plan.aggs.values()].filter((a): a is Extract<AggSpec, { kind: 'dimension' }> => a.kind === 'dimension');
+  const conditionals = [...plan.aggs.entries()].filter((e): e is [string, Extract<AggSpec, { kind: 'conditional' }>] => e[1].kind === 'conditional');
   const rowEnv = (row: Row) => ({
     column: (ref: Node): Value => {
       const r = plan.refs.get(exprKey(ref));
@@ -131,7 +141,7 @@ export function finish(plan: PostPlan, rows: readonly Row[], ctx: ValueContext):
     const k = JSON.stringify(keyParts);
     let g = groups.get(k);
     if (!g) {
-      g = { sample: row, measures: {}, dims: new Map(), rows: 0 };
+      g = { sample: row, measures: {}, dims: new Map(), sums: new Map(), rows: 0 };
       groups.set(k, g);
     }
     g.rows++;
@@ -143,6 +153,12 @@ export function finish(plan: PostPlan, rows: readonly Row[], ctx: ValueContext):
         );
       }
       g.measures[m.key] = g.rows === 1 ? (row[m.key] ?? null) : merge(m.merge, g.measures[m.key], row[m.key] ?? null);
+    }
+    for (const [key, c] of conditionals) {
+      const v = evalRow(c.node, env, ctx);
+      if (v.t === 'null') continue;
+      if (v.t !== 'number') throw new SqlError(SQLSTATE.DATATYPE_MISMATCH, 'function sum(text) does not exist');
+      g.sums.set(key, (g.sums.get(key) ?? 0) + v.v);
     }
     for (const d of dimAggs) {
       const v = row[d.key] ?? null;
@@ -156,7 +172,7 @@ export function finish(plan: PostPlan, rows: readonly Row[], ctx: ValueContext):
     }
   }
   // An aggregate without GROUP BY over no rows is one row (SUM NULL, COUNT 0), as in Postgres.
-  if (!groups.size && !groupCols.length) groups.set('[]', { sample: {}, measures: {}, dims: new Map(), rows: 0 });
+  if (!groups.size && !groupCols.length) groups.set('[]', { sample: {}, measures: {}, dims: new Map(), sums: new Map(), rows: 0 });
   const noFacts = (g: Group) => !g.rows || (plan.rowCount !== undefined && Number(g.sample[plan.rowCount] ?? 0) === 0 && !groupCols.length);
   const out: { values: Value[]; order: Value[] }[] = [];
   for (const g of groups.values()) {
@@ -171,6 +187,10 @@ export function finish(plan: PostPlan, rows: readonly Row[], ctx: ValueContext):
           const s = g.measures[a.sum];
           const n = Number(g.measures[a.count] ?? 0);
           return s === null || s === undefined || !n ? { t: 'null' } : { t: 'number', v: Number(s) / n };
+        }
+        if (a.kind === 'conditional') {
+          const sum = g.sums.get(exprKey(node));
+          return sum === undefined ? (a.zeroWhenEmpty ? { t: 'number', v: 0 } : { t: 'null' }) : { t: 'number', v: sum };
         }
         const acc = g.dims.get(a.key);
         if (a.fn === 'count_distinct') return { t: 'number', v: acc?.set.size ?? 0 };
