@@ -103,6 +103,12 @@ const EnvSchema = z.object({
   SQL_PROXY_ALLOW_CLEARTEXT_NETWORK: bool.default(false),
   /** Most rows one SQL-proxy statement returns (read in MAX_ROW_LIMIT pages); past it the statement fails, naming it. */
   SQL_PROXY_MAX_ROWS: int(1_000_000, 1),
+  /** Most rows the parts of one composed SQL-proxy statement (UNION, WITH, windows, joins of results) hold on the post engine. */
+  SQL_PROXY_COMPOSE_MAX_ROWS: int(200_000, 1),
+  /** Open SQL-proxy connections at most (logged in or logging in); past it FATAL 53300, as Postgres' max_connections. */
+  SQL_PROXY_MAX_CONNECTIONS: int(200, 1),
+  /** Logged-in SQL-proxy sessions one tenant may hold at once; past it FATAL 53300 naming the tenant. */
+  SQL_PROXY_MAX_CONNECTIONS_PER_TENANT: int(50, 1),
 
   RATE_LIMIT_ENABLED: bool.default(true),
   /** Engine statements at once (fair sharing between tenants); default 1 for embedded chDB (one at a time), 8 over HTTP. */
@@ -226,7 +232,9 @@ export interface Config {
     /** Accept passwords over unencrypted non-loopback connections (opt-in, logged as a warning). */
     readonly allowCleartextNetwork: boolean;
     /** Most rows per statement, and rows per query-service load (= limits.maxRowLimit). */
-    readonly rowLimits: { readonly maxRows: number; readonly pageRows: number };
+    readonly rowLimits: { readonly maxRows: number; readonly pageRows: number; readonly composedRows?: number };
+    /** Open connections at most, and logged-in sessions per tenant (server.ts admit). */
+    readonly connections: { readonly max: number; readonly perTenant: number };
   };
   readonly rateLimit: { readonly enabled: boolean };
   /** Fair sharing of the engine: statements at once in all, and of one tenant (query/engine-slots.ts). */
@@ -377,7 +385,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       tlsCert: e.SQL_PROXY_TLS_CERT,
       tlsKey: e.SQL_PROXY_TLS_KEY,
       allowCleartextNetwork: e.SQL_PROXY_ALLOW_CLEARTEXT_NETWORK,
-      rowLimits: { maxRows: e.SQL_PROXY_MAX_ROWS, pageRows: e.MAX_ROW_LIMIT },
+      rowLimits: { maxRows: e.SQL_PROXY_MAX_ROWS, pageRows: e.MAX_ROW_LIMIT, composedRows: e.SQL_PROXY_COMPOSE_MAX_ROWS },
+      connections: { max: e.SQL_PROXY_MAX_CONNECTIONS, perTenant: e.SQL_PROXY_MAX_CONNECTIONS_PER_TENANT },
     },
     rateLimit: { enabled: e.RATE_LIMIT_ENABLED },
     engineSlots: { total: e.ENGINE_SLOTS || (e.CLICKHOUSE_URL ? 8 : 1), perTenant: e.ENGINE_SLOTS_PER_TENANT },

@@ -3,7 +3,7 @@
  * GraphQL catalog, REST /meta and the SQL proxy's tables, so every door shows the same thing.
  */
 import type { Principal } from '../auth/principal.js';
-import type { Cube, Dimension, Measure, Member, Model, View } from '../semantic/model.js';
+import type { Cube, Dimension, Join, Measure, Member, Model, View } from '../semantic/model.js';
 import { resolveMember } from '../semantic/resolve.js';
 import type { SemanticQuery } from '../semantic/query.js';
 import { canRead } from './authorize.js';
@@ -46,7 +46,48 @@ function exampleQuery(cubeName: string, measures: readonly CatalogMember[], dime
   return q;
 }
 
-function cubeEntry(cube: Cube, principal: Principal): CatalogCube | undefined {
+const COLUMN_EQUALITY = /^\{(\w+)\}\.(\w+)\s*=\s*\{(\w+)\}\.(\w+)$/;
+
+/** The dimension of a cube whose SQL is exactly one column (`{CUBE}.col` or `col`). */
+function columnDimension(cube: Cube, column: string): string | undefined {
+  for (const d of Object.values(cube.dimensions) as Dimension[]) {
+    const sql = d.sql?.source.trim();
+    if (sql === `{CUBE}.${column}` || sql === column || sql === `{${cube.name}}.${column}`) return d.name;
+  }
+  return undefined;
+}
+
+/**
+ * A join's ON condition as pairs of dimension names ([source dimension, target dimension]), when it is
+ * a conjunction of column equalities that dimensions expose; the tenant column's equality is the tenant
+ * pass's, not the caller's, and is left out. Undefined when the condition is anything else.
+ * The SQL proxy accepts `JOIN … ON` only when it says exactly this (sqlproxy/compose/model-join.ts).
+ */
+function joinKeys(model: Model, cube: Cube, join: Join): [string, string][] | undefined {
+  const target = model.cubes[join.target];
+  if (!target) return undefined;
+  const keys: [string, string][] = [];
+  for (const part of join.sql.source.split(/\s+AND\s+/i)) {
+    const m = COLUMN_EQUALITY.exec(part.trim().replace(/^\(|\)$/g, ''));
+    if (!m) return undefined;
+    const side = (name: string) => (name === 'CUBE' || name === cube.name ? cube : name === target.name ? target : undefined);
+    let [a, b] = [
+      { cube: side(m[1]), column: m[2] },
+      { cube: side(m[3]), column: m[4] },
+    ];
+    if (!a.cube || !b.cube || a.cube === b.cube) return undefined;
+    if (a.cube !== cube) [a, b] = [b, a];
+    const tenantColumn = (c: Cube) => (c.tenant.kind === 'column' ? c.tenant.column : undefined);
+    if (a.column === tenantColumn(cube) && b.column === tenantColumn(target)) continue;
+    const from = columnDimension(cube, a.column);
+    const to = columnDimension(target, b.column);
+    if (!from || !to) return undefined;
+    keys.push([from, to]);
+  }
+  return keys.length ? keys : undefined;
+}
+
+function cubeEntry(model: Model, cube: Cube, principal: Principal): CatalogCube | undefined {
   if (!cube.public) return undefined;
   const visible = <T extends Member>(ms: Record<string, T>) =>
     Object.values(ms)
@@ -64,7 +105,10 @@ function cubeEntry(cube: Cube, principal: Principal): CatalogCube | undefined {
     measures,
     dimensions,
     segments,
-    joins: Object.values(cube.joins).map((j) => ({ target: j.target, relationship: j.relationship })),
+    joins: Object.values(cube.joins).map((j) => {
+      const keys = joinKeys(model, cube, j);
+      return { target: j.target, relationship: j.relationship, ...(keys ? { keys } : {}) };
+    }),
     exampleQuery: exampleQuery(cube.name, measures, dimensions),
     meta: cube.meta,
   };
@@ -99,7 +143,7 @@ function viewEntry(model: Model, view: View, principal: Principal): CatalogCube 
 export function buildCatalog(model: Model, principal: Principal): CatalogCube[] {
   const out: CatalogCube[] = [];
   for (const cube of Object.values(model.cubes)) {
-    const e = cubeEntry(cube, principal);
+    const e = cubeEntry(model, cube, principal);
     if (e) out.push(e);
   }
   for (const view of Object.values(model.views)) {

@@ -127,7 +127,12 @@ export interface CatalogCube {
   readonly dimensions: readonly CatalogMember[];
   readonly segments: readonly CatalogMember[];
   /** Outgoing joins (cubes only). */
-  readonly joins: readonly { readonly target: string; readonly relationship: Relationship }[];
+  readonly joins: readonly {
+    readonly target: string;
+    readonly relationship: Relationship;
+    /** The ON condition as [this cube's dimension, target's dimension] pairs, when it is column equalities (tenant column left out). */
+    readonly keys?: readonly (readonly [string, string])[];
+  }[];
   readonly exampleQuery: SemanticQuery;
   readonly meta: Readonly<Record<string, unknown>>;
 }

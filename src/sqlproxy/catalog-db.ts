@@ -12,7 +12,8 @@ import { CatalogEngineError, CatalogEnginePool, type CatalogEngine } from '../ca
 import type { CatalogCube } from '../query/types.js';
 import type { Logger } from '../logger.js';
 import { frontend, parseErrorFields, splitBackendMessages } from './codec.js';
-import { SqlError } from './sql-error.js';
+import type { TempTable } from './compose/compose.js';
+import { SqlError, SQLSTATE } from './sql-error.js';
 import { tableColumns } from './translate/columns.js';
 
 export interface BackendMessage {
@@ -62,6 +63,13 @@ export interface CatalogSession {
    * An ErrorResponse becomes a SqlError, its position shifted by `offset`.
    */
   run(messages: readonly Buffer[], offset?: number): Promise<BackendMessage[]>;
+  /**
+   * Runs a composed statement's messages over `tables` (leaf rows the query service already
+   * authorized): created as temporary tables inside the statement's own transaction, which then
+   * turns read-only and is rolled back — the rows exist only during this one exchange, and one
+   * engine runs one exchange at a time. Errors carry no position (the SQL is a rewrite).
+   */
+  runOverRows(tables: readonly TempTable[], messages: readonly Buffer[]): Promise<BackendMessage[]>;
 }
 
 export interface CatalogEnginesOptions {
@@ -89,7 +97,10 @@ export class CatalogEngines {
       this.ddls.set(catalog, ddl);
     }
     const engine = await this.pool.forSchema(ddl);
-    return { run: (messages, offset) => runReadOnly(engine, messages, offset) };
+    return {
+      run: (messages, offset) => runReadOnly(engine, messages, offset),
+      runOverRows: (tables, messages) => runOverRows(engine, tables, messages),
+    };
   }
 
   /** Boots a spare engine in the background, so even the first catalog query skips PGlite's start. */
@@ -103,7 +114,25 @@ export class CatalogEngines {
 }
 
 async function runReadOnly(engine: CatalogEngine, messages: readonly Buffer[], offset = 0): Promise<BackendMessage[]> {
-  const batch = Buffer.concat([frontend.query('BEGIN TRANSACTION READ ONLY'), ...messages, frontend.sync(), frontend.query('ROLLBACK')]);
+  return exchange(engine, [frontend.query('BEGIN TRANSACTION READ ONLY')], messages, offset);
+}
+
+async function runOverRows(engine: CatalogEngine, tables: readonly TempTable[], messages: readonly Buffer[]): Promise<BackendMessage[]> {
+  const setup = [frontend.query('BEGIN')];
+  for (const t of tables) {
+    const table = `pg_temp.${ident(t.name)}`;
+    setup.push(frontend.query(`CREATE TEMPORARY TABLE ${ident(t.name)} (${t.columns.map((c) => `${ident(c.name)} ${c.type}`).join(', ')}) ON COMMIT DROP`));
+    const records = t.rows.map((r) => Object.fromEntries(r.map((v, i) => [t.columns[i].name, v])));
+    setup.push(frontend.query(`INSERT INTO ${table} SELECT * FROM json_populate_recordset(NULL::${table}, ${literal(JSON.stringify(records))})`));
+  }
+  // From here on the statement may only read (temporary tables aside, which ROLLBACK drops).
+  setup.push(frontend.query('SET TRANSACTION READ ONLY'));
+  return exchange(engine, setup, messages, undefined);
+}
+
+/** One exchange: setup queries (each answered up to its ReadyForQuery), the statement, Sync, ROLLBACK. */
+async function exchange(engine: CatalogEngine, setup: readonly Buffer[], messages: readonly Buffer[], offset: number | undefined): Promise<BackendMessage[]> {
+  const batch = Buffer.concat([...setup, ...messages, frontend.sync(), frontend.query('ROLLBACK')]);
   let data: Uint8Array;
   try {
     data = await engine.exchange(batch);
@@ -112,15 +141,24 @@ async function runReadOnly(engine: CatalogEngine, messages: readonly Buffer[], o
     throw e;
   }
   const out = splitBackendMessages(data);
-  // Drop BEGIN's CommandComplete + ReadyForQuery, and everything from the Sync's ReadyForQuery on.
-  const begin = out.findIndex((m) => m.type === 'Z');
+  // Drop the setup's answers (each ends with a ReadyForQuery), and everything from the Sync's ReadyForQuery on.
+  let begin = -1;
+  for (let i = 0; i < setup.length; i++) {
+    const next = out.findIndex((m, j) => j > begin && m.type === 'Z');
+    const failed = out.slice(begin + 1, next).find((m) => m.type === 'E');
+    if (failed) {
+      const f = parseErrorFields(failed.body);
+      throw new SqlError(SQLSTATE.INTERNAL, `combining the results failed: ${f.M ?? 'unknown error'}`);
+    }
+    begin = next;
+  }
   const rest = out.slice(begin + 1);
   const end = rest.findIndex((m) => m.type === 'Z');
   const mine = rest.slice(0, end < 0 ? rest.length : end);
   const err = mine.find((m) => m.type === 'E');
   if (err) {
     const f = parseErrorFields(err.body);
-    const pos = f.P ? Number(f.P) + offset : undefined;
+    const pos = f.P && offset !== undefined ? Number(f.P) + offset : undefined;
     throw new SqlError(f.C ?? 'XX000', f.M ?? 'catalog query failed', pos, 'ERROR', f.H);
   }
   return mine.filter((m) => m.type !== 'N');

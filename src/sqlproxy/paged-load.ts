@@ -14,6 +14,8 @@ export interface RowLimits {
   readonly maxRows: number;
   /** Rows per query-service load (MAX_ROW_LIMIT, the cap every door shares). */
   readonly pageRows: number;
+  /** Most rows the parts of one composed statement may hold (compose/compose.ts MAX_COMPOSED_ROWS when unset). */
+  readonly composedRows?: number;
 }
 
 export const DEFAULT_ROW_LIMITS: RowLimits = { maxRows: 1_000_000, pageRows: 5_000 };

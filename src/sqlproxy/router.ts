@@ -90,10 +90,19 @@ export function route(stmt: ParsedStatement, catalog: readonly CatalogCube[], po
     if (foreign) {
       return refused(SQLSTATE.NOT_SUPPORTED, 'cube tables cannot be combined with catalog or unknown tables in one query', foreign.location);
     }
-    return { kind: 'semantic', select: stmt.node.SelectStmt };
+    // Composed statements run their non-cube part on the Postgres engine: the same limits apply.
+    return engineProblem(stmt.node, refused) ?? { kind: 'semantic', select: stmt.node.SelectStmt };
   }
+  return engineProblem(stmt.node, refused) ?? { kind: 'catalog' };
+}
+
+/**
+ * What may never run on the Postgres engine (catalog queries, and the part of a composed statement
+ * that runs over leaf rows): writes, WITH RECURSIVE, SELECT INTO / FOR UPDATE, denied functions.
+ */
+function engineProblem(node: Node, refused: (code: string, message: string, location?: number) => Route): Route | undefined {
   let problem: Route | undefined;
-  walk(stmt.node, (key, value) => {
+  walk(node, (key, value) => {
     if (problem) return;
     if (WRITE_NODES.has(key)) problem = refused(SQLSTATE.READ_ONLY, "Strata's SQL interface is read-only");
     else if ((key === 'withClause' || key === 'WithClause') && value.recursive)
@@ -108,5 +117,5 @@ export function route(stmt: ParsedStatement, catalog: readonly CatalogCube[], po
       }
     }
   });
-  return problem ?? { kind: 'catalog' };
+  return problem;
 }

@@ -17,8 +17,9 @@ import { loadParser } from './parse.js';
 import { SQLSTATE } from './sql-error.js';
 
 export interface SqlProxyDeps {
-  readonly config: Omit<Config['sqlProxy'], 'allowCleartextNetwork' | 'rowLimits'> & {
+  readonly config: Omit<Config['sqlProxy'], 'allowCleartextNetwork' | 'rowLimits' | 'connections'> & {
     readonly allowCleartextNetwork?: boolean;
+    readonly connections?: Config['sqlProxy']['connections'];
     readonly rowLimits?: Config['sqlProxy']['rowLimits'];
   };
   readonly query: QueryService;
@@ -27,6 +28,9 @@ export interface SqlProxyDeps {
   /** Ends sessions whose access ended (tenancy/access-watch.ts). */
   readonly access?: AccessWatch;
 }
+
+/** SQL_PROXY_MAX_CONNECTIONS / SQL_PROXY_MAX_CONNECTIONS_PER_TENANT defaults. */
+export const DEFAULT_CONNECTION_LIMITS = { max: 200, perTenant: 50 } as const;
 
 export interface SqlProxy {
   readonly port: number;
@@ -53,7 +57,23 @@ export async function startSqlProxy(deps: SqlProxyDeps): Promise<SqlProxy> {
   /** Every session, authenticated or not (connections holds the authenticated ones, by pid). */
   const sessions = new Set<Connection>();
 
+  const limits = {
+    max: config.connections?.max ?? DEFAULT_CONNECTION_LIMITS.max,
+    perTenant: config.connections?.perTenant ?? DEFAULT_CONNECTION_LIMITS.perTenant,
+  };
+  const admit = (conn: Connection, stage: 'global' | 'tenant', tenantId?: string): string | undefined => {
+    if (stage === 'global') return sockets.size > limits.max ? 'sorry, too many clients already' : undefined;
+    let mine = 0;
+    for (const c of connections.values()) if (c !== conn && c.tenantId === tenantId) mine++;
+    return mine >= limits.perTenant ? `too many connections for tenant "${tenantId}"` : undefined;
+  };
+
   const server: Server = createServer((socket) => {
+    // Far past the limit (a flood of sockets), not even a FATAL is worth writing.
+    if (sockets.size >= limits.max * 2) {
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     const session = new Connection(socket, {
       query: deps.query,
@@ -68,6 +88,7 @@ export async function startSqlProxy(deps: SqlProxyDeps): Promise<SqlProxy> {
       unregister: (c) => {
         if (connections.get(c.pid) === c) connections.delete(c.pid);
       },
+      admit,
       cancel: (pid, secret) => {
         const target = connections.get(pid);
         // A wrong secret is ignored silently, as Postgres does.

@@ -28,6 +28,7 @@ export const SQLSTATE = {
   INTERNAL: 'XX000',
   CONNECTION_FAILURE: '08006',
   TOO_MANY_ROWS: '54000',
+  TOO_MANY_CONNECTIONS: '53300',
 } as const;
 
 export type Severity = 'ERROR' | 'FATAL';

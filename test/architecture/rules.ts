@@ -305,6 +305,8 @@ export const PACKAGE_HOMES: Readonly<Record<string, readonly string[]>> = {
   graphql: ['graphql', 'sdk'],
   'graphql-request': ['sdk'],
   'libpg-query': ['sqlproxy'],
+  // Prints the rewritten parse tree of a composed statement for the post engine (sqlproxy/compose).
+  'pgsql-deparser': ['sqlproxy'],
   '@whatwg-node/server': ['server.ts', 'edge'],
   '@modelcontextprotocol/sdk': ['mcp'],
   dataloader: ['query'],

@@ -246,6 +246,86 @@ describe('refusals: nothing user-written reaches ClickHouse', () => {
   });
 });
 
+describe('composed statements (WITH, UNION, windows, subqueries, joins of results)', () => {
+  const totals = (tenant: string) =>
+    expected(
+      tenant,
+      () => true,
+      (f) => f.platform,
+    );
+
+  it('UNION ALL, a window and a join of two results equal an independent computation, per tenant', async () => {
+    for (const tenant of ['acme', 'globex']) {
+      const c = await client(tokens[tenant]);
+      const byPlatform = totals(tenant);
+      const all = byPlatform.reduce((n, [, v]) => n + v.clicks, 0);
+      const union = await c.query(
+        "SELECT platform, SUM(clicks) AS clicks FROM ad_performance GROUP BY platform UNION ALL SELECT 'zz_all', SUM(clicks) FROM ad_performance ORDER BY 1",
+      );
+      expect(union.rows).toEqual([...byPlatform.map(([platform, v]) => ({ platform, clicks: String(v.clicks) })), { platform: 'zz_all', clicks: String(all) }]);
+
+      const ranked = await c.query(
+        'SELECT platform, SUM(clicks) AS clicks, rank() OVER (ORDER BY SUM(clicks) DESC) AS r FROM ad_performance GROUP BY platform ORDER BY r',
+      );
+      const byClicks = [...byPlatform].sort((a, b) => b[1].clicks - a[1].clicks);
+      expect(ranked.rows.map((r) => [r.platform, Number(r.clicks), Number(r.r)])).toEqual(byClicks.map(([p, v], i) => [p, v.clicks, i + 1]));
+
+      const mobile = expected(
+        tenant,
+        (f) => f.device === 'mobile',
+        (f) => f.platform,
+      );
+      const joined = await c.query(
+        "SELECT a.platform, a.clicks, b.mobile FROM (SELECT platform, SUM(clicks) AS clicks FROM ad_performance GROUP BY platform) a JOIN (SELECT platform, SUM(clicks) AS mobile FROM ad_performance WHERE device = 'mobile' GROUP BY platform) b ON a.platform = b.platform ORDER BY 1",
+      );
+      expect(joined.rows).toEqual(byPlatform.map(([platform, v], i) => ({ platform, clicks: String(v.clicks), mobile: String(mobile[i][1].clicks) })));
+      await c.end();
+    }
+  });
+
+  it('hostile composed statements see only the caller tenant: no foreign platform in any cell', async () => {
+    const c = await client(tokens.globex);
+    const foreign = ['google_ads', 'meta_ads'];
+    const statements = [
+      'SELECT platform FROM ad_performance UNION SELECT platform FROM ad_performance WHERE platform NOT IN (SELECT platform FROM ad_performance)',
+      'WITH t AS (SELECT platform, SUM(clicks) AS c FROM ad_performance GROUP BY platform) SELECT a.platform, b.platform FROM t a JOIN t b ON a.platform <> b.platform',
+      'WITH t AS (SELECT platform, SUM(clicks) AS c FROM ad_performance GROUP BY platform) SELECT * FROM t, t AS u',
+      'SELECT platform, rank() OVER (PARTITION BY platform ORDER BY SUM(clicks)) FROM ad_performance GROUP BY platform',
+      'SELECT platform, SUM(clicks) FROM ad_performance WHERE EXISTS (SELECT 1 FROM ad_performance WHERE platform IS NOT NULL) GROUP BY 1',
+      "SELECT platform FROM ad_performance WHERE platform IN (SELECT platform FROM ad_performance WHERE platform LIKE '%') GROUP BY 1",
+      'SELECT * FROM (SELECT platform, COUNT(*) AS n FROM ad_performance GROUP BY 1) x FULL JOIN (SELECT device, COUNT(*) AS n FROM ad_performance GROUP BY 1) y ON true',
+      'SELECT platform FROM ad_performance GROUP BY 1 EXCEPT SELECT platform FROM ad_performance WHERE device = $1 GROUP BY 1',
+      'WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT platform FROM ad_performance, r GROUP BY 1',
+    ];
+    const texts: string[] = [];
+    for (const sql of statements) {
+      const res = await c.query(sql, sql.includes('$1') ? ['nothing'] : undefined).catch((e: { code?: string }) => ({ rows: [], error: e.code }));
+      texts.push(JSON.stringify(res.rows));
+    }
+    for (const t of texts) for (const f of foreign) expect(t).not.toContain(f);
+    // At least the ordinary ones answered with the caller's own platforms.
+    expect(texts.filter((t) => t.includes('tiktok_ads')).length).toBeGreaterThanOrEqual(7);
+    // Leaf tables never outlive their statement, and cannot be named next to a cube.
+    await expect(c.query('SELECT * FROM pg_temp.strata_leaf_1')).rejects.toMatchObject({ code: '42P01' });
+    await expect(c.query('SELECT platform FROM ad_performance UNION ALL SELECT c1 FROM pg_temp.strata_leaf_1')).rejects.toMatchObject({ code: '0A000' });
+    await expect(c.query('SELECT platform FROM ad_performance UNION SELECT pg_sleep(1)::text')).rejects.toMatchObject({ code: '42501' });
+    await c.end();
+  });
+
+  it('two tenants composing at once on the shared post engine each get only their own rows', async () => {
+    const sql =
+      "SELECT platform, SUM(clicks) AS clicks FROM ad_performance GROUP BY platform UNION ALL SELECT 'zz_all', SUM(clicks) FROM ad_performance ORDER BY 1";
+    const want = (tenant: string) => {
+      const rows = totals(tenant).map(([platform, v]) => ({ platform, clicks: String(v.clicks) }));
+      return [...rows, { platform: 'zz_all', clicks: String(totals(tenant).reduce((n, [, v]) => n + v.clicks, 0)) }];
+    };
+    const clients = await Promise.all(['acme', 'globex', 'acme', 'globex'].map(async (t) => ({ t, c: await client(tokens[t]) })));
+    const results = await Promise.all(clients.flatMap(({ t, c }) => Array.from({ length: 5 }, async () => ({ t, rows: (await c.query(sql)).rows }))));
+    for (const r of results) expect(r.rows).toEqual(want(r.t));
+    await Promise.all(clients.map(({ c }) => c.end()));
+  });
+});
+
 describe('psql against the real stack', () => {
   it('\\dt, \\d and a query', async () => {
     const env = { ...process.env, PGPASSWORD: tokens.globex, PGSSLMODE: 'disable' };

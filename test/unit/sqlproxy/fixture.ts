@@ -37,7 +37,7 @@ export function adPerformance(opts: { finance?: boolean } = {}): CatalogCube {
       m(c, 'is_mobile', 'dimension', 'boolean'),
     ],
     segments: [m(c, 'paid_search', 'segment', 'boolean')],
-    joins: [{ target: 'campaigns', relationship: 'many_to_one' }],
+    joins: [{ target: 'campaigns', relationship: 'many_to_one', keys: [['campaign_id', 'id']] }],
     exampleQuery: { measures: [`${c}.clicks`] },
     meta: {},
   };
