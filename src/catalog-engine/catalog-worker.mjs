@@ -11,6 +11,8 @@ parentPort.on('message', async (m) => {
     if (m.type === 'init') {
       db = new PGlite();
       await db.waitReady;
+      // Strata's one database, so that pg_database (psql's \l) lists it (on its own: not in a transaction block).
+      await db.exec('CREATE DATABASE strata');
       await db.exec(`SET client_min_messages = warning; ${m.ddl}`);
       parentPort.postMessage({ id: m.id, ok: true });
     } else if (m.type === 'exec') {

@@ -13,7 +13,9 @@ import type { CatalogCube } from '../query/types.js';
 import type { Logger } from '../logger.js';
 import { frontend, parseErrorFields, splitBackendMessages } from './codec.js';
 import type { TempTable } from './compose/compose.js';
+import type { ParsedStatement } from './parse.js';
 import { SqlError, SQLSTATE } from './sql-error.js';
+import { plainName, walk } from './translate/ast.js';
 import { tableColumns } from './translate/columns.js';
 
 export interface BackendMessage {
@@ -170,4 +172,43 @@ async function exchange(engine: CatalogEngine, setup: readonly Buffer[], message
  */
 export function catalogCompat(sql: string): string {
   return sql.replace(/\bdaticulocale\b/g, 'datlocale');
+}
+
+const IDENTITY_FUNCTIONS: Readonly<Record<string, 'user' | 'database'>> = {
+  SVFOP_CURRENT_USER: 'user',
+  SVFOP_SESSION_USER: 'user',
+  SVFOP_USER: 'user',
+  SVFOP_CURRENT_ROLE: 'user',
+  SVFOP_CURRENT_CATALOG: 'database',
+};
+
+/**
+ * The catalog engine is one shared, anonymous Postgres (user postgres, database postgres): who is
+ * asking, and which database, are the session's. `current_user`/`session_user`/`user`/`current_role`
+ * become the login name, `current_database()`/`current_catalog` Strata's database — edited in the
+ * statement's text at the parse tree's locations, as quoted literals.
+ */
+export function withSessionIdentity(stmt: ParsedStatement, who: { readonly user: string; readonly database: string }): string {
+  const bytes = Buffer.from(stmt.text, 'utf8');
+  const edits: { at: number; length: number; text: string }[] = [];
+  const at = (location: number | undefined) => (location ?? -1) - stmt.byteOffset;
+  walk(stmt.node, (key, value) => {
+    let what: 'user' | 'database' | undefined;
+    let pattern: RegExp | undefined;
+    if (key === 'SQLValueFunction' && IDENTITY_FUNCTIONS[value.op]) {
+      what = IDENTITY_FUNCTIONS[value.op];
+      pattern = /^(current_user|session_user|user|current_role|current_catalog)\b/i;
+    } else if (key === 'FuncCall' && plainName(value.funcname).replace(/^pg_catalog\./, '') === 'current_database' && !value.args?.length) {
+      what = 'database';
+      pattern = /^(pg_catalog\s*\.\s*)?current_database\s*\(\s*\)/i;
+    }
+    const start = what ? at(value.location) : -1;
+    if (!what || !pattern || start < 0) return;
+    const m = pattern.exec(bytes.subarray(start, start + 64).toString('latin1'));
+    if (m) edits.push({ at: start, length: m[0].length, text: `${literal(what === 'user' ? who.user : who.database)}::name` });
+  });
+  if (!edits.length) return stmt.text;
+  let out = bytes;
+  for (const e of edits.sort((a, b) => b.at - a.at)) out = Buffer.concat([out.subarray(0, e.at), Buffer.from(e.text, 'utf8'), out.subarray(e.at + e.length)]);
+  return out.toString('utf8');
 }

@@ -19,6 +19,8 @@ export interface ParsedStatement {
   readonly text: string;
   /** Character offset of `text` in the whole query string. */
   readonly offset: number;
+  /** Byte offset of `text` in the whole query string (parse-tree locations are byte offsets). */
+  readonly byteOffset: number;
 }
 
 export interface ParsedQuery {
@@ -46,6 +48,7 @@ export function parseQuery(sql: string): ParsedQuery {
       kind: kindOf(raw.stmt),
       text: bytes.subarray(start, end).toString('utf8'),
       offset: before,
+      byteOffset: start,
     });
   }
   return { sql, statements };

@@ -1,7 +1,14 @@
 /** Session settings answered locally: SET/RESET/SHOW and the ParameterStatus values drivers read. */
 import { SqlError, SQLSTATE } from './sql-error.js';
 
-export const SERVER_VERSION = '15.4';
+/**
+ * The version of the Postgres that answers catalog queries (PGlite's), announced everywhere so that
+ * SHOW, ParameterStatus, version() and current_setting() agree (test/integration/sqlproxy checks it).
+ */
+export const SERVER_VERSION = '18.6';
+export const SERVER_VERSION_NUM = '180006';
+/** The one database Strata serves, whatever name a client connects with. */
+export const DATABASE_NAME = 'strata';
 
 /** Canonical names (as SHOW prints them) of the settings kept per session. */
 const CANONICAL: Readonly<Record<string, string>> = {
@@ -50,7 +57,7 @@ const REPORTED = new Set([
 export function defaultSettings(user: string, applicationName: string): Map<string, string> {
   return new Map<string, string>([
     ['server_version', SERVER_VERSION],
-    ['server_version_num', '150004'],
+    ['server_version_num', SERVER_VERSION_NUM],
     ['server_encoding', 'UTF8'],
     ['client_encoding', 'UTF8'],
     ['DateStyle', 'ISO, MDY'],

@@ -8,7 +8,8 @@
 import { createRequestContext } from '../edge/context.js';
 import { ForbiddenError } from '../errors.js';
 import type { SemanticQuery } from '../semantic/query.js';
-import { type BackendMessage, catalogCompat } from './catalog-db.js';
+import { type BackendMessage, catalogCompat, withSessionIdentity } from './catalog-db.js';
+import { DATABASE_NAME } from './session.js';
 import { BodyReader, frontend } from './codec.js';
 import { type Composed, compose, needsCompose } from './compose/compose.js';
 import type { ComposeContext } from './compose/types.js';
@@ -38,6 +39,11 @@ export class Executor {
     return this.session.catalog();
   }
 
+  /** Who asks a catalog query: the login name, and Strata's one database. */
+  private identity() {
+    return { user: this.session.user, database: DATABASE_NAME };
+  }
+
   /** Describe of a prepared statement: its parameter types and RowDescription (a semantic one is translated, not run). */
   async describeStatement(prepared: Prepared): Promise<{ paramOids: number[]; rowDescription: Buffer | null }> {
     const stmt = prepared.stmt;
@@ -52,7 +58,10 @@ export class Executor {
         return { paramOids: [], rowDescription: stmt.kind === 'VariableShowStmt' ? showDescription(this.session, stmt.node) : null };
       case 'catalog': {
         const engine = await this.deps.engines.forCatalog(catalog);
-        const out = await engine.run([frontend.parse('', catalogCompat(stmt.text), prepared.paramOids), frontend.describe('S', '')]);
+        const out = await engine.run([
+          frontend.parse('', catalogCompat(withSessionIdentity(stmt, this.identity())), prepared.paramOids),
+          frontend.describe('S', ''),
+        ]);
         const t = out.find((m) => m.type === 't');
         const paramOids: number[] = [];
         if (t) {
@@ -112,7 +121,7 @@ export class Executor {
         const formats = paramFormats.length ? paramFormats : [];
         const out = await engine.run(
           [
-            frontend.parse('', catalogCompat(stmt.text), paramOids),
+            frontend.parse('', catalogCompat(withSessionIdentity(stmt, this.identity())), paramOids),
             frontend.bind('', '', formats, values, resultFormats),
             frontend.describe('P', ''),
             frontend.execute('', 0),

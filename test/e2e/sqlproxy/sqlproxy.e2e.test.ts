@@ -334,6 +334,9 @@ describe('psql against the real stack', () => {
     expect(dt.stdout).toMatch(/public \| ad_performance \| table/);
     const l = await run('psql', [...base, '-c', '\\l'], { env });
     expect(l.stdout).toMatch(/List of databases/);
+    expect(l.stdout).toMatch(/^\s*strata\s*\|/m);
+    const who = await run('psql', [...base, '-A', '-t', '-c', 'SELECT current_user, current_database(), version()'], { env });
+    expect(who.stdout).toMatch(/^bi\|strata\|PostgreSQL 18\.6 /);
     const d = await run('psql', [...base, '-c', '\\d ad_performance'], { env });
     expect(d.stdout).toMatch(/cost\s+\| numeric/);
     const q = await run(

@@ -64,8 +64,30 @@ describe('authentication', () => {
     const c = await client();
     const params = c as unknown as { connectionParameters: unknown; processID: number; secretKey: number };
     expect(params.processID).toBeGreaterThan(0);
-    expect((await c.query('SHOW server_version')).rows).toEqual([{ server_version: '15.4' }]);
     expect((await c.query('SHOW DateStyle')).rows).toEqual([{ DateStyle: 'ISO, MDY' }]);
+    await c.end();
+  });
+
+  it('tells one story about itself: version, user and database agree wherever they are asked', async () => {
+    const c = await client();
+    const shown = (await c.query('SHOW server_version')).rows[0].server_version as string;
+    const announced = (c as unknown as { parameters?: Record<string, string> }).parameters?.server_version;
+    const [engine] = (
+      await c.query(
+        "SELECT version() AS v, current_setting('server_version') AS sv, current_setting('server_version_num') AS num, current_user AS cu, session_user AS su, user AS u, current_database() AS db, pg_catalog.current_database() AS db2, current_catalog AS cat",
+      )
+    ).rows;
+    const shownNum = (await c.query('SHOW server_version_num')).rows[0].server_version_num as string;
+    // The engine answering catalog queries is the version announced (an engine upgrade fails here).
+    expect(engine.v).toMatch(new RegExp(`^PostgreSQL ${shown.replace('.', '\\.')} `));
+    expect([engine.sv, engine.num]).toEqual([shown, shownNum]);
+    if (announced) expect(announced).toBe(shown);
+    expect([engine.cu, engine.su, engine.u]).toEqual(['metabase', 'metabase', 'metabase']);
+    expect([engine.db, engine.db2, engine.cat]).toEqual(['strata', 'strata', 'strata']);
+    const dbs = (await c.query('SELECT datname FROM pg_database ORDER BY 1')).rows.map((r) => r.datname);
+    expect(dbs).toContain('strata');
+    // Identity words inside strings and identifiers are left alone.
+    expect((await c.query("SELECT 'current_user' AS current_user_text")).rows).toEqual([{ current_user_text: 'current_user' }]);
     await c.end();
   });
 });
