@@ -17,6 +17,7 @@ import { type Node, kindOf } from '../translate/ast.js';
 import { aggregateCalls } from '../translate/post.js';
 import { isCubeRangeVar, type SemanticPlan } from '../translate/select.js';
 import { inlineCtes } from './ctes.js';
+import { expandGroupingSets, hasGroupingSets } from './grouping-sets.js';
 import { modelJoins, semiJoins } from './joins.js';
 import { cellConst, clone, isSetOperation, nullConst, parseSelectBody, quoteIdent, visitExpr } from './nodes.js';
 import { inlineSublinks } from './sublinks.js';
@@ -41,7 +42,7 @@ export type Composed =
 
 /** Features only compose answers; statements without any keep the translator's own error. */
 export function needsCompose(select: Node): boolean {
-  let found = Boolean(select.withClause) || isSetOperation(select);
+  let found = Boolean(select.withClause) || isSetOperation(select) || hasGroupingSets(select);
   if (!found) {
     JSON.stringify(select, (k, v) => {
       if (k === 'SubLink' || k === 'over' || k === 'windowClause' || k === 'RangeSubselect' || (k === 'quals' && v)) found = true;
@@ -112,6 +113,7 @@ class Composer {
       await semiJoins(s, this.ctx);
       await inlineSublinks(s, this.ctx);
       if (hasWindows(s)) return this.rewrite(splitWindows(s), top);
+      if (hasGroupingSets(s)) return this.rewrite(expandGroupingSets(s, this.ctx), top);
       const plan = this.ctx.translate(s);
       if (top) {
         this.plan = plan;

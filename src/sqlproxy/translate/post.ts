@@ -220,7 +220,9 @@ export function unsupportedCall(node: Node): Node | undefined {
     }
     if ('FuncCall' in o) {
       const fn = plainName(o.FuncCall.funcname).replace(/^pg_catalog\./, '');
-      if (o.FuncCall.over || o.FuncCall.agg_filter || !(AGGREGATE_FUNCTIONS.has(fn) || ROW_FUNCTIONS.has(fn))) {
+      // FILTER is taken by SUM/COUNT over dimensions only (select/conditional.ts decides, or refuses).
+      const filterOk = !o.FuncCall.agg_filter || fn === 'sum' || fn === 'count';
+      if (o.FuncCall.over || !filterOk || !(AGGREGATE_FUNCTIONS.has(fn) || ROW_FUNCTIONS.has(fn))) {
         found = o;
         return;
       }

@@ -295,6 +295,8 @@ describe('composed statements (WITH, UNION, windows, subqueries, joins of result
       "SELECT platform FROM ad_performance WHERE platform IN (SELECT platform FROM ad_performance WHERE platform LIKE '%') GROUP BY 1",
       'SELECT * FROM (SELECT platform, COUNT(*) AS n FROM ad_performance GROUP BY 1) x FULL JOIN (SELECT device, COUNT(*) AS n FROM ad_performance GROUP BY 1) y ON true',
       'SELECT platform FROM ad_performance GROUP BY 1 EXCEPT SELECT platform FROM ad_performance WHERE device = $1 GROUP BY 1',
+      'SELECT platform, device, SUM(clicks), GROUPING(platform, device) FROM ad_performance GROUP BY ROLLUP(platform, device)',
+      "SELECT platform, SUM(clicks) FILTER (WHERE device <> 'x') FROM ad_performance GROUP BY CUBE(platform)",
       'WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT platform FROM ad_performance, r GROUP BY 1',
     ];
     const texts: string[] = [];
@@ -304,7 +306,7 @@ describe('composed statements (WITH, UNION, windows, subqueries, joins of result
     }
     for (const t of texts) for (const f of foreign) expect(t).not.toContain(f);
     // At least the ordinary ones answered with the caller's own platforms.
-    expect(texts.filter((t) => t.includes('tiktok_ads')).length).toBeGreaterThanOrEqual(7);
+    expect(texts.filter((t) => t.includes('tiktok_ads')).length).toBeGreaterThanOrEqual(9);
     // Leaf tables never outlive their statement, and cannot be named next to a cube.
     await expect(c.query('SELECT * FROM pg_temp.strata_leaf_1')).rejects.toMatchObject({ code: '42P01' });
     await expect(c.query('SELECT platform FROM ad_performance UNION ALL SELECT c1 FROM pg_temp.strata_leaf_1')).rejects.toMatchObject({ code: '0A000' });

@@ -214,6 +214,43 @@ describe('composed: leaves and the post engine', () => {
     expect(result.kind).toBe('engine');
   });
 
+  it('ROLLUP: one semantic query per grouping set (each subtotal computed at its grain), UNION ALL on the post engine', async () => {
+    const { result, loads } = await run(
+      'SELECT channel, is_mobile, SUM(clicks) AS c, MEASURE(ctr) AS r, GROUPING(channel, is_mobile) AS g FROM ad_performance GROUP BY ROLLUP(channel, is_mobile) ORDER BY 1, 2 LIMIT 50',
+    );
+    expect(loads.map((q) => [q.dimensions ?? [], q.measures])).toEqual([
+      [
+        ['ad_performance.channel', 'ad_performance.is_mobile'],
+        ['ad_performance.clicks', 'ad_performance.ctr'],
+      ],
+      [['ad_performance.channel'], ['ad_performance.clicks', 'ad_performance.ctr']],
+      [[], ['ad_performance.clicks', 'ad_performance.ctr', 'ad_performance.count']],
+    ]);
+    expect(result.kind).toBe('engine');
+    if (result.kind !== 'engine') return;
+    const sql = oneLine(result.sql);
+    expect(sql).toContain('NULL::bool AS is_mobile');
+    expect(sql).toContain('NULL::text AS channel');
+    expect(sql).toMatch(/UNION ALL .* UNION ALL .* ORDER BY 1, 2 LIMIT 50$/);
+    // GROUPING() is each set's bit mask: 0, 1 (is_mobile rolled up), 3 (both).
+    expect(result.tables.map((t) => t.columns.length)).toEqual([5, 4, 3]);
+    expect(sql.match(/AS g\b/g)).toHaveLength(3);
+  });
+
+  it('CUBE and GROUPING SETS expand likewise; too many sets are refused', async () => {
+    const cube = await run('SELECT channel, is_mobile, SUM(clicks) FROM ad_performance GROUP BY CUBE(channel, is_mobile)');
+    expect(cube.loads.map((q) => q.dimensions ?? [])).toEqual([
+      ['ad_performance.channel', 'ad_performance.is_mobile'],
+      ['ad_performance.channel'],
+      ['ad_performance.is_mobile'],
+      [],
+    ]);
+    const sets = await run('SELECT channel, is_mobile, SUM(clicks) FROM ad_performance GROUP BY GROUPING SETS ((channel), (is_mobile), ())');
+    expect(sets.loads.map((q) => q.dimensions ?? [])).toEqual([['ad_performance.channel'], ['ad_performance.is_mobile'], []]);
+    const e = await failure('SELECT SUM(clicks) FROM ad_performance GROUP BY CUBE(channel, is_mobile, campaign_id, date, channel, is_mobile, campaign_id)');
+    expect(e.code).toBe('0A000');
+  });
+
   it('a join of two results: both subqueries are leaves', async () => {
     const { result, loads } = await run(
       'SELECT a.channel, a.c, b.m FROM (SELECT channel, SUM(clicks) AS c FROM ad_performance GROUP BY channel) a JOIN (SELECT channel, SUM(clicks) AS m FROM ad_performance WHERE is_mobile GROUP BY channel) b ON a.channel = b.channel',

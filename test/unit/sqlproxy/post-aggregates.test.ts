@@ -96,6 +96,25 @@ describe('SUM/COUNT of a CASE over dimensions', () => {
     ]);
   });
 
+  it('FILTER (WHERE <dimensions>) is the same conditional sum; SUM(1)/COUNT(*) FILTER count the matching fact rows', () => {
+    const p = plan(
+      'SELECT channel, SUM(clicks) FILTER (WHERE is_mobile) AS m, COUNT(*) FILTER (WHERE NOT is_mobile) AS d, SUM(1) FILTER (WHERE is_mobile) AS n FROM ad_performance GROUP BY channel ORDER BY channel',
+    );
+    const byHand = (ch: string) => {
+      const f = FACTS.filter((x) => x.channel === ch);
+      const mobile = f.filter((x) => x.mobile);
+      return { c0: ch, c1: mobile.length ? mobile.reduce((s, x) => s + x.clicks, 0) : null, c2: f.length - mobile.length, c3: mobile.length || null };
+    };
+    expect(finish(p.post!, grainRows(), ctx)).toEqual([byHand('search'), byHand('social')]);
+  });
+
+  it('refuses FILTER where only dropping it could answer (distinct counts, MIN/MAX, conditions on measures)', () => {
+    expect(refusal('SELECT COUNT(DISTINCT channel) FILTER (WHERE is_mobile) FROM ad_performance').code).toBe('0A000');
+    expect(refusal('SELECT MIN(date) FILTER (WHERE is_mobile) FROM ad_performance').code).toBe('0A000');
+    expect(refusal('SELECT SUM(clicks) FILTER (WHERE impressions > 10) FROM ad_performance').code).toBe('0A000');
+    expect(refusal('SELECT COUNT(1) FILTER (WHERE clicks > 1) FROM ad_performance').code).toBe('0A000');
+  });
+
   it('refuses what is not exact at the grain of the conditions', () => {
     // A condition on a measure, a non-additive measure in a branch, a column inside COUNT.
     expect(refusal('SELECT SUM(CASE WHEN clicks > 3 THEN clicks ELSE 0 END) FROM ad_performance').code).toBe('0A000');

@@ -73,6 +73,12 @@ function aggSpec(ctx: Ctx, call: PgNode, scope: ScopeEntry[], state: PostState):
   try {
     return measureSpec(aggregate(ctx, call, scope));
   } catch (e) {
+    // With FILTER only the conditional form is exact (every other reading would drop the filter).
+    if (fc.agg_filter) {
+      const filtered = conditionalSpec(ctx, fn, fc, scope, state);
+      if (filtered) return filtered;
+      throw e;
+    }
     const arg = args[0];
     const isOne = nodeAs(arg, 'A_Const')?.ival?.ival === 1;
     if (((fn === 'count' && !fc.agg_distinct) || fn === 'sum') && isOne) return measureSpec(countItem(ctx, scope, call));
