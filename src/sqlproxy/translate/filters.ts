@@ -66,3 +66,16 @@ export function negateFilter(f: Filter): Filter | undefined {
 export function conjuncts(f: Filter): Filter[] {
   return 'and' in f ? f.and.flatMap(conjuncts) : [f];
 }
+
+/** Cube's negated operators also match NULL (`notEquals` is `x != v OR x IS NULL`); SQL's never do. */
+const NULL_INCLUSIVE = new Set<FilterOperator>(['notEquals', 'notContains', 'notStartsWith', 'notEndsWith']);
+
+/**
+ * Postgres semantics for the finished filter tree (negations already pushed down to members): a
+ * negated comparison is true only for a present value, so each of Cube's NULL-inclusive operators is
+ * narrowed with `set`. `x <> 'a'`, `NOT (x = 'a')`, `x NOT IN (…)`, `x NOT LIKE …` then skip NULL rows.
+ */
+export function withSqlNulls(f: Filter): Filter {
+  if (isMemberFilter(f)) return NULL_INCLUSIVE.has(f.operator) ? { and: [f, { member: f.member, operator: 'set' }] } : f;
+  return 'and' in f ? { and: f.and.map(withSqlNulls) } : { or: f.or.map(withSqlNulls) };
+}

@@ -6,6 +6,7 @@
  * This file is the public entry; the clause visitors live in select/ (statement.ts walks one
  * SELECT, from/targets/where/compare/order-limit/time-idioms/post-plan map its clauses).
  */
+import { conjuncts, withSqlNulls } from './filters.js';
 import type { CatalogCube } from '../../query/types.js';
 import type { SemanticQuery } from '../../semantic/query.js';
 import type { Cell } from '../pg-types.js';
@@ -58,7 +59,7 @@ export function translateSelect(select: Node, opts: TranslateOptions): SemanticP
     ...(parts.dimensions.length ? { dimensions: parts.dimensions } : {}),
     ...(parts.timeDimensions.length ? { timeDimensions: parts.timeDimensions } : {}),
     ...(parts.segments.length ? { segments: parts.segments } : {}),
-    ...(parts.filters.length ? { filters: parts.filters } : {}),
+    ...(parts.filters.length ? { filters: parts.filters.flatMap((f) => conjuncts(withSqlNulls(f))) } : {}),
     ...(parts.order.length ? { order: parts.order } : {}),
     ...(parts.limit !== undefined ? { limit: parts.limit } : {}),
     ...(parts.offset ? { offset: parts.offset } : {}),

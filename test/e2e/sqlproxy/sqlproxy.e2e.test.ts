@@ -50,6 +50,9 @@ cubes:
       - name: device
         type: string
         sql: device
+      - name: mobile_device
+        type: string
+        sql: "nullIf(device, 'desktop')"
       - name: date
         type: time
         sql: date
@@ -211,13 +214,40 @@ describe('numbers against the real engine, scoped to the credential tenant', () 
     const viewer = await client(tokens.acmeViewer);
     await expect(viewer.query('SELECT platform, SUM(cost) FROM ad_performance GROUP BY 1')).rejects.toMatchObject({ code: '42501', position: '22' });
     const cols = await viewer.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'ad_performance'");
-    expect(cols.rows.map((r) => r.column_name).sort()).toEqual(['clicks', 'count', 'ctr', 'date', 'device', 'impressions', 'mobile', 'platform']);
+    expect(cols.rows.map((r) => r.column_name).sort()).toEqual([
+      'clicks',
+      'count',
+      'ctr',
+      'date',
+      'device',
+      'impressions',
+      'mobile',
+      'mobile_device',
+      'platform',
+    ]);
     await viewer.end();
     const analyst = await client(tokens.acme);
     const res = await analyst.query('SELECT SUM(cost) AS cost FROM ad_performance');
     const total = rows.filter((r) => r.tenant_id === 'acme').reduce((a, r) => a + r.cost, 0);
     expect(Number(res.rows[0].cost)).toBeCloseTo(total, 6);
     await analyst.end();
+  });
+});
+
+describe('Postgres NULL semantics', () => {
+  it("a negated comparison never matches NULL (Cube's notEquals would)", async () => {
+    const c = await client(tokens.acme);
+    const count = async (where: string) => Number((await c.query(`SELECT COUNT(*) AS n FROM ad_performance WHERE ${where}`)).rows[0].n);
+    const mobile = rows.filter((f) => f.tenant_id === 'acme' && f.device === 'mobile').length;
+    const desktop = rows.filter((f) => f.tenant_id === 'acme' && f.device === 'desktop').length;
+    // mobile_device is NULL on desktop rows.
+    expect(await count("mobile_device <> 'mobile'")).toBe(0);
+    expect(await count("NOT (mobile_device = 'mobile')")).toBe(0);
+    expect(await count("mobile_device NOT IN ('tablet')")).toBe(mobile);
+    expect(await count("mobile_device NOT LIKE 'tab%'")).toBe(mobile);
+    expect(await count('mobile_device IS NULL')).toBe(desktop);
+    expect(await count("mobile_device <> 'mobile' OR mobile_device IS NULL")).toBe(desktop);
+    await c.end();
   });
 });
 

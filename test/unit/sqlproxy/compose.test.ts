@@ -101,6 +101,7 @@ describe('pushed down whole', () => {
     const notIn = await run('SELECT SUM(clicks) FROM ad_performance WHERE campaign_id NOT IN (SELECT id FROM campaigns)', () => [[7]]);
     expect(notIn.result.kind === 'plan' && notIn.result.plan.query.filters).toEqual([
       { member: 'ad_performance.campaign_id', operator: 'notEquals', values: [7] },
+      { member: 'ad_performance.campaign_id', operator: 'set' },
     ]);
     const none = await run('SELECT SUM(clicks) FROM ad_performance WHERE campaign_id IN (SELECT id FROM campaigns)', () => []);
     expect(none.result.kind === 'plan' && none.result.plan.empty).toBe(true);

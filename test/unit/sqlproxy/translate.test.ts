@@ -128,8 +128,11 @@ describe('WHERE -> filters and segments', () => {
     ]);
     expect(where("channel IN ('a', 'b') AND channel NOT IN ('c') AND channel <> 'd'").filters).toEqual([
       { member: 'ad_performance.channel', operator: 'equals', values: ['a', 'b'] },
+      // Postgres: a negated comparison is never true for NULL (Cube's notEquals would match NULL rows).
       { member: 'ad_performance.channel', operator: 'notEquals', values: ['c'] },
+      { member: 'ad_performance.channel', operator: 'set' },
       { member: 'ad_performance.channel', operator: 'notEquals', values: ['d'] },
+      { member: 'ad_performance.channel', operator: 'set' },
     ]);
     expect(where('campaign_id BETWEEN 1 AND 5').filters).toEqual([
       { member: 'ad_performance.campaign_id', operator: 'gte', values: [1] },
@@ -168,7 +171,12 @@ describe('WHERE -> filters and segments', () => {
           {
             and: [
               { member: 'ad_performance.campaign_id', operator: 'lt', values: [3] },
-              { member: 'ad_performance.channel', operator: 'notEquals', values: ['b'] },
+              {
+                and: [
+                  { member: 'ad_performance.channel', operator: 'notEquals', values: ['b'] },
+                  { member: 'ad_performance.channel', operator: 'set' },
+                ],
+              },
             ],
           },
         ],
@@ -183,7 +191,10 @@ describe('WHERE -> filters and segments', () => {
     });
     expect(where('paid_search = true').segments).toEqual(['ad_performance.paid_search']);
     expect(where('is_mobile').filters).toEqual([{ member: 'ad_performance.is_mobile', operator: 'equals', values: [true] }]);
-    expect(where('NOT is_mobile').filters).toEqual([{ member: 'ad_performance.is_mobile', operator: 'notEquals', values: [true] }]);
+    expect(where('NOT is_mobile').filters).toEqual([
+      { member: 'ad_performance.is_mobile', operator: 'notEquals', values: [true] },
+      { member: 'ad_performance.is_mobile', operator: 'set' },
+    ]);
   });
 
   it('time columns: Metabase NOW() - INTERVAL and CAST AS date ranges', () => {
