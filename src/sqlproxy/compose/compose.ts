@@ -18,7 +18,7 @@ import { aggregateCalls } from '../translate/post.js';
 import { isCubeRangeVar, type SemanticPlan } from '../translate/select.js';
 import { inlineCtes } from './ctes.js';
 import { expandGroupingSets, hasGroupingSets } from './grouping-sets.js';
-import { modelJoins, semiJoins } from './joins.js';
+import { commaJoins, modelJoins, semiJoins } from './joins.js';
 import { cellConst, clone, isSetOperation, nullConst, parseSelectBody, quoteIdent, visitExpr } from './nodes.js';
 import { inlineSublinks } from './sublinks.js';
 import type { ComposeContext } from './types.js';
@@ -42,7 +42,7 @@ export type Composed =
 
 /** Features only compose answers; statements without any keep the translator's own error. */
 export function needsCompose(select: Node): boolean {
-  let found = Boolean(select.withClause) || isSetOperation(select) || hasGroupingSets(select);
+  let found = Boolean(select.withClause) || isSetOperation(select) || hasGroupingSets(select) || (select.fromClause?.length ?? 0) > 1;
   if (!found) {
     JSON.stringify(select, (k, v) => {
       if (k === 'SubLink' || k === 'over' || k === 'windowClause' || k === 'RangeSubselect' || (k === 'quals' && v)) found = true;
@@ -110,6 +110,7 @@ class Composer {
       if (s.withClause)
         throw this.ctx.at.unsupported('WITH in a query that also reads cube tables directly is not supported; read the cube inside a WITH query too');
       modelJoins(s, this.ctx.catalog);
+      commaJoins(s, this.ctx.catalog);
       await semiJoins(s, this.ctx);
       await inlineSublinks(s, this.ctx);
       if (hasWindows(s)) return this.rewrite(splitWindows(s), top);

@@ -108,6 +108,34 @@ export function modelJoins(s: Node, catalog: readonly CatalogCube[]): void {
   for (const item of s.fromClause ?? []) visit(item);
 }
 
+/**
+ * The old join syntax, `FROM a, b WHERE a.k = b.k AND …`: a top-level equality that is exactly the
+ * model's join between two of this level's cube tables is that join (the cross join already is),
+ * with both keys required to be present (an inner join); it leaves WHERE.
+ */
+export function commaJoins(s: Node, catalog: readonly CatalogCube[]): void {
+  const tables = (s.fromClause ?? []).flatMap((item: Node) => cubeTables(item, catalog) ?? []);
+  if (tables.length < 2 || !s.whereClause) return;
+  const where: Node = s.whereClause;
+  const parts: Node[] = kindOf(where) === 'BoolExpr' && where.BoolExpr.boolop === 'AND_EXPR' ? where.BoolExpr.args : [where];
+  const kept: Node[] = [];
+  const added: Node[] = [];
+  for (const p of parts) {
+    const pair = equalities(p)?.[0];
+    const a = pair && resolve(pair[0], tables);
+    const b = pair && resolve(pair[1], tables);
+    const declared =
+      a &&
+      b &&
+      a.table !== b.table &&
+      (a.table.cube.joins.some((d) => d.target === b.table.cube.name && d.keys?.length === 1 && d.keys[0][0] === a.column && d.keys[0][1] === b.column) ||
+        b.table.cube.joins.some((d) => d.target === a.table.cube.name && d.keys?.length === 1 && d.keys[0][0] === b.column && d.keys[0][1] === a.column));
+    if (declared) added.push(...pair.map((names) => isNotNull({ ColumnRef: { fields: names.map((sval) => ({ String: { sval } })) } })));
+    else kept.push(p);
+  }
+  if (added.length) s.whereClause = and([...kept, ...added]);
+}
+
 /** Rewrites `cubes JOIN (subquery) AS x ON keys` into a filter when the subquery is only a filter. */
 export async function semiJoins(s: Node, ctx: ComposeContext): Promise<void> {
   const from: Node[] = s.fromClause ?? [];

@@ -4,6 +4,7 @@
  * query service for the members underneath at their own grain (`base` dimensions, measures); the
  * `finish` step (post.ts) evaluates the expressions per row, regroups, filters HAVING and orders.
  */
+import { STRING_FUNCTIONS, stringFunctionOid } from './string-functions.js';
 import type { CellValue } from '../../query/types.js';
 import { OID } from '../pg-types.js';
 import { SqlError, SQLSTATE } from '../sql-error.js';
@@ -66,6 +67,7 @@ export function inferOid(node: Node, columnOid: (ref: Node) => number): number {
       if (fn === 'count') return OID.int8;
       if (fn === 'date_trunc') return OID.timestamp;
       if (fn === 'to_char') return OID.text;
+      if (STRING_FUNCTIONS.has(fn)) return stringFunctionOid(fn);
       if ((fn === 'min' || fn === 'max' || fn === 'coalesce' || fn === 'nullif') && args[0]) return inferOid(args[0], columnOid);
       return OID.numeric;
     }

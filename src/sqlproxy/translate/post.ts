@@ -4,6 +4,7 @@
  * ratios of aggregates, CASE/COALESCE/NULLIF/ROUND — evaluated here with Postgres semantics, then
  * regrouped and ordered. Nothing here becomes SQL; the semantic query is always a plain one.
  */
+import { STRING_FUNCTIONS, stringFunction } from './string-functions.js';
 import { DateTime } from 'luxon';
 import type { CellValue } from '../../query/types.js';
 import type { Cell } from '../pg-types.js';
@@ -96,6 +97,7 @@ export function evalRow(node: Node, env: Env, ctx: ValueContext): Value {
           return { t: 'string', v: toChar(v.v, f.v) };
         }
         default:
+          if (STRING_FUNCTIONS.has(fn)) return stringFunction(fn, args.map(ev));
           throw ctx.at.unsupported(`function ${fn}() is not supported over cube columns`, node);
       }
     }
@@ -222,7 +224,7 @@ export function unsupportedCall(node: Node): Node | undefined {
       const fn = plainName(o.FuncCall.funcname).replace(/^pg_catalog\./, '');
       // FILTER is taken by SUM/COUNT over dimensions only (select/conditional.ts decides, or refuses).
       const filterOk = !o.FuncCall.agg_filter || fn === 'sum' || fn === 'count';
-      if (o.FuncCall.over || !filterOk || !(AGGREGATE_FUNCTIONS.has(fn) || ROW_FUNCTIONS.has(fn))) {
+      if (o.FuncCall.over || !filterOk || !(AGGREGATE_FUNCTIONS.has(fn) || ROW_FUNCTIONS.has(fn) || STRING_FUNCTIONS.has(fn))) {
         found = o;
         return;
       }

@@ -126,6 +126,19 @@ describe('pushed down whole', () => {
     ]);
   });
 
+  it('the old join syntax (FROM a, b WHERE a.k = b.k) is the model join, with both keys present', async () => {
+    const { result } = await run(
+      "SELECT a.channel, SUM(a.clicks) FROM ad_performance a, campaigns c WHERE a.campaign_id = c.id AND c.status = 'active' GROUP BY a.channel",
+    );
+    expect(result.kind === 'plan' && result.plan.query.filters).toEqual([
+      { member: 'campaigns.status', operator: 'equals', values: ['active'] },
+      { member: 'ad_performance.campaign_id', operator: 'set' },
+      { member: 'campaigns.id', operator: 'set' },
+    ]);
+    // Any other column equality between the tables is still refused.
+    expect((await failure('SELECT SUM(a.clicks) FROM ad_performance a, campaigns c WHERE a.channel = c.name')).code).toBe('0A000');
+  });
+
   it('a join the model does not declare is refused, not guessed', async () => {
     const e = await failure('SELECT c.name, SUM(a.clicks) FROM ad_performance a LEFT JOIN campaigns c ON a.channel = c.name GROUP BY c.name');
     expect(e.code).toBe('0A000');
