@@ -71,6 +71,8 @@ export function inferOid(node: Node, columnOid: (ref: Node) => number): number {
       if ((fn === 'min' || fn === 'max' || fn === 'coalesce' || fn === 'nullif') && args[0]) return inferOid(args[0], columnOid);
       return OID.numeric;
     }
+    case 'MinMaxExpr':
+      return inferOid(node.MinMaxExpr.args[0], columnOid);
     case 'CoalesceExpr':
       return inferOid(node.CoalesceExpr.args[0], columnOid);
     case 'CaseExpr': {

@@ -101,6 +101,16 @@ export function evalRow(node: Node, env: Env, ctx: ValueContext): Value {
           throw ctx.at.unsupported(`function ${fn}() is not supported over cube columns`, node);
       }
     }
+    case 'MinMaxExpr': {
+      // GREATEST/LEAST ignore NULLs; NULL only when every argument is.
+      const vals = (node.MinMaxExpr.args as Node[]).map(ev).filter((v) => v.t !== 'null');
+      if (!vals.length) return { t: 'null' };
+      const greatest = node.MinMaxExpr.op === 'IS_GREATEST';
+      return vals.reduce((best, v) => {
+        const c = compare(asTypeOf(v, best, ctx, node), asTypeOf(best, v, ctx, node));
+        return (greatest ? c > 0 : c < 0) ? v : best;
+      });
+    }
     case 'CoalesceExpr':
       return evalRow({ FuncCall: { funcname: [{ String: { sval: 'coalesce' } }], args: node.CoalesceExpr.args } }, env, ctx);
     case 'A_Expr': {
@@ -125,11 +135,16 @@ export function evalRow(node: Node, env: Env, ctx: ValueContext): Value {
       const r = ev(e.rexpr);
       if (l.t === 'null' || r.t === 'null') return { t: 'null' };
       if (['=', '<>', '!=', '<', '<=', '>', '>='].includes(op)) {
-        const c = compare(l, r);
+        // A string literal takes the other side's type, as Postgres resolves an unknown literal.
+        const c = compare(asTypeOf(l, r, ctx, e.lexpr), asTypeOf(r, l, ctx, e.rexpr));
         const b = op === '=' ? c === 0 : op === '<' ? c < 0 : op === '<=' ? c <= 0 : op === '>' ? c > 0 : op === '>=' ? c >= 0 : c !== 0;
         return { t: 'bool', v: b };
       }
       if (op === '||') return { t: 'string', v: text(l) + text(r) };
+      if (op === '~' || op === '~*' || op === '!~' || op === '!~*') {
+        const hit = posixRegExp(text(r), op.includes('*'), ctx, e.rexpr).test(text(l));
+        return { t: 'bool', v: op.startsWith('!') ? !hit : hit };
+      }
       if (l.t === 'number' && r.t === 'number') {
         if (op === '/' && r.v === 0) throw new SqlError('22012', 'division by zero');
         const v = op === '+' ? l.v + r.v : op === '-' ? l.v - r.v : op === '*' ? l.v * r.v : op === '/' ? l.v / r.v : op === '%' ? l.v % r.v : Number.NaN;
@@ -145,7 +160,9 @@ export function evalRow(node: Node, env: Env, ctx: ValueContext): Value {
       for (const w of c.args ?? []) {
         const when = w.CaseWhen;
         const cond = ev(when.expr);
-        const hit = subject ? subject.t !== 'null' && cond.t !== 'null' && compare(subject, cond) === 0 : cond.t === 'bool' && cond.v;
+        const hit = subject
+          ? subject.t !== 'null' && cond.t !== 'null' && compare(subject, asTypeOf(cond, subject, ctx, when.expr)) === 0
+          : cond.t === 'bool' && cond.v;
         if (hit) return ev(when.result);
       }
       return c.defresult ? ev(c.defresult) : { t: 'null' };
@@ -292,6 +309,19 @@ export function merge(how: Merge, a: CellValue, b: CellValue): CellValue {
   const x = Number(a);
   const y = Number(b);
   return how === 'sum' ? x + y : how === 'min' ? Math.min(x, y) : Math.max(x, y);
+}
+
+/** `v` as `other`'s type when `v` is a string and `other` a time or a boolean (unknown literal resolution). */
+function asTypeOf(v: Value, other: Value, ctx: ValueContext, node: Node): Value {
+  if (v.t !== 'string') return v;
+  if (other.t === 'timestamp') return toTs(v, ctx, node);
+  if (other.t === 'bool') {
+    const s = v.v.trim().toLowerCase();
+    if (['t', 'true', 'y', 'yes', 'on', '1'].includes(s)) return { t: 'bool', v: true };
+    if (['f', 'false', 'n', 'no', 'off', '0'].includes(s)) return { t: 'bool', v: false };
+    throw new SqlError(SQLSTATE.INVALID_TEXT, `invalid input syntax for type boolean: "${v.v}"`);
+  }
+  return v;
 }
 
 function toTs(v: Value, ctx: ValueContext, node: Node): Value {
@@ -445,6 +475,22 @@ export function aggregateCalls(node: Node): Node[] {
 /** A stable key for an expression (ignores locations), so GROUP BY/ORDER BY repeats of a select expression match. */
 export function exprKey(node: Node): string {
   return `x:${JSON.stringify(node, (k, v) => (k === 'location' ? undefined : v))}`;
+}
+
+/**
+ * A Postgres (POSIX ARE) pattern as a JavaScript one. The common subset reads the same; the
+ * constructs that do not (bracket classes like [[:alpha:]], \m \M \y word bounds, embedded options)
+ * are refused rather than matched differently.
+ */
+function posixRegExp(pattern: string, insensitive: boolean, ctx: ValueContext, node: Node): RegExp {
+  if (/\[\[:|\\[mMyYZA]|^\*\*\*|\(\?[a-z]/.test(pattern)) {
+    throw ctx.at.unsupported('this regular expression uses Postgres-only syntax (POSIX classes, \\m/\\M/\\y, embedded options)', node);
+  }
+  try {
+    return new RegExp(pattern, insensitive ? 'i' : '');
+  } catch (e) {
+    throw new SqlError('2201B', `invalid regular expression: ${(e as Error).message}`);
+  }
 }
 
 /** A LIKE pattern as a regular expression (% any, _ one, backslash escapes). */

@@ -163,6 +163,24 @@ describe('WHERE -> filters and segments', () => {
     expect(parseLike('a%b')).toBeUndefined();
   });
 
+  it('a check over the rows inside OR checks the whole OR; the pushed-down OR only narrows', () => {
+    const p = plan("SELECT COUNT(*) FROM ad_performance WHERE channel LIKE 'Se%' OR is_mobile");
+    expect(p.query.filters).toEqual([
+      {
+        or: [
+          { member: 'ad_performance.channel', operator: 'startsWith', values: ['Se'] },
+          { member: 'ad_performance.is_mobile', operator: 'equals', values: [true] },
+        ],
+      },
+    ]);
+    expect(p.post?.where && JSON.stringify(p.post.where)).toContain('OR_EXPR');
+    expect(p.query.dimensions).toEqual(expect.arrayContaining(['ad_performance.channel', 'ad_performance.is_mobile']));
+    // Regexes and LIKE patterns with inner wildcards push nothing down and are checked over the rows.
+    const r = plan("SELECT channel, SUM(clicks) FROM ad_performance WHERE channel ~ '^s' AND channel LIKE 's%a_h' GROUP BY 1");
+    expect(r.query.filters).toBeUndefined();
+    expect(r.post?.where).toBeDefined();
+  });
+
   it('OR and NOT become filter trees (De Morgan)', () => {
     expect(where("channel = 'a' OR (campaign_id < 3 AND NOT channel = 'b')").filters).toEqual([
       {
@@ -323,7 +341,7 @@ describe('refusals carry a SQLSTATE and the position', () => {
     ['negated segment', 'SELECT channel FROM ad_performance WHERE NOT paid_search', '0A000', 'NOT'],
     ['segment in OR', "SELECT channel FROM ad_performance WHERE paid_search OR channel = 'x'", '0A000', 'paid_search OR'],
     ['column vs column', 'SELECT channel FROM ad_performance WHERE campaign_id = clicks', '0A000', '= clicks'],
-    ['unsupported LIKE', "SELECT channel FROM ad_performance WHERE channel LIKE 'a%b'", '0A000', "'a%b'"],
+    ['LIKE pattern checked over rows, in a subquery', "SELECT * FROM (SELECT channel FROM ad_performance WHERE channel LIKE 'a%b') t", '0A000', "'a%b'"],
     ['UNION', 'SELECT channel FROM ad_performance UNION SELECT name FROM campaigns', '0A000', 'channel'],
     ['subquery in WHERE', 'SELECT channel FROM ad_performance WHERE channel IN (SELECT name FROM campaigns)', '0A000', 'IN'],
     ['bad number literal', "SELECT channel FROM ad_performance WHERE campaign_id = 'abc'", '22P02', "'abc'"],

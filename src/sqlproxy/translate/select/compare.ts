@@ -127,6 +127,12 @@ export function like(ctx: Ctx, t: Target, negated: boolean, patternNode: PgNode,
   if (v.t === 'null') return FALSE;
   if (v.t !== 'string') throw ctx.at.error(SQLSTATE.DATATYPE_MISMATCH, 'LIKE pattern must be text', patternNode);
   const parsed = parseLike(v.v);
+  if (!parsed && ctx.state && ctx.scopeForRowFilter) {
+    // Any other pattern ('g%_ads', 'a_c'): checked over the loaded rows, nothing to push down.
+    derive(ctx, node, ctx.scopeForRowFilter, ctx.state);
+    ctx.rowFilters.push(node);
+    return TRUE;
+  }
   if (!parsed) {
     throw ctx.at.unsupported(
       "only LIKE patterns of the form 'x', '%x%', 'x%' and '%x' are supported",

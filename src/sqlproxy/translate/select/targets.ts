@@ -253,6 +253,13 @@ export function figureName(node: Node): string {
       return String(nodeAs(node, 'SQLValueFunction')!.op).replace('SVFOP_', '').replace(/_N$/, '').toLowerCase();
     case 'CaseExpr':
       return 'case';
+    // Postgres' FigureColname: GREATEST/LEAST, COALESCE, NULLIF and IS [NOT] NULL name themselves.
+    case 'MinMaxExpr':
+      return nodeAs(node, 'MinMaxExpr')!.op === 'IS_GREATEST' ? 'greatest' : 'least';
+    case 'CoalesceExpr':
+      return 'coalesce';
+    case 'A_Expr':
+      return nodeAs(node, 'A_Expr')!.kind === 'AEXPR_NULLIF' ? 'nullif' : '?column?';
     default:
       return '?column?';
   }

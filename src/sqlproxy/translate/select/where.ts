@@ -3,6 +3,7 @@
  * De Morgan, segments only in a top-level AND); each comparison's column side becomes a Target and
  * compare.ts maps the value side. HAVING is the same walk with aggregates allowed (measure filters).
  */
+import { derive } from './post-plan.js';
 import type { A_Expr } from 'libpg-query';
 import type { Filter } from '../../../semantic/query.js';
 import { OID } from '../../pg-types.js';
@@ -45,8 +46,17 @@ function predicate(ctx: Ctx, node: PgNode, scope: ScopeEntry[], clause: Clause, 
       const b = nodeAs(node, 'BoolExpr')!;
       const args = b.args!;
       if (b.boolop === 'NOT_EXPR') return negate(ctx, predicate(ctx, args[0], scope, clause, !negated), node);
+      const checked = ctx.rowFilters.length;
       const parts = args.map((a) => predicate(ctx, a, scope, clause, negated));
-      return b.boolop === 'AND_EXPR' ? and(parts) : or(ctx, parts, node);
+      if (b.boolop === 'AND_EXPR') return and(parts);
+      // A branch checked over the rows (case-sensitive LIKE, a regex) cannot filter alone inside OR:
+      // the whole OR is checked over the rows instead, the pushed-down OR only narrows them.
+      if (ctx.rowFilters.length > checked && ctx.state && ctx.scopeForRowFilter) {
+        ctx.rowFilters.length = checked;
+        derive(ctx, node, ctx.scopeForRowFilter, ctx.state);
+        ctx.rowFilters.push(node);
+      }
+      return or(ctx, parts, node);
     }
     case 'A_Expr':
       return comparison(ctx, node, nodeAs(node, 'A_Expr')!, scope, clause, negated);
@@ -218,6 +228,7 @@ function comparison(ctx: Ctx, node: PgNode, e: A_Expr, scope: ScopeEntry[], clau
   const op = plainName(e.name);
   switch (kind) {
     case 'AEXPR_OP': {
+      if (REGEX_OPERATORS.has(op)) return regexMatch(ctx, node, e, scope, clause);
       if (!['=', '<>', '!=', '<', '<=', '>', '>='].includes(op)) {
         throw ctx.at.unsupported(`operator ${op} is not supported in conditions`, node);
       }
@@ -270,4 +281,16 @@ function comparison(ctx: Ctx, node: PgNode, e: A_Expr, scope: ScopeEntry[], clau
     default:
       throw ctx.at.unsupported(`this kind of condition (${kind.replace('AEXPR_', '').toLowerCase()}) is not supported`, node);
   }
+}
+
+/** POSIX regular-expression matches (`~`, `~*`, `!~`, `!~*`): checked over the loaded rows, nothing pushed down. */
+const REGEX_OPERATORS = new Set(['~', '~*', '!~', '!~*']);
+
+function regexMatch(ctx: Ctx, node: PgNode, e: A_Expr, scope: ScopeEntry[], clause: Clause): Predicate {
+  const t = target(ctx, e.lexpr!, scope, clause);
+  if (!t || t.kind !== 'dimension' || t.type !== 'string') throw ctx.at.unsupported('regular expressions are supported on text dimensions only', node);
+  if (!ctx.state || !ctx.scopeForRowFilter) throw ctx.at.unsupported('regular-expression matches are supported in the outer query only', node);
+  derive(ctx, node, ctx.scopeForRowFilter, ctx.state);
+  ctx.rowFilters.push(node);
+  return TRUE;
 }
