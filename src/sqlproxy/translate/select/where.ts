@@ -288,7 +288,7 @@ const REGEX_OPERATORS = new Set(['~', '~*', '!~', '!~*']);
 
 function regexMatch(ctx: Ctx, node: PgNode, e: A_Expr, scope: ScopeEntry[], clause: Clause): Predicate {
   const t = target(ctx, e.lexpr!, scope, clause);
-  if (!t || t.kind !== 'dimension' || t.type !== 'string') throw ctx.at.unsupported('regular expressions are supported on text dimensions only', node);
+  if (t?.kind !== 'dimension' || t.type !== 'string') throw ctx.at.unsupported('regular expressions are supported on text dimensions only', node);
   if (!ctx.state || !ctx.scopeForRowFilter) throw ctx.at.unsupported('regular-expression matches are supported in the outer query only', node);
   derive(ctx, node, ctx.scopeForRowFilter, ctx.state);
   ctx.rowFilters.push(node);
