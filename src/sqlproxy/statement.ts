@@ -18,7 +18,7 @@ import { isTransactionEnd, local, showDescription } from './local-commands.js';
 import { DEFAULT_ROW_LIMITS, loadAllRows } from './paged-load.js';
 import type { ParsedStatement } from './parse.js';
 import { type Cell, decodeParam, OID, type ParamValue } from './pg-types.js';
-import { catalogResult, encodeRow, rowDescription } from './result-encoding.js';
+import { catalogResult, decodeTextResult, encodeRow, rowDescription } from './result-encoding.js';
 import { route } from './router.js';
 import type { Prepared, Result, Session } from './session-state.js';
 import { SqlError, SQLSTATE } from './sql-error.js';
@@ -203,7 +203,22 @@ export class Executor {
         const plan = this.translateSync(s, params, position);
         if (!loading) return { plan, rows: [] };
         const rows = await this.rowsOf(plan, position);
-        return { plan, rows: rows.map((row) => plan.columns.map((c) => (c.source.kind === 'constant' ? c.source.value : (row[c.source.key] ?? null)))) };
+        return { plan, rows: planCells(plan, rows) };
+      },
+      evaluateComposed: async (s) => {
+        const inner = await this.semantic(s, params, position, loading);
+        if (!loading) return { oids: [], rows: [] };
+        if (inner.kind === 'plan') {
+          return { oids: inner.plan.columns.map((c) => c.oid), rows: planCells(inner.plan, await this.rowsOf(inner.plan, position)) };
+        }
+        return decodeTextResult(
+          await this.postEngine(inner, [
+            frontend.parse('', inner.sql, []),
+            frontend.bind('', '', [], [], []),
+            frontend.describe('P', ''),
+            frontend.execute('', 0),
+          ]),
+        );
       },
     };
     return compose(select, ctx, { param: (n) => params.value(n), expect: (n, oid) => params.expect(n, oid), maxRows: this.deps.rowLimits?.composedRows });
@@ -287,4 +302,9 @@ export class Executor {
       if (this.session.running === controller) this.session.running = undefined;
     }
   }
+}
+
+/** A plan's rows as cells in its column order (constants included). */
+function planCells(plan: SemanticPlan, rows: readonly Readonly<Record<string, Cell>>[]): Cell[][] {
+  return rows.map((row) => plan.columns.map((c) => (c.source.kind === 'constant' ? c.source.value : (row[c.source.key] ?? null))));
 }

@@ -40,17 +40,7 @@ export type Composed =
   /** SQL over the temporary tables, for the post engine. */
   | { readonly kind: 'engine'; readonly sql: string; readonly tables: readonly TempTable[] };
 
-/** Features only compose answers; statements without any keep the translator's own error. */
-export function needsCompose(select: Node): boolean {
-  let found = Boolean(select.withClause) || isSetOperation(select) || hasGroupingSets(select) || (select.fromClause?.length ?? 0) > 1;
-  if (!found) {
-    JSON.stringify(select, (k, v) => {
-      if (k === 'SubLink' || k === 'over' || k === 'windowClause' || k === 'RangeSubselect' || (k === 'quals' && v)) found = true;
-      return v;
-    });
-  }
-  return found;
-}
+export { needsCompose } from './features.js';
 
 export interface ComposeOptions {
   /** Bound parameter values ($n) of the parts that run on the post engine. */

@@ -6,6 +6,7 @@
 import { SqlError, SQLSTATE } from '../sql-error.js';
 import { type Node, kindOf, strings } from '../translate/ast.js';
 import type { Cell } from '../pg-types.js';
+import { needsCompose } from './features.js';
 import { and, boolConst, equals, inList, not, nullConst, or, visitExpr } from './nodes.js';
 import { type ComposeContext, MAX_IN_LIST } from './types.js';
 import { literalOf } from './literals.js';
@@ -44,15 +45,23 @@ function positiveConjuncts(s: Node): Map<Node, Position> {
 
 type Position = 'plain' | 'negated' | 'other';
 
-async function sublinkValue(link: Node, position: Position, ctx: ComposeContext): Promise<Node> {
-  const l = link.SubLink;
-  const { plan, rows } = await ctx.evaluate(l.subselect.SelectStmt).catch((e: unknown) => {
+/** A subquery's result: one semantic query when it maps, else composed on its own. */
+async function answer(select: Node, ctx: ComposeContext): Promise<{ oids: readonly number[]; rows: readonly (readonly Cell[])[] }> {
+  try {
+    const { plan, rows } = await ctx.evaluate(select);
+    return { oids: plan.columns.map((c) => c.oid), rows };
+  } catch (e) {
+    if (e instanceof SqlError && e.code === SQLSTATE.NOT_SUPPORTED && ctx.evaluateComposed && needsCompose(select)) return ctx.evaluateComposed(select);
     if (e instanceof SqlError && (e.code === SQLSTATE.UNDEFINED_COLUMN || e.code === SQLSTATE.UNDEFINED_TABLE)) {
       throw new SqlError(e.code, e.message, e.position, 'ERROR', 'Subqueries that refer to the outer query (correlated) are not supported.');
     }
     throw e;
-  });
-  const oids = plan.columns.map((c) => c.oid);
+  }
+}
+
+async function sublinkValue(link: Node, position: Position, ctx: ComposeContext): Promise<Node> {
+  const l = link.SubLink;
+  const { oids, rows } = await answer(l.subselect.SelectStmt, ctx);
   switch (l.subLinkType) {
     case 'EXISTS_SUBLINK':
       return boolConst(rows.length > 0 || !ctx.loading);

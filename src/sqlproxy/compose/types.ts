@@ -17,6 +17,11 @@ export interface ComposeContext {
   translate(select: Node): SemanticPlan;
   /** Translates and loads one select over cubes (scopes, tenant, cache, audit: the query service's). */
   evaluate(select: Node): Promise<LeafRows>;
+  /**
+   * Answers a select the translator cannot take whole (a subquery with its own UNION, windows or
+   * aggregated subqueries) as a statement of its own: its result types and cells.
+   */
+  evaluateComposed?(select: Node): Promise<{ readonly oids: readonly number[]; readonly rows: readonly (readonly Cell[])[] }>;
   /** False while describing a statement (Parse/Describe): nothing is loaded. */
   readonly loading: boolean;
 }
