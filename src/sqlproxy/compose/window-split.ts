@@ -1,11 +1,11 @@
 /**
- * Window functions run after grouping, so a select with window calls splits exactly into an inner
+ * Window functions (and DISTINCT ON) run after grouping, so such a select splits exactly into an inner
  * select without them (WHERE, GROUP BY, HAVING and every expression the windows read, as hidden
  * columns) and an outer select over it (the window calls, ORDER BY, DISTINCT, LIMIT). The inner one
  * reads the cubes and is answered by the query service; the outer one runs on the post engine.
  */
 import { type Node, kindOf } from '../translate/ast.js';
-import { aggregateCalls, columnRefs } from '../translate/post.js';
+import { aggregateCalls, columnRefs, exprKey } from '../translate/post.js';
 import { figureName } from '../translate/select.js';
 import { columnRef, hasWindowCall, nullConst, parseSelectBody } from './nodes.js';
 
@@ -13,7 +13,12 @@ import { columnRef, hasWindowCall, nullConst, parseSelectBody } from './nodes.js
 const STRUCTURAL = new Set(['CaseWhen', 'SortBy', 'List', 'String', 'TypeName', 'WindowDef', 'ResTarget', 'Integer', 'Float', 'Boolean']);
 
 export function hasWindows(s: Node): boolean {
-  return Boolean(s.windowClause?.length) || hasWindowCall(s.targetList) || hasWindowCall(s.sortClause);
+  return Boolean(s.windowClause?.length) || hasWindowCall(s.targetList) || hasWindowCall(s.sortClause) || hasDistinctOn(s);
+}
+
+/** DISTINCT ON (…) also runs after grouping: the same split, its expressions lifted like ORDER BY's. */
+export function hasDistinctOn(s: Node): boolean {
+  return (s.distinctClause ?? []).some((d: Node) => Object.keys(d).length > 0);
 }
 
 /** `s` (reads cubes, has window calls) as `SELECT <windows> FROM (<s without them>) AS _w`. */
@@ -24,17 +29,29 @@ export function splitWindows(s: Node): Node {
   const outputNames = new Set<string>();
   const used = new Set<string>();
   const hidden: Node[] = [];
+  // One hidden column per distinct expression: DISTINCT ON and ORDER BY must name the same one.
+  const hiddenByKey = new Map<string, string>();
 
   const lift = (expr: Node): Node => {
     const kind = kindOf(expr);
     if (STRUCTURAL.has(kind)) return mapChildren(expr, lift);
     if (!hasWindowCall(expr)) {
       if (!columnRefs(expr).length && !aggregateCalls(expr).length) return expr;
-      const name = `_w${hidden.length}`;
-      hidden.push({ ResTarget: { name, val: expr } });
+      const key = exprKey(expr);
+      let name = hiddenByKey.get(key);
+      if (!name) {
+        name = `_w${hidden.length}`;
+        hiddenByKey.set(key, name);
+        hidden.push({ ResTarget: { name, val: expr } });
+      }
       return columnRef(name);
     }
     return mapChildren(expr, lift);
+  };
+  /** An ORDER BY / DISTINCT ON item: an ordinal or an output name stays, anything else is lifted. */
+  const liftItem = (node: Node): Node => {
+    const bareName = kindOf(node) === 'ColumnRef' && node.ColumnRef.fields.length === 1 ? node.ColumnRef.fields[0].String?.sval : undefined;
+    return kindOf(node) === 'A_Const' || (bareName !== undefined && outputNames.has(bareName)) ? node : lift(node);
   };
 
   targets.forEach((t, i) => {
@@ -53,12 +70,7 @@ export function splitWindows(s: Node): Node {
     outerTargets.push({ ResTarget: { name: outputName, val: columnRef(innerName) } });
   });
 
-  const outerSort = (s.sortClause ?? []).map((sb: Node) => {
-    const node: Node = sb.SortBy.node;
-    const bareName = kindOf(node) === 'ColumnRef' && node.ColumnRef.fields.length === 1 ? node.ColumnRef.fields[0].String?.sval : undefined;
-    const keep = kindOf(node) === 'A_Const' || (bareName !== undefined && outputNames.has(bareName));
-    return { SortBy: { ...sb.SortBy, node: keep ? node : lift(node) } };
-  });
+  const outerSort = (s.sortClause ?? []).map((sb: Node) => ({ SortBy: { ...sb.SortBy, node: liftItem(sb.SortBy.node) } }));
   const windowClause = (s.windowClause ?? []).map((w: Node) => mapChildren(w, lift));
 
   const inner: Node = { ...s, targetList: [...innerTargets, ...hidden] };
@@ -71,7 +83,7 @@ export function splitWindows(s: Node): Node {
   for (const [k, v] of Object.entries({
     sortClause: outerSort,
     windowClause,
-    distinctClause: s.distinctClause,
+    distinctClause: hasDistinctOn(s) ? s.distinctClause.map(liftItem) : s.distinctClause,
     limitCount: s.limitCount,
     limitOffset: s.limitOffset,
     limitOption: s.limitOption,

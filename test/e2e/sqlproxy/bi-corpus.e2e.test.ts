@@ -43,7 +43,7 @@ const MAX_ROWS = 100_000;
 const SMALL_MAX = 1_500;
 const CORPUS: Record<Tool, readonly CorpusEntry[]> = { metabase, superset, grafana, tableau, dbeaver, pgjdbc };
 /** Answered statements per tool this build must keep (a ratchet; see README "SQL proxy"). */
-const MIN_ANSWERED: Record<Tool, number> = { metabase: 29, superset: 20, grafana: 11, tableau: 16, dbeaver: 26, pgjdbc: 9 };
+const MIN_ANSWERED: Record<Tool, number> = { metabase: 29, superset: 20, grafana: 11, tableau: 16, dbeaver: 27, pgjdbc: 9 };
 
 let dir: string;
 let engine: Engine;
