@@ -23,6 +23,8 @@ export interface Dialect {
   aggregate(fn: AggregateFn, arg: string | undefined, filter: string | undefined): string;
   /** A time value seen in time zone `tz` (with millisecond precision). */
   inZone(arg: string, tz: string): string;
+  /** inZone for a value of whole seconds ('YYYY-MM-DD HH:MM:SS'), when the dialect has a cheaper form. */
+  inZoneSeconds?(arg: string, tz: string): string;
   /** Start of the period containing `arg`, which is already in zone `tz`. */
   truncate(unit: Granularity, arg: string, tz: string): string;
   ilike(arg: string, pattern: string, negated: boolean): string;

@@ -6,7 +6,8 @@ import { invariant } from '../errors.js';
 import type { Dimension, Measure, Model } from '../semantic/model.js';
 import type { FilterValue, NormalizedFilter } from '../semantic/query.js';
 import { resolveFilterMember } from './members.js';
-import { TRUE, and, binary, ilike, inList, isNull, or, type Expr, type ParamBag, type ParamType } from './plan-tree.js';
+import { atOrBefore, timeBound } from './time-bounds.js';
+import { TRUE, and, binary, ilike, inList, isNull, not, or, type Expr, type ParamBag, type ParamType } from './plan-tree.js';
 import { coerceValue, escapeLike, normalizeFilterValues, valueTypeOf, type ValueType } from './values.js';
 
 export interface FilterContext {
@@ -25,7 +26,7 @@ const PARAM_TYPE: Readonly<Record<Exclude<ValueType, 'time'>, ParamType>> = { st
 /** A user value as a parameter of the member's type; times are local to the query zone. */
 export function valueParam(ctx: Pick<FilterContext, 'params' | 'tz'>, path: string, type: ValueType, value: FilterValue): Expr {
   const v = coerceValue(path, type, value);
-  if (type === 'time') return { kind: 'inZone', arg: ctx.params.add(v, 'String'), tz: ctx.tz };
+  if (type === 'time') return timeBound(ctx.params, ctx.tz, v as string);
   return ctx.params.add(v, PARAM_TYPE[type]);
 }
 
@@ -82,7 +83,7 @@ export function filterExpr(f: NormalizedFilter, ctx: FilterContext): Expr {
       return binary('<', x, val(values[0]));
     case 'lte':
     case 'beforeOrOnDate':
-      return binary('<=', x, val(values[0]));
+      return type === 'time' ? atOrBefore(ctx.params, ctx.tz, x, coerceValue(path, 'time', values[0]) as string) : binary('<=', x, val(values[0]));
     case 'set':
       return isNull(x, true);
     case 'notSet':
@@ -90,8 +91,9 @@ export function filterExpr(f: NormalizedFilter, ctx: FilterContext): Expr {
     case 'inDateRange':
     case 'notInDateRange': {
       invariant(values.length === 2, 'date ranges are normalized to two bounds');
-      const [from, to] = [val(values[0]), val(values[1])];
-      return f.operator === 'inDateRange' ? and(binary('>=', x, from), binary('<=', x, to))! : or(binary('<', x, from), binary('>', x, to))!;
+      const from = val(values[0]);
+      const end = atOrBefore(ctx.params, ctx.tz, x, coerceValue(path, 'time', values[1]) as string);
+      return f.operator === 'inDateRange' ? and(binary('>=', x, from), end)! : or(binary('<', x, from), not(end))!;
     }
   }
 }

@@ -37,7 +37,8 @@ export type Expr =
   | { readonly kind: 'template'; readonly parts: readonly Expr[] }
   | { readonly kind: 'aggregate'; readonly fn: AggregateFn; readonly arg?: Expr; readonly filter?: Expr }
   /** A time value (Date, DateTime, DateTime64) seen as DateTime64(3) in the zone `tz`. */
-  | { readonly kind: 'inZone'; readonly arg: Expr; readonly tz: Expr }
+  /** A local wall time in the query zone; `seconds`: the value has whole seconds (compared as DateTime). */
+  | { readonly kind: 'inZone'; readonly arg: Expr; readonly tz: Expr; readonly seconds?: boolean }
   /** Start of the period containing `arg` (already in the query zone), as DateTime64(3, tz). */
   | { readonly kind: 'truncate'; readonly unit: Granularity; readonly arg: Expr; readonly tz: Expr }
   | { readonly kind: 'multiIf'; readonly branches: readonly { readonly when: Expr; readonly then: Expr }[]; readonly otherwise: Expr }

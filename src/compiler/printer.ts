@@ -76,7 +76,7 @@ class Printer {
       ilike: (n) => d.ilike(this.atom(n.arg), this.expr(n.pattern), n.negated),
       template: (n) => n.parts.map((part) => (part.kind === 'template' || COMPOUND.has(part.kind) ? this.atom(part) : this.expr(part))).join(''),
       aggregate: (n) => d.aggregate(n.fn, n.arg && this.expr(n.arg), n.filter && this.expr(n.filter)),
-      inZone: (n) => d.inZone(this.expr(n.arg), this.expr(n.tz)),
+      inZone: (n) => (n.seconds && d.inZoneSeconds ? d.inZoneSeconds(this.expr(n.arg), this.expr(n.tz)) : d.inZone(this.expr(n.arg), this.expr(n.tz))),
       truncate: (n) => d.truncate(n.unit, this.expr(n.arg), this.expr(n.tz)),
       multiIf: (n) =>
         d.multiIf(

@@ -40,6 +40,8 @@ export const clickhouseDialect: Dialect = {
   },
   // toDateTime64(x, 3, tz) keeps the instant of a DateTime and reads a Date as local midnight in tz.
   inZone: (arg, tz) => `toDateTime64(${arg}, 3, ${tz})`,
+  // Whole seconds: a DateTime, which a Date or DateTime column compares with more cheaply (time-bounds.ts).
+  inZoneSeconds: (arg, tz) => `toDateTime(${arg}, ${tz})`,
   // Date-returning functions (week..year) are turned back into DateTime64(3, tz) at local midnight.
   truncate: (unit, arg, tz) => `toDateTime64(${START_OF[unit]}(${arg}), 3, ${tz})`,
   multiIf: (branches, otherwise) => `multiIf(${branches.map(([w, t]) => `${w}, ${t}`).join(', ')}, ${otherwise})`,

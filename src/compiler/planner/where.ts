@@ -5,7 +5,9 @@
 import { invariant } from '../../errors.js';
 import type { Measure, Model } from '../../semantic/model.js';
 import type { LocalDateTime, NormalizedFilter } from '../../semantic/query.js';
-import { filterExpr, valueParam, type FilterContext } from '../filters.js';
+import { filterExpr, type FilterContext } from '../filters.js';
+import { atOrBefore, timeBound } from '../time-bounds.js';
+import { coerceValue } from '../values.js';
 import { measureValue } from '../measures.js';
 import { and, binary, type Expr, type ParamBag } from '../plan-tree.js';
 import { renderDimension, renderMeasureFilters, renderSegment, type RenderScope } from '../render.js';
@@ -38,8 +40,8 @@ export function whereClause(model: Model, members: QueryMembers, scope: RenderSc
 
 /** `x >= from AND x <= to`, both bounds bound as parameters (from first). */
 export function inDateRange(ctx: Pick<FilterContext, 'params' | 'tz'>, path: string, x: Expr, range: readonly [LocalDateTime, LocalDateTime]): Expr {
-  const [from, to] = range.map((v) => valueParam(ctx, path, 'time', v));
-  return and(binary('>=', x, from), binary('<=', x, to))!;
+  const [from, to] = range.map((v) => coerceValue(path, 'time', v) as string);
+  return and(binary('>=', x, timeBound(ctx.params, ctx.tz, from)), atOrBefore(ctx.params, ctx.tz, x, to))!;
 }
 
 /**

@@ -72,7 +72,7 @@ describe('assembleOneStage', () => {
       "SELECT \`customers\`.name AS \`customers__name\`, (countIf(\`orders\`.id, \`orders\`.paid = 1) / nullIf(count(\`orders\`.id), 0)) AS \`orders__paid_ratio\`
       FROM (SELECT * FROM strata.orders WHERE \`tenant_id\` = {tenant:String}) AS \`orders\`
       LEFT JOIN (SELECT * FROM strata.customers WHERE \`tenant_id\` = {tenant:String}) AS \`customers\` ON \`orders\`.customer_id = \`customers\`.id
-      WHERE \`orders\`.status = {p0:String} AND \`orders\`.created_at >= toDateTime64({p1:String}, 3, {tz:String}) AND \`orders\`.created_at <= toDateTime64({p2:String}, 3, {tz:String})
+      WHERE \`orders\`.status = {p0:String} AND \`orders\`.created_at >= toDateTime({p1:String}, {tz:String}) AND \`orders\`.created_at < toDateTime({p2:String}, {tz:String})
       GROUP BY \`customers__name\`
       HAVING sum(\`orders\`.amount) > {p3:Float64}
       SETTINGS join_use_nulls = 1"

@@ -31,7 +31,7 @@ describe('whereClause', () => {
   it('ANDs the dimension filters, the segments and every date range, binding values in that order', () => {
     const { where } = whereOf(TWO_RANGES);
     expect(exprSql(where.except())).toMatchInlineSnapshot(
-      `"\`orders\`.status = {p0:String} AND (\`orders\`.status = 'completed') AND \`orders\`.created_at >= toDateTime64({p1:String}, 3, {tz:String}) AND \`orders\`.created_at <= toDateTime64({p2:String}, 3, {tz:String}) AND \`customers\`.signed_up_at >= toDateTime64({p3:String}, 3, {tz:String}) AND \`customers\`.signed_up_at <= toDateTime64({p4:String}, 3, {tz:String})"`,
+      `"\`orders\`.status = {p0:String} AND (\`orders\`.status = 'completed') AND \`orders\`.created_at >= toDateTime({p1:String}, {tz:String}) AND \`orders\`.created_at < toDateTime({p2:String}, {tz:String}) AND \`customers\`.signed_up_at >= toDateTime({p3:String}, {tz:String}) AND \`customers\`.signed_up_at < toDateTime({p4:String}, {tz:String})"`,
     );
   });
 
@@ -45,7 +45,7 @@ describe('whereClause', () => {
   it('except(i) leaves out the date range of time dimension i only', () => {
     const { where } = whereOf(TWO_RANGES);
     expect(exprSql(where.except(0))).toMatchInlineSnapshot(
-      `"\`orders\`.status = {p0:String} AND (\`orders\`.status = 'completed') AND \`customers\`.signed_up_at >= toDateTime64({p3:String}, 3, {tz:String}) AND \`customers\`.signed_up_at <= toDateTime64({p4:String}, 3, {tz:String})"`,
+      `"\`orders\`.status = {p0:String} AND (\`orders\`.status = 'completed') AND \`customers\`.signed_up_at >= toDateTime({p3:String}, {tz:String}) AND \`customers\`.signed_up_at < toDateTime({p4:String}, {tz:String})"`,
     );
   });
 
@@ -63,7 +63,7 @@ describe('inDateRange', () => {
   it('binds from, then to, as times in the query zone', () => {
     const params = new ParamBag();
     const e = inDateRange({ params, tz: ident('tz') }, 'orders.created_at', ident('t'), ['2024-01-01T00:00:00.000', '2024-01-31T23:59:59.999']);
-    expect(exprSql(e)).toMatchInlineSnapshot(`"\`t\` >= toDateTime64({p0:String}, 3, \`tz\`) AND \`t\` <= toDateTime64({p1:String}, 3, \`tz\`)"`);
+    expect(exprSql(e)).toMatchInlineSnapshot(`"\`t\` >= toDateTime({p0:String}, \`tz\`) AND \`t\` <= toDateTime64({p1:String}, 3, \`tz\`)"`);
   });
 });
 

@@ -122,10 +122,10 @@ describe('filter operators', () => {
           "p0": 1,
           "p1": 2.5,
           "p2": 3,
-          "p3": "2024-01-01T12:00:00.000",
+          "p3": "2024-01-01 12:00:00",
           "tz": "UTC",
         },
-        "sql": "WHERE \`orders\`.amount > {p0:Float64} AND \`orders\`.amount >= {p1:Float64} AND \`orders\`.amount < {p2:Float64} AND \`orders\`.created_at <= toDateTime64({p3:String}, 3, {tz:String})",
+        "sql": "WHERE \`orders\`.amount > {p0:Float64} AND \`orders\`.amount >= {p1:Float64} AND \`orders\`.amount < {p2:Float64} AND \`orders\`.created_at <= toDateTime({p3:String}, {tz:String})",
       }
     `);
   });
@@ -159,21 +159,21 @@ describe('filter operators', () => {
     expect(filtered([{ member: 'orders.created_at', operator: 'inDateRange', values: ['2024-01-01', '2024-01-31'] }], 'Asia/Tokyo')).toMatchInlineSnapshot(`
       {
         "params": {
-          "p0": "2024-01-01T00:00:00.000",
-          "p1": "2024-01-31T23:59:59.999",
+          "p0": "2024-01-01 00:00:00",
+          "p1": "2024-02-01 00:00:00",
           "tz": "Asia/Tokyo",
         },
-        "sql": "WHERE \`orders\`.created_at >= toDateTime64({p0:String}, 3, {tz:String}) AND \`orders\`.created_at <= toDateTime64({p1:String}, 3, {tz:String})",
+        "sql": "WHERE \`orders\`.created_at >= toDateTime({p0:String}, {tz:String}) AND \`orders\`.created_at < toDateTime({p1:String}, {tz:String})",
       }
     `);
     expect(filtered([{ member: 'orders.created_at', operator: 'notInDateRange', values: ['last month'] }], 'America/Los_Angeles')).toMatchInlineSnapshot(`
       {
         "params": {
-          "p0": "2024-01-01T00:00:00.000",
-          "p1": "2024-01-31T23:59:59.999",
+          "p0": "2024-01-01 00:00:00",
+          "p1": "2024-02-01 00:00:00",
           "tz": "America/Los_Angeles",
         },
-        "sql": "WHERE \`orders\`.created_at < toDateTime64({p0:String}, 3, {tz:String}) OR \`orders\`.created_at > toDateTime64({p1:String}, 3, {tz:String})",
+        "sql": "WHERE \`orders\`.created_at < toDateTime({p0:String}, {tz:String}) OR (NOT (\`orders\`.created_at < toDateTime({p1:String}, {tz:String})))",
       }
     `);
   });
@@ -189,13 +189,13 @@ describe('filter operators', () => {
     ).toMatchInlineSnapshot(`
       {
         "params": {
-          "p0": "2024-01-10T00:00:00.000",
-          "p1": "2024-01-10T23:59:59.999",
+          "p0": "2024-01-10 00:00:00",
+          "p1": "2024-01-11 00:00:00",
           "p2": "2024-01-01T23:59:59.999",
-          "p3": "2024-01-01T06:00:00.000",
+          "p3": "2024-01-01 06:00:00",
           "tz": "UTC",
         },
-        "sql": "WHERE \`orders\`.created_at < toDateTime64({p0:String}, 3, {tz:String}) AND \`orders\`.created_at <= toDateTime64({p1:String}, 3, {tz:String}) AND \`orders\`.created_at > toDateTime64({p2:String}, 3, {tz:String}) AND \`orders\`.created_at >= toDateTime64({p3:String}, 3, {tz:String})",
+        "sql": "WHERE \`orders\`.created_at < toDateTime({p0:String}, {tz:String}) AND \`orders\`.created_at < toDateTime({p1:String}, {tz:String}) AND \`orders\`.created_at > toDateTime64({p2:String}, 3, {tz:String}) AND \`orders\`.created_at >= toDateTime({p3:String}, {tz:String})",
       }
     `);
   });

@@ -119,12 +119,12 @@ describe('time dimensions', () => {
     expect(c.sql).toMatchInlineSnapshot(`
       "SELECT toDateTime64(toStartOfMonth(toDateTime64(\`orders\`.created_at, 3, {tz:String})), 3, {tz:String}) AS \`orders__created_at_month\`, count(\`orders\`.id) AS \`orders__count\`
       FROM (SELECT * FROM strata.orders WHERE \`tenant_id\` = {tenant:String}) AS \`orders\`
-      WHERE \`orders\`.created_at >= toDateTime64({p0:String}, 3, {tz:String}) AND \`orders\`.created_at <= toDateTime64({p1:String}, 3, {tz:String})
+      WHERE \`orders\`.created_at >= toDateTime({p0:String}, {tz:String}) AND \`orders\`.created_at < toDateTime({p1:String}, {tz:String})
       GROUP BY \`orders__created_at_month\`
       ORDER BY \`orders__created_at_month\` ASC
       LIMIT 10000"
     `);
-    expect(c.params).toEqual({ tenant: 'acme', tz: 'America/Los_Angeles', p0: '2024-01-01T00:00:00.000', p1: '2024-01-31T23:59:59.999' });
+    expect(c.params).toEqual({ tenant: 'acme', tz: 'America/Los_Angeles', p0: '2024-01-01 00:00:00', p1: '2024-02-01 00:00:00' });
   });
 
   it('without granularity a time dimension only filters', () => {
@@ -132,7 +132,7 @@ describe('time dimensions', () => {
     expect(c.sql).toMatchInlineSnapshot(`
       "SELECT count(\`orders\`.id) AS \`orders__count\`
       FROM (SELECT * FROM strata.orders WHERE \`tenant_id\` = {tenant:String}) AS \`orders\`
-      WHERE \`orders\`.created_at >= toDateTime64({p0:String}, 3, {tz:String}) AND \`orders\`.created_at <= toDateTime64({p1:String}, 3, {tz:String})
+      WHERE \`orders\`.created_at >= toDateTime({p0:String}, {tz:String}) AND \`orders\`.created_at < toDateTime({p1:String}, {tz:String})
       ORDER BY \`orders__count\` DESC
       LIMIT 10000"
     `);

@@ -62,7 +62,7 @@ describe('rolling window SQL', () => {
         UNION ALL
         SELECT toDateTime64(toStartOfDay(toDateTime64(\`orders\`.created_at, 3, {tz:String})), 3, {tz:String}) AS \`__d0\`, NULL AS \`__m0\`, count(\`orders\`.id) AS \`__m1\`
         FROM (SELECT * FROM strata.orders WHERE \`tenant_id\` = {tenant:String}) AS \`orders\`
-        WHERE \`orders\`.created_at >= toDateTime64({p0:String}, 3, {tz:String}) AND \`orders\`.created_at <= toDateTime64({p1:String}, 3, {tz:String})
+        WHERE \`orders\`.created_at >= toDateTime({p0:String}, {tz:String}) AND \`orders\`.created_at < toDateTime({p1:String}, {tz:String})
         GROUP BY \`__d0\`
         UNION ALL
         SELECT arrayJoin(arrayMap((\`__x\`) -> toDateTime64(\`__x\`, 3, {tz:String}), {p2:Array(String)})) AS \`__d0\`, NULL AS \`__m0\`, NULL AS \`__m1\`
@@ -73,8 +73,8 @@ describe('rolling window SQL', () => {
     `);
     expect(c.params).toMatchInlineSnapshot(`
       {
-        "p0": "2024-01-01T00:00:00.000",
-        "p1": "2024-01-03T23:59:59.999",
+        "p0": "2024-01-01 00:00:00",
+        "p1": "2024-01-04 00:00:00",
         "p2": [
           "2024-01-01T00:00:00.000",
           "2024-01-02T00:00:00.000",
