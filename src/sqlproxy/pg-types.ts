@@ -23,6 +23,21 @@ export const OID = {
   numeric: 1700,
 } as const;
 
+/** Postgres' own name of a result type (valid in CREATE TABLE and in CAST), for the post engine. */
+export const TYPE_NAME: Readonly<Record<number, string>> = {
+  [OID.bool]: 'bool',
+  [OID.int2]: 'int2',
+  [OID.int4]: 'int4',
+  [OID.int8]: 'int8',
+  [OID.float4]: 'float4',
+  [OID.float8]: 'float8',
+  [OID.numeric]: 'numeric',
+  [OID.text]: 'text',
+  [OID.date]: 'date',
+  [OID.timestamp]: 'timestamp',
+  [OID.timestamptz]: 'timestamptz',
+};
+
 /** typlen as RowDescription reports it. */
 export function typeSize(oid: number): number {
   switch (oid) {

@@ -40,7 +40,7 @@ const CANONICAL: Readonly<Record<string, string>> = {
 };
 
 /** Settings Postgres reports to the client with ParameterStatus whenever they change. */
-const REPORTED = new Set([
+export const REPORTED = new Set([
   'server_version',
   'server_encoding',
   'client_encoding',

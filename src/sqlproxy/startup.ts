@@ -9,7 +9,7 @@
  */
 import { UserError } from '../errors.js';
 import { BodyReader, CANCEL_REQUEST, type FrontendMessage, GSSENC_REQUEST, type MessageReader, msg, SSL_REQUEST } from './codec.js';
-import { defaultSettings, normalizeTimeZone } from './session.js';
+import { defaultSettings, normalizeTimeZone, REPORTED } from './session.js';
 import type { Session } from './session-state.js';
 import { SQLSTATE } from './sql-error.js';
 
@@ -146,19 +146,7 @@ export async function password(host: LoginHost, m: FrontendMessage): Promise<voi
     host.terminate(SQLSTATE.INVALID_AUTHORIZATION, `terminating connection: ${why.message}`);
   });
   s.wire.send(msg.authOk());
-  for (const name of [
-    'server_version',
-    'server_encoding',
-    'client_encoding',
-    'DateStyle',
-    'IntervalStyle',
-    'TimeZone',
-    'integer_datetimes',
-    'standard_conforming_strings',
-    'application_name',
-    'is_superuser',
-    'session_authorization',
-  ]) {
+  for (const name of REPORTED) {
     s.wire.send(msg.parameterStatus(name, s.settings.get(name) ?? ''));
   }
   s.wire.send(msg.backendKeyData(s.pid, s.secret));

@@ -11,7 +11,7 @@
  * User SQL never reaches ClickHouse: leaves go through the translator, the rest only sees leaf rows.
  */
 import { deparse } from 'pgsql-deparser';
-import { encodeText, OID, type ParamValue } from '../pg-types.js';
+import { encodeText, OID, type ParamValue, TYPE_NAME } from '../pg-types.js';
 import { SqlError, SQLSTATE } from '../sql-error.js';
 import { type Node, kindOf } from '../translate/ast.js';
 import { aggregateCalls } from '../translate/post.js';
@@ -184,7 +184,7 @@ class Composer {
     const name = `strata_leaf_${this.tables.length + 1}`;
     this.tables.push({
       name,
-      columns: plan.columns.map((c, i) => ({ name: `c${i + 1}`, type: SQL_TYPE[c.oid] ?? 'text' })),
+      columns: plan.columns.map((c, i) => ({ name: `c${i + 1}`, type: TYPE_NAME[c.oid] ?? 'text' })),
       rows: rows.map((r) => r.map((v, i) => encodeText(plan.columns[i].oid, v))),
     });
     return parseSelectBody(`SELECT ${plan.columns.map((c, i) => `c${i + 1} AS ${quoteIdent(c.name)}`).join(', ')} FROM pg_temp.${name}`);
@@ -208,17 +208,3 @@ class Composer {
     visit(root);
   }
 }
-
-const SQL_TYPE: Readonly<Record<number, string>> = {
-  [OID.bool]: 'boolean',
-  [OID.int2]: 'smallint',
-  [OID.int4]: 'integer',
-  [OID.int8]: 'bigint',
-  [OID.float4]: 'real',
-  [OID.float8]: 'double precision',
-  [OID.numeric]: 'numeric',
-  [OID.text]: 'text',
-  [OID.date]: 'date',
-  [OID.timestamp]: 'timestamp',
-  [OID.timestamptz]: 'timestamptz',
-};

@@ -9,24 +9,9 @@ import { SQLSTATE } from '../sql-error.js';
 import { type Node, kindOf } from '../translate/ast.js';
 import { exprKey } from '../translate/post.js';
 import { figureName } from '../translate/select.js';
-import { OID } from '../pg-types.js';
+import { TYPE_NAME } from '../pg-types.js';
 import { clone, columnRef, nullConst, parseSelectBody, refNames } from './nodes.js';
 import type { ComposeContext } from './types.js';
-
-/** Postgres type names of the result types, for typed NULLs. */
-const TYPE_NAME: Readonly<Record<number, string>> = {
-  [OID.bool]: 'bool',
-  [OID.int2]: 'int2',
-  [OID.int4]: 'int4',
-  [OID.int8]: 'int8',
-  [OID.float4]: 'float4',
-  [OID.float8]: 'float8',
-  [OID.numeric]: 'numeric',
-  [OID.text]: 'text',
-  [OID.date]: 'date',
-  [OID.timestamp]: 'timestamp',
-  [OID.timestamptz]: 'timestamptz',
-};
 
 /** Most grouping sets one statement may expand to (CUBE of n columns is 2^n). */
 export const MAX_GROUPING_SETS = 64;
