@@ -174,12 +174,13 @@ export function catalogCompat(sql: string): string {
   return sql.replace(/\bdaticulocale\b/g, 'datlocale');
 }
 
-const IDENTITY_FUNCTIONS: Readonly<Record<string, 'user' | 'database'>> = {
-  SVFOP_CURRENT_USER: 'user',
-  SVFOP_SESSION_USER: 'user',
-  SVFOP_USER: 'user',
-  SVFOP_CURRENT_ROLE: 'user',
-  SVFOP_CURRENT_CATALOG: 'database',
+/** What each identity function stands for, and the column name Postgres gives it. */
+const IDENTITY_FUNCTIONS: Readonly<Record<string, readonly ['user' | 'database', string]>> = {
+  SVFOP_CURRENT_USER: ['user', 'current_user'],
+  SVFOP_SESSION_USER: ['user', 'session_user'],
+  SVFOP_USER: ['user', 'user'],
+  SVFOP_CURRENT_ROLE: ['user', 'current_role'],
+  SVFOP_CURRENT_CATALOG: ['database', 'current_catalog'],
 };
 
 /**
@@ -193,19 +194,21 @@ export function withSessionIdentity(stmt: ParsedStatement, who: { readonly user:
   const edits: { at: number; length: number; text: string }[] = [];
   const at = (location: number | undefined) => (location ?? -1) - stmt.byteOffset;
   walk(stmt.node, (key, value) => {
-    let what: 'user' | 'database' | undefined;
+    let what: readonly ['user' | 'database', string] | undefined;
     let pattern: RegExp | undefined;
     if (key === 'SQLValueFunction' && IDENTITY_FUNCTIONS[value.op]) {
       what = IDENTITY_FUNCTIONS[value.op];
       pattern = /^(current_user|session_user|user|current_role|current_catalog)\b/i;
     } else if (key === 'FuncCall' && plainName(value.funcname).replace(/^pg_catalog\./, '') === 'current_database' && !value.args?.length) {
-      what = 'database';
+      what = ['database', 'current_database'];
       pattern = /^(pg_catalog\s*\.\s*)?current_database\s*\(\s*\)/i;
     }
     const start = what ? at(value.location) : -1;
     if (!what || !pattern || start < 0) return;
     const m = pattern.exec(bytes.subarray(start, start + 64).toString('latin1'));
-    if (m) edits.push({ at: start, length: m[0].length, text: `${literal(what === 'user' ? who.user : who.database)}::name` });
+    // A scalar subquery keeps the column name Postgres gives the function (its target's name).
+    const text = `(SELECT ${literal(what[0] === 'user' ? who.user : who.database)}::name AS ${ident(what[1])})`;
+    if (m) edits.push({ at: start, length: m[0].length, text });
   });
   if (!edits.length) return stmt.text;
   let out = bytes;

@@ -86,6 +86,9 @@ describe('authentication', () => {
     expect([engine.db, engine.db2, engine.cat]).toEqual(['strata', 'strata', 'strata']);
     const dbs = (await c.query('SELECT datname FROM pg_database ORDER BY 1')).rows.map((r) => r.datname);
     expect(dbs).toContain('strata');
+    // Column names are Postgres' own.
+    const named = await c.query('SELECT current_user, session_user, current_database(), current_catalog');
+    expect(named.fields.map((f) => f.name)).toEqual(['current_user', 'session_user', 'current_database', 'current_catalog']);
     // Identity words inside strings and identifiers are left alone.
     expect((await c.query("SELECT 'current_user' AS current_user_text")).rows).toEqual([{ current_user_text: 'current_user' }]);
     await c.end();
