@@ -247,6 +247,10 @@ describe('Postgres NULL semantics', () => {
     expect(await count("mobile_device NOT LIKE 'tab%'")).toBe(mobile);
     expect(await count('mobile_device IS NULL')).toBe(desktop);
     expect(await count("mobile_device <> 'mobile' OR mobile_device IS NULL")).toBe(desktop);
+    // IS [NOT] DISTINCT FROM is the NULL-safe comparison.
+    expect(await count("mobile_device IS DISTINCT FROM 'mobile'")).toBe(desktop);
+    expect(await count("mobile_device IS NOT DISTINCT FROM 'mobile'")).toBe(mobile);
+    expect(await count('mobile_device IS DISTINCT FROM NULL')).toBe(mobile);
     await c.end();
   });
 });

@@ -268,6 +268,19 @@ function comparison(ctx: Ctx, node: PgNode, e: A_Expr, scope: ScopeEntry[], clau
       if (negated && kind === 'AEXPR_LIKE') throw ctx.at.unsupported('NOT (... LIKE ...) is not supported; write NOT LIKE or use ILIKE', node);
       return like(ctx, t, op.startsWith('!'), e.rexpr!, node, kind === 'AEXPR_LIKE');
     }
+    case 'AEXPR_DISTINCT':
+    case 'AEXPR_NOT_DISTINCT': {
+      // IS [NOT] DISTINCT FROM a value: NULL-safe equality (NULL IS DISTINCT FROM 'a' is true).
+      const t = target(ctx, e.lexpr!, scope, clause);
+      if (!t || target(ctx, e.rexpr!, scope, clause))
+        throw ctx.at.unsupported('IS [NOT] DISTINCT FROM needs a column on the left and a value on the right', node);
+      const isNullValue = evalValue(e.rexpr!, ctx.vctx).t === 'null';
+      const same = isNullValue ? filter(member(t.path, 'notSet')) : compare(ctx, t, '=', [e.rexpr!], node);
+      if (kind === 'AEXPR_NOT_DISTINCT') return same;
+      if (isNullValue) return filter(member(t.path, 'set'));
+      // Distinct from a value: a different value, or no value.
+      return or(ctx, [negate(ctx, same, node), filter(member(t.path, 'notSet'))], node);
+    }
     case 'AEXPR_BETWEEN':
     case 'AEXPR_NOT_BETWEEN':
     case 'AEXPR_BETWEEN_SYM':
