@@ -18,6 +18,7 @@ import { isTransactionEnd, local, showDescription } from './local-commands.js';
 import { DEFAULT_ROW_LIMITS, loadAllRows } from './paged-load.js';
 import type { ParsedStatement } from './parse.js';
 import { type Cell, decodeParam, OID, type ParamValue } from './pg-types.js';
+import { copyOut, copySource } from './copy-out.js';
 import { catalogResult, decodeTextResult, encodeRow, rowDescription } from './result-encoding.js';
 import { route } from './router.js';
 import type { Prepared, Result, Session } from './session-state.js';
@@ -107,6 +108,11 @@ export class Executor {
   ): Promise<Result> {
     if (this.session.tx === 'E' && !isTransactionEnd(stmt.node)) {
       throw new SqlError(SQLSTATE.IN_FAILED_TX, 'current transaction is aborted, commands ignored until end of transaction block');
+    }
+    if (stmt.kind === 'CopyStmt') {
+      // COPY (SELECT …) TO STDOUT: the SELECT runs like any statement, its text rows become COPY data.
+      const { inner, options } = await copySource(stmt);
+      return copyOut(await this.run(inner, () => undefined, values, paramFormats, paramOids, [], 0, prepared), options);
     }
     const catalog = this.catalog();
     const r = route(stmt, catalog, position);

@@ -3,7 +3,7 @@
  * query service and authenticator (JWT). Real clients: node-postgres and psql.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -393,4 +393,38 @@ describe('psql against the real stack', () => {
     ).sort((a, b) => b[1].clicks - a[1].clicks)[0];
     expect(q.stdout.trim()).toBe(`${want[0]}|${want[1].clicks}`);
   });
+
+  it('\\copy exports a query as CSV with a header, and a table as COPY text (NULLs as \\N)', async () => {
+    const env = { ...process.env, PGPASSWORD: tokens.globex, PGSSLMODE: 'disable' };
+    const base = ['-h', '127.0.0.1', '-p', String(proxy.port), '-U', 'bi', '-d', 'strata', '-X', '-v', 'ON_ERROR_STOP=1'];
+    const file = `${dir}/export.csv`;
+    await run(
+      'psql',
+      [...base, '-c', `\\copy (SELECT platform, SUM(clicks) AS clicks FROM ad_performance GROUP BY 1 ORDER BY 1) TO '${file}' WITH (FORMAT csv, HEADER)`],
+      { env },
+    );
+    const want = expected(
+      'globex',
+      () => true,
+      (f) => f.platform,
+    ).map(([p, v]) => `${p},${v.clicks}`);
+    expect(readFileSync(file, 'utf8')).toBe(['platform,clicks', ...want, ''].join('\n'));
+    const text = await run('psql', [...base, '-c', 'COPY (SELECT platform, mobile_device FROM ad_performance GROUP BY 1, 2 ORDER BY 1, 2) TO STDOUT'], { env });
+    const rows = [...new Set(rows_(tokens.globex))];
+    expect(text.stdout.trim().split('\n').sort()).toEqual(rows);
+    // COPY FROM writes: refused.
+    // (stdin closed, as a script's would be: psql waits on an open one)
+    const refused = await run('sh', ['-c', `psql ${base.join(' ')} -c 'COPY ad_performance FROM STDIN' < /dev/null`], { env }).catch(
+      (e: { stderr: string }) => e,
+    );
+    expect((refused as { stderr: string }).stderr).toMatch(/read-only/);
+  });
 });
+
+/** The (platform, mobile_device) pairs of globex as COPY text lines: desktop rows have no mobile_device (\N). */
+function rows_(_token: string): string[] {
+  return rows
+    .filter((f) => f.tenant_id === 'globex')
+    .map((f) => `${f.platform}\t${f.device === 'desktop' ? '\\N' : f.device}`)
+    .sort();
+}
