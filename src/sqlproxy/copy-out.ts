@@ -64,7 +64,7 @@ function copyOptions(list: Node[]): CopyOptions {
       case 'delimiter':
       case 'quote':
       case 'escape':
-        if (!value || value.length !== 1) throw new SqlError(SQLSTATE.INVALID_PARAMETER_VALUE, `COPY ${def.defname} must be a single one-byte character`);
+        if (value?.length !== 1) throw new SqlError(SQLSTATE.INVALID_PARAMETER_VALUE, `COPY ${def.defname} must be a single one-byte character`);
         if (def.defname === 'delimiter') o.delimiter = value;
         else if (def.defname === 'quote') o.quote = value;
         else o.escape = value;
