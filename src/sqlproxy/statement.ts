@@ -196,7 +196,7 @@ export class Executor {
    */
   private async semantic(select: Node, params: ParamSource, position: PositionOf, loading: boolean): Promise<Composed> {
     try {
-      return { kind: 'plan', plan: await this.translate(select, params, position) };
+      return { kind: 'plan', plan: this.translate(select, params, position) };
     } catch (e) {
       if (!(e instanceof SqlError) || e.code !== SQLSTATE.NOT_SUPPORTED || !needsCompose(select)) throw e;
     }
@@ -204,9 +204,9 @@ export class Executor {
       catalog: this.catalog(),
       at: new Positioned(position),
       loading,
-      translate: (s) => this.translateSync(s, params, position),
+      translate: (s) => this.translate(s, params, position),
       evaluate: async (s) => {
-        const plan = this.translateSync(s, params, position);
+        const plan = this.translate(s, params, position);
         if (!loading) return { plan, rows: [] };
         const rows = await this.rowsOf(plan, position);
         return { plan, rows: planCells(plan, rows) };
@@ -236,11 +236,7 @@ export class Executor {
     return engine.runOverRows(answer.tables, messages);
   }
 
-  private async translate(select: Node, params: ParamSource, position: (loc: number | undefined) => number | undefined): Promise<SemanticPlan> {
-    return this.translateSync(select, params, position);
-  }
-
-  private translateSync(select: Node, params: ParamSource, position: (loc: number | undefined) => number | undefined): SemanticPlan {
+  private translate(select: Node, params: ParamSource, position: (loc: number | undefined) => number | undefined): SemanticPlan {
     try {
       return translateSelect(select, {
         catalog: this.catalog(),
