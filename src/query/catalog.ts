@@ -48,22 +48,24 @@ function exampleQuery(cubeName: string, measures: readonly CatalogMember[], dime
 
 const COLUMN_EQUALITY = /^\{(\w+)\}\.(\w+)\s*=\s*\{(\w+)\}\.(\w+)$/;
 
-/** The dimension of a cube whose SQL is exactly one column (`{CUBE}.col` or `col`). */
-function columnDimension(cube: Cube, column: string): string | undefined {
+/** The dimension of a cube whose SQL is exactly one column (`{CUBE}.col` or `col`), when the caller may see it. */
+function columnDimension(cube: Cube, column: string, principal: Principal): string | undefined {
   for (const d of Object.values(cube.dimensions) as Dimension[]) {
     const sql = d.sql?.source.trim();
-    if (sql === `{CUBE}.${column}` || sql === column || sql === `{${cube.name}}.${column}`) return d.name;
+    if (sql === `{CUBE}.${column}` || sql === column || sql === `{${cube.name}}.${column}`)
+      return d.public && canRead(principal, d.scopes) ? d.name : undefined;
   }
   return undefined;
 }
 
 /**
  * A join's ON condition as pairs of dimension names ([source dimension, target dimension]), when it is
- * a conjunction of column equalities that dimensions expose; the tenant column's equality is the tenant
+ * a conjunction of column equalities that dimensions the caller may see expose (a hidden key is never
+ * named); the tenant column's equality is the tenant
  * pass's, not the caller's, and is left out. Undefined when the condition is anything else.
  * The SQL proxy accepts `JOIN … ON` only when it says exactly this (sqlproxy/compose/model-join.ts).
  */
-function joinKeys(model: Model, cube: Cube, join: Join): [string, string][] | undefined {
+function joinKeys(model: Model, cube: Cube, join: Join, principal: Principal): [string, string][] | undefined {
   const target = model.cubes[join.target];
   if (!target) return undefined;
   const keys: [string, string][] = [];
@@ -79,8 +81,8 @@ function joinKeys(model: Model, cube: Cube, join: Join): [string, string][] | un
     if (a.cube !== cube) [a, b] = [b, a];
     const tenantColumn = (c: Cube) => (c.tenant.kind === 'column' ? c.tenant.column : undefined);
     if (a.column === tenantColumn(cube) && b.column === tenantColumn(target)) continue;
-    const from = columnDimension(cube, a.column);
-    const to = columnDimension(target, b.column);
+    const from = columnDimension(cube, a.column, principal);
+    const to = columnDimension(target, b.column, principal);
     if (!from || !to) return undefined;
     keys.push([from, to]);
   }
@@ -106,7 +108,7 @@ function cubeEntry(model: Model, cube: Cube, principal: Principal): CatalogCube 
     dimensions,
     segments,
     joins: Object.values(cube.joins).map((j) => {
-      const keys = joinKeys(model, cube, j);
+      const keys = joinKeys(model, cube, j, principal);
       return { target: j.target, relationship: j.relationship, ...(keys ? { keys } : {}) };
     }),
     exampleQuery: exampleQuery(cube.name, measures, dimensions),
