@@ -71,6 +71,8 @@ const EnvSchema = z.object({
   ACCESS_RECHECK_INTERVAL_MS: int(5_000, 100),
   /** Apply each tenant's plan retention to the fact tables (ClickHouse TTL): at start and on a plan change. */
   DATA_RETENTION_ENABLED: bool.default(false),
+  /** Build the models' rollups (pre_aggregations) and answer the queries they serve exactly from them. */
+  ROLLUPS_ENABLED: bool.default(true),
   /** Days of fact rows per plan, "free:90,pro:1095,enterprise:" (empty: keep everything); replaces the defaults. */
   DATA_RETENTION_PLAN_DAYS: z
     .string()
@@ -210,6 +212,8 @@ export interface Config {
     readonly recheckIntervalMs: number;
   };
   /** Plan retention (ingest/retention.ts); planDays unset: PLAN_RETENTION_DAYS. */
+  /** Rollups from the models' pre_aggregations (src/rollups/). */
+  readonly rollups: { readonly enabled: boolean };
   readonly retention: {
     readonly enabled: boolean;
     readonly planDays?: Readonly<Record<string, number | undefined>>;
@@ -369,6 +373,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : {}),
     },
     tenancy: { autoProvision: e.TENANT_AUTO_PROVISION, defaultPlan: e.TENANT_DEFAULT_PLAN, recheckIntervalMs: e.ACCESS_RECHECK_INTERVAL_MS },
+    rollups: { enabled: e.ROLLUPS_ENABLED },
     retention: { enabled: e.DATA_RETENTION_ENABLED, ...(e.DATA_RETENTION_PLAN_DAYS ? { planDays: e.DATA_RETENTION_PLAN_DAYS } : {}) },
     limits: {
       defaultRowLimit: e.DEFAULT_ROW_LIMIT,

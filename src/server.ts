@@ -27,7 +27,7 @@ import { createRetentionApplier } from './ingest/plan-retention.js';
 import { liveGraphQLContext } from './graphql/subscriptions.js';
 import { createDashboardLive } from './live/dashboard-live.js';
 import { createLiveService } from './live/live-service.js';
-import { createNotifySignals } from './live/signals.js';
+import { type ChangeSignals, createNotifySignals } from './live/signals.js';
 import { attachGraphQLWs } from './graphql/ws.js';
 import { createRestHandler, REST_BASE_PATH } from './rest/handler.js';
 import { createMcpHandler, MCP_PATH } from './mcp/http.js';
@@ -68,13 +68,35 @@ export async function startServer(services: Services): Promise<RunningServer> {
   const { config, logger, metrics, model, query, engine, store, authenticator } = services;
 
   const signals = await createNotifySignals(store, { logger });
-  const live = createLiveService({ query, model, config, logger, metrics, signals });
+  const live = createLiveService({
+    query,
+    model,
+    config,
+    logger,
+    metrics,
+    signals,
+    catchUp: (tenantId, cubes) => services.rollups.catchUp({ tenantId, cubes }),
+  });
   const dashboardLive = createDashboardLive({ query, config, logger, metrics, signals });
-  const ingest = createIngestService({ engine, model, signals, metrics, logger });
+  // Writers' signals bring the rollups of the changed cubes up to date first, so whoever the signal
+  // wakes (caches, live queries, alerts) reads rollups that agree with the facts.
+  const writerSignals: ChangeSignals = {
+    publish: async (e) => {
+      await services.rollups.catchUp(e);
+      await signals.publish(e);
+    },
+    onChange: (h) => signals.onChange(h),
+    onResync: (h) => signals.onResync(h),
+    close: () => signals.close(),
+  };
+  const ingest = createIngestService({ engine, model, signals: writerSignals, metrics, logger });
   // Alert rules are subscribers of the change signals: a change makes the rules reading it due now (reports/alerts.ts).
   signals.onChange((e) => void services.reports.alerts.changed(e.tenantId, e.cubes));
   // Plan retention (DATA_RETENTION_ENABLED): every tenant once the warehouse is ready, then on each plan change.
-  void services.planRetention?.start(createRetentionApplier({ engine, model, signals, logger, planDays: config.retention.planDays }), services.warehouse.done);
+  void services.planRetention?.start(
+    createRetentionApplier({ engine, model, signals: writerSignals, logger, planDays: config.retention.planDays }),
+    services.warehouse.done,
+  );
   const extensions = strataExtensions({ model, live, dashboardLive, store, ingest, query, usage: services.usage, reports: services.reports });
   const downloads = createDownloadHandler(services.reports, { authenticator, trustProxy: config.trustProxy, logger, isDev: config.env === 'development' });
   // Share links: the token is the credential, admitted through the tenant gate like every other one.

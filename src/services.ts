@@ -26,6 +26,7 @@ import { withTenantCheck } from './tenancy/tenant-gate.js';
 import { createUsageMeter, type UsageMeter } from './tenancy/usage-meter.js';
 import { UserError } from './errors.js';
 import { startWarehouse, type WarehouseStartup } from './warehouse-startup.js';
+import { createRollupRegistry, type RollupRegistry } from './rollups/registry.js';
 import { createJobRunner, type JobRunner } from './jobs/runner.js';
 import { createMailer } from './reports/destinations/email.js';
 import { createReportsService, type ReportsService } from './reports/service.js';
@@ -40,6 +41,8 @@ export interface CoreServices {
   readonly query: StrataQueryService;
   /** ClickHouse migrations and demo seed (under warehouse locks); /ready and the engine gate follow it. */
   readonly warehouse: WarehouseStartup;
+  /** Rollups ready to route to, and their maintenance (src/rollups/). */
+  readonly rollups: RollupRegistry;
   /** The tenant registry (with a metadata store only). */
   readonly tenants?: TenantDirectory;
   /** Monthly usage and plan quotas (with a metadata store only). */
@@ -94,7 +97,13 @@ export async function createCoreServices(config: Config, options: ServiceOptions
     metrics.engineSeconds.observe(e.elapsedMs / 1000);
   });
   // Migrations and demo seed, each under a warehouse lock (see warehouse-startup.ts).
-  const warehouse = startWarehouse(rawEngine, { config, logger, seed: options.seed ?? config.demo.seed });
+  const rollups = createRollupRegistry(logger);
+  const warehouse = startWarehouse(rawEngine, {
+    config,
+    logger,
+    seed: options.seed ?? config.demo.seed,
+    ...(config.rollups.enabled ? { rollups: { model, registry: rollups } } : {}),
+  });
   if (!options.background) {
     try {
       await warehouse.done;
@@ -147,6 +156,7 @@ export async function createCoreServices(config: Config, options: ServiceOptions
   const query = createQueryService({
     model,
     engine,
+    rollups: () => rollups.availability(),
     limits: config.limits,
     queryTimeoutMs: config.clickhouse.queryTimeoutMs,
     cache: config.cache,
@@ -187,8 +197,10 @@ export async function createCoreServices(config: Config, options: ServiceOptions
     tenants,
     usage,
     warehouse,
+    rollups,
     async close() {
       warehouse.close();
+      rollups.close();
       await rawEngine.close();
     },
   };

@@ -15,12 +15,18 @@ import { LOCK_OWNER, type LockHolder, type LockOptions, withClickhouseLock } fro
 import { enableRetention } from './ingest/retention.js';
 import { migrateClickhouse } from './engine/migrate.js';
 import type { Logger } from './logger.js';
+import { createRollupMaintainer } from './rollups/maintainer.js';
+import type { RollupRegistry } from './rollups/registry.js';
+import { ensureRollups } from './rollups/warehouse.js';
+import type { Model } from './semantic/model.js';
 
 export interface WarehouseStartup {
   /** Why data queries are refused now; undefined once they are answered. */
   notReadyReason(): string | undefined;
   /** Settles when migrations and seed are done; rejects when they failed. */
   readonly done: Promise<void>;
+  /** Settles when the model's rollups are built and routed to (or failed and are not used: logged). */
+  readonly rollupsDone: Promise<void>;
   close(): void;
 }
 
@@ -30,6 +36,8 @@ export interface WarehouseStartupOptions {
   readonly seed: boolean;
   /** Test hook: the lock lease (default engine/lock.ts DEFAULT_LEASE_MS). */
   readonly leaseMs?: number;
+  /** Build the model's rollups after the data is ready, then route to them (ROLLUPS_ENABLED). */
+  readonly rollups?: { readonly model: Model; readonly registry: RollupRegistry };
 }
 
 export function startWarehouse(engine: Engine, options: WarehouseStartupOptions): WarehouseStartup {
@@ -47,6 +55,7 @@ export function startWarehouse(engine: Engine, options: WarehouseStartupOptions)
       onTakeover: (h) => logger.warn({ holder: h.owner, ageMs: h.ageMs }, `taking over ${what}: its holder stopped (lease ran out)`),
     }) satisfies LockOptions;
 
+  let demoReplaced = false;
   const run = async () => {
     const { applied } = await migrateClickhouse(engine, undefined, { lock: waitingFor('ClickHouse migrations') });
     if (applied.length > 0) logger.info({ applied }, 'applied ClickHouse migrations');
@@ -56,6 +65,7 @@ export function startWarehouse(engine: Engine, options: WarehouseStartupOptions)
       // Seeds an empty warehouse; moves demo data that no longer ends yesterday (or on DEMO_END_DATE)
       // when the demo tenants hold only what the seed wrote; redoes a seed that died half-way.
       const demo = await ensureDemoData(engine, { scale: config.demo.scale, endDate: config.demo.endDate, lock: waitingFor('the demo seed') });
+      demoReplaced = demo.action === 'refreshed' || demo.action === 'repaired';
       if (demo.action === 'seeded' || demo.action === 'refreshed' || demo.action === 'repaired') {
         const total = Object.values(demo.rows).reduce((a, b) => a + b, 0);
         const previous = demo.action === 'seeded' ? {} : { previousEnd: demo.previous?.end };
@@ -100,9 +110,43 @@ export function startWarehouse(engine: Engine, options: WarehouseStartupOptions)
     throw e;
   });
   done.catch(() => undefined); // the caller awaits `done`; never an unhandled rejection here
+
+  // Rollups are built while queries are answered from the fact tables; routed to once built.
+  const buildRollups = async () => {
+    const r = options.rollups;
+    if (!r || !Object.values(r.model.cubes).some((c) => (c.preAggregations?.length ?? 0) > 0)) return;
+    try {
+      const started = Date.now();
+      const report = await withClickhouseLock(
+        engine,
+        'rollups',
+        () => ensureRollups(engine, r.model, { rebuild: demoReplaced }),
+        waitingFor('building rollups'),
+      );
+      const maintainer = createRollupMaintainer(engine, report.planned, logger);
+      // Inserts made while the rollups were built (or by anyone else) are folded in first.
+      await maintainer.refresh();
+      r.registry.activate(report, maintainer);
+      const every = Math.min(...report.planned.map((p) => (p.pre.refreshEverySeconds ?? 10) * 1000));
+      maintainer.start(Math.max(every, 1000));
+      logger.info(
+        {
+          ready: report.planned.length,
+          built: report.built.map((b) => ({ table: b.table, rows: b.rows, ms: Math.round(b.ms) })),
+          dropped: report.dropped,
+          ms: Date.now() - started,
+        },
+        'rollups ready',
+      );
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'rollups could not be built: every query reads the fact tables');
+    }
+  };
+  const rollupsDone = done.then(buildRollups, () => undefined);
   return {
     notReadyReason: () => reason ?? (foreignSeed ? `another instance (${foreignSeed.owner}) is seeding the demo data` : undefined),
     done,
+    rollupsDone,
     close() {
       if (watcher) clearInterval(watcher);
     },

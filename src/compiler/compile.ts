@@ -20,6 +20,7 @@ import type { Planned } from './planner/parts.js';
 import type { RangeSplit } from './split.js';
 import { printFragments, printStatement } from './printer.js';
 import { renderTemplate } from './render.js';
+import { routeToRollup, type RollupAvailability } from './rollup/route.js';
 
 export const TZ_PARAM = 'tz';
 
@@ -35,12 +36,18 @@ function planFor(model: Model, query: NormalizedQuery, tenantId: string, split?:
   return { tenant, planned: planQuery(model, query, new ParamBag(), tz, split) };
 }
 
-export function compileQuery(model: Model, query: NormalizedQuery, tenantId: string): CompiledQuery {
+/**
+ * `rollups`: the rollups built and maintained now. A query one of them answers exactly is compiled
+ * against it (compiled.rollup says which); every other query reads the cube's table.
+ */
+export function compileQuery(baseModel: Model, query: NormalizedQuery, tenantId: string, rollups?: RollupAvailability): CompiledQuery {
+  const routed = routeToRollup(baseModel, query, rollups);
+  const model = routed?.model ?? baseModel;
   const { tenant, planned } = planFor(model, query, tenantId);
   const scoped = scopeToTenant(planned.query, model, tenant);
   const main = printStatement(applyRowLimit(scoped, query.limit, query.offset), clickhouseDialect);
   const total = query.total ? printStatement(countRows(scoped), clickhouseDialect) : undefined;
-  return { ...main, columns: planned.columns, cubes: planned.cubes, ...(total ? { total } : {}) };
+  return { ...main, columns: planned.columns, cubes: planned.cubes, ...(total ? { total } : {}), ...(routed ? { rollup: routed.used } : {}) };
 }
 
 /**
@@ -48,10 +55,26 @@ export function compileQuery(model: Model, query: NormalizedQuery, tenantId: str
  * RangeSplit): `query` must carry a range covering them all, its limit caps the groups fetched.
  * Throws SplitUnsupportedError when the query's shape cannot be split; run the ranges separately then.
  */
-export function compileSplitQuery(model: Model, query: NormalizedQuery, split: RangeSplit, tenantId: string): CompiledSplitQuery {
+export function compileSplitQuery(
+  baseModel: Model,
+  query: NormalizedQuery,
+  split: RangeSplit,
+  tenantId: string,
+  rollups?: RollupAvailability,
+): CompiledSplitQuery {
+  // The covering query is routed: every range and grouping set then reads the same rollup.
+  const routed = splitRoute(baseModel, query, split, rollups);
+  const model = routed?.model ?? baseModel;
   const { tenant, planned } = planFor(model, query, tenantId, split);
   const main = printStatement(applyRowLimit(scopeToTenant(planned.query, model, tenant), query.limit, 0), clickhouseDialect);
-  return { ...main, columns: planned.columns, cubes: planned.cubes, splits: planned.splits ?? [], ...(planned.sets ? { sets: planned.sets } : {}) };
+  return {
+    ...main,
+    columns: planned.columns,
+    cubes: planned.cubes,
+    splits: planned.splits ?? [],
+    ...(planned.sets ? { sets: planned.sets } : {}),
+    ...(routed ? { rollup: routed.used } : {}),
+  };
 }
 
 /**
@@ -73,4 +96,15 @@ export function compileRefreshKey(model: Model, cubeName: string, tenantId: stri
     return qualifier ? { expr: ident(part.cube) } : { from: scopedCubeSource(model, part.cube, part.cube, tenant) };
   });
   return printFragments(parts, clickhouseDialect);
+}
+
+/** The rollup for a split statement: the covering query's, when it answers every range too. */
+function splitRoute(model: Model, query: NormalizedQuery, split: RangeSplit, rollups: RollupAvailability | undefined) {
+  const routed = routeToRollup(model, query, rollups);
+  if (!routed) return undefined;
+  for (const range of split.ranges) {
+    const timeDimensions = query.timeDimensions.map((td, i) => (i === split.td ? { ...td, dateRange: range } : td));
+    if (routeToRollup(model, { ...query, timeDimensions }, rollups)?.used.table !== routed.used.table) return undefined;
+  }
+  return routed;
 }

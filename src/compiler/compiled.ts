@@ -27,6 +27,8 @@ export interface CompiledQuery extends SqlStatement {
   readonly cubes: readonly string[];
   /** A statement counting the rows the query would return without limit/offset (query.total). */
   readonly total?: SqlStatement;
+  /** The rollup pre-aggregation that answers it, when one does (compiler/rollup/route.ts). */
+  readonly rollup?: { readonly cube: string; readonly name: string; readonly table: string };
 }
 
 /** A statement answering several date ranges at once (compileSplitQuery). */

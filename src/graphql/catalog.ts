@@ -6,7 +6,7 @@
 import { SCOPES } from '../auth/principal.js';
 import { compactCatalog, exampleQueries, FILTER_OPERATORS_BY_TYPE, memberExtras, OPERATOR_MEANINGS, QUERY_GRAMMAR } from '../query/agent-catalog.js';
 import { type CubeCoverage, SAMPLE_VALUE_CAP } from '../query/catalog-facts.js';
-import type { CatalogCube, CatalogMember } from '../query/types.js';
+import type { CatalogCube, CatalogMember, CatalogRollup } from '../query/types.js';
 import type { Model } from '../semantic/model.js';
 import type { StrataBuilder } from './builder.js';
 import type { ExposedSource } from './members.js';
@@ -98,6 +98,18 @@ export function addCatalog(builder: StrataBuilder, sources: readonly ExposedSour
     }),
   });
 
+  const rollupRef = builder.objectRef<CatalogRollup>('CatalogRollup').implement({
+    description: 'A rollup: the cube aggregated per tenant by a few dimensions and a time bucket, kept up to date on every insert.',
+    fields: (t) => ({
+      name: t.exposeString('name', { description: '"cube.name".' }),
+      measures: t.exposeStringList('measures', { description: 'Measures it answers exactly (ratios from their parts included).' }),
+      dimensions: t.exposeStringList('dimensions'),
+      segments: t.exposeStringList('segments'),
+      timeDimension: t.exposeString('timeDimension', { nullable: true }),
+      granularity: t.exposeString('granularity', { nullable: true, description: 'Bucket size; coarser granularities add up from it.' }),
+    }),
+  });
+
   const cubeRef = builder.objectRef<CatalogCube>('CatalogCube').implement({
     description: 'A cube or view the caller may query, with only the members the caller may read.',
     fields: (t) => ({
@@ -119,6 +131,11 @@ export function addCatalog(builder: StrataBuilder, sources: readonly ExposedSour
         resolve: (c) => c.joins.map((j) => ({ from: c.name, to: j.target, relationship: j.relationship })),
       }),
       exampleQuery: t.field({ type: 'JSON', description: 'A runnable example for `query(query:)`.', resolve: (c) => c.exampleQuery }),
+      rollups: t.field({
+        type: [rollupRef],
+        description: 'Rollup pre-aggregations of the cube: a query within one of them is answered from it (QueryResult.rollup says which).',
+        resolve: (c) => c.rollups ?? [],
+      }),
       meta: t.field({ type: 'JSON', nullable: true, resolve: (c) => c.meta }),
       coverage: t.field({
         type: coverageRef,

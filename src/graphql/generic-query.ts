@@ -117,6 +117,11 @@ export function addGenericQuery(builder: StrataBuilder, shared: SharedTypes): vo
       total: t.float({ nullable: true, description: 'Row count without limit/offset (when the query asked for total).', resolve: (r) => r.total ?? null }),
       lastRefreshTime: t.exposeString('lastRefreshTime', { description: 'ISO instant the data was read from the engine.' }),
       fromCache: t.exposeBoolean('fromCache', { description: 'Served from the result cache.' }),
+      rollup: t.string({
+        nullable: true,
+        description: 'The rollup pre-aggregation that answered, "cube.name" (null: the cube\'s own rows were read).',
+        resolve: (r) => r.rollup?.name ?? null,
+      }),
       query: t.field({
         type: 'JSON',
         description: 'The query as normalized by the server (defaults applied, relative ranges resolved).',

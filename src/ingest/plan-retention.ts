@@ -28,7 +28,7 @@ export function createRetentionApplier(deps: RetentionApplierDeps): RetentionApp
     if (change.changed.length > 0) deps.logger?.info({ tenantId, plan, ...change }, 'retention: applied the plan');
     const cubes = [...new Set(change.shortened.flatMap((t) => cubesReadingTable(deps.model, t)))];
     if (cubes.length > 0) {
-      await deps.signals.publish({ tenantId, cubes }).catch((err: Error) => {
+      await deps.signals.publish({ tenantId, cubes, removed: true }).catch((err: Error) => {
         deps.logger?.warn({ tenantId, err: err.message }, 'retention: change signal failed; caches refresh on their next trigger');
       });
     }

@@ -28,6 +28,11 @@ export interface LiveServiceDeps {
   readonly signals: ChangeSignals;
   /** Reads a cube's refresh-key value for a principal's tenant (default: query.refreshKeyValue). */
   readonly readRefreshKey?: RefreshKeyReader;
+  /**
+   * A refresh key saw a write made outside Strata: bring derived data (rollups) up to date before the
+   * re-evaluation, so it does not read a rollup that has not folded the write in yet. Never throws.
+   */
+  readonly catchUp?: (tenantId: string, cubes: readonly string[]) => Promise<void>;
 }
 
 export type LiveStats = HubStats;
@@ -131,7 +136,10 @@ export function createLiveService(deps: LiveServiceDeps): LiveService {
     readRefreshKey,
     tenantsReading: (cube) => hub.tenantsReading(cube),
     principalFor: (tenantId, cube) => hub.anyInputReading(tenantId, cube)?.principal,
-    onChange: changed,
+    onChange: (tenantId, cubes) => {
+      if (!deps.catchUp) return changed(tenantId, cubes);
+      void deps.catchUp(tenantId, cubes).then(() => changed(tenantId, cubes));
+    },
     logger,
   });
 

@@ -10,6 +10,11 @@ export interface ChangeEvent {
   readonly tenantId: string;
   /** Cubes whose data changed. Empty means "every cube of the tenant". */
   readonly cubes: readonly string[];
+  /**
+   * Rows left without an insert (a deletion, retention): rollups of these cubes are rebuilt for the
+   * tenant rather than refreshed by bucket. Read where it is published (server.ts), not transported.
+   */
+  readonly removed?: boolean;
 }
 
 export type ChangeHandler = (event: ChangeEvent) => void;

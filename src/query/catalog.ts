@@ -6,8 +6,9 @@ import type { Principal } from '../auth/principal.js';
 import type { Cube, Dimension, Join, Measure, Member, Model, View } from '../semantic/model.js';
 import { resolveMember } from '../semantic/resolve.js';
 import type { SemanticQuery } from '../semantic/query.js';
+import { shapeOf } from '../compiler/rollup/route.js';
 import { canRead } from './authorize.js';
-import type { CatalogCube, CatalogMember } from './types.js';
+import type { CatalogCube, CatalogMember, CatalogRollup } from './types.js';
 
 function memberType(m: Member): CatalogMember['type'] {
   if (m.kind === 'segment') return 'boolean';
@@ -113,7 +114,24 @@ function cubeEntry(model: Model, cube: Cube, principal: Principal): CatalogCube 
     }),
     exampleQuery: exampleQuery(cube.name, measures, dimensions),
     meta: cube.meta,
+    ...(cube.preAggregations?.length ? { rollups: rollupEntries(model, cube, new Set([...measures, ...dimensions, ...segments].map((m) => m.name))) } : {}),
   };
+}
+
+/** What each rollup answers, naming only members the caller may read. */
+function rollupEntries(model: Model, cube: Cube, visible: ReadonlySet<string>): CatalogRollup[] {
+  return (cube.preAggregations ?? []).map((pre) => {
+    const shape = shapeOf(model, pre);
+    const paths = (names: Iterable<string>) => [...names].filter((n) => visible.has(n)).map((n) => `${cube.name}.${n}`);
+    const time = pre.timeDimension && visible.has(pre.timeDimension) ? pre.timeDimension : undefined;
+    return {
+      name: `${cube.name}.${pre.name}`,
+      measures: paths(Object.keys(cube.measures).filter((m) => shape.served.has(m))),
+      dimensions: paths(pre.dimensions),
+      segments: paths(pre.segments),
+      ...(time ? { timeDimension: `${cube.name}.${time}`, ...(pre.granularity ? { granularity: pre.granularity } : {}) } : {}),
+    };
+  });
 }
 
 function viewEntry(model: Model, view: View, principal: Principal): CatalogCube | undefined {

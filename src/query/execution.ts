@@ -6,6 +6,7 @@
  */
 import type { CompiledColumn, CompiledQuery, CompiledSplitQuery } from '../compiler/compiled.js';
 import { compileQuery, compileSplitQuery } from '../compiler/compile.js';
+import type { RollupAvailability } from '../compiler/rollup/route.js';
 import { SplitUnsupportedError } from '../compiler/split.js';
 import type { Engine, EngineResult } from '../engine/engine.js';
 import type { Metrics } from '../metrics.js';
@@ -41,6 +42,8 @@ export interface ExecutorDeps {
   readonly onEngineRows?: (ctx: RequestContext, rows: number) => void;
   /** Statements in flight shared across requests (default: one per executor). */
   readonly singleFlight?: SingleFlight;
+  /** The rollups built and maintained now (rollups/registry.ts): queries they answer exactly read them. */
+  readonly rollups?: () => RollupAvailability | undefined;
 }
 
 export interface Executor {
@@ -94,7 +97,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     const key = cacheKey(ctx, query);
     const hit = cached(key);
     if (hit) return hit;
-    const compiled = compileQuery(model, query, ctx.principal.tenantId);
+    const compiled = compileQuery(model, query, ctx.principal.tenantId, deps.rollups?.());
     const generation = cache.generation(ctx.principal.tenantId, compiled.cubes);
     const options = { signal: ctx.signal, timeoutMs: deps.queryTimeoutMs };
     const [result, total] = await Promise.all([
@@ -155,7 +158,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     if (pending.length === 0) return results;
     let compiled: CompiledSplitQuery;
     try {
-      compiled = compileSplitQuery(model, g.merged, split, ctx.principal.tenantId);
+      compiled = compileSplitQuery(model, g.merged, split, ctx.principal.tenantId, deps.rollups?.());
     } catch (e) {
       if (e instanceof SplitUnsupportedError) return undefined;
       throw e;

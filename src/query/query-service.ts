@@ -7,6 +7,7 @@ import { checkFill, checkFillable, type FillMode, zeroFill } from './zero-fill.j
 import DataLoader from 'dataloader';
 import type { Principal } from '../auth/principal.js';
 import { compileQuery } from '../compiler/compile.js';
+import type { RollupAvailability } from '../compiler/rollup/route.js';
 import { normalizeQuery } from '../compiler/normalize.js';
 import type { Engine } from '../engine/engine.js';
 import { EngineError, UserError } from '../errors.js';
@@ -67,6 +68,8 @@ export interface QueryServiceDeps {
   readonly usage?: UsageHook;
   /** Injectable clock for relative date ranges. */
   readonly now?: () => Date;
+  /** The rollups built and maintained now (rollups/registry.ts); absent: every query reads its cube's table. */
+  readonly rollups?: () => RollupAvailability | undefined;
 }
 
 export interface StrataQueryService extends QueryService {
@@ -152,6 +155,7 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
     queryTimeoutMs: deps.queryTimeoutMs,
     slots: deps.slots,
     onEngineRows: deps.usage ? (ctx, rows) => deps.usage?.engineRows(ctx, rows) : undefined,
+    rollups: deps.rollups,
   });
   const refreshKeyValue = createRefreshKeyReader({ model, engine, queryTimeoutMs: deps.queryTimeoutMs, audit });
   const catalogs = new Map<string, readonly CatalogCube[]>();
@@ -300,6 +304,9 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
         total: executed.total,
         lastRefreshTime: executed.lastRefreshTime,
         fromCache: executed.fromCache,
+        ...(executed.compiled.rollup
+          ? { rollup: { name: `${executed.compiled.rollup.cube}.${executed.compiled.rollup.name}`, table: executed.compiled.rollup.table } }
+          : {}),
       };
     } catch (e) {
       audit(ctx, { fingerprint: fingerprint(normalized), members: referencedMembers(normalized), rows: 0 }, performance.now() - started, e);
@@ -381,7 +388,7 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
 
   function compile(principal: Principal, query: SemanticQuery): CompileResult {
     const normalized = prepare(principal, query);
-    return { normalized, compiled: compileQuery(model, normalized, principal.tenantId) };
+    return { normalized, compiled: compileQuery(model, normalized, principal.tenantId, deps.rollups?.()) };
   }
 
   function catalog(principal: Principal): readonly CatalogCube[] {

@@ -57,6 +57,8 @@ export interface QueryResult {
   /** ISO instant the data was read from the engine (older when served from cache). */
   readonly lastRefreshTime: string;
   readonly fromCache: boolean;
+  /** The rollup pre-aggregation that answered ("cube.name"); absent when the cube's table did. */
+  readonly rollup?: { readonly name: string; readonly table: string };
   /** Set when the query asked for a comparison (compareTo, or a two-range compareDateRange). */
   readonly comparison?: ComparisonResult;
 }
@@ -135,6 +137,19 @@ export interface CatalogCube {
   }[];
   readonly exampleQuery: SemanticQuery;
   readonly meta: Readonly<Record<string, unknown>>;
+  /** The cube's rollups and what each answers (members the caller may read only); views: none. */
+  readonly rollups?: readonly CatalogRollup[];
+}
+
+export interface CatalogRollup {
+  /** "cube.name" */
+  readonly name: string;
+  /** Every measure it answers exactly (listed or computed from listed ones), as paths. */
+  readonly measures: readonly string[];
+  readonly dimensions: readonly string[];
+  readonly segments: readonly string[];
+  readonly timeDimension?: string;
+  readonly granularity?: string;
 }
 
 export interface QueryService {

@@ -150,6 +150,8 @@ export function formatResult(model: Model, result: QueryResult, queryType: CubeQ
   return {
     query: toCubeQuery(result.query, queryType === 'blendingQuery' ? 'regularQuery' : queryType, responseFormat),
     lastRefreshTime: result.lastRefreshTime,
+    // Cube's shape: the pre-aggregations used, keyed by name (here "cube.name" -> its table).
+    usedPreAggregations: result.rollup ? { [result.rollup.name]: { targetTableName: result.rollup.table } } : {},
     annotation: cubeAnnotation(model, result.annotation),
     dataSource: 'default',
     dbType: 'clickhouse',

@@ -157,7 +157,9 @@ export function createRestHandler(deps: RestDeps): RestHandler {
           order: orderMap(normalized),
           aliasNameToMember: Object.fromEntries(compiled.columns.map((c) => [c.alias, c.key])),
           cacheKeyQueries: [],
-          preAggregations: [],
+          preAggregations: compiled.rollup
+            ? [{ preAggregationId: `${compiled.rollup.cube}.${compiled.rollup.name}`, tableName: compiled.rollup.table, type: 'rollup' }]
+            : [],
           dataSource: 'default',
           external: false,
           rollupMatchResults: [],

@@ -3213,6 +3213,8 @@ export type CatalogCube = {
   measures: Array<CatalogMember>;
   meta?: Maybe<Scalars['JSON']['output']>;
   name: Scalars['String']['output'];
+  /** Rollup pre-aggregations of the cube: a query within one of them is answered from it (QueryResult.rollup says which). */
+  rollups: Array<CatalogRollup>;
   segments: Array<CatalogMember>;
   title: Scalars['String']['output'];
 };
@@ -3262,6 +3264,19 @@ export type CatalogMember = {
   type: Scalars['String']['output'];
   /** String dimensions: the values this tenant has (at most 20; null when it has more). Cached per tenant. */
   values?: Maybe<Array<Scalars['String']['output']>>;
+};
+
+/** A rollup: the cube aggregated per tenant by a few dimensions and a time bucket, kept up to date on every insert. */
+export type CatalogRollup = {
+  dimensions: Array<Scalars['String']['output']>;
+  /** Bucket size; coarser granularities add up from it. */
+  granularity?: Maybe<Scalars['String']['output']>;
+  /** Measures it answers exactly (ratios from their parts included). */
+  measures: Array<Scalars['String']['output']>;
+  /** "cube.name". */
+  name: Scalars['String']['output'];
+  segments: Array<Scalars['String']['output']>;
+  timeDimension?: Maybe<Scalars['String']['output']>;
 };
 
 export type ChangeDirection =
@@ -9452,6 +9467,8 @@ export type QueryResult = {
   notes: Array<QueryNote>;
   /** The query as normalized by the server (defaults applied, relative ranges resolved). */
   query: Scalars['JSON']['output'];
+  /** The rollup pre-aggregation that answered, "cube.name" (null: the cube's own rows were read). */
+  rollup?: Maybe<Scalars['String']['output']>;
   /** Row count without limit/offset (when the query asked for total). */
   total?: Maybe<Scalars['Float']['output']>;
 };

@@ -11,6 +11,7 @@ import type {
   Join,
   Measure,
   MeasureType,
+  PreAggregation,
   Member,
   MemberFormat,
   RefreshKey,
@@ -23,7 +24,7 @@ import type {
 } from './model.js';
 import { intervalSeconds, parseInterval } from './interval.js';
 import { RawObject } from './raw.js';
-import { IDENTIFIER, RELATIONSHIPS } from './yaml-shapes.js';
+import { IDENTIFIER, RELATIONSHIPS, ROLLUP_GRANULARITIES } from './yaml-shapes.js';
 import { humanize } from './titles.js';
 import { parseSnippet, sqlText } from './walk.js';
 
@@ -176,6 +177,7 @@ function buildCube(raw: RawObject, name: string, cubeNames: ReadonlySet<string>,
     const sql = template(rk, 'sql');
     refreshKey = { ...(every ? { everySeconds: intervalSeconds(every) } : {}), ...(sql ? { sql } : {}) };
   }
+  const preAggregations = raw.list('pre_aggregations').flatMap((p) => preAggregation(p, name));
   const tenantColumn = raw.str('tenant_column');
   const sqlTable = raw.str('sql_table');
   const sql = template(raw, 'sql');
@@ -196,11 +198,51 @@ function buildCube(raw: RawObject, name: string, cubeNames: ReadonlySet<string>,
       .filter((d) => d.primaryKey)
       .map((d) => d.name),
     ...(refreshKey ? { refreshKey } : {}),
+    ...(preAggregations.length > 0 ? { preAggregations } : {}),
     public: cubePublic,
     scopes: cubeScopes,
     meta: metaOf(raw),
     location: { file: raw.file, line: raw.line },
   };
+}
+
+/** A member reference in a pre-aggregation list: `CUBE.x`, `<cube>.x` or `x` -> `x`. */
+export function preAggregationMemberName(ref: string, cube: string): string {
+  const dot = ref.indexOf('.');
+  if (dot < 0) return ref;
+  const owner = ref.slice(0, dot);
+  return owner === 'CUBE' || owner === cube ? ref.slice(dot + 1) : ref;
+}
+
+function preAggregation(obj: RawObject, cube: string): PreAggregation[] {
+  const name = obj.str('name');
+  if (!name || !IDENTIFIER.test(name) || (obj.str('type') ?? 'rollup') !== 'rollup') return [];
+  const names = (key: string) => {
+    const v = obj.get(key)?.value;
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').map((x) => preAggregationMemberName(x, cube)) : [];
+  };
+  const grain = (key: string) => {
+    const g = obj.str(key);
+    return g && (ROLLUP_GRANULARITIES as readonly string[]).includes(g) ? (g as PreAggregation['partitionGranularity']) : undefined;
+  };
+  const time = obj.str('time_dimension');
+  const granularity = grain('granularity');
+  const every = obj.map('refresh_key')?.str('every');
+  const interval = every ? parseInterval(every) : undefined;
+  return [
+    {
+      name,
+      cube,
+      measures: names('measures'),
+      dimensions: names('dimensions'),
+      segments: names('segments'),
+      ...(time ? { timeDimension: preAggregationMemberName(time, cube) } : {}),
+      ...(granularity ? { granularity } : {}),
+      partitionGranularity: grain('partition_granularity') ?? 'month',
+      ...(interval ? { refreshEverySeconds: intervalSeconds(interval) } : {}),
+      location: { file: obj.file, line: obj.line },
+    },
+  ];
 }
 
 function granularities(list: RawObject[]): Record<string, CustomGranularity> {

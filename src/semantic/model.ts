@@ -135,6 +135,28 @@ export interface RefreshKey {
   readonly sql?: SqlTemplate;
 }
 
+/**
+ * A Cube `rollup` pre-aggregation (Cube syntax under `pre_aggregations`): the cube's measures
+ * aggregated per tenant by the listed dimensions, segments and the time dimension at `granularity`.
+ * Which measures it can serve and how its table is built: semantic/rollups.ts.
+ */
+export interface PreAggregation {
+  readonly name: string;
+  readonly cube: string;
+  /** Measure names of the cube, as listed (number measures bring the measures they reference). */
+  readonly measures: readonly string[];
+  readonly dimensions: readonly string[];
+  readonly segments: readonly string[];
+  readonly timeDimension?: string;
+  /** day | week | month | quarter | year (finer grains are refused: a rollup that small saves little). */
+  readonly granularity?: 'day' | 'week' | 'month' | 'quarter' | 'year';
+  /** ClickHouse partitions of the rollup table (default month). */
+  readonly partitionGranularity: 'day' | 'week' | 'month' | 'quarter' | 'year';
+  /** Cube's refresh_key.every: how often writes made outside Strata's ingestion are folded in. */
+  readonly refreshEverySeconds?: number;
+  readonly location: SourceLocation;
+}
+
 export interface Cube {
   readonly kind: 'cube';
   readonly name: string;
@@ -152,6 +174,8 @@ export interface Cube {
   /** Names of primary-key dimensions (needed for fan-out-safe aggregation). */
   readonly primaryKey: readonly string[];
   readonly refreshKey?: RefreshKey;
+  /** Cube `pre_aggregations` of type rollup (absent when none are declared). */
+  readonly preAggregations?: readonly PreAggregation[];
   readonly public: boolean;
   /** Scopes required for every member of the cube. */
   readonly scopes: readonly string[];

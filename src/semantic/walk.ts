@@ -39,6 +39,12 @@ export function* walkObjects(file: RawFile): Generator<RawEntry> {
       for (const g of d.list('granularities')) yield { kind: 'granularity', obj: g, label: `granularity "${g.str('name') ?? '?'}" of ${label}` };
     }
     for (const s of cube.list('segments')) yield { kind: 'segment', obj: s, label: `segment "${cn}.${s.str('name') ?? '?'}"` };
+    for (const p of cube.list('pre_aggregations')) {
+      const label = `pre_aggregation "${cn}.${p.str('name') ?? '?'}"`;
+      yield { kind: 'pre_aggregation', obj: p, label };
+      const prk = p.map('refresh_key');
+      if (prk) yield { kind: 'refresh_key', obj: prk, label: `refresh_key of ${label}` };
+    }
   }
   for (const view of file.views) {
     const vn = view.str('name') ?? '?';

@@ -30,7 +30,8 @@ export type ObjectKind =
   | 'case_else'
   | 'granularity'
   | 'view_cube'
-  | 'view_include';
+  | 'view_include'
+  | 'pre_aggregation';
 
 const common = { name: 'string', title: 'string', description: 'string', meta: 'map', public: 'boolean', shown: 'boolean' } as const;
 
@@ -45,6 +46,7 @@ export const SCHEMA: Readonly<Record<ObjectKind, Readonly<Record<string, Shape>>
     measures: 'list',
     dimensions: 'list',
     segments: 'list',
+    pre_aggregations: 'list',
     // Strata extensions
     tenant_column: 'string',
     shared: 'boolean',
@@ -83,15 +85,50 @@ export const SCHEMA: Readonly<Record<ObjectKind, Readonly<Record<string, Shape>>
   granularity: { name: 'string', title: 'string', interval: 'string', offset: 'string', origin: 'string' },
   view_cube: { join_path: 'string', includes: 'includes', excludes: 'string-list', prefix: 'boolean', alias: 'string' },
   view_include: { name: 'string', alias: 'string', title: 'string', description: 'string' },
+  pre_aggregation: {
+    name: 'string',
+    type: 'string',
+    measures: 'string-list',
+    dimensions: 'string-list',
+    segments: 'string-list',
+    time_dimension: 'string',
+    granularity: 'string',
+    partition_granularity: 'string',
+    refresh_key: 'map',
+    scheduled_refresh: 'boolean',
+  },
 };
 
 /** Cube keys that are valid Cube syntax but not implemented by Strata: a clearer message than "unknown key". */
 export const UNSUPPORTED: Readonly<Partial<Record<ObjectKind, readonly string[]>>> = {
-  cube: ['pre_aggregations', 'extends', 'data_source', 'sql_alias', 'rewrite_queries', 'hierarchies', 'calendar', 'access_policy'],
+  cube: ['extends', 'data_source', 'sql_alias', 'rewrite_queries', 'hierarchies', 'calendar', 'access_policy'],
   view: ['extends', 'folders', 'access_policy'],
   measure: ['multi_stage', 'time_shift', 'reduce_by', 'group_by', 'add_group_by', 'order_by'],
   dimension: ['sub_query', 'propagate_filters_to_sub_query', 'multi_stage', 'time_shift', 'order'],
+  pre_aggregation: [
+    'sql',
+    'rollups',
+    'build_range_start',
+    'build_range_end',
+    'indexes',
+    'union_with_source_data',
+    'lambda',
+    'external',
+    'use_original_sql_pre_aggregations',
+    'allow_non_strict_date_range_match',
+    'update_window',
+    'incremental',
+    'time_dimensions',
+    'unique_key_columns',
+    'build_range',
+  ],
 };
+
+/** Pre-aggregation types Cube knows; Strata builds `rollup` only. */
+export const PRE_AGGREGATION_TYPES = ['rollup', 'original_sql', 'rollup_join', 'rollup_lambda', 'auto_rollup'] as const;
+
+/** Granularities a rollup may be built at (finest first). */
+export const ROLLUP_GRANULARITIES = ['day', 'week', 'month', 'quarter', 'year'] as const;
 
 export const MEASURE_TYPES = ['count', 'count_distinct', 'count_distinct_approx', 'sum', 'avg', 'min', 'max', 'number', 'string', 'time', 'boolean'] as const;
 

@@ -146,6 +146,15 @@ export const MODULES: readonly ModuleRule[] = [
     why: 'the ingestion service (validation, sink, ledger), shared by the HTTP ingest door and the GraphQL mutation',
   },
   {
+    name: 'rollups',
+    kind: 'service',
+    paths: ['rollups/'],
+    // compiler: the rollup's building SELECT and shape come from the compiler, so they match what it routes to.
+    imports: { ...LEAVES, semantic: 'type', compiler: 'value', engine: 'type', live: 'type' },
+    builtins: 'any',
+    why: 'rollup tables from the models (built under the warehouse lock) and their maintenance on insert; the compiler routes to them',
+  },
+  {
     name: 'tenancy',
     kind: 'service',
     paths: ['tenancy/'],

@@ -11,6 +11,7 @@ import { measureRefs } from './measure-refs.js';
 import { memberRefs } from './member-refs.js';
 import { memberTypes } from './member-types.js';
 import { names } from './names.js';
+import { preAggregations } from './pre-aggregations.js';
 import { primaryKeys } from './primary-keys.js';
 import { qualityRules } from './quality-rules.js';
 import { refCycles } from './ref-cycles.js';
@@ -48,4 +49,5 @@ export const RULES: readonly Rule[] = [
   viewJoinPaths,
   viewMembers,
   qualityRules,
+  preAggregations,
 ];

@@ -12,6 +12,9 @@ import type { CellValue, QueryResult, RequestContext } from '../../../src/query/
 import { loadModel } from '../../../src/semantic/load.js';
 import type { Model } from '../../../src/semantic/model.js';
 import type { SemanticQuery } from '../../../src/semantic/query.js';
+import type { RollupAvailability } from '../../../src/compiler/rollup/route.js';
+import { createRollupMaintainer, type RollupMaintainer } from '../../../src/rollups/maintainer.js';
+import { ensureRollups, type RollupBuildReport } from '../../../src/rollups/warehouse.js';
 import { createTestWarehouse, type TestWarehouse } from '../../helpers/clickhouse.js';
 
 export const REPO_ROOT = join(import.meta.dirname, '../../..');
@@ -35,20 +38,29 @@ export interface Core {
   readonly service: StrataQueryService;
   /** Run a semantic query through the query service as `tenant` with every scope. */
   load(tenant: string, query: SemanticQuery): Promise<QueryResult>;
+  /** With startCore({ rollups: true }): the built rollups (the service routes to them) and their maintainer. */
+  readonly rollups?: { readonly report: RollupBuildReport; readonly ready: RollupAvailability; readonly maintainer: RollupMaintainer };
   /** Rows of plain SQL against the raw tables (the independent side of every comparison). */
   sql<T = Record<string, unknown>>(text: string, params?: Record<string, unknown>): Promise<T[]>;
   close(): Promise<void>;
 }
 
-export async function startCore(): Promise<Core> {
+export async function startCore(options: { rollups?: boolean } = {}): Promise<Core> {
   const model = await loadCubeModels();
   const wh = await createTestWarehouse({ seed: true });
-  const service = createQueryService({ model, engine: wh.engine, limits: LIMITS, queryTimeoutMs: 30_000, now: () => NOW });
+  let rollups: Core['rollups'];
+  if (options.rollups) {
+    const report = await ensureRollups(wh.engine, model);
+    rollups = { report, ready: report.ready, maintainer: createRollupMaintainer(wh.engine, report.planned) };
+  }
+  const ready = rollups?.ready;
+  const service = createQueryService({ model, engine: wh.engine, limits: LIMITS, queryTimeoutMs: 30_000, now: () => NOW, rollups: () => ready });
   let n = 0;
   return {
     wh,
     model,
     service,
+    rollups,
     load(tenant, query) {
       const ctx: RequestContext = { requestId: `core-${++n}`, door: 'cli', principal: principalFor(tenant) };
       return service.load(ctx, query);

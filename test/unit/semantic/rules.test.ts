@@ -18,7 +18,7 @@ describe('validation rules (message + file:line)', () => {
     sql_table: orders
     shared: true
     titel: Orders
-    pre_aggregations: []
+    extends: base
     measures:
       - name: count
         type: count
@@ -33,7 +33,7 @@ cubez: []
 `),
     ).toEqual([
       'm1.yml:5: unknown key "titel" in cube "orders" -> title',
-      'm1.yml:6: "pre_aggregations" in cube "orders" is a Cube feature Strata does not support',
+      'm1.yml:6: "extends" in cube "orders" is a Cube feature Strata does not support',
       'm1.yml:10: unknown key "descripton" in measure "orders.count" -> description',
       'm1.yml:11: unknown key "ofset" in rolling_window of measure "orders.count" -> offset',
       'm1.yml:16: unknown key "primarykey" in dimension "orders.id" -> primary_key',

@@ -1,0 +1,131 @@
+/**
+ * Keeps rollups equal to their cube's table, incrementally: the marker views note which
+ * (tenant, bucket) an insert touched; `refresh` recomputes exactly those buckets from the cube's
+ * table (read with FINAL, so an upserted fact row counts once, corrected) and replaces them:
+ *
+ *   1. V = the server's clock in ns; the buckets' new rows go in with _version V;
+ *   2. every older row of those buckets gets a tombstone at V - 1: a group the new rows still have
+ *      keeps the new row (higher version), a group that is gone stays deleted;
+ *   3. the marks up to the newest one read (less a second, for an insert committing meanwhile)
+ *      are done (`_strata_rollup_done`, per rollup and tenant).
+ *
+ * Recomputing (rather than adding deltas in a materialized view) is what keeps upserts exact: a
+ * corrected row replaces the old one in the fact table, so adding the new row's values would count
+ * both. Two refreshes of the same buckets at once (two instances) are safe: the one that started
+ * last read the most recent facts and has the highest version.
+ *
+ * Deletions and retention remove rows without an insert: `invalidate` marks the tenant's rollups of
+ * those cubes for a full rebuild. The ingestion path awaits `refreshFor` before its change signal,
+ * so live subscribers and caches see the rollup and the facts agree; a background sweep folds in
+ * inserts made outside Strata (every rollup's refresh_key.every, default 10 s).
+ */
+import { rollupSelect } from '../compiler/rollup/build-sql.js';
+import type { Engine } from '../engine/engine.js';
+import type { Logger } from '../logger.js';
+import { DIRTY_TABLE, DONE_TABLE, type PlannedRollup, VERSION_NOW } from './warehouse.js';
+
+export interface RollupMaintainer {
+  /** Folds in pending marks: of one tenant (the rollups of `cubes`, or all), or of every tenant. */
+  refresh(tenantId?: string, cubes?: readonly string[]): Promise<RefreshReport>;
+  /** Rows left the cubes' tables without an insert (deletion, retention): rebuild the tenant's rollups of them. */
+  invalidate(tenantId: string, cubes?: readonly string[]): Promise<RefreshReport>;
+  /** Background sweep for inserts made outside Strata. */
+  start(intervalMs?: number): void;
+  stop(): void;
+}
+
+export interface RefreshReport {
+  readonly groups: number;
+  readonly buckets: number;
+  readonly ms: number;
+}
+
+const q = (name: string) => `\`${name.replace(/`/g, '')}\``;
+/** Marks newer than this before the newest one read are looked at again next time. */
+const SETTLE = '1000000000';
+
+export function createRollupMaintainer(engine: Engine, rollups: readonly PlannedRollup[], logger?: Pick<Logger, 'warn' | 'info'>): RollupMaintainer {
+  const byTable = new Map(rollups.map((r) => [r.table, r]));
+  let chain: Promise<unknown> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  // One run at a time: refreshes of one process never race each other.
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = chain.then(fn, fn);
+    chain = run.catch(() => undefined);
+    return run;
+  };
+  const tablesOf = (cubes?: readonly string[]) => rollups.filter((r) => !cubes || cubes.includes(r.pre.cube)).map((r) => r.table);
+
+  async function refreshGroup(r: PlannedRollup, tenantId: string, buckets: readonly string[] | undefined): Promise<void> {
+    const { rows } = await engine.query<{ v: string }>(`SELECT toString(${VERSION_NOW}) AS v`);
+    const v = BigInt(rows[0].v);
+    const source = rollupSelect(r.shape, { timeIsDate: r.timeIsDate, tenantId, ...(buckets ? { buckets } : {}) });
+    await engine.command(`INSERT INTO ${q(r.table)} SELECT *, toUInt64({v:String}), 0 FROM (${source.sql}) SETTINGS final = 1`, {
+      ...source.params,
+      v: v.toString(),
+    });
+    const inBuckets = buckets && r.shape.time ? ` AND ${q(r.shape.time.column)} IN {buckets:Array(Date)}` : '';
+    await engine.command(
+      // The filter sits in a subquery: in the outer SELECT, `_version` would name the REPLACE alias.
+      `INSERT INTO ${q(r.table)} SELECT * REPLACE (toUInt64({vm:String}) AS _version, 1 AS _deleted) FROM ` +
+        `(SELECT * FROM ${q(r.table)} FINAL WHERE tenant_id = {tenant:String}${inBuckets} AND _version < toUInt64({vm:String}))`,
+      { tenant: tenantId, vm: (v - 1n).toString(), ...(inBuckets ? { buckets } : {}) },
+    );
+  }
+
+  async function runRefresh(tenantId: string | undefined, tables: readonly string[]): Promise<RefreshReport> {
+    const started = performance.now();
+    if (tables.length === 0) return { groups: 0, buckets: 0, ms: 0 };
+    const { rows } = await engine.query<{ rollup: string; tenant: string; buckets: string[]; full: number; until: string }>(
+      `SELECT d.rollup AS rollup, d.tenant_id AS tenant, groupUniqArray(toString(d.bucket)) AS buckets, max(d.full) AS full, toString(max(d.marked_at)) AS until ` +
+        `FROM ${DIRTY_TABLE} AS d LEFT JOIN ${DONE_TABLE} AS w ON w.rollup = d.rollup AND w.tenant_id = d.tenant_id ` +
+        `WHERE d.rollup IN {tables:Array(String)}${tenantId !== undefined ? ' AND d.tenant_id = {tenant:String}' : ''} AND d.marked_at > w.done_until ` +
+        `GROUP BY d.rollup, d.tenant_id SETTINGS join_use_nulls = 0`,
+      { tables, ...(tenantId !== undefined ? { tenant: tenantId } : {}) },
+    );
+    let buckets = 0;
+    for (const g of rows) {
+      const r = byTable.get(g.rollup);
+      if (!r) continue;
+      const full = Number(g.full) === 1 || !r.shape.time;
+      await refreshGroup(r, g.tenant, full ? undefined : g.buckets);
+      buckets += full ? 0 : g.buckets.length;
+      await engine.command(
+        `INSERT INTO ${DONE_TABLE} (rollup, tenant_id, done_until) SELECT {rollup:String}, {tenant:String}, ` +
+          `fromUnixTimestamp64Nano(toInt64(toUnixTimestamp64Nano(toDateTime64({until:String}, 9)) - ${SETTLE}))`,
+        { rollup: g.rollup, tenant: g.tenant, until: g.until },
+      );
+    }
+    return { groups: rows.length, buckets, ms: performance.now() - started };
+  }
+
+  return {
+    refresh(tenantId, cubes) {
+      return serial(() => runRefresh(tenantId, tablesOf(cubes)));
+    },
+    invalidate(tenantId, cubes) {
+      return serial(async () => {
+        const tables = tablesOf(cubes);
+        if (tables.length === 0) return { groups: 0, buckets: 0, ms: 0 };
+        await engine.command(
+          `INSERT INTO ${DIRTY_TABLE} (rollup, tenant_id, bucket, full) SELECT arrayJoin({tables:Array(String)}), {tenant:String}, toDate(0), 1`,
+          { tables, tenant: tenantId },
+        );
+        return runRefresh(tenantId, tables);
+      });
+    },
+    start(intervalMs = 10_000) {
+      if (timer || rollups.length === 0) return;
+      timer = setInterval(() => {
+        serial(() => runRefresh(undefined, tablesOf())).catch((err: Error) =>
+          logger?.warn({ err: err.message }, 'rollups: background refresh failed; retried next sweep'),
+        );
+      }, intervalMs);
+      timer.unref();
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * Rollup tables in the warehouse: created and backfilled from the model at start (under the
+ * warehouse lock `rollups`, so instances build each once), recorded in `_strata_rollups`, dropped
+ * when the model no longer declares them. A table's name carries a hash of what computes it, so a
+ * changed rollup is a new table, built before it is used: a model change is a rebuild.
+ *
+ * Table: ReplacingMergeTree(_version, _deleted) keyed by tenant, time bucket, dimensions and
+ * segment flags; reads de-duplicate (the engine runs every SELECT with final = 1), so a refreshed
+ * group replaces its older row and a tombstone hides a group that is gone (maintainer.ts).
+ * Each rollup has a materialized view on its cube's table that marks (tenant, bucket) dirty on
+ * every insert, from Strata's ingestion or anyone else's: the maintainer folds them in.
+ */
+import { createHash } from 'node:crypto';
+import { bucketSql, ROLLUP_TENANT_COLUMN, rollupSelect, timeSourceSql } from '../compiler/rollup/build-sql.js';
+import type { ReadyRollup } from '../compiler/rollup/route.js';
+import { rollupShape, type RollupShape } from '../compiler/rollup/shape.js';
+import type { Engine } from '../engine/engine.js';
+import type { Model, PreAggregation } from '../semantic/model.js';
+
+export const ROLLUPS_TABLE = '_strata_rollups';
+export const DIRTY_TABLE = '_strata_rollup_dirty';
+export const DONE_TABLE = '_strata_rollup_done';
+/** Bump when the table layout changes: every rollup is rebuilt. */
+const LAYOUT_VERSION = 1;
+
+export interface PlannedRollup {
+  readonly key: string;
+  readonly pre: PreAggregation;
+  readonly shape: RollupShape;
+  readonly table: string;
+  readonly timeIsDate: boolean;
+  /** Backfill SELECT (every tenant). */
+  readonly select: string;
+  readonly columns: readonly { readonly name: string; readonly type: string }[];
+}
+
+export interface RollupBuildReport {
+  readonly ready: Map<string, ReadyRollup>;
+  readonly planned: readonly PlannedRollup[];
+  readonly built: readonly { readonly table: string; readonly ms: number; readonly rows: number }[];
+  readonly dropped: readonly string[];
+}
+
+const q = (name: string) => `\`${name.replace(/`/g, '')}\``;
+
+async function ensureBookkeeping(engine: Engine): Promise<void> {
+  await engine.command(
+    `CREATE TABLE IF NOT EXISTS ${ROLLUPS_TABLE} (table String, rollup String, time_is_date UInt8, built_at DateTime64(3) DEFAULT now64(3)) ENGINE = ReplacingMergeTree(built_at) ORDER BY table`,
+  );
+  await engine.command(
+    `CREATE TABLE IF NOT EXISTS ${DIRTY_TABLE} (rollup String, tenant_id String, bucket Date, full UInt8 DEFAULT 0, marked_at DateTime64(9) DEFAULT now64(9)) ENGINE = MergeTree ORDER BY (rollup, tenant_id, marked_at) TTL toDateTime(marked_at) + INTERVAL 1 DAY`,
+  );
+  await engine.command(
+    `CREATE TABLE IF NOT EXISTS ${DONE_TABLE} (rollup String, tenant_id String, done_until DateTime64(9)) ENGINE = ReplacingMergeTree(done_until) ORDER BY (rollup, tenant_id)`,
+  );
+}
+
+/** Every rollup of the model with its table name, column types and backfill SELECT (reads types only). */
+export async function planRollups(engine: Engine, model: Model): Promise<PlannedRollup[]> {
+  const out: PlannedRollup[] = [];
+  for (const cube of Object.values(model.cubes)) {
+    for (const pre of cube.preAggregations ?? []) {
+      const shape = rollupShape(model, pre);
+      let timeIsDate = false;
+      const source = timeSourceSql(shape);
+      if (source) {
+        const { rows } = await engine.query<{ type: string }>(`DESCRIBE (SELECT ${source} FROM ${cube.sqlTable} AS ${q(cube.name)})`);
+        timeIsDate = /^(Nullable\()?(LowCardinality\()?Date(32)?\)*$/.test(rows[0]?.type ?? '');
+      }
+      const select = rollupSelect(shape, { timeIsDate }).sql;
+      const { rows } = await engine.query<{ name: string; type: string }>(`DESCRIBE (${select})`);
+      // LowCardinality of a number (a flag over a LowCardinality column) is refused in a table: keep the number.
+      const columns = rows.map((r) => ({ name: r.name, type: r.type.replace(/^LowCardinality\(((?:U?Int|Float|Bool|Date)[^()]*)\)$/, '$1') }));
+      const digest = createHash('sha256')
+        .update(JSON.stringify([LAYOUT_VERSION, select, columns, pre.partitionGranularity]))
+        .digest('hex')
+        .slice(0, 10);
+      out.push({ key: `${pre.cube}.${pre.name}`, pre, shape, table: `rollup_${pre.cube}_${pre.name}_${digest}`, timeIsDate, select, columns });
+    }
+  }
+  return out;
+}
+
+const PARTITION: Record<PreAggregation['partitionGranularity'], (col: string) => string> = {
+  day: (c) => c,
+  week: (c) => `toMonday(${c})`,
+  month: (c) => `toYYYYMM(${c})`,
+  quarter: (c) => `toStartOfQuarter(${c})`,
+  year: (c) => `toYear(${c})`,
+};
+
+function createTableSql(r: PlannedRollup): string {
+  const { shape } = r;
+  const keys = [
+    ROLLUP_TENANT_COLUMN,
+    ...(shape.time ? [shape.time.column] : []),
+    ...shape.dimensions.map((d) => d.column),
+    ...shape.segments.map((s) => s.column),
+  ];
+  const cols = [...r.columns.map((c) => `${q(c.name)} ${c.type}`), '`_version` UInt64', '`_deleted` UInt8'].join(', ');
+  const partition = shape.time ? ` PARTITION BY ${PARTITION[r.pre.partitionGranularity](q(shape.time.column))}` : '';
+  return `CREATE TABLE ${q(r.table)} (${cols}) ENGINE = ReplacingMergeTree(_version, _deleted)${partition} ORDER BY (${keys.map(q).join(', ')}) SETTINGS allow_nullable_key = 1`;
+}
+
+/** Marks (tenant, bucket) dirty on every insert into the cube's table; `full` when there is no time bucket. */
+function markerViewSql(r: PlannedRollup): string {
+  const cube = r.shape.cube;
+  const tenant = cube.tenant.kind === 'column' ? cube.tenant.column : ROLLUP_TENANT_COLUMN;
+  const bucket = bucketSql(r.shape, r.timeIsDate);
+  return (
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${q(`${r.table}_dirty`)} TO ${DIRTY_TABLE} (rollup String, tenant_id String, bucket Date, full UInt8) AS ` +
+    `SELECT DISTINCT '${r.table}' AS rollup, ${q(cube.name)}.${q(tenant)} AS tenant_id, ${bucket ?? 'toDate(0)'} AS bucket, ${bucket ? 0 : 1} AS full ` +
+    `FROM ${cube.sqlTable} AS ${q(cube.name)}`
+  );
+}
+
+export const VERSION_NOW = 'toUInt64(toUnixTimestamp64Nano(now64(9)))';
+
+async function backfill(engine: Engine, r: PlannedRollup): Promise<number> {
+  await engine.command(`INSERT INTO ${q(r.table)} SELECT *, ${VERSION_NOW}, 0 FROM (${r.select})`);
+  const { rows } = await engine.query<{ n: number }>(`SELECT count() AS n FROM ${q(r.table)}`);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Creates and backfills the model's rollups that are not built yet, drops those the model no longer
+ * declares. `rebuild`: refill every rollup from its table (the demo data was replaced under them).
+ * Call under the warehouse lock `rollups`.
+ */
+export async function ensureRollups(engine: Engine, model: Model, options: { rebuild?: boolean } = {}): Promise<RollupBuildReport> {
+  await ensureBookkeeping(engine);
+  const planned = await planRollups(engine, model);
+  const { rows: recorded } = await engine.query<{ table: string }>(`SELECT table FROM ${ROLLUPS_TABLE}`);
+  const { rows: existing } = await engine.query<{ name: string }>(
+    `SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'rollup\\_%'`,
+  );
+  const done = new Set(recorded.map((r) => r.table));
+  const present = new Set(existing.map((r) => r.name));
+  const built: { table: string; ms: number; rows: number }[] = [];
+  const ready = new Map<string, ReadyRollup>();
+  for (const r of planned) {
+    if (!done.has(r.table) || !present.has(r.table) || options.rebuild) {
+      const started = performance.now();
+      // The marker view first: rows inserted while the backfill runs are marked and folded in later.
+      await engine.command(`DROP VIEW IF EXISTS ${q(`${r.table}_dirty`)}`);
+      await engine.command(`DROP TABLE IF EXISTS ${q(r.table)}`);
+      await engine.command(createTableSql(r));
+      await engine.command(markerViewSql(r));
+      const rows = await backfill(engine, r);
+      await engine.command(`INSERT INTO ${ROLLUPS_TABLE} (table, rollup, time_is_date) VALUES ({table:String}, {rollup:String}, {tid:UInt8})`, {
+        table: r.table,
+        rollup: r.key,
+        tid: r.timeIsDate ? 1 : 0,
+      });
+      built.push({ table: r.table, ms: performance.now() - started, rows });
+    }
+    ready.set(r.key, { table: r.table, timeIsDate: r.timeIsDate });
+  }
+  const wanted = new Set(planned.map((r) => r.table));
+  // Only tables this code recorded: a user's own table named rollup_… is never touched.
+  const dropped = [...done].filter((t) => !wanted.has(t));
+  for (const t of dropped) {
+    await engine.command(`DROP VIEW IF EXISTS ${q(`${t}_dirty`)}`);
+    await engine.command(`DROP TABLE IF EXISTS ${q(t)}`);
+  }
+  if (dropped.length > 0) await engine.command(`DELETE FROM ${ROLLUPS_TABLE} WHERE table IN {dropped:Array(String)}`, { dropped });
+  return { ready, planned, built, dropped };
+}
