@@ -55,6 +55,9 @@ function env(dataDir: string, extra: Record<string, string> = {}): Record<string
     SEED_DEMO: 'false',
     DEMO_END_DATE: FIXED_DEMO_END_DATE,
     RATE_LIMIT_ENABLED: 'false',
+    // The fact tables: runs stay comparable with earlier ones and with Cube (no pre-aggregations);
+    // rollups are measured with and without by bench/rollups.ts.
+    ROLLUPS_ENABLED: 'false',
     LOG_LEVEL: 'warn',
     ...extra,
   };

@@ -124,6 +124,9 @@ function serverEnv(dataDir: string, extra: Record<string, string>): Record<strin
     // The fixed data window: workloads use absolute dates, and runs must stay comparable.
     DEMO_END_DATE: FIXED_DEMO_END_DATE,
     RATE_LIMIT_ENABLED: 'false',
+    // The fact tables: runs stay comparable with earlier ones and with Cube (no pre-aggregations);
+    // rollups are measured with and without by bench/rollups.ts.
+    ROLLUPS_ENABLED: 'false',
     LOG_LEVEL: 'warn',
     ...extra,
   };

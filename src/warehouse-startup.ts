@@ -12,7 +12,7 @@ import type { Config } from './config.js';
 import { DEMO_SEED_WATCH_MS, ensureDemoData, readDemoSeedLock } from './demo/seed.js';
 import type { Engine } from './engine/engine.js';
 import { LOCK_OWNER, type LockHolder, type LockOptions, withClickhouseLock } from './engine/lock.js';
-import { enableRetention } from './ingest/retention.js';
+import { derivedRetentionTtl, enableRetention } from './ingest/retention.js';
 import { migrateClickhouse } from './engine/migrate.js';
 import type { Logger } from './logger.js';
 import { createRollupMaintainer } from './rollups/maintainer.js';
@@ -117,16 +117,18 @@ export function startWarehouse(engine: Engine, options: WarehouseStartupOptions)
     if (!r || !Object.values(r.model.cubes).some((c) => (c.preAggregations?.length ?? 0) > 0)) return;
     try {
       const started = Date.now();
+      // With retention, a rollup forgets a day when its cube's table does (the same TTL over its days).
+      const ttl = config.retention?.enabled ? (table: string, day: string) => derivedRetentionTtl(engine, table, day) : undefined;
       const report = await withClickhouseLock(
         engine,
         'rollups',
-        () => ensureRollups(engine, r.model, { rebuild: demoReplaced }),
+        () => ensureRollups(engine, r.model, { rebuild: demoReplaced, ...(ttl ? { ttl } : {}) }),
         waitingFor('building rollups'),
       );
       const maintainer = createRollupMaintainer(engine, report.planned, logger);
       // Inserts made while the rollups were built (or by anyone else) are folded in first.
       await maintainer.refresh();
-      r.registry.activate(report, maintainer);
+      await r.registry.activate(report, maintainer);
       const every = Math.min(...report.planned.map((p) => (p.pre.refreshEverySeconds ?? 10) * 1000));
       maintainer.start(Math.max(every, 1000));
       logger.info(

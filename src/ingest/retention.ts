@@ -63,6 +63,16 @@ export async function enableRetention(engine: Engine, credentials: DictionaryCre
   }
 }
 
+/**
+ * The TTL a table derived from a retention table keeps (a rollup of it): rows of a day go when that
+ * day's rows of the source table go. Undefined for tables without retention.
+ */
+export function derivedRetentionTtl(engine: Engine, sourceTable: string, dayColumn: string): string | undefined {
+  if (!Object.hasOwn(RETENTION_TABLES, sourceTable)) return undefined;
+  const db = dbOf(engine);
+  return `${dayColumn} + toIntervalDay(dictGetOrDefault('${db}.data_retention_dict', 'days', (tenant_id, '${sourceTable}'), toUInt32(${KEEP_DAYS})))`;
+}
+
 /** True when the dictionary exists and every retention table's TTL reads it. */
 export async function retentionEnabled(engine: Engine): Promise<boolean> {
   const { rows } = await engine.query<{ name: string; q: string }>(

@@ -7,8 +7,9 @@
  * Table: ReplacingMergeTree(_version, _deleted) keyed by tenant, time bucket, dimensions and
  * segment flags; reads de-duplicate (the engine runs every SELECT with final = 1), so a refreshed
  * group replaces its older row and a tombstone hides a group that is gone (maintainer.ts).
- * Each rollup has a materialized view on its cube's table that marks (tenant, bucket) dirty on
- * every insert, from Strata's ingestion or anyone else's: the maintainer folds them in.
+ * Marker views (materialized views on the cubes' tables, one per table and bucket expression) mark
+ * (rollup, tenant, bucket) dirty on every insert, from Strata's ingestion or anyone else's: the
+ * maintainer folds them in.
  */
 import { createHash } from 'node:crypto';
 import { bucketSql, ROLLUP_TENANT_COLUMN, rollupSelect, timeSourceSql } from '../compiler/rollup/build-sql.js';
@@ -32,6 +33,15 @@ export interface PlannedRollup {
   /** Backfill SELECT (every tenant). */
   readonly select: string;
   readonly columns: readonly { readonly name: string; readonly type: string }[];
+  /** TTL expression: the source table's retention, applied to the rollup's days. */
+  readonly ttl?: string;
+}
+
+export interface RollupOptions {
+  /** Refill every rollup from its table (the demo data was replaced under them). */
+  readonly rebuild?: boolean;
+  /** The TTL expression of a rollup of `table` with day column `day` (data retention on), or undefined. */
+  readonly ttl?: (table: string, day: string) => string | undefined;
 }
 
 export interface RollupBuildReport {
@@ -56,7 +66,7 @@ async function ensureBookkeeping(engine: Engine): Promise<void> {
 }
 
 /** Every rollup of the model with its table name, column types and backfill SELECT (reads types only). */
-export async function planRollups(engine: Engine, model: Model): Promise<PlannedRollup[]> {
+export async function planRollups(engine: Engine, model: Model, options: RollupOptions = {}): Promise<PlannedRollup[]> {
   const out: PlannedRollup[] = [];
   for (const cube of Object.values(model.cubes)) {
     for (const pre of cube.preAggregations ?? []) {
@@ -71,11 +81,21 @@ export async function planRollups(engine: Engine, model: Model): Promise<Planned
       const { rows } = await engine.query<{ name: string; type: string }>(`DESCRIBE (${select})`);
       // LowCardinality of a number (a flag over a LowCardinality column) is refused in a table: keep the number.
       const columns = rows.map((r) => ({ name: r.name, type: r.type.replace(/^LowCardinality\(((?:U?Int|Float|Bool|Date)[^()]*)\)$/, '$1') }));
+      const ttl = shape.time && cube.sqlTable ? options.ttl?.(cube.sqlTable, q(shape.time.column)) : undefined;
       const digest = createHash('sha256')
-        .update(JSON.stringify([LAYOUT_VERSION, select, columns, pre.partitionGranularity]))
+        .update(JSON.stringify([LAYOUT_VERSION, select, columns, pre.partitionGranularity, ttl ?? '']))
         .digest('hex')
         .slice(0, 10);
-      out.push({ key: `${pre.cube}.${pre.name}`, pre, shape, table: `rollup_${pre.cube}_${pre.name}_${digest}`, timeIsDate, select, columns });
+      out.push({
+        key: `${pre.cube}.${pre.name}`,
+        pre,
+        shape,
+        table: `rollup_${pre.cube}_${pre.name}_${digest}`,
+        timeIsDate,
+        select,
+        columns,
+        ...(ttl ? { ttl } : {}),
+      });
     }
   }
   return out;
@@ -99,19 +119,41 @@ function createTableSql(r: PlannedRollup): string {
   ];
   const cols = [...r.columns.map((c) => `${q(c.name)} ${c.type}`), '`_version` UInt64', '`_deleted` UInt8'].join(', ');
   const partition = shape.time ? ` PARTITION BY ${PARTITION[r.pre.partitionGranularity](q(shape.time.column))}` : '';
-  return `CREATE TABLE ${q(r.table)} (${cols}) ENGINE = ReplacingMergeTree(_version, _deleted)${partition} ORDER BY (${keys.map(q).join(', ')}) SETTINGS allow_nullable_key = 1`;
+  const ttl = r.ttl ? ` TTL ${r.ttl}` : '';
+  const settings = `allow_nullable_key = 1${r.ttl ? ', allow_suspicious_ttl_expressions = 1' : ''}`;
+  return `CREATE TABLE ${q(r.table)} (${cols}) ENGINE = ReplacingMergeTree(_version, _deleted)${partition} ORDER BY (${keys.map(q).join(', ')})${ttl} SETTINGS ${settings}`;
 }
 
-/** Marks (tenant, bucket) dirty on every insert into the cube's table; `full` when there is no time bucket. */
-function markerViewSql(r: PlannedRollup): string {
-  const cube = r.shape.cube;
-  const tenant = cube.tenant.kind === 'column' ? cube.tenant.column : ROLLUP_TENANT_COLUMN;
-  const bucket = bucketSql(r.shape, r.timeIsDate);
-  return (
-    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${q(`${r.table}_dirty`)} TO ${DIRTY_TABLE} (rollup String, tenant_id String, bucket Date, full UInt8) AS ` +
-    `SELECT DISTINCT '${r.table}' AS rollup, ${q(cube.name)}.${q(tenant)} AS tenant_id, ${bucket ?? 'toDate(0)'} AS bucket, ${bucket ? 0 : 1} AS full ` +
-    `FROM ${cube.sqlTable} AS ${q(cube.name)}`
-  );
+export const MARKER_VIEW_PREFIX = 'rollup_marks_';
+
+/**
+ * One marker view per cube table and bucket expression (rollups of a cube by day share it): on every
+ * insert into the table, the distinct (tenant, bucket) pairs of the block, once per rollup;
+ * `full` when a rollup has no time bucket.
+ */
+function markerViews(rollups: readonly PlannedRollup[]): Map<string, string> {
+  const groups = new Map<string, { cube: PlannedRollup['shape']['cube']; bucket: string | undefined; tables: string[] }>();
+  for (const r of rollups) {
+    const bucket = bucketSql(r.shape, r.timeIsDate);
+    const key = `${r.shape.cube.name}\u0000${bucket ?? ''}`;
+    const g = groups.get(key) ?? { cube: r.shape.cube, bucket, tables: [] };
+    g.tables.push(r.table);
+    groups.set(key, g);
+  }
+  const out = new Map<string, string>();
+  for (const { cube, bucket, tables } of groups.values()) {
+    const tenant = cube.tenant.kind === 'column' ? cube.tenant.column : ROLLUP_TENANT_COLUMN;
+    const list = tables.map((t) => `'${t}'`).join(', ');
+    const select =
+      `SELECT arrayJoin([${list}]) AS rollup, tenant_id, bucket, ${bucket ? 0 : 1} AS full FROM ` +
+      `(SELECT DISTINCT ${q(cube.name)}.${q(tenant)} AS tenant_id, ${bucket ?? 'toDate(0)'} AS bucket FROM ${cube.sqlTable} AS ${q(cube.name)})`;
+    const name = `${MARKER_VIEW_PREFIX}${cube.name}_${createHash('sha256').update(select).digest('hex').slice(0, 10)}`;
+    out.set(
+      name,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${q(name)} TO ${DIRTY_TABLE} (rollup String, tenant_id String, bucket Date, full UInt8) AS ${select}`,
+    );
+  }
+  return out;
 }
 
 export const VERSION_NOW = 'toUInt64(toUnixTimestamp64Nano(now64(9)))';
@@ -127,25 +169,25 @@ async function backfill(engine: Engine, r: PlannedRollup): Promise<number> {
  * declares. `rebuild`: refill every rollup from its table (the demo data was replaced under them).
  * Call under the warehouse lock `rollups`.
  */
-export async function ensureRollups(engine: Engine, model: Model, options: { rebuild?: boolean } = {}): Promise<RollupBuildReport> {
+export async function ensureRollups(engine: Engine, model: Model, options: RollupOptions = {}): Promise<RollupBuildReport> {
   await ensureBookkeeping(engine);
-  const planned = await planRollups(engine, model);
+  const planned = await planRollups(engine, model, options);
   const { rows: recorded } = await engine.query<{ table: string }>(`SELECT table FROM ${ROLLUPS_TABLE}`);
   const { rows: existing } = await engine.query<{ name: string }>(
     `SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'rollup\\_%'`,
   );
   const done = new Set(recorded.map((r) => r.table));
   const present = new Set(existing.map((r) => r.name));
+  // The marker views first: rows inserted while a backfill runs are marked and folded in later.
+  const views = markerViews(planned);
+  for (const sql of views.values()) await engine.command(sql);
   const built: { table: string; ms: number; rows: number }[] = [];
   const ready = new Map<string, ReadyRollup>();
   for (const r of planned) {
     if (!done.has(r.table) || !present.has(r.table) || options.rebuild) {
       const started = performance.now();
-      // The marker view first: rows inserted while the backfill runs are marked and folded in later.
-      await engine.command(`DROP VIEW IF EXISTS ${q(`${r.table}_dirty`)}`);
       await engine.command(`DROP TABLE IF EXISTS ${q(r.table)}`);
       await engine.command(createTableSql(r));
-      await engine.command(markerViewSql(r));
       const rows = await backfill(engine, r);
       await engine.command(`INSERT INTO ${ROLLUPS_TABLE} (table, rollup, time_is_date) VALUES ({table:String}, {rollup:String}, {tid:UInt8})`, {
         table: r.table,
@@ -159,10 +201,8 @@ export async function ensureRollups(engine: Engine, model: Model, options: { reb
   const wanted = new Set(planned.map((r) => r.table));
   // Only tables this code recorded: a user's own table named rollup_… is never touched.
   const dropped = [...done].filter((t) => !wanted.has(t));
-  for (const t of dropped) {
-    await engine.command(`DROP VIEW IF EXISTS ${q(`${t}_dirty`)}`);
-    await engine.command(`DROP TABLE IF EXISTS ${q(t)}`);
-  }
+  for (const t of dropped) await engine.command(`DROP TABLE IF EXISTS ${q(t)}`);
+  for (const name of present) if (name.startsWith(MARKER_VIEW_PREFIX) && !views.has(name)) await engine.command(`DROP VIEW IF EXISTS ${q(name)}`);
   if (dropped.length > 0) await engine.command(`DELETE FROM ${ROLLUPS_TABLE} WHERE table IN {dropped:Array(String)}`, { dropped });
   return { ready, planned, built, dropped };
 }
