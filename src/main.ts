@@ -16,6 +16,7 @@ import { createRequestContext } from './edge/context.js';
 import { ModelError, UserError } from './errors.js';
 import { suggest } from './semantic/suggest.js';
 import type { SemanticQuery } from './semantic/query.js';
+import type { Model } from './semantic/model.js';
 
 // Everything heavier (zod, pino, the services) is imported when a command runs, so --help and
 // usage errors answer at once; the bundle (scripts/build-cli.mjs) keeps these imports lazy.
@@ -148,8 +149,36 @@ async function validate(config: Config): Promise<number> {
   ]);
   for (const v of Object.values(model.views)) rows.push([`${v.name} (view)`, Object.keys(v.members).length, '', '', 'via cubes']);
   console.log(renderTable(['cube', 'measures', 'dimensions', 'segments', 'tenant'], rows));
+  const rollups = await rollupRows(model);
+  if (rollups.length > 0) {
+    console.log('\nRollups (pre_aggregations): what each answers from its own table; every other query reads the cube');
+    console.log(renderTable(['rollup', 'time', 'dimensions', 'measures answered', 'other measures, and why not'], rollups));
+  }
   console.log(`${files.length} files, ${cubes.length} cubes, ${Object.keys(model.views).length} views: OK`);
   return 0;
+}
+
+/** One row per rollup: its grain, dimensions, the measures it answers, and why the cube's others are not. */
+async function rollupRows(model: Model): Promise<(string | number)[][]> {
+  const [{ shapeOf }, { rollupRefusal }] = await Promise.all([import('./compiler/rollup/route.js'), import('./semantic/rollups.js')]);
+  return Object.values(model.cubes).flatMap((cube) =>
+    (cube.preAggregations ?? []).map((pre) => {
+      const served = shapeOf(model, pre).served;
+      const others = Object.values(cube.measures)
+        .filter((m) => m.public && !served.has(m.name))
+        .map((m) => {
+          const why = rollupRefusal(model, cube, m);
+          return why ? `${m.name} (${why.split(/[:;]/)[0]})` : `${m.name} (not listed)`;
+        });
+      return [
+        `${cube.name}.${pre.name}`,
+        pre.timeDimension ? `${pre.timeDimension} by ${pre.granularity}` : '—',
+        pre.dimensions.join(', ') || '—',
+        served.size,
+        others.join(', ') || '—',
+      ];
+    }),
+  );
 }
 
 function list(text: unknown): string[] {

@@ -103,6 +103,19 @@ describe('strata validate-models', () => {
     const views = docs.reduce((n, d) => n + (d.views?.length ?? 0), 0);
     expect(r.stdout).toContain(`${docs.length} files, ${cubes} cubes, ${views} views: OK`);
   });
+
+  it('lists every rollup with what it answers and why the other measures are not', () => {
+    const r = runs.validate;
+    const declared = readdirSync(join(ROOT, 'cube-models'))
+      .filter((f) => f.endsWith('.yml'))
+      .flatMap((f) => {
+        const doc = parseYaml(readFileSync(join(ROOT, 'cube-models', f), 'utf8')) as { cubes?: { name: string; pre_aggregations?: { name: string }[] }[] };
+        return (doc.cubes ?? []).flatMap((c) => (c.pre_aggregations ?? []).map((p) => `${c.name}.${p.name}`));
+      });
+    expect(declared.length).toBeGreaterThan(0);
+    for (const name of declared) expect(r.stdout).toMatch(new RegExp(`^${name.replace('.', '\\.')}\\s+│`, 'm'));
+    expect(r.stdout).toMatch(/^ad_performance\.daily_by_platform_geo .*│ platform, country, device .*active_campaigns \(not listed\)/m);
+  });
 });
 
 describe('strata query', () => {
