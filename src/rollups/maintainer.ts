@@ -41,8 +41,20 @@ export interface RefreshReport {
 }
 
 const q = (name: string) => `\`${name.replace(/`/g, '')}\``;
-/** Marks newer than this before the newest one read are looked at again next time. */
+/** Marks this close (ns) before the newest one read are counted again next time: a late commit shows. */
 const SETTLE = '1000000000';
+
+interface MarkGroup {
+  readonly rollup: string;
+  readonly tenant: string;
+  /** The watermark (ns): marks up to it are folded in. */
+  readonly until: string;
+  /** Marks within SETTLE before the watermark when it was written. */
+  readonly lookback: number;
+  /** [bucket, marked_at in ns, full] */
+  readonly marks: readonly (readonly [string, string, number])[];
+  readonly v: string;
+}
 
 export function createRollupMaintainer(engine: Engine, rollups: readonly PlannedRollup[], logger?: Pick<Logger, 'warn' | 'info'>): RollupMaintainer {
   const byTable = new Map(rollups.map((r) => [r.table, r]));
@@ -56,9 +68,7 @@ export function createRollupMaintainer(engine: Engine, rollups: readonly Planned
   };
   const tablesOf = (cubes?: readonly string[]) => rollups.filter((r) => !cubes || cubes.includes(r.pre.cube)).map((r) => r.table);
 
-  async function refreshGroup(r: PlannedRollup, tenantId: string, buckets: readonly string[] | undefined): Promise<void> {
-    const { rows } = await engine.query<{ v: string }>(`SELECT toString(${VERSION_NOW}) AS v`);
-    const v = BigInt(rows[0].v);
+  async function refreshGroup(r: PlannedRollup, tenantId: string, buckets: readonly string[] | undefined, v: bigint): Promise<void> {
     const source = rollupSelect(r.shape, { timeIsDate: r.timeIsDate, tenantId, ...(buckets ? { buckets } : {}) });
     await engine.command(`INSERT INTO ${q(r.table)} SELECT *, toUInt64({v:String}), 0 FROM (${source.sql}) SETTINGS final = 1`, {
       ...source.params,
@@ -76,27 +86,48 @@ export function createRollupMaintainer(engine: Engine, rollups: readonly Planned
   async function runRefresh(tenantId: string | undefined, tables: readonly string[]): Promise<RefreshReport> {
     const started = performance.now();
     if (tables.length === 0) return { groups: 0, buckets: 0, ms: 0 };
-    const { rows } = await engine.query<{ rollup: string; tenant: string; buckets: string[]; full: number; until: string }>(
-      `SELECT d.rollup AS rollup, d.tenant_id AS tenant, groupUniqArray(toString(d.bucket)) AS buckets, max(d.full) AS full, toString(max(d.marked_at)) AS until ` +
+    // Marks after the watermark, and those of the last second before it (a late commit shows there as
+    // a higher count than the last run saw). V, the version of all this run writes, is read with them.
+    const { rows } = await engine.query<MarkGroup>(
+      `SELECT d.rollup AS rollup, d.tenant_id AS tenant, toString(any(toUnixTimestamp64Nano(w.done_until))) AS until, any(w.lookback) AS lookback, ` +
+        `groupArray((toString(d.bucket), toString(toUnixTimestamp64Nano(d.marked_at)), d.full)) AS marks, toString(${VERSION_NOW}) AS v ` +
         `FROM ${DIRTY_TABLE} AS d LEFT JOIN ${DONE_TABLE} AS w ON w.rollup = d.rollup AND w.tenant_id = d.tenant_id ` +
-        `WHERE d.rollup IN {tables:Array(String)}${tenantId !== undefined ? ' AND d.tenant_id = {tenant:String}' : ''} AND d.marked_at > w.done_until ` +
+        `WHERE d.rollup IN {tables:Array(String)}${tenantId !== undefined ? ' AND d.tenant_id = {tenant:String}' : ''} ` +
+        `AND toUnixTimestamp64Nano(d.marked_at) > toUnixTimestamp64Nano(w.done_until) - ${SETTLE} ` +
         `GROUP BY d.rollup, d.tenant_id SETTINGS join_use_nulls = 0`,
       { tables, ...(tenantId !== undefined ? { tenant: tenantId } : {}) },
     );
     let buckets = 0;
+    const done: { rollup: string; tenant: string; until: bigint; lookback: number }[] = [];
     for (const g of rows) {
       const r = byTable.get(g.rollup);
       if (!r) continue;
-      const full = Number(g.full) === 1 || !r.shape.time;
-      await refreshGroup(r, g.tenant, full ? undefined : g.buckets);
-      buckets += full ? 0 : g.buckets.length;
+      const until = BigInt(g.until);
+      const marks = g.marks.map(([bucket, at, full]) => ({ bucket, at: BigInt(at), full: Number(full) === 1 }));
+      const fresh = marks.filter((m) => m.at > until);
+      const late = marks.length - fresh.length > Number(g.lookback);
+      const todo = late ? marks : fresh;
+      const newUntil = marks.reduce((a, m) => (m.at > a ? m.at : a), until);
+      done.push({ rollup: g.rollup, tenant: g.tenant, until: newUntil, lookback: marks.filter((m) => m.at > newUntil - BigInt(SETTLE)).length });
+      if (todo.length === 0) continue;
+      const full = todo.some((m) => m.full) || !r.shape.time;
+      const list = [...new Set(todo.map((m) => m.bucket))];
+      await refreshGroup(r, g.tenant, full ? undefined : list, BigInt(g.v));
+      buckets += full ? 0 : list.length;
+    }
+    if (done.length > 0) {
       await engine.command(
-        `INSERT INTO ${DONE_TABLE} (rollup, tenant_id, done_until) SELECT {rollup:String}, {tenant:String}, ` +
-          `fromUnixTimestamp64Nano(toInt64(toUnixTimestamp64Nano(toDateTime64({until:String}, 9)) - ${SETTLE}))`,
-        { rollup: g.rollup, tenant: g.tenant, until: g.until },
+        `INSERT INTO ${DONE_TABLE} (rollup, tenant_id, done_until, lookback) SELECT x.1, x.2, fromUnixTimestamp64Nano(toInt64(x.3)), x.4 ` +
+          `FROM (SELECT arrayJoin(arrayZip({rollups:Array(String)}, {tenants:Array(String)}, {untils:Array(String)}, {lookbacks:Array(UInt32)})) AS x)`,
+        {
+          rollups: done.map((g) => g.rollup),
+          tenants: done.map((g) => g.tenant),
+          untils: done.map((g) => g.until.toString()),
+          lookbacks: done.map((g) => g.lookback),
+        },
       );
     }
-    return { groups: rows.length, buckets, ms: performance.now() - started };
+    return { groups: done.length, buckets, ms: performance.now() - started };
   }
 
   return {

@@ -61,7 +61,7 @@ async function ensureBookkeeping(engine: Engine): Promise<void> {
     `CREATE TABLE IF NOT EXISTS ${DIRTY_TABLE} (rollup String, tenant_id String, bucket Date, full UInt8 DEFAULT 0, marked_at DateTime64(9) DEFAULT now64(9)) ENGINE = MergeTree ORDER BY (rollup, tenant_id, marked_at) TTL toDateTime(marked_at) + INTERVAL 1 DAY`,
   );
   await engine.command(
-    `CREATE TABLE IF NOT EXISTS ${DONE_TABLE} (rollup String, tenant_id String, done_until DateTime64(9)) ENGINE = ReplacingMergeTree(done_until) ORDER BY (rollup, tenant_id)`,
+    `CREATE TABLE IF NOT EXISTS ${DONE_TABLE} (rollup String, tenant_id String, done_until DateTime64(9), lookback UInt32 DEFAULT 0) ENGINE = ReplacingMergeTree(done_until) ORDER BY (rollup, tenant_id)`,
   );
 }
 
