@@ -123,7 +123,12 @@ export function startWarehouse(engine: Engine, options: WarehouseStartupOptions)
         engine,
         'rollups',
         () => ensureRollups(engine, r.model, { rebuild: demoReplaced, ...(ttl ? { ttl } : {}) }),
-        waitingFor('building rollups'),
+        // Only logged: queries are answered (from the facts) while another instance builds them.
+        {
+          leaseMs: options.leaseMs,
+          onWait: (h) => logger.info({ holder: h.owner }, 'waiting for another instance to build the rollups'),
+          onTakeover: (h) => logger.warn({ holder: h.owner, ageMs: h.ageMs }, 'taking over building the rollups: its holder stopped (lease ran out)'),
+        },
       );
       const maintainer = createRollupMaintainer(engine, report.planned, logger);
       // Inserts made while the rollups were built (or by anyone else) are folded in first.

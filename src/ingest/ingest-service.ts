@@ -303,8 +303,9 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
       const report = await deleteRowsByDimension({ engine, schemaOf }, principal.tenantId, dimension, value);
       const cubes = [...new Set(report.tables.flatMap((t) => cubesOf.get(t.table) ?? []))];
       if (cubes.length > 0) {
-        // Caches of every instance drop these cubes; live subscriptions re-evaluate.
-        await deps.signals.publish({ tenantId: principal.tenantId, cubes }).catch((err: Error) => {
+        // Caches of every instance drop these cubes; live subscriptions re-evaluate; rollups of them
+        // are rebuilt for the tenant (rows left without an insert).
+        await deps.signals.publish({ tenantId: principal.tenantId, cubes, removed: true }).catch((err: Error) => {
           deps.logger?.warn({ err: err.message, tenantId: principal.tenantId }, 'ingest: change signal after a deletion failed');
         });
       }
