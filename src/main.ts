@@ -119,10 +119,12 @@ async function seed(config: Config, values: Values): Promise<number> {
   if (endDate !== undefined && !isIsoDate(endDate)) throw new UsageError(`--end-date must be a date YYYY-MM-DD, got "${endDate}"`, 'seed');
   const { seedDemo } = await import('./demo/seed.js');
   const { createCoreServices } = await services();
-  const core = await createCoreServices(config, { seed: false });
+  const core = await createCoreServices(config, { seed: false, rollups: false });
   try {
     const started = Date.now();
     const { rows, window } = await seedDemo(core.engine, { scale, seed: seedValue, endDate });
+    // The seed removed rows no marker view saw: the next start builds every rollup again.
+    await (await import('./rollups/warehouse.js')).forgetRollups(core.engine);
     console.log(renderTable(['table', 'rows'], Object.entries(rows)));
     console.log(`seeded ${window.start} .. ${window.end} in ${Date.now() - started} ms`);
     return 0;
@@ -212,7 +214,8 @@ async function runQuery(config: Config, command: 'query' | 'sql', values: Values
   const [{ createCoreServices }, { createLogger }] = await Promise.all([services(), logger()]);
   let core: Awaited<ReturnType<typeof createCoreServices>>;
   try {
-    core = await createCoreServices(quiet, { logger: createLogger('warn') });
+    // One query: building rollups would cost more than it saves (a server builds and keeps them).
+    core = await createCoreServices(quiet, { logger: createLogger('warn'), rollups: false });
   } catch (e) {
     if (!isDataDirLocked(e)) throw e;
     throw new UserError(

@@ -10,6 +10,8 @@ export interface Metrics {
   readonly requests: Counter<'door' | 'operation' | 'status'>;
   readonly requestSeconds: Histogram<'door' | 'operation'>;
   readonly engineQueries: Counter<'status'>;
+  /** The server's own upkeep statements (rollup maintenance), apart from those requests cause. */
+  readonly upkeepQueries: Counter<'status'>;
   readonly engineSeconds: Histogram<never>;
   /** Semantic queries asked vs SQL statements issued after batching/merging. */
   readonly batchedQueries: Counter<'outcome'>;
@@ -54,6 +56,12 @@ export function createMetrics(options: { collectDefaults?: boolean } = {}): Metr
     engineQueries: new Counter({
       name: 'strata_clickhouse_queries_total',
       help: 'SQL statements sent to ClickHouse',
+      labelNames: ['status'],
+      registers: [registry],
+    }),
+    upkeepQueries: new Counter({
+      name: 'strata_upkeep_queries_total',
+      help: 'ClickHouse SELECTs the server runs for its own upkeep (rollup maintenance)',
       labelNames: ['status'],
       registers: [registry],
     }),

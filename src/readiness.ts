@@ -18,12 +18,15 @@ export interface Readiness {
   readonly warehouse: boolean;
   /** Why it is not ready (absent when ready). */
   readonly reason?: string;
+  /** Rollups: off, building (queries read the fact tables meanwhile; ready regardless), ready, failed. */
+  readonly rollups?: string;
 }
 
 export function createReadinessCheck(
   engine: Engine,
   store: Pick<Store, 'ping' | 'migrationsApplied'>,
   warehouseNotReady: () => string | undefined = () => undefined,
+  rollups?: () => string,
 ): () => Promise<Readiness> {
   const clickhouseMigrations = createClickhouseMigrationCheck(engine);
   return async () => {
@@ -45,6 +48,7 @@ export function createReadinessCheck(
       migrations: { clickhouse: chMigrations, postgres: pgMigrations },
       warehouse: starting === undefined,
       ...(reason ? { reason } : {}),
+      ...(rollups ? { rollups: rollups() } : {}),
     };
   };
 }

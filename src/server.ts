@@ -133,7 +133,7 @@ export async function startServer(services: Services): Promise<RunningServer> {
 
   const studio = config.studio.enabled ? createStudioHandler({ devSessions: studioDevSessions(config) }) : undefined;
 
-  const readiness = createReadinessCheck(engine, store, services.warehouse.notReadyReason);
+  const readiness = createReadinessCheck(engine, store, services.warehouse.notReadyReason, () => services.warehouse.rollupsStatus());
   const routes = createServerAdapter<{ req: IncomingMessage }>(async (request, serverContext) => {
     const url = new URL(request.url);
     const peer = { socketAddress: serverContext.req?.socket?.remoteAddress };

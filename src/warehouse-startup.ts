@@ -27,8 +27,12 @@ export interface WarehouseStartup {
   readonly done: Promise<void>;
   /** Settles when the model's rollups are built and routed to (or failed and are not used: logged). */
   readonly rollupsDone: Promise<void>;
+  /** off (none declared or ROLLUPS_ENABLED=false), building (queries read the facts meanwhile), ready, failed. */
+  rollupsStatus(): RollupsStatus;
   close(): void;
 }
+
+export type RollupsStatus = 'off' | 'building' | 'ready' | 'failed';
 
 export interface WarehouseStartupOptions {
   readonly config: Pick<Config, 'demo'> & Partial<Pick<Config, 'retention' | 'clickhouse'>>;
@@ -112,9 +116,11 @@ export function startWarehouse(engine: Engine, options: WarehouseStartupOptions)
   done.catch(() => undefined); // the caller awaits `done`; never an unhandled rejection here
 
   // Rollups are built while queries are answered from the fact tables; routed to once built.
+  const declared = options.rollups && Object.values(options.rollups.model.cubes).some((c) => (c.preAggregations?.length ?? 0) > 0);
+  let rollups: RollupsStatus = declared ? 'building' : 'off';
   const buildRollups = async () => {
     const r = options.rollups;
-    if (!r || !Object.values(r.model.cubes).some((c) => (c.preAggregations?.length ?? 0) > 0)) return;
+    if (!r || !declared) return;
     try {
       const started = Date.now();
       // With retention, a rollup forgets a day when its cube's table does (the same TTL over its days).
@@ -135,7 +141,7 @@ export function startWarehouse(engine: Engine, options: WarehouseStartupOptions)
       await maintainer.refresh();
       await r.registry.activate(report, maintainer);
       const every = Math.min(...report.planned.map((p) => (p.pre.refreshEverySeconds ?? 10) * 1000));
-      maintainer.start(Math.max(every, 1000));
+      maintainer.start(Math.max(every, 1000), (tenantId, cubes) => r.registry.refreshed(tenantId, cubes));
       logger.info(
         {
           ready: report.planned.length,
@@ -145,15 +151,20 @@ export function startWarehouse(engine: Engine, options: WarehouseStartupOptions)
         },
         'rollups ready',
       );
+      rollups = 'ready';
     } catch (err) {
+      rollups = 'failed';
       logger.error({ err: (err as Error).message }, 'rollups could not be built: every query reads the fact tables');
     }
   };
-  const rollupsDone = done.then(buildRollups, () => undefined);
+  const rollupsDone = done.then(buildRollups, () => {
+    if (rollups === 'building') rollups = 'failed';
+  });
   return {
     notReadyReason: () => reason ?? (foreignSeed ? `another instance (${foreignSeed.owner}) is seeding the demo data` : undefined),
     done,
     rollupsDone,
+    rollupsStatus: () => rollups,
     close() {
       if (watcher) clearInterval(watcher);
     },

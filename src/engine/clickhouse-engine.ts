@@ -12,7 +12,7 @@ export interface EngineSettings {
   readonly queryTimeoutMs: number;
 }
 
-type QueryListener = (e: { sql: string; elapsedMs: number; ok: boolean }) => void;
+type QueryListener = (e: { sql: string; elapsedMs: number; ok: boolean; internal?: boolean }) => void;
 
 interface Running {
   readonly token: string;
@@ -58,7 +58,7 @@ export class ClickHouseEngine implements Engine {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     if (options.signal?.aborted) throw new EngineError('QUERY_CANCELLED', 'query was cancelled before it started', sql, copy(params));
     await this.ensureReady(sql, params);
-    this.queries++;
+    if (!options.internal) this.queries++;
     const queryId = options.queryId ?? randomUUID();
     const token = randomUUID();
     const abort = new AbortController();
@@ -92,11 +92,11 @@ export class ClickHouseEngine implements Engine {
       const rows = (await rs.json()) as T[];
       if (stopReason) throw new Error(`query stopped: ${stopReason}`);
       const elapsedMs = performance.now() - started;
-      this.emit(sql, elapsedMs, true);
+      this.emit(sql, elapsedMs, true, options.internal);
       return { rows, elapsedMs };
     } catch (err) {
       this.errors++;
-      this.emit(sql, performance.now() - started, false);
+      this.emit(sql, performance.now() - started, false, options.internal);
       throw toEngineError(err, { sql, params, stopReason, timeoutMs });
     } finally {
       clearTimeout(timer);
@@ -258,10 +258,10 @@ export class ClickHouseEngine implements Engine {
     }
   }
 
-  private emit(sql: string, elapsedMs: number, ok: boolean): void {
+  private emit(sql: string, elapsedMs: number, ok: boolean, internal?: boolean): void {
     for (const l of this.listeners) {
       try {
-        l({ sql, elapsedMs, ok });
+        l({ sql, elapsedMs, ok, ...(internal ? { internal } : {}) });
       } catch {
         /* a metrics listener must never break a query */
       }

@@ -22,7 +22,7 @@
 import { rollupSelect } from '../compiler/rollup/build-sql.js';
 import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../logger.js';
-import { DIRTY_TABLE, DONE_TABLE, type PlannedRollup, VERSION_NOW } from './warehouse.js';
+import { DIRTY_TABLE, DONE_TABLE, type PlannedRollup, UPKEEP, VERSION_NOW } from './warehouse.js';
 
 export interface RollupMaintainer {
   /** Folds in pending marks: of one tenant (the rollups of `cubes`, or all), or of every tenant. */
@@ -30,15 +30,20 @@ export interface RollupMaintainer {
   /** Rows left the cubes' tables without an insert (deletion, retention): rebuild the tenant's rollups of them. */
   invalidate(tenantId: string, cubes?: readonly string[]): Promise<RefreshReport>;
   /** Background sweep for inserts made outside Strata. */
-  start(intervalMs?: number): void;
+  start(intervalMs?: number, onRefreshed?: (tenantId: string, cubes: readonly string[]) => void): void;
   stop(): void;
 }
 
 export interface RefreshReport {
+  /** (rollup, tenant) pairs whose days were recomputed. */
   readonly groups: number;
+  /** Per tenant, the cubes whose rollups changed. */
+  readonly changed: ReadonlyMap<string, readonly string[]>;
   readonly buckets: number;
   readonly ms: number;
 }
+
+const NOTHING: RefreshReport = { groups: 0, changed: new Map(), buckets: 0, ms: 0 };
 
 const q = (name: string) => `\`${name.replace(/`/g, '')}\``;
 /** Marks this close (ns) before the newest one read are counted again next time: a late commit shows. */
@@ -85,7 +90,7 @@ export function createRollupMaintainer(engine: Engine, rollups: readonly Planned
 
   async function runRefresh(tenantId: string | undefined, tables: readonly string[]): Promise<RefreshReport> {
     const started = performance.now();
-    if (tables.length === 0) return { groups: 0, buckets: 0, ms: 0 };
+    if (tables.length === 0) return NOTHING;
     // Marks after the watermark, and those of the last second before it (a late commit shows there as
     // a higher count than the last run saw). V, the version of all this run writes, is read with them.
     const { rows } = await engine.query<MarkGroup>(
@@ -96,8 +101,11 @@ export function createRollupMaintainer(engine: Engine, rollups: readonly Planned
         `AND toUnixTimestamp64Nano(d.marked_at) > toUnixTimestamp64Nano(w.done_until) - ${SETTLE} ` +
         `GROUP BY d.rollup, d.tenant_id SETTINGS join_use_nulls = 0`,
       { tables, ...(tenantId !== undefined ? { tenant: tenantId } : {}) },
+      UPKEEP,
     );
     let buckets = 0;
+    const changed = new Map<string, Set<string>>();
+    let recomputed = 0;
     const done: { rollup: string; tenant: string; until: bigint; lookback: number }[] = [];
     for (const g of rows) {
       const r = byTable.get(g.rollup);
@@ -114,6 +122,8 @@ export function createRollupMaintainer(engine: Engine, rollups: readonly Planned
       const list = [...new Set(todo.map((m) => m.bucket))];
       await refreshGroup(r, g.tenant, full ? undefined : list, BigInt(g.v));
       buckets += full ? 0 : list.length;
+      recomputed++;
+      changed.set(g.tenant, (changed.get(g.tenant) ?? new Set()).add(r.pre.cube));
     }
     if (done.length > 0) {
       await engine.command(
@@ -127,7 +137,12 @@ export function createRollupMaintainer(engine: Engine, rollups: readonly Planned
         },
       );
     }
-    return { groups: done.length, buckets, ms: performance.now() - started };
+    return {
+      groups: recomputed,
+      changed: new Map([...changed].map(([t, c]) => [t, [...c]])),
+      buckets,
+      ms: performance.now() - started,
+    };
   }
 
   return {
@@ -137,7 +152,7 @@ export function createRollupMaintainer(engine: Engine, rollups: readonly Planned
     invalidate(tenantId, cubes) {
       return serial(async () => {
         const tables = tablesOf(cubes);
-        if (tables.length === 0) return { groups: 0, buckets: 0, ms: 0 };
+        if (tables.length === 0) return NOTHING;
         await engine.command(
           `INSERT INTO ${DIRTY_TABLE} (rollup, tenant_id, bucket, full) SELECT arrayJoin({tables:Array(String)}), {tenant:String}, toDate(0), 1`,
           { tables, tenant: tenantId },
@@ -145,11 +160,15 @@ export function createRollupMaintainer(engine: Engine, rollups: readonly Planned
         return runRefresh(tenantId, tables);
       });
     },
-    start(intervalMs = 10_000) {
+    start(intervalMs = 10_000, onRefreshed) {
       if (timer || rollups.length === 0) return;
       timer = setInterval(() => {
-        serial(() => runRefresh(undefined, tablesOf())).catch((err: Error) =>
-          logger?.warn({ err: err.message }, 'rollups: background refresh failed; retried next sweep'),
+        serial(() => runRefresh(undefined, tablesOf())).then(
+          (report) => {
+            // Other writers' rows are in now: results cached from the rollups before are stale.
+            for (const [tenantId, cubes] of report.changed) onRefreshed?.(tenantId, cubes);
+          },
+          (err: Error) => logger?.warn({ err: err.message }, 'rollups: background refresh failed; retried next sweep'),
         );
       }, intervalMs);
       timer.unref();

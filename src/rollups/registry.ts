@@ -14,6 +14,9 @@ export interface RollupRegistry {
   availability(): RollupAvailability | undefined;
   /** Starts routing to the built rollups (after the removals seen meanwhile are folded in). */
   activate(report: RollupBuildReport, maintainer: RollupMaintainer): Promise<void>;
+  /** The background sweep recomputed these cubes' rollups for the tenant (other writers' rows). */
+  refreshed(tenantId: string, cubes: readonly string[]): void;
+  onRefreshed(listener: (tenantId: string, cubes: readonly string[]) => void): void;
   /** Brings the rollups of the changed cubes up to date (before the change is announced). Never throws. */
   catchUp(change: ChangeEvent): Promise<void>;
   close(): void;
@@ -24,6 +27,7 @@ export function createRollupRegistry(logger?: Pick<Logger, 'warn'>): RollupRegis
   let maintainer: RollupMaintainer | undefined;
   // Removals before the maintainer exists: inserts leave marks the first refresh reads, removals do not.
   let removedEarly: ChangeEvent[] = [];
+  const listeners: ((tenantId: string, cubes: readonly string[]) => void)[] = [];
 
   async function apply(m: RollupMaintainer, change: ChangeEvent): Promise<void> {
     const cubes = change.cubes.length > 0 ? change.cubes : undefined;
@@ -48,6 +52,12 @@ export function createRollupRegistry(logger?: Pick<Logger, 'warn'>): RollupRegis
     async catchUp(change) {
       if (maintainer) return apply(maintainer, change);
       if (change.removed) removedEarly.push(change);
+    },
+    refreshed(tenantId, cubes) {
+      for (const l of listeners) l(tenantId, cubes);
+    },
+    onRefreshed(listener) {
+      listeners.push(listener);
     },
     close() {
       maintainer?.stop();

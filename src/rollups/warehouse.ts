@@ -65,6 +65,14 @@ async function ensureBookkeeping(engine: Engine): Promise<void> {
   );
 }
 
+/**
+ * Rows were replaced without the marker views seeing it (`strata seed`): every rollup is built again
+ * at the next start (a built table counts only while it is recorded).
+ */
+export async function forgetRollups(engine: Engine): Promise<void> {
+  await engine.command(`TRUNCATE TABLE IF EXISTS ${ROLLUPS_TABLE}`);
+}
+
 /** Every rollup of the model with its table name, column types and backfill SELECT (reads types only). */
 export async function planRollups(engine: Engine, model: Model, options: RollupOptions = {}): Promise<PlannedRollup[]> {
   const out: PlannedRollup[] = [];
@@ -74,11 +82,11 @@ export async function planRollups(engine: Engine, model: Model, options: RollupO
       let timeIsDate = false;
       const source = timeSourceSql(shape);
       if (source) {
-        const { rows } = await engine.query<{ type: string }>(`DESCRIBE (SELECT ${source} FROM ${cube.sqlTable} AS ${q(cube.name)})`);
+        const { rows } = await engine.query<{ type: string }>(`DESCRIBE (SELECT ${source} FROM ${cube.sqlTable} AS ${q(cube.name)})`, undefined, UPKEEP);
         timeIsDate = /^(Nullable\()?(LowCardinality\()?Date(32)?\)*$/.test(rows[0]?.type ?? '');
       }
       const select = rollupSelect(shape, { timeIsDate }).sql;
-      const { rows } = await engine.query<{ name: string; type: string }>(`DESCRIBE (${select})`);
+      const { rows } = await engine.query<{ name: string; type: string }>(`DESCRIBE (${select})`, undefined, UPKEEP);
       // LowCardinality of a number (a flag over a LowCardinality column) is refused in a table: keep the number.
       const columns = rows.map((r) => ({ name: r.name, type: r.type.replace(/^LowCardinality\(((?:U?Int|Float|Bool|Date)[^()]*)\)$/, '$1') }));
       const ttl = shape.time && cube.sqlTable ? options.ttl?.(cube.sqlTable, q(shape.time.column)) : undefined;
@@ -156,11 +164,14 @@ function markerViews(rollups: readonly PlannedRollup[]): Map<string, string> {
   return out;
 }
 
+/** Rollup upkeep is the server's own work: not counted as statements requests cause (engine stats). */
+export const UPKEEP = { internal: true } as const;
+
 export const VERSION_NOW = 'toUInt64(toUnixTimestamp64Nano(now64(9)))';
 
 async function backfill(engine: Engine, r: PlannedRollup): Promise<number> {
   await engine.command(`INSERT INTO ${q(r.table)} SELECT *, ${VERSION_NOW}, 0 FROM (${r.select})`);
-  const { rows } = await engine.query<{ n: number }>(`SELECT count() AS n FROM ${q(r.table)}`);
+  const { rows } = await engine.query<{ n: number }>(`SELECT count() AS n FROM ${q(r.table)}`, undefined, UPKEEP);
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -172,9 +183,11 @@ async function backfill(engine: Engine, r: PlannedRollup): Promise<number> {
 export async function ensureRollups(engine: Engine, model: Model, options: RollupOptions = {}): Promise<RollupBuildReport> {
   await ensureBookkeeping(engine);
   const planned = await planRollups(engine, model, options);
-  const { rows: recorded } = await engine.query<{ table: string }>(`SELECT table FROM ${ROLLUPS_TABLE}`);
+  const { rows: recorded } = await engine.query<{ table: string }>(`SELECT table FROM ${ROLLUPS_TABLE}`, undefined, UPKEEP);
   const { rows: existing } = await engine.query<{ name: string }>(
     `SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'rollup\\_%'`,
+    undefined,
+    UPKEEP,
   );
   const done = new Set(recorded.map((r) => r.table));
   const present = new Set(existing.map((r) => r.name));

@@ -35,6 +35,8 @@ export async function startInProcessServer(name: string, overrides: Record<strin
   });
   const server = await startServer(await createServices(config));
   await server.services.warehouse?.done;
+  // Rollups are built in the background (queries read the facts meanwhile): tests start once they are.
+  await server.services.warehouse?.rollupsDone;
   return {
     server,
     jwtSecret: config.auth.jwtSecret!,

@@ -80,7 +80,8 @@ export async function startServerProcess(env: Record<string, string> = {}, optio
     const ready = options.started
       ? await options.started(url).catch(() => false)
       : await fetch(`${url}/ready`).then(
-          (r) => r.ok,
+          // Ready, and done building rollups: tests then see only the statements they cause.
+          async (r) => r.ok && ((await r.json()) as { rollups?: string }).rollups !== 'building',
           () => false,
         );
     if (ready) break;

@@ -308,6 +308,22 @@ describe('maintenance: inserts, upserts and deletions are folded in', () => {
     expect(globex.rows.some((r) => r['ad_performance.platform'] === gone)).toBe(true);
   });
 
+  it("the background sweep folds in another writer's rows and says which cubes changed for whom", async () => {
+    const [row] = await core.sql<Record<string, unknown>>("SELECT * FROM ad_performance WHERE tenant_id = 'initech' LIMIT 1");
+    await core.wh.engine.insert('ad_performance', [{ ...row, ad_id: 'initech-ad-sweep', clicks: 4242, ingested_at: '2030-01-01 00:00:00.000' }]);
+    const seen: [string, readonly string[]][] = [];
+    const swept = new Promise<void>((resolve) => {
+      core.rollups!.maintainer.start(100, (tenant, cubes) => {
+        seen.push([tenant, cubes]);
+        resolve();
+      });
+    });
+    await swept;
+    core.rollups!.maintainer.stop();
+    expect(seen).toContainEqual(['initech', ['ad_performance']]);
+    await expectRoutedAndEqual('initech', TOTALS, 'after the sweep');
+  });
+
   it('a refresh with nothing pending changes nothing, and marks of other tenants wait for their own refresh', async () => {
     await core.wh.engine.insert('ad_performance', [
       {
