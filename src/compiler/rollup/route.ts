@@ -10,9 +10,10 @@
  * dimension / segment / leaf columns), and the same compiler plans the same query over it. So
  * aliases, parameters, the tenant pass and every query shape stay the same code path.
  */
-import type { Cube, Dimension, Measure, Model, PreAggregation, Segment, SqlTemplate } from '../../semantic/model.js';
+import type { Cube, Dimension, Join, Measure, Model, PreAggregation, Segment, SqlTemplate } from '../../semantic/model.js';
 import type { Granularity, NormalizedFilter, NormalizedQuery } from '../../semantic/query.js';
 import { resolveMember } from '../../semantic/resolve.js';
+import { cubesReferenced } from '../render.js';
 import { leafSignature, rollupShape, type RollupShape } from './shape.js';
 import { ROLLUP_TENANT_COLUMN } from './build-sql.js';
 
@@ -86,11 +87,20 @@ function matches(model: Model, query: NormalizedQuery, shape: RollupShape, ready
   const zoneOk = ready.timeIsDate || query.timezone === 'UTC';
   const isTime = (name: string) => shape.time !== undefined && name === shape.time.dimension.name;
   const dims = new Set(pre.dimensions);
+  const lookups = lookupJoins(shape);
+  // Members of the cube itself; a joined lookup's dimensions are checked on their own below.
   const resolve = (path: string) => {
     const r = resolveMember(model, path);
     if (r.member.cube !== cube.name) return undefined;
     if (r.view && r.view.viewMember.joinPath.length !== 1) return undefined;
     return r.member;
+  };
+  /** A dimension of a many_to_one lookup the rollup can still join (its keys are stored). */
+  const lookupDimension = (path: string) => {
+    const r = resolveMember(model, path);
+    if (r.member.kind !== 'dimension' || !lookups.has(r.member.cube)) return false;
+    if (r.view && (r.view.viewMember.joinPath.length !== 2 || r.view.viewMember.joinPath[0] !== cube.name)) return false;
+    return [...cubesReferenced(model, r.member)].every((c) => c === r.member.cube);
   };
   for (const path of query.measures) {
     const m = resolve(path);
@@ -98,6 +108,7 @@ function matches(model: Model, query: NormalizedQuery, shape: RollupShape, ready
     if (m.rollingWindow && !raw) return false;
   }
   for (const path of query.dimensions) {
+    if (lookupDimension(path)) continue;
     const d = resolve(path);
     if (d?.kind !== 'dimension') return false;
     if (!dims.has(d.name) && !(isTime(d.name) && raw)) return false;
@@ -116,6 +127,7 @@ function matches(model: Model, query: NormalizedQuery, shape: RollupShape, ready
     if (td.dateRange && !aligned(td.dateRange, shape.time.granularity)) return false;
   }
   for (const f of memberPaths(query.filters)) {
+    if (lookupDimension(f.path)) continue;
     const m = resolve(f.path);
     if (!m) return false;
     if (m.kind === 'measure' && !shape.served.has(m.name)) return false;
@@ -123,6 +135,32 @@ function matches(model: Model, query: NormalizedQuery, shape: RollupShape, ready
     if (m.kind === 'dimension' && !dims.has(m.name) && !(isTime(m.name) && raw)) return false;
   }
   return true;
+}
+
+/**
+ * Joins the rollup table can still make: many_to_one / one_to_one to a lookup cube whose ON condition
+ * reads only the tenant column and columns the rollup stores under their own names. Grouping the
+ * cube's rows by those keys before the join gives the same sums as joining each row: the lookup's
+ * attributes are a function of the keys.
+ */
+function lookupJoins(shape: RollupShape): Map<string, Join> {
+  const cube = shape.cube;
+  const stored = new Set(shape.dimensions.map((d) => d.column));
+  if (cube.tenant.kind === 'column') stored.add(cube.tenant.column);
+  const out = new Map<string, Join>();
+  for (const join of Object.values(cube.joins)) {
+    if (join.relationship === 'one_to_many') continue;
+    const parts = join.sql.parts;
+    const ok = parts.every((p, i) => {
+      if (p.kind === 'member') return false;
+      if (p.kind !== 'cube' || p.cube !== cube.name) return true;
+      const next = parts[i + 1];
+      const col = next?.kind === 'text' ? /^\.([A-Za-z_][A-Za-z0-9_]*)/.exec(next.text)?.[1] : undefined;
+      return col !== undefined && stored.has(col);
+    });
+    if (ok) out.set(join.target, join);
+  }
+  return out;
 }
 
 /** The smallest ready rollup answering the query exactly, with the model to compile it against. */
@@ -211,7 +249,7 @@ function rollupCube(shape: RollupShape, ready: ReadyRollup): Cube {
     dimensions,
     measures,
     segments,
-    joins: {},
+    joins: Object.fromEntries(lookupJoins(shape)),
     primaryKey: [],
   };
 }

@@ -42,6 +42,19 @@ export function leafSignature(m: Measure): string {
   return [m.type, m.sql?.source ?? '', ...m.filters.map((f) => f.source)].join('\u0000');
 }
 
+/** Names the rollup's own columns use (and a dimension's column never may). */
+const RESERVED = /^(tenant_id|_version|_deleted|[dtsm]_.*)$/;
+
+/** The column a dimension reads when its SQL is exactly `{CUBE}.column` (no case), else undefined. */
+export function plainColumn(d: Dimension, cube: string): string | undefined {
+  const parts = d.sql?.parts;
+  if (d.case || !parts || parts.length !== 2) return undefined;
+  const [a, b] = parts;
+  if (a.kind !== 'cube' || a.cube !== cube || b.kind !== 'text') return undefined;
+  const m = /^\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(b.text.trim());
+  return m ? m[1] : undefined;
+}
+
 const safe = (name: string) => name.replace(/[^A-Za-z0-9_]/g, '_');
 
 /** The rollup's columns and what it serves. Unknown names are skipped (the validation rule reports them). */
@@ -65,7 +78,14 @@ export function rollupShape(model: Model, pre: PreAggregation): RollupShape {
     if (rollupRefusal(model, cube, m)) continue;
     if (measureLeaves(model, m).every((l) => bySignature.has(leafSignature(l)))) served.add(m.name);
   }
-  const dimensions = pre.dimensions.flatMap((d) => (cube?.dimensions[d] ? [{ column: `d_${safe(d)}`, dimension: cube.dimensions[d] }] : []));
+  // A dimension that is one of the cube's columns keeps that column's name, so the cube's join
+  // conditions ({CUBE}.campaign_id = {campaigns}.campaign_id) read the rollup table as they read the cube's.
+  const dimensions = pre.dimensions.flatMap((d) => {
+    const dim = cube?.dimensions[d];
+    if (!dim) return [];
+    const column = plainColumn(dim, cube.name);
+    return [{ column: column && !RESERVED.test(column) ? column : `d_${safe(d)}`, dimension: dim }];
+  });
   const segments = pre.segments.flatMap((s) => (cube?.segments[s] ? [{ column: `s_${safe(s)}`, name: s }] : []));
   const td = pre.timeDimension ? cube?.dimensions[pre.timeDimension] : undefined;
   return {

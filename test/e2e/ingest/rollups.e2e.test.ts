@@ -68,6 +68,7 @@ describe('rollups on the running server', () => {
   it('are built at start and answer what they serve; the catalog lists them', async () => {
     expect([...(server.services.rollups.availability()?.keys() ?? [])].sort()).toEqual([
       'ad_performance.daily',
+      'ad_performance.daily_by_campaign',
       'ad_performance.daily_by_platform',
       'ad_performance.daily_by_platform_geo',
       'conversions.daily_by_type',
@@ -80,6 +81,7 @@ describe('rollups on the running server', () => {
     expect(ad.rollups.map((r: { name: string }) => r.name)).toEqual([
       'ad_performance.daily',
       'ad_performance.daily_by_platform',
+      'ad_performance.daily_by_campaign',
       'ad_performance.daily_by_platform_geo',
     ]);
     expect(ad.rollups[1].measures).toContain('ad_performance.ctr');

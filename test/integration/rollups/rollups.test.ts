@@ -221,13 +221,41 @@ describe('every rollup dimension, segment and granularity reads the same rows as
   });
 });
 
+describe('many_to_one lookups are joined to the rollup on its stored keys', () => {
+  it.each(DEMO_TENANT_IDS)('%s: top campaigns by name through the view, platforms by channel, a filter on the lookup', async (tenant) => {
+    const top = await expectRoutedAndEqual(
+      tenant,
+      {
+        measures: ['campaign_performance.cost', 'campaign_performance.clicks', 'campaign_performance.ctr'],
+        dimensions: ['campaign_performance.campaigns_name'],
+        timeDimensions: [{ dimension: 'campaign_performance.date', dateRange: [...RANGE] }],
+        order: { 'campaign_performance.cost': 'desc' },
+      },
+      'top campaigns',
+    );
+    expect(top.rollup?.name).toBe('ad_performance.daily_by_campaign');
+    expect(top.rows.length).toBeGreaterThan(1);
+    const channels = await expectRoutedAndEqual(tenant, { measures: ['ad_performance.cost'], dimensions: ['platforms.channel'] }, 'by channel');
+    expect(channels.rollup?.name).toBe('ad_performance.daily_by_platform');
+    await expectRoutedAndEqual(
+      tenant,
+      {
+        measures: ['ad_performance.clicks'],
+        dimensions: ['ad_performance.platform'],
+        filters: [{ member: 'campaigns.status', operator: 'equals', values: ['active'] }],
+      },
+      'filtered on campaign status',
+    );
+  });
+});
+
 describe('a query a rollup cannot answer exactly reads the facts', () => {
   const cases: [string, SemanticQuery][] = [
     ['a dimension no rollup has', { measures: ['ad_performance.clicks'], dimensions: ['ad_performance.ad_id'] }],
-    ['a filter on a dimension no rollup has', { measures: ['ad_performance.clicks'], filters: [{ member: 'ad_performance.campaign_id', operator: 'set' }] }],
+    ['a filter on a dimension no rollup has', { measures: ['ad_performance.clicks'], filters: [{ member: 'ad_performance.ad_group_id', operator: 'set' }] }],
     ['a segment no rollup has', { measures: ['ad_performance.clicks'], segments: ['ad_performance.video'] }],
-    ['a measure of a joined cube', { measures: ['ad_performance.clicks'], dimensions: ['campaigns.name'] }],
-    ['a view across cubes', { measures: ['campaign_performance.cost'], dimensions: ['campaign_performance.campaigns_name'] }],
+    ['a measure of a joined cube', { measures: ['ad_performance.clicks', 'campaigns.count'], dimensions: ['campaigns.name'] }],
+    ['a lookup joined on a key the rollups lack', { measures: ['ad_performance.clicks'], dimensions: ['campaigns.name', 'ad_performance.ad_id'] }],
     ['distinct counts by a dimension the rollup lacks', { measures: ['ad_performance.active_campaigns'], dimensions: ['ad_performance.country'] }],
     [
       'a DateTime cube in another time zone',

@@ -48,6 +48,16 @@ describe('the smallest rollup that answers exactly', () => {
     expect(c.cubes).toEqual(['ad_performance']);
   });
 
+  it('a many_to_one lookup is joined to the rollup on its stored keys, under its own tenant pass', () => {
+    const c = compile({ measures: ['campaign_performance.cost'], dimensions: ['campaign_performance.campaigns_name'] });
+    expect(c.rollup?.name).toBe('daily_by_campaign');
+    expect(c.sql).toContain('FROM (SELECT * FROM rollup_ad_performance_daily_by_campaign WHERE `tenant_id` = {tenant:String}) AS `ad_performance`');
+    expect(c.sql).toMatch(
+      /LEFT JOIN \(SELECT \* FROM \(SELECT \* FROM campaigns FINAL\) WHERE `tenant_id` = \{tenant:String\}\) AS `campaigns` ON `ad_performance`\.tenant_id = `campaigns`\.tenant_id AND `ad_performance`\.campaign_id = `campaigns`\.campaign_id/,
+    );
+    expect(routed({ measures: ['ad_performance.clicks'], dimensions: ['platforms.channel'] })).toBe('daily_by_platform');
+  });
+
   it('nothing is routed to a rollup that is not built yet', () => {
     const q = { measures: ['ad_performance.clicks'], dimensions: ['ad_performance.platform'] };
     expect(compile(q, new Map()).rollup).toBeUndefined();
@@ -60,9 +70,9 @@ describe('the smallest rollup that answers exactly', () => {
 describe('queries a rollup cannot answer exactly read the facts', () => {
   const facts: [string, SemanticQuery][] = [
     ['a dimension outside every rollup', { measures: ['ad_performance.clicks'], dimensions: ['ad_performance.ad_id'] }],
-    ['a filter outside', { measures: ['ad_performance.clicks'], filters: [{ member: 'ad_performance.account_id', operator: 'equals', values: ['x'] }] }],
+    ['a filter outside', { measures: ['ad_performance.clicks'], filters: [{ member: 'ad_performance.ad_group_id', operator: 'equals', values: ['x'] }] }],
     ['a segment outside', { measures: ['ad_performance.clicks'], segments: ['ad_performance.video'] }],
-    ['a joined cube', { measures: ['ad_performance.clicks'], dimensions: ['campaigns.name'] }],
+    ['a measure of a joined cube', { measures: ['ad_performance.clicks', 'campaigns.count'], dimensions: ['campaigns.name'] }],
     ['ungrouped', { measures: ['ad_performance.clicks'], dimensions: ['ad_performance.platform'], ungrouped: true }],
     ['distinct count by a dimension its rollup lacks', { measures: ['ad_performance.active_campaigns'], dimensions: ['ad_performance.device'] }],
     [
