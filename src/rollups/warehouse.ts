@@ -22,7 +22,7 @@ export const ROLLUPS_TABLE = '_strata_rollups';
 export const DIRTY_TABLE = '_strata_rollup_dirty';
 export const DONE_TABLE = '_strata_rollup_done';
 /** Bump when the table layout changes: every rollup is rebuilt. */
-const LAYOUT_VERSION = 1;
+const LAYOUT_VERSION = 2;
 
 export interface PlannedRollup {
   readonly key: string;
@@ -127,7 +127,9 @@ function createTableSql(r: PlannedRollup): string {
   ];
   const cols = [...r.columns.map((c) => `${q(c.name)} ${c.type}`), '`_version` UInt64', '`_deleted` UInt8'].join(', ');
   const partition = shape.time ? ` PARTITION BY ${PARTITION[r.pre.partitionGranularity](q(shape.time.column))}` : '';
-  const ttl = r.ttl ? ` TTL ${r.ttl}` : '';
+  // Only data rows expire: a tombstone outliving its day is harmless, while one removed before the
+  // older row it hides (TTL works part by part) would bring that row back.
+  const ttl = r.ttl ? ` TTL ${r.ttl} DELETE WHERE _deleted = 0` : '';
   const settings = `allow_nullable_key = 1${r.ttl ? ', allow_suspicious_ttl_expressions = 1' : ''}`;
   return `CREATE TABLE ${q(r.table)} (${cols}) ENGINE = ReplacingMergeTree(_version, _deleted)${partition} ORDER BY (${keys.map(q).join(', ')})${ttl} SETTINGS ${settings}`;
 }
