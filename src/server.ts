@@ -87,6 +87,8 @@ export async function startServer(services: Services): Promise<RunningServer> {
     },
     onChange: (h) => signals.onChange(h),
     onResync: (h) => signals.onResync(h),
+    beginWrite: (tenantId, cubes) => signals.beginWrite(tenantId, cubes),
+    writeState: (tenantId, cube) => signals.writeState(tenantId, cube),
     close: () => signals.close(),
   };
   const ingest = createIngestService({ engine, model, signals: writerSignals, metrics, logger });

@@ -17,8 +17,18 @@ type QueryListener = (e: { sql: string; elapsedMs: number; ok: boolean; internal
 interface Running {
   readonly token: string;
   readonly queryId: string;
-  stop(reason: Exclude<StopReason, undefined>): void;
+  /** Aborts the call and sends the engine's KILL; resolves once the KILL was answered. */
+  stop(reason: Exclude<StopReason, undefined>): Promise<void>;
+  /** Settles when the statement's call has returned. */
+  readonly done: Promise<void>;
 }
+
+/**
+ * At close, statements in flight (background upkeep: requests were drained before) get this long
+ * to finish on their own, and again after their KILL. Closing libchdb under a running statement
+ * can leave the process's exit() waiting on chDB's locks forever.
+ */
+const CLOSE_GRACE_MS = 3_000;
 
 /** Lets the server report its own timeout first; the client-side abort is the backstop. */
 const CLIENT_GRACE_MS = 150;
@@ -63,16 +73,20 @@ export class ClickHouseEngine implements Engine {
     const token = randomUUID();
     const abort = new AbortController();
     let stopReason: StopReason;
+    let killed: Promise<void> = Promise.resolve();
     const stop = (reason: Exclude<StopReason, undefined>) => {
-      if (stopReason) return;
+      if (stopReason) return killed;
       stopReason = reason;
       abort.abort();
-      void this.kill(token, queryId);
+      killed = this.kill(token, queryId);
+      return killed;
     };
-    const onCallerAbort = () => stop('cancelled');
+    const onCallerAbort = () => void stop('cancelled');
     options.signal?.addEventListener('abort', onCallerAbort, { once: true });
-    const timer = setTimeout(() => stop('timeout'), timeoutMs + CLIENT_GRACE_MS);
-    this.running.set(queryId, { token, queryId, stop });
+    const timer = setTimeout(() => void stop('timeout'), timeoutMs + CLIENT_GRACE_MS);
+    let returned!: () => void;
+    const done = new Promise<void>((resolve) => (returned = resolve));
+    this.running.set(queryId, { token, queryId, stop, done });
     const started = performance.now();
     try {
       const rs = await this.transport.main.query({
@@ -102,6 +116,7 @@ export class ClickHouseEngine implements Engine {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onCallerAbort);
       this.running.delete(queryId);
+      returned();
     }
   }
 
@@ -201,7 +216,7 @@ export class ClickHouseEngine implements Engine {
   async cancel(queryId: string): Promise<void> {
     const running = this.running.get(queryId);
     if (running) {
-      running.stop('cancelled');
+      void running.stop('cancelled');
       return;
     }
     // Not ours (another process / replica): still try the server, which knows HTTP query ids.
@@ -230,7 +245,17 @@ export class ClickHouseEngine implements Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const r of this.running.values()) r.stop('cancelled');
+    const inFlight = () => [...this.running.values()];
+    await settledWithin(
+      inFlight().map((r) => r.done),
+      CLOSE_GRACE_MS,
+    );
+    const left = inFlight();
+    await Promise.allSettled(left.map((r) => r.stop('cancelled')));
+    await settledWithin(
+      left.map((r) => r.done),
+      CLOSE_GRACE_MS,
+    );
     await this.transport.close();
   }
 
@@ -267,6 +292,15 @@ export class ClickHouseEngine implements Engine {
       }
     }
   }
+}
+
+/** Waits for every promise to settle, or `ms`, whichever comes first. */
+async function settledWithin(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
+  if (promises.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([Promise.allSettled(promises), timeout]);
+  clearTimeout(timer);
 }
 
 function copy(params?: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined {

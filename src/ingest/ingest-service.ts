@@ -161,82 +161,93 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     if (held.bodySha256 !== bodySha256) throw reused(batchId);
 
     const { encoder, quality } = await prepared;
-    const sink = createRowSink(engine, {
-      table,
-      columns: encoder.columns,
-      compact: encoder.compact,
-      token: `ingest/${tenantId}/${batchId}`,
-      onStored: (chunk, rows) => deps.logger?.debug({ tenantId, table, batchId, chunk, rows }, 'ingest: chunk stored'),
-    });
-    const bad: QuarantinedRow[] = [];
-    let seen = 0;
-    // raw: the line's text (NDJSON), or a thunk that serializes an array element only when it is bad.
-    const check = (value: unknown, line: number, raw: string | (() => string)) => {
-      seen++;
-      const r = encoder.encode(value);
-      if (typeof r === 'string') bad.push({ line, reason: r, raw: typeof raw === 'string' ? raw : raw() });
-      else {
-        const failed = quality?.(r);
-        if (failed) bad.push({ line, reason: failed.reason, rule: failed.rule, raw: typeof raw === 'string' ? raw : raw() });
-        else sink.add(r);
-      }
-    };
-    // Validate a chunk, hand it to the engine, validate the next while ClickHouse parses.
-    if (typeof input === 'string') {
-      let cursor = NDJSON_START;
-      while (!cursor.done) {
-        cursor = walkNdjson(
-          input,
-          check,
-          (reason, line, text) => {
-            seen++;
-            bad.push({ line, reason, raw: text });
-          },
-          cursor,
-          chunkRows,
-        );
-        await sink.cut();
-      }
-    } else {
-      for (let i = 0; i < input.length; i++) {
-        check(input[i], i + 1, () => safeJson(input[i]));
-        if ((i + 1) % chunkRows === 0) await sink.cut();
-      }
-    }
-    if (seen === 0) throw new UserError('BAD_USER_INPUT', 'the batch holds no rows: send NDJSON, one JSON object per line');
-    await sink.finish();
-    const inserted = sink.count;
-    await ledger.quarantine(tenantId, batchId, table, bad);
-    // Recorded last: a batch counts as done only once its rows are in.
-    await ledger.recordBatch(tenantId, {
-      batchId,
-      table,
-      inserted,
-      quarantined: bad.length,
-      bodySha256,
-      source: options.source ?? '',
-      durationMs: performance.now() - started,
-      replayOf: options.replayOf ?? '',
-    });
-
-    deps.metrics?.ingestRows.inc({ status: 'inserted' }, inserted);
-    deps.metrics?.ingestRows.inc({ status: 'quarantined' }, bad.length);
     const cubes = cubesOf.get(table) ?? [];
-    // An empty cube list would mean "everything changed": a table no cube reads signals nothing.
-    if (inserted > 0 && cubes.length > 0) {
-      await deps.signals.publish({ tenantId, cubes }).catch((err: Error) => {
-        deps.logger?.warn({ tenantId, table, err: err.message }, 'ingest: change signal failed; live queries refresh on their next trigger');
-      });
+    // From the first insert until the change signal is out, this process's refresh-key checks
+    // leave these cubes alone: the signal re-evaluates them, once (live/refresh.ts).
+    const endWrite = deps.signals.beginWrite(tenantId, cubes);
+    try {
+      return await insertAndRecord();
+    } finally {
+      endWrite();
     }
-    deps.logger?.info({ tenantId, table, batchId, inserted, quarantined: bad.length }, 'ingest: batch done');
-    return {
-      batchId,
-      table,
-      inserted,
-      quarantined: bad.slice(0, REPORTED_QUARANTINE).map(({ line, reason }) => ({ line, reason })),
-      quarantinedCount: bad.length,
-      duplicate: false,
-    };
+
+    async function insertAndRecord(): Promise<IngestReport> {
+      const sink = createRowSink(engine, {
+        table,
+        columns: encoder.columns,
+        compact: encoder.compact,
+        token: `ingest/${tenantId}/${batchId}`,
+        onStored: (chunk, rows) => deps.logger?.debug({ tenantId, table, batchId, chunk, rows }, 'ingest: chunk stored'),
+      });
+      const bad: QuarantinedRow[] = [];
+      let seen = 0;
+      // raw: the line's text (NDJSON), or a thunk that serializes an array element only when it is bad.
+      const check = (value: unknown, line: number, raw: string | (() => string)) => {
+        seen++;
+        const r = encoder.encode(value);
+        if (typeof r === 'string') bad.push({ line, reason: r, raw: typeof raw === 'string' ? raw : raw() });
+        else {
+          const failed = quality?.(r);
+          if (failed) bad.push({ line, reason: failed.reason, rule: failed.rule, raw: typeof raw === 'string' ? raw : raw() });
+          else sink.add(r);
+        }
+      };
+      // Validate a chunk, hand it to the engine, validate the next while ClickHouse parses.
+      if (typeof input === 'string') {
+        let cursor = NDJSON_START;
+        while (!cursor.done) {
+          cursor = walkNdjson(
+            input,
+            check,
+            (reason, line, text) => {
+              seen++;
+              bad.push({ line, reason, raw: text });
+            },
+            cursor,
+            chunkRows,
+          );
+          await sink.cut();
+        }
+      } else {
+        for (let i = 0; i < input.length; i++) {
+          check(input[i], i + 1, () => safeJson(input[i]));
+          if ((i + 1) % chunkRows === 0) await sink.cut();
+        }
+      }
+      if (seen === 0) throw new UserError('BAD_USER_INPUT', 'the batch holds no rows: send NDJSON, one JSON object per line');
+      await sink.finish();
+      const inserted = sink.count;
+      await ledger.quarantine(tenantId, batchId, table, bad);
+      // Recorded last: a batch counts as done only once its rows are in.
+      await ledger.recordBatch(tenantId, {
+        batchId,
+        table,
+        inserted,
+        quarantined: bad.length,
+        bodySha256,
+        source: options.source ?? '',
+        durationMs: performance.now() - started,
+        replayOf: options.replayOf ?? '',
+      });
+
+      deps.metrics?.ingestRows.inc({ status: 'inserted' }, inserted);
+      deps.metrics?.ingestRows.inc({ status: 'quarantined' }, bad.length);
+      // An empty cube list would mean "everything changed": a table no cube reads signals nothing.
+      if (inserted > 0 && cubes.length > 0) {
+        await deps.signals.publish({ tenantId, cubes }).catch((err: Error) => {
+          deps.logger?.warn({ tenantId, table, err: err.message }, 'ingest: change signal failed; live queries refresh on their next trigger');
+        });
+      }
+      deps.logger?.info({ tenantId, table, batchId, inserted, quarantined: bad.length }, 'ingest: batch done');
+      return {
+        batchId,
+        table,
+        inserted,
+        quarantined: bad.slice(0, REPORTED_QUARANTINE).map(({ line, reason }) => ({ line, reason })),
+        quarantinedCount: bad.length,
+        duplicate: false,
+      };
+    }
   }
 
   function requireWrite(principal: Principal): void {
@@ -300,16 +311,21 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     },
     async deleteRows(principal, dimension, value) {
       requireWrite(principal);
-      const report = await deleteRowsByDimension({ engine, schemaOf }, principal.tenantId, dimension, value);
-      const cubes = [...new Set(report.tables.flatMap((t) => cubesOf.get(t.table) ?? []))];
-      if (cubes.length > 0) {
-        // Caches of every instance drop these cubes; live subscriptions re-evaluate; rollups of them
-        // are rebuilt for the tenant (rows left without an insert).
-        await deps.signals.publish({ tenantId: principal.tenantId, cubes, removed: true }).catch((err: Error) => {
-          deps.logger?.warn({ err: err.message, tenantId: principal.tenantId }, 'ingest: change signal after a deletion failed');
-        });
+      const endWrite = deps.signals.beginWrite(principal.tenantId, [...new Set([...cubesOf.values()].flat())]);
+      try {
+        const report = await deleteRowsByDimension({ engine, schemaOf }, principal.tenantId, dimension, value);
+        const cubes = [...new Set(report.tables.flatMap((t) => cubesOf.get(t.table) ?? []))];
+        if (cubes.length > 0) {
+          // Caches of every instance drop these cubes; live subscriptions re-evaluate; rollups of them
+          // are rebuilt for the tenant (rows left without an insert).
+          await deps.signals.publish({ tenantId: principal.tenantId, cubes, removed: true }).catch((err: Error) => {
+            deps.logger?.warn({ err: err.message, tenantId: principal.tenantId }, 'ingest: change signal after a deletion failed');
+          });
+        }
+        return report;
+      } finally {
+        endWrite();
       }
-      return report;
     },
     async ingest(principal, table, rows, batchId, options = {}) {
       requireWrite(principal);

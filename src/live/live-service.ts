@@ -136,6 +136,7 @@ export function createLiveService(deps: LiveServiceDeps): LiveService {
     readRefreshKey,
     tenantsReading: (cube) => hub.tenantsReading(cube),
     principalFor: (tenantId, cube) => hub.anyInputReading(tenantId, cube)?.principal,
+    writeState: (tenantId, cube) => deps.signals.writeState(tenantId, cube),
     onChange: (tenantId, cubes) => {
       if (!deps.catchUp) return changed(tenantId, cubes);
       void deps.catchUp(tenantId, cubes).then(() => changed(tenantId, cubes));

@@ -8,6 +8,7 @@
  */
 import type { Principal } from '../auth/principal.js';
 import type { Model } from '../semantic/model.js';
+import type { WriteState } from './signals.js';
 
 /** A cube's refresh-key value for the principal's tenant (the query service's refreshKeyValue). */
 export type RefreshKeyReader = (principal: Principal, cube: string) => Promise<string | undefined>;
@@ -21,6 +22,11 @@ export interface RefreshSchedulerDeps {
   /** A principal of that tenant to run its refresh-key SQL as. */
   principalFor(tenantId: string, cube: string): Principal | undefined;
   onChange(tenantId: string, cubes: readonly string[]): void;
+  /**
+   * This process's writes to a (tenant, cube) (signals.ts LocalWrites): their own change signal
+   * re-evaluates, so a check skips an open write and discards a read that overlapped one.
+   */
+  readonly writeState?: (tenantId: string, cube: string) => WriteState;
   readonly logger?: { warn(obj: object, msg?: string): void };
   readonly now?: () => number;
 }
@@ -87,10 +93,15 @@ export function createRefreshScheduler(deps: RefreshSchedulerDeps, options: { au
     if (!principal) return;
     const key = `${tenantId}\u0000${rule.cube}`;
     if (rebasing.has(key)) return;
+    const writes = deps.writeState?.(tenantId, rule.cube);
+    if (writes && writes.open > 0) return;
     const epoch = epochs.get(key) ?? 0;
     try {
       const value = await deps.readRefreshKey!(principal, rule.cube);
       if (value === undefined || (epochs.get(key) ?? 0) !== epoch) return;
+      // A local write began meanwhile: its signal rebaselines. Had it failed without a signal, the
+      // next check still compares against the old baseline and sees what it left.
+      if (writes && deps.writeState!(tenantId, rule.cube).begun !== writes.begun) return;
       const prev = lastValues.get(key);
       lastValues.set(key, value);
       if (prev !== undefined && prev !== value) deps.onChange(tenantId, [rule.cube]);

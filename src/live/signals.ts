@@ -4,6 +4,7 @@
  * Two transports: in-process (one instance, embedded store) and Postgres LISTEN/NOTIFY (several
  * instances share one store; PGlite delivers NOTIFY in-process, so it works there too).
  */
+import { randomUUID } from 'node:crypto';
 import { TENANT_ID_PATTERN } from '../auth/principal.js';
 
 export interface ChangeEvent {
@@ -19,7 +20,26 @@ export interface ChangeEvent {
 
 export type ChangeHandler = (event: ChangeEvent) => void;
 
-export interface ChangeSignals {
+/** Writes of this process to one (tenant, cube): how many began, how many are still open. */
+export interface WriteState {
+  readonly begun: number;
+  readonly open: number;
+}
+
+/**
+ * A writer of this process announces a change before it makes it and releases the announcement
+ * once its change signal went out (or it failed). A refresh-key check meanwhile would see the
+ * write before its signal and re-evaluate the same change twice: it skips an open write and
+ * discards a read that overlapped one (live/refresh.ts).
+ */
+export interface LocalWrites {
+  /** Returns the release (idempotent). Call it after the change signal was published. */
+  beginWrite(tenantId: string, cubes: readonly string[]): () => void;
+  writeState(tenantId: string, cube: string): WriteState;
+}
+
+export interface ChangeSignals extends LocalWrites {
+  /** Delivered to this process's handlers before it resolves, then to other instances. */
   publish(event: ChangeEvent): Promise<void>;
   /** Returns the unsubscribe. Handlers run synchronously and must not throw (errors are swallowed). */
   onChange(handler: ChangeHandler): () => void;
@@ -66,10 +86,38 @@ function fanOutResync(handlers: Set<() => void>, logger?: WarnLogger): void {
   }
 }
 
+const NO_WRITES: WriteState = Object.freeze({ begun: 0, open: 0 });
+
+export function createLocalWrites(): LocalWrites {
+  /** tenant\0cube → state; bounded by tenants × cubes. */
+  const states = new Map<string, WriteState>();
+  const keyOf = (tenantId: string, cube: string) => `${tenantId}\u0000${cube}`;
+  return {
+    beginWrite(tenantId, cubes) {
+      const keys = [...new Set(cubes)].map((c) => keyOf(tenantId, c));
+      for (const k of keys) {
+        const st = states.get(k) ?? NO_WRITES;
+        states.set(k, { begun: st.begun + 1, open: st.open + 1 });
+      }
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        for (const k of keys) {
+          const st = states.get(k) ?? NO_WRITES;
+          states.set(k, { begun: st.begun, open: Math.max(0, st.open - 1) });
+        }
+      };
+    },
+    writeState: (tenantId, cube) => states.get(keyOf(tenantId, cube)) ?? NO_WRITES,
+  };
+}
+
 /** In one process nothing is lost in transit: resync never fires. */
 export function createInProcessSignals(logger?: WarnLogger): ChangeSignals {
   const handlers = new Set<ChangeHandler>();
   return {
+    ...createLocalWrites(),
     async publish(event) {
       fanOut(handlers, freezeEvent(event), logger);
     },
@@ -86,14 +134,17 @@ export function createInProcessSignals(logger?: WarnLogger): ChangeSignals {
 
 /**
  * Signals over LISTEN/NOTIFY. Resolves once listening, so a publish right after creation reaches
- * this instance too. Our own NOTIFY comes back through LISTEN: publish does not dispatch locally,
- * except when NOTIFY fails (then at least this instance stays correct).
+ * this instance too. Publish delivers to this instance's handlers itself, at once (also when
+ * NOTIFY fails); our own NOTIFY coming back through LISTEN carries our origin id and is skipped.
+ * So a local writer's signal has arrived when publish resolves: no window in which a refresh-key
+ * check sees the write without its signal.
  */
 export async function createNotifySignals(bus: NotifyBus, options: { channel?: string; logger?: WarnLogger } = {}): Promise<ChangeSignals> {
   const channel = options.channel ?? CHANGES_CHANNEL;
   const logger = options.logger;
   const handlers = new Set<ChangeHandler>();
   const resyncHandlers = new Set<() => void>();
+  const origin = randomUUID();
   const unlisten = await bus.listen(
     channel,
     (payload) => {
@@ -102,7 +153,8 @@ export async function createNotifySignals(bus: NotifyBus, options: { channel?: s
         logger?.warn({ channel, bytes: payload.length }, 'live: ignoring malformed change notification');
         return;
       }
-      fanOut(handlers, event, logger);
+      if (event.origin === origin) return; // delivered locally by publish
+      fanOut(handlers, freezeEvent(event), logger);
     },
     () => {
       logger?.warn({ channel }, 'live: change signals may have been lost (LISTEN reconnected); resyncing');
@@ -111,14 +163,15 @@ export async function createNotifySignals(bus: NotifyBus, options: { channel?: s
   );
   let closed = false;
   return {
+    ...createLocalWrites(),
     async publish(event) {
       const e = freezeEvent(event);
       try {
-        await bus.notify(channel, encodeChangePayload(e));
+        await bus.notify(channel, encodeChangePayload(e, origin));
       } catch (err) {
         logger?.warn({ err: (err as Error).message }, 'live: NOTIFY failed; delivering the change in this instance only');
-        fanOut(handlers, e, logger);
       }
+      fanOut(handlers, e, logger);
     },
     onChange(handler) {
       handlers.add(handler);
@@ -138,14 +191,16 @@ export async function createNotifySignals(bus: NotifyBus, options: { channel?: s
   };
 }
 
-export function encodeChangePayload(event: ChangeEvent): string {
-  const text = JSON.stringify({ tenantId: event.tenantId, cubes: event.cubes });
+/** `origin`: the publishing instance, which skips its own notification (it delivered it already). */
+export function encodeChangePayload(event: ChangeEvent, origin?: string): string {
+  const o = origin === undefined ? {} : { origin };
+  const text = JSON.stringify({ tenantId: event.tenantId, cubes: event.cubes, ...o });
   if (Buffer.byteLength(text) <= MAX_PAYLOAD_BYTES) return text;
-  return JSON.stringify({ tenantId: event.tenantId, cubes: [] });
+  return JSON.stringify({ tenantId: event.tenantId, cubes: [], ...o });
 }
 
 /** A notification comes from the database: trust nothing about its shape. */
-export function parseChangePayload(payload: string): ChangeEvent | null {
+export function parseChangePayload(payload: string): (ChangeEvent & { readonly origin?: string }) | null {
   let v: unknown;
   try {
     v = JSON.parse(payload);
@@ -153,10 +208,11 @@ export function parseChangePayload(payload: string): ChangeEvent | null {
     return null;
   }
   if (!v || typeof v !== 'object') return null;
-  const { tenantId, cubes } = v as { tenantId?: unknown; cubes?: unknown };
+  const { tenantId, cubes, origin } = v as { tenantId?: unknown; cubes?: unknown; origin?: unknown };
   if (typeof tenantId !== 'string' || !TENANT_ID_PATTERN.test(tenantId)) return null;
   if (!Array.isArray(cubes) || !cubes.every((c) => typeof c === 'string')) return null;
-  return freezeEvent({ tenantId, cubes: cubes as string[] });
+  const event = freezeEvent({ tenantId, cubes: cubes as string[] });
+  return typeof origin === 'string' ? Object.freeze({ ...event, origin }) : event;
 }
 
 function freezeEvent(e: ChangeEvent): ChangeEvent {

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLiveService, type LiveService } from '../../../src/live/live-service.js';
+import { createIngestService } from '../../../src/ingest/ingest-service.js';
 import { createNotifySignals, type ChangeSignals } from '../../../src/live/signals.js';
 import { createLogger } from '../../../src/logger.js';
 import type { QueryResult } from '../../../src/query/types.js';
@@ -104,6 +105,38 @@ describe('live results after lost signals and with refresh keys', () => {
       expect(Number(pushed.rows[0]['ad_delivery_checked.impressions'])).toBe(Number(rows[0].i));
 
       // Several refresh-key checks after the push: none re-evaluates the change already evaluated.
+      await untilRefreshReads(4);
+      expect(live.stats().evaluations - before).toBe(1);
+      await sub.return!();
+    } finally {
+      await live.close();
+    }
+  });
+
+  it('one ingest, one evaluation, also when its signal leaves long after the rows are in (rollups catching up first)', async () => {
+    // As in server.ts: the writer's signal waits for derived data (rollups) before it goes out.
+    // Six check intervals pass meanwhile; a check reading now would see the new rows.
+    const slowSignals: ChangeSignals = {
+      ...s.signals,
+      publish: async (e) => {
+        await new Promise((r) => setTimeout(r, 300));
+        await s.signals.publish(e);
+      },
+    };
+    const ingest = createIngestService({ engine: s.engine, model: s.model, signals: slowSignals });
+    const live = liveOn(s.signals, 50);
+    try {
+      const sub = live.subscribe(ctx(principal('acme', ['metrics:read'])), { measures: ['ad_delivery_checked.impressions'] });
+      await sub.next();
+      await untilRefreshReads(2);
+      const before = live.stats().evaluations;
+
+      await ingest.ingest(principal('acme'), 'ad_performance', ndjson([adRow({ ad_id: 'slow-signal', impressions: 777 })]), `slow-${Date.now()}`);
+      const pushed = (await sub.next()).value as QueryResult;
+      const { rows } = await s.engine.query<{ i: string }>('SELECT sum(impressions) AS i FROM strata.ad_performance WHERE tenant_id = {t:String}', {
+        t: 'acme',
+      });
+      expect(Number(pushed.rows[0]['ad_delivery_checked.impressions'])).toBe(Number(rows[0].i));
       await untilRefreshReads(4);
       expect(live.stats().evaluations - before).toBe(1);
       await sub.return!();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../../src/auth/principal.js';
 import { createRefreshScheduler, refreshRules, type RefreshKeyReader } from '../../../src/live/refresh.js';
+import { createLocalWrites } from '../../../src/live/signals.js';
 import type { Cube, Model, RefreshKey } from '../../../src/semantic/model.js';
 
 function model(keys: Record<string, RefreshKey | undefined>): Model {
@@ -133,5 +134,63 @@ describe('refresh keys', () => {
     // Once known, a later subscription reads nothing.
     await s.watch('acme', ['ads'], principal);
     expect(asked).toHaveLength(1);
+  });
+
+  it('a local write in progress is left to its own signal: checks skip it and discard a read it overlapped', async () => {
+    const values = new Map([['acme', 1]]);
+    const writes = createLocalWrites();
+    let during: (() => void) | undefined;
+    const asked: number[] = [];
+    const read: RefreshKeyReader = async () => {
+      asked.push(asked.length);
+      during?.();
+      return String(values.get('acme'));
+    };
+    const changes: string[][] = [];
+    let now = 0;
+    const s = createRefreshScheduler(
+      {
+        model: model({ ads: { sql: sqlKey('SELECT count() FROM ads') } }),
+        checkIntervalMs: 1000,
+        readRefreshKey: read,
+        tenantsReading: () => ['acme'],
+        principalFor: (tenantId) => ({ tenantId, scopes: new Set(['metrics:read']), subject: 'live', via: 'jwt', roles: [] }),
+        onChange: (_t, c) => changes.push([...c]),
+        writeState: (t, c) => writes.writeState(t, c),
+        now: () => now,
+      },
+      { autoStart: false },
+    );
+    await s.tick(); // baseline 1
+    // The writer has inserted (the value moved) but its signal is not out yet: no check reads.
+    const endWrite = writes.beginWrite('acme', ['ads']);
+    values.set('acme', 2);
+    now += 1000;
+    await s.tick();
+    expect(asked).toHaveLength(1);
+    expect(changes).toEqual([]);
+    // Its signal rebaselines (as the live service does on every signal), then the write ends.
+    await s.rebaseline('acme', ['ads']);
+    endWrite();
+    now += 1000;
+    await s.tick();
+    expect(changes).toEqual([]);
+
+    // A write that begins while a check is reading: that read is discarded, whatever it saw.
+    let failedWrite: (() => void) | undefined;
+    during = () => {
+      during = undefined;
+      failedWrite = writes.beginWrite('acme', ['ads']);
+      values.set('acme', 3);
+    };
+    now += 1000;
+    await s.tick();
+    expect(changes).toEqual([]);
+    // That write fails without a signal: the next check compares against the old baseline and
+    // re-evaluates what it left behind.
+    failedWrite!();
+    now += 1000;
+    await s.tick();
+    expect(changes).toEqual([['ads']]);
   });
 });

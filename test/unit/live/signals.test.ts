@@ -85,7 +85,8 @@ describe('change signals', () => {
     await flush();
     expect(seen1).toEqual([{ tenantId: 'acme', cubes: ['ad_performance'] }]);
     expect(seen2).toEqual([{ tenantId: 'acme', cubes: ['ad_performance'] }]);
-    expect(f.sent).toEqual(['{"tenantId":"acme","cubes":["ad_performance"]}']);
+    // One NOTIFY, carrying the sender's origin: the sender delivered it locally and skips its echo.
+    expect(f.sent.map((p) => JSON.parse(p))).toEqual([{ tenantId: 'acme', cubes: ['ad_performance'], origin: expect.any(String) }]);
     expect([...f.listeners.keys()]).toEqual([CHANGES_CHANNEL]);
     await one.close();
     await two.close();
@@ -119,9 +120,38 @@ describe('change signals', () => {
     await s.close();
   });
 
+  it("a local publish has reached this instance's handlers when it resolves, before LISTEN echoes it", async () => {
+    const f = fakeBus();
+    const s = await createNotifySignals(f.bus);
+    const seen: ChangeEvent[] = [];
+    s.onChange((e) => seen.push(e));
+    await s.publish({ tenantId: 'acme', cubes: ['x'] });
+    expect(seen).toEqual([{ tenantId: 'acme', cubes: ['x'] }]);
+    await flush(); // the echo arrives and is skipped
+    expect(seen).toHaveLength(1);
+    await s.close();
+  });
+
+  it('local writes: begun and open counts per (tenant, cube), release is idempotent', async () => {
+    for (const s of [createInProcessSignals(), await createNotifySignals(fakeBus().bus)]) {
+      const release = s.beginWrite('acme', ['a', 'b', 'a']);
+      expect(s.writeState('acme', 'a')).toEqual({ begun: 1, open: 1 });
+      expect(s.writeState('acme', 'c')).toEqual({ begun: 0, open: 0 });
+      expect(s.writeState('globex', 'a')).toEqual({ begun: 0, open: 0 });
+      const second = s.beginWrite('acme', ['a']);
+      release();
+      release();
+      expect(s.writeState('acme', 'a')).toEqual({ begun: 2, open: 1 });
+      expect(s.writeState('acme', 'b')).toEqual({ begun: 1, open: 0 });
+      second();
+      expect(s.writeState('acme', 'a')).toEqual({ begun: 2, open: 0 });
+    }
+  });
+
   it('payload codec round-trips and degrades an oversized cube list to "all cubes"', () => {
     expect(parseChangePayload(encodeChangePayload({ tenantId: 'acme', cubes: ['a', 'b'] }))).toEqual({ tenantId: 'acme', cubes: ['a', 'b'] });
     const huge = Array.from({ length: 2000 }, (_, i) => `cube_number_${i}`);
     expect(parseChangePayload(encodeChangePayload({ tenantId: 'acme', cubes: huge }))).toEqual({ tenantId: 'acme', cubes: [] });
+    expect(parseChangePayload(encodeChangePayload({ tenantId: 'acme', cubes: huge }, 'me'))).toEqual({ tenantId: 'acme', cubes: [], origin: 'me' });
   });
 });
