@@ -168,7 +168,27 @@ function copyFromStage(from: Image & { workdir: string }, src: string, dest: str
   if (linked.status !== 0) cpSync(source, dest, { recursive: true });
 }
 
-function replay(stage: Stage): void {
+/** `sh -c` without blocking this worker's event loop; output kept (the tail of a failure is what matters). */
+function runShell(
+  command: string,
+  o: { cwd: string; env: Record<string, string>; timeoutMs: number },
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', command], { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout = (stdout + d).slice(-1_000_000)));
+    child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-1_000_000)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs);
+    child.once('error', reject);
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+async function replay(stage: Stage): Promise<void> {
   const dir = join(work, stage.name);
   mkdirSync(dir, { recursive: true });
   const image: Image & { workdir: string } = { dir, workdir: '', env: {}, ran: [] };
@@ -198,7 +218,8 @@ function replay(stage: Stage): void {
       }
       case 'RUN': {
         if (stage !== stages[0]) throw new Error(`${at(i)}: RUN outside the build stage is not replayable here (root-only steps)`);
-        const r = spawnSync('sh', ['-c', i.args], {
+        // Not spawnSync: `npm ci` can outlast vitest's 60 s worker RPC timeout on a busy machine.
+        const r = await runShell(i.args, {
           cwd: dir,
           env: {
             PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
@@ -207,9 +228,7 @@ function replay(stage: Stage): void {
             npm_config_prefer_offline: 'true',
             npm_config_update_notifier: 'false',
           },
-          encoding: 'utf8',
-          timeout: 300_000,
-          maxBuffer: 64 * 1024 * 1024,
+          timeoutMs: 300_000,
         });
         if (r.status !== 0) throw new Error(`${at(i)}: \`${i.args}\` exited with ${r.status}:\n${r.stdout}\n${r.stderr}`);
         image.ran.push(i.args);
@@ -246,7 +265,7 @@ let runtime: Image;
 let runEnv: Record<string, string>;
 
 beforeAll(async () => {
-  for (const stage of stages) replay(stage);
+  for (const stage of stages) await replay(stage);
   runtime = images.get(stages.at(-1)!.name)!;
   const [port, sqlPort] = [await freePort(), await freePort()];
   // The image's ENV, plus what an operator passes with `docker run -e` (and a throwaway DATA_DIR
