@@ -35,7 +35,10 @@ export function assertJsonTextDepth(text: string, what: string, max = MAX_JSON_D
  * that is checked with native indexOf scans (a 30 MB batch in a few ms instead of ~100 ms of
  * per-character loop); anything else gets the exact per-line scan.
  */
-export function assertNdjsonDepth(text: string, what: string, max = MAX_JSON_DEPTH): void {
+export function assertNdjsonDepth(text: string | Buffer, what: string, max = MAX_JSON_DEPTH): void {
+  // Bytes (an ingestion body's segment) or text: the brackets, quotes and newlines are ASCII, and
+  // no byte of a multi-byte UTF-8 character is, so both scans see the same structure.
+  const code = typeof text === 'string' ? (i: number) => text.charCodeAt(i) : (i: number) => text[i] ?? Number.NaN;
   if (max >= 1 && text.indexOf('[') === -1) {
     let flat = true;
     for (let b = text.indexOf('{'); b !== -1; ) {
@@ -53,12 +56,12 @@ export function assertNdjsonDepth(text: string, what: string, max = MAX_JSON_DEP
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+    const c = code(i);
     if (c === 10 /* \n: the next line */) {
       depth = 0;
       inString = false;
     } else if (inString) {
-      if (c === 92 /* \ */ && text.charCodeAt(i + 1) !== 10)
+      if (c === 92 /* \ */ && code(i + 1) !== 10)
         i++; // an escape never hides a line end
       else if (c === 34 /* " */) inString = false;
     } else if (c === 34) inString = true;

@@ -14,7 +14,7 @@ import type { Model } from '../semantic/model.js';
 import { suggest } from '../semantic/suggest.js';
 import { type BatchSummary, createLedger, type Ledger, QUARANTINE_TABLE, type QuarantinedRow, type QuarantineEntry } from './ledger.js';
 import { compileQualityCheck, createQualityLookups, type QualityLookups, rulesForTable } from './quality-checks.js';
-import { NDJSON_START, walkNdjson } from './ndjson.js';
+import { type NdjsonCursor, NdjsonSegments, walkNdjson } from './ndjson.js';
 import { deleteRowsByDimension, type DeletionReport } from './delete-rows.js';
 import { describeTable, type TableSchema } from './table-schema.js';
 import { createRowSink } from './sink.js';
@@ -53,8 +53,11 @@ export interface ReplayReport extends IngestReport {
   readonly replayedLines: readonly number[];
 }
 
+/** Rows: parsed values, NDJSON text, or NDJSON bytes cut at line ends (the HTTP door's body). */
+export type IngestInput = readonly unknown[] | string | NdjsonSegments;
+
 export interface IngestService {
-  ingest(principal: Principal, table: string, rows: readonly unknown[] | string, batchId?: string, options?: IngestOptions): Promise<IngestReport>;
+  ingest(principal: Principal, table: string, rows: IngestInput, batchId?: string, options?: IngestOptions): Promise<IngestReport>;
   /** The tenant's batches, newest first (ingest:write). */
   batches(principal: Principal, limit: number): Promise<BatchSummary[]>;
   /** The tenant's quarantined rows, newest first; pending only unless includeResolved (ingest:write). */
@@ -119,25 +122,14 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     return { encoder, quality };
   }
 
-  async function run(
-    principal: Principal,
-    table: IngestibleTable,
-    input: readonly unknown[] | string,
-    batchId: string,
-    options: IngestOptions,
-  ): Promise<IngestReport> {
+  async function run(principal: Principal, table: IngestibleTable, input: IngestInput, batchId: string, options: IngestOptions): Promise<IngestReport> {
     const tenantId = principal.tenantId;
     const started = performance.now();
     // Started now, awaited after the claim: the schema and the rules' lookups (reference values,
     // trailing maxima) do not depend on it, so the engine works on them while this thread hashes.
     const prepared = prepare(table, tenantId);
     prepared.catch(() => undefined); // awaited below; a duplicate or refused batch does not need it
-    const bodySha256 =
-      typeof input === 'string' && options.bodySha256
-        ? options.bodySha256
-        : createHash('sha256')
-            .update(typeof input === 'string' ? input : safeJson(input))
-            .digest('hex');
+    const bodySha256 = !Array.isArray(input) && options.bodySha256 ? options.bodySha256 : hashOf(input);
     const previous = await ledger.findBatch(tenantId, batchId);
     if (previous) {
       if (previous.table !== table) throw conflict(batchId, previous.table, table);
@@ -193,20 +185,26 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
         }
       };
       // Validate a chunk, hand it to the engine, validate the next while ClickHouse parses.
-      if (typeof input === 'string') {
-        let cursor = NDJSON_START;
-        while (!cursor.done) {
-          cursor = walkNdjson(
-            input,
-            check,
-            (reason, line, text) => {
-              seen++;
-              bad.push({ line, reason, raw: text });
-            },
-            cursor,
-            chunkRows,
-          );
-          await sink.cut();
+      if (typeof input === 'string' || input instanceof NdjsonSegments) {
+        // Chunks are cut every chunkRows non-blank lines of the body, wherever its segments end:
+        // the same body gives the same chunks (and deduplication tokens) however it arrived.
+        const onBad = (reason: string, line: number, text: string) => {
+          seen++;
+          bad.push({ line, reason, raw: text });
+        };
+        let lineNo = 0;
+        let chunkStart = 0;
+        for (const segment of typeof input === 'string' ? [input] : input.segments) {
+          const text = typeof segment === 'string' ? segment : segment.toString('utf8');
+          let cursor: NdjsonCursor = { offset: 0, lineNo, done: false };
+          while (!cursor.done) {
+            cursor = walkNdjson(text, check, onBad, cursor, chunkRows - (seen - chunkStart));
+            if (seen - chunkStart === chunkRows) {
+              await sink.cut();
+              chunkStart = seen;
+            }
+          }
+          lineNo = cursor.lineNo;
         }
       } else {
         for (let i = 0; i < input.length; i++) {
@@ -267,6 +265,19 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
       throw new UserError('NOT_FOUND', `batch "${batchId}" has no pending quarantined row at line(s) ${missing.slice(0, 10).join(', ')}`, { batchId });
     }
     return found;
+  }
+
+  function hashOf(input: IngestInput): string {
+    const hash = createHash('sha256');
+    if (typeof input === 'string') hash.update(input);
+    else if (input instanceof NdjsonSegments) {
+      // The body's bytes: the segments joined by "\n".
+      input.segments.forEach((segment, i) => {
+        if (i > 0) hash.update('\n');
+        hash.update(segment);
+      });
+    } else hash.update(safeJson(input));
+    return hash.digest('hex');
   }
 
   const service: IngestService = {

@@ -56,3 +56,37 @@ export function forEachNdjsonLine(body: string, onValue: LineVisitor, onError: L
   );
   return count;
 }
+
+/**
+ * An NDJSON body kept as the bytes it arrived in, cut at line ends into segments (each without
+ * its final "\n": the body is the segments joined by "\n"). A 30 MB batch is never copied into
+ * one buffer and one string: each segment is decoded only when it is walked, and dies after.
+ */
+export class NdjsonSegments {
+  constructor(readonly segments: readonly Buffer[]) {}
+}
+
+/**
+ * Cuts byte chunks at their last "\n" (a byte that never occurs inside a multi-byte UTF-8
+ * sequence, so each segment is valid UTF-8 on its own iff the body is). Only the partial line
+ * carried from one chunk to the next is copied.
+ */
+export function segmentAtLines(chunks: readonly Uint8Array[]): NdjsonSegments {
+  const out: Buffer[] = [];
+  // The current line's pieces from earlier chunks: joined once, when its line ends (a long line
+  // over many chunks costs one copy, not one per chunk).
+  let carry: Buffer[] = [];
+  for (const c of chunks) {
+    const chunk = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+    const last = chunk.lastIndexOf(10);
+    if (last === -1) {
+      if (chunk.length > 0) carry.push(chunk);
+      continue;
+    }
+    const head = chunk.subarray(0, last);
+    out.push(carry.length > 0 ? Buffer.concat([...carry, head]) : head);
+    carry = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
+  }
+  out.push(carry.length > 0 ? Buffer.concat(carry) : Buffer.alloc(0));
+  return new NdjsonSegments(out);
+}

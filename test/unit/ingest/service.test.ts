@@ -228,4 +228,42 @@ describe('POST /v1/ingest/:table handler', () => {
     const r = await createIngestHandler(t.service, { ...edge, maxBodyBytes: 1000 })(req);
     expect(r.status).toBe(413);
   });
+
+  it('a streamed NDJSON body in odd pieces: rows as from the text; invalid UTF-8 or a deep line in any piece is a 400 before any insert', async () => {
+    const streamed = (bytes: Buffer, piece: number) =>
+      new Request('http://strata.test/v1/ingest/ad_performance', {
+        method: 'POST',
+        body: new ReadableStream<Uint8Array>({
+          start(c) {
+            for (let at = 0; at < bytes.length; at += piece) c.enqueue(new Uint8Array(bytes.subarray(at, at + piece)));
+            c.close();
+          },
+        }),
+        duplex: 'half',
+        headers: { authorization: 'Bearer writer', 'content-type': 'application/x-ndjson' },
+      } as RequestInit);
+    const handle = (t: ReturnType<typeof setup>) => createIngestHandler(t.service, edge);
+
+    const t = setup();
+    const ok = await handle(t)(streamed(Buffer.from(ndjson), 7));
+    expect(await ok.json()).toMatchObject({ inserted: 3, quarantinedCount: 2, quarantined: [{ line: 2 }, { line: 4 }] });
+
+    // A lone continuation byte in the third line, and a line nested 100 deep further on.
+    const badUtf8 = Buffer.concat([
+      Buffer.from(`${ndjson.split('\n').slice(0, 2).join('\n')}\n{"date":"2024-01-03","note":"`),
+      Buffer.from([0x80]),
+      Buffer.from('"}\n'),
+    ]);
+    const deep = Buffer.from(`${ndjson}\n{"date":"2024-01-09","x":${'['.repeat(100)}${']'.repeat(100)}}`);
+    for (const [bytes, error] of [
+      [badUtf8, 'the body is not valid UTF-8'],
+      [deep, 'a line of the body is nested deeper than 64 levels'],
+    ] as const) {
+      const fresh = setup();
+      const r = await handle(fresh)(streamed(bytes, 5));
+      expect(r.status).toBe(400);
+      expect(await r.json()).toMatchObject({ code: 'BAD_USER_INPUT', error });
+      expect(fresh.inserted).toHaveLength(0);
+    }
+  });
 });

@@ -14,7 +14,7 @@ import { loadConfig } from '../../../../src/config.js';
 import type { Engine } from '../../../../src/engine/engine.js';
 import { adminExtensions } from '../../../../src/graphql/admin/extension.js';
 import { createGraphQLServer } from '../../../../src/graphql/server.js';
-import type { IngestReport, IngestService } from '../../../../src/ingest/ingest-service.js';
+import type { IngestInput, IngestReport, IngestService } from '../../../../src/ingest/ingest-service.js';
 import { createLogger } from '../../../../src/logger.js';
 import { createMetrics } from '../../../../src/metrics.js';
 import { createQueryService } from '../../../../src/query/query-service.js';
@@ -60,7 +60,7 @@ export interface AdminHarness {
   readonly store: Store;
   readonly engine: RecordingEngine;
   readonly logs: string[];
-  readonly ingestCalls: { principal: Principal; table: string; rows: readonly unknown[] | string; batchId?: string }[];
+  readonly ingestCalls: { principal: Principal; table: string; rows: IngestInput; batchId?: string }[];
   /** A dev JWT for the tenant with these roles and/or scopes. */
   token(tenantId: string, opts: { roles?: string[]; scopes?: string[]; subject?: string }): Promise<string>;
   gql(credential: string, query: string, variables?: Record<string, unknown>): Promise<GqlResponse>;
