@@ -1,7 +1,7 @@
 /**
  * One part of the bench, alone (development: no report is written, figures go to stderr):
  *
- *   npx tsx bench/parts.ts ingest [--scale N] [--batches 5] [--rows 100000] [--repeat 3]
+ *   npx tsx bench/parts.ts ingest [--scale N] [--batches 5] [--rows 100000] [--repeat 3] [--rollups]
  *   npx tsx bench/parts.ts final [--scale N] [--rounds 20] [--ingest-batches 5]
  *
  * ingest: the run's ingestion scenario (bench/ingest.ts: NDJSON batches over HTTP with every
@@ -94,7 +94,8 @@ async function dataset(): Promise<string> {
 }
 
 const runDir = await dataset();
-const server = await startServerChild({ env: env(runDir, { CACHE_TTL_MS: '0' }) });
+// --rollups: the production default (marker views on every insert, rollups brought up to date before the change signal).
+const server = await startServerChild({ env: env(runDir, { CACHE_TTL_MS: '0', ...(argv.includes('--rollups') ? { ROLLUPS_ENABLED: 'true' } : {}) }) });
 try {
   if (part === 'ingest') {
     const token = await mintDevToken(SECRET, { tenantId: BENCH_TENANT, roles: ['tenant_admin'], expiresIn: '6h', subject: 'bench-ingest' });

@@ -83,8 +83,13 @@ export function segmentAtLines(chunks: readonly Uint8Array[]): NdjsonSegments {
       if (chunk.length > 0) carry.push(chunk);
       continue;
     }
-    const head = chunk.subarray(0, last);
-    out.push(carry.length > 0 ? Buffer.concat([...carry, head]) : head);
+    if (carry.length === 0) out.push(chunk.subarray(0, last));
+    else {
+      // Only the line begun in earlier chunks is copied; the lines after it stay a view.
+      const first = chunk.indexOf(10);
+      out.push(Buffer.concat([...carry, chunk.subarray(0, first)]));
+      if (first < last) out.push(chunk.subarray(first + 1, last));
+    }
     carry = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
   }
   out.push(carry.length > 0 ? Buffer.concat(carry) : Buffer.alloc(0));
