@@ -78,16 +78,38 @@ export async function startServer(services: Services): Promise<RunningServer> {
     catchUp: (tenantId, cubes) => services.rollups.catchUp({ tenantId, cubes }),
   });
   const dashboardLive = createDashboardLive({ query, config, logger, metrics, signals });
-  // Writers' signals bring the rollups of the changed cubes up to date first, so whoever the signal
-  // wakes (caches, live queries, alerts) reads rollups that agree with the facts.
+  // A writer (ingestion, deletion, retention) answers as soon as its rows are in: from its first
+  // insert until the rollups of its cubes have caught up, this tenant's queries here read those
+  // cubes' facts (rollups.hold) and cached results go at once. Then the change signal goes out, so
+  // whoever it wakes (caches and live queries of every instance, alerts) reads caught-up rollups;
+  // refresh-key checks leave the change to that signal meanwhile (beginWrite).
+  const catchingUp = new Set<Promise<void>>();
   const writerSignals: ChangeSignals = {
     publish: async (e) => {
-      await services.rollups.catchUp(e);
-      await signals.publish(e);
+      const endHold = services.rollups.hold(e.tenantId, e.cubes);
+      const endWrite = signals.beginWrite(e.tenantId, e.cubes);
+      query.invalidate(e.tenantId, e.cubes.length > 0 ? e.cubes : undefined);
+      const done = services.rollups
+        .catchUp(e)
+        .then(() => signals.publish(e))
+        .catch((err: Error) => logger.warn({ err: err.message, tenantId: e.tenantId }, 'change signal after a write failed'))
+        .finally(() => {
+          endWrite();
+          endHold();
+          catchingUp.delete(done);
+        });
+      catchingUp.add(done);
     },
     onChange: (h) => signals.onChange(h),
     onResync: (h) => signals.onResync(h),
-    beginWrite: (tenantId, cubes) => signals.beginWrite(tenantId, cubes),
+    beginWrite: (tenantId, cubes) => {
+      const endWrite = signals.beginWrite(tenantId, cubes);
+      const endHold = services.rollups.hold(tenantId, cubes);
+      return () => {
+        endWrite();
+        endHold();
+      };
+    },
     writeState: (tenantId, cube) => signals.writeState(tenantId, cube),
     close: () => signals.close(),
   };
@@ -254,6 +276,8 @@ export async function startServer(services: Services): Promise<RunningServer> {
             logger.error({ err: (e as Error).message }, 'drain hook failed'),
           ),
         ]);
+        // Writes answered during the drain still announce themselves (rollups caught up, signal sent).
+        await untilDeadline(Promise.allSettled([...catchingUp]), deadlineMs).catch(() => undefined);
         await live.close();
         dashboardLive.close();
         await signals.close?.();

@@ -160,7 +160,7 @@ export async function createCoreServices(config: Config, options: ServiceOptions
   const query = createQueryService({
     model,
     engine,
-    rollups: () => rollups.availability(),
+    rollups: (tenantId) => rollups.availability(tenantId),
     limits: config.limits,
     queryTimeoutMs: config.clickhouse.queryTimeoutMs,
     cache: config.cache,

@@ -43,7 +43,7 @@ export interface ExecutorDeps {
   /** Statements in flight shared across requests (default: one per executor). */
   readonly singleFlight?: SingleFlight;
   /** The rollups built and maintained now (rollups/registry.ts): queries they answer exactly read them. */
-  readonly rollups?: () => RollupAvailability | undefined;
+  readonly rollups?: (tenantId: string) => RollupAvailability | undefined;
 }
 
 export interface Executor {
@@ -97,7 +97,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     const key = cacheKey(ctx, query);
     const hit = cached(key);
     if (hit) return hit;
-    const compiled = compileQuery(model, query, ctx.principal.tenantId, deps.rollups?.());
+    const compiled = compileQuery(model, query, ctx.principal.tenantId, deps.rollups?.(ctx.principal.tenantId));
     const generation = cache.generation(ctx.principal.tenantId, compiled.cubes);
     const options = { signal: ctx.signal, timeoutMs: deps.queryTimeoutMs };
     const [result, total] = await Promise.all([
@@ -158,7 +158,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     if (pending.length === 0) return results;
     let compiled: CompiledSplitQuery;
     try {
-      compiled = compileSplitQuery(model, g.merged, split, ctx.principal.tenantId, deps.rollups?.());
+      compiled = compileSplitQuery(model, g.merged, split, ctx.principal.tenantId, deps.rollups?.(ctx.principal.tenantId));
     } catch (e) {
       if (e instanceof SplitUnsupportedError) return undefined;
       throw e;

@@ -69,7 +69,7 @@ export interface QueryServiceDeps {
   /** Injectable clock for relative date ranges. */
   readonly now?: () => Date;
   /** The rollups built and maintained now (rollups/registry.ts); absent: every query reads its cube's table. */
-  readonly rollups?: () => RollupAvailability | undefined;
+  readonly rollups?: (tenantId: string) => RollupAvailability | undefined;
 }
 
 export interface StrataQueryService extends QueryService {
@@ -388,7 +388,7 @@ export function createQueryService(deps: QueryServiceDeps): StrataQueryService {
 
   function compile(principal: Principal, query: SemanticQuery): CompileResult {
     const normalized = prepare(principal, query);
-    return { normalized, compiled: compileQuery(model, normalized, principal.tenantId, deps.rollups?.()) };
+    return { normalized, compiled: compileQuery(model, normalized, principal.tenantId, deps.rollups?.(principal.tenantId)) };
   }
 
   function catalog(principal: Principal): readonly CatalogCube[] {

@@ -162,14 +162,23 @@ export function createRollupMaintainer(engine: Engine, rollups: readonly Planned
     },
     start(intervalMs = 10_000, onRefreshed) {
       if (timer || rollups.length === 0) return;
+      // One sweep queued or running at a time (a sweep slower than the interval does not pile up
+      // behind itself); a sweep still queued when stop() is called does nothing.
+      let sweeping = false;
       timer = setInterval(() => {
-        serial(() => runRefresh(undefined, tablesOf())).then(
-          (report) => {
-            // Other writers' rows are in now: results cached from the rollups before are stale.
-            for (const [tenantId, cubes] of report.changed) onRefreshed?.(tenantId, cubes);
-          },
-          (err: Error) => logger?.warn({ err: err.message }, 'rollups: background refresh failed; retried next sweep'),
-        );
+        if (sweeping) return;
+        sweeping = true;
+        serial(() => (timer ? runRefresh(undefined, tablesOf()) : Promise.resolve(NOTHING)))
+          .then(
+            (report) => {
+              // Other writers' rows are in now: results cached from the rollups before are stale.
+              for (const [tenantId, cubes] of report.changed) onRefreshed?.(tenantId, cubes);
+            },
+            (err: Error) => logger?.warn({ err: err.message }, 'rollups: background refresh failed; retried next sweep'),
+          )
+          .finally(() => {
+            sweeping = false;
+          });
       }, intervalMs);
       timer.unref();
     },

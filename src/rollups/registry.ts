@@ -11,7 +11,17 @@ import type { RollupMaintainer } from './maintainer.js';
 import type { RollupBuildReport } from './warehouse.js';
 
 export interface RollupRegistry {
-  availability(): RollupAvailability | undefined;
+  /**
+   * The rollups queries may read: all ready ones, except (given a tenant) those of cubes this
+   * process is changing for that tenant and has not caught up yet (`hold`): those read the facts.
+   */
+  availability(tenantId?: string): RollupAvailability | undefined;
+  /**
+   * A write of this process to `cubes` (empty: all) of a tenant is under way or not folded into the
+   * rollups yet: until the release, that tenant's queries read those cubes' facts, so an answer right
+   * after the write never comes from a rollup that lags it. Returns the release (idempotent).
+   */
+  hold(tenantId: string, cubes: readonly string[]): () => void;
   /** Starts routing to the built rollups (after the removals seen meanwhile are folded in). */
   activate(report: RollupBuildReport, maintainer: RollupMaintainer): Promise<void>;
   /** The background sweep recomputed these cubes' rollups for the tenant (other writers' rows). */
@@ -28,6 +38,8 @@ export function createRollupRegistry(logger?: Pick<Logger, 'warn'>): RollupRegis
   // Removals before the maintainer exists: inserts leave marks the first refresh reads, removals do not.
   let removedEarly: ChangeEvent[] = [];
   const listeners: ((tenantId: string, cubes: readonly string[]) => void)[] = [];
+  /** tenant -> cube ('*': every cube) -> open holds. */
+  const held = new Map<string, Map<string, number>>();
 
   async function apply(m: RollupMaintainer, change: ChangeEvent): Promise<void> {
     const cubes = change.cubes.length > 0 ? change.cubes : undefined;
@@ -41,7 +53,31 @@ export function createRollupRegistry(logger?: Pick<Logger, 'warn'>): RollupRegis
   }
 
   return {
-    availability: () => ready,
+    availability(tenantId) {
+      const mine = tenantId === undefined ? undefined : held.get(tenantId);
+      if (!ready || !mine) return ready;
+      if (mine.has('*')) return undefined;
+      return new Map([...ready].filter(([name]) => !mine.has(name.slice(0, name.indexOf('.')))));
+    },
+    hold(tenantId, cubes) {
+      const keys = cubes.length > 0 ? [...new Set(cubes)] : ['*'];
+      let mine = held.get(tenantId);
+      if (!mine) held.set(tenantId, (mine = new Map()));
+      for (const k of keys) mine.set(k, (mine.get(k) ?? 0) + 1);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        const m = held.get(tenantId);
+        if (!m) return;
+        for (const k of keys) {
+          const n = (m.get(k) ?? 1) - 1;
+          if (n > 0) m.set(k, n);
+          else m.delete(k);
+        }
+        if (m.size === 0) held.delete(tenantId);
+      };
+    },
     async activate(report, m) {
       maintainer = m;
       const early = removedEarly;
