@@ -92,6 +92,13 @@ export const MAX_RESOLVE_ROWS = 1_000;
 export const BATCH_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const DEFAULT_CHUNK_ROWS = 20_000;
 
+/** A batch found finished while this run validated its first rows: the run ends with its report. */
+class AlreadyDone extends Error {
+  constructor(readonly report: IngestReport) {
+    super('batch already done');
+  }
+}
+
 export function createIngestService(deps: IngestServiceDeps): IngestService {
   const { engine, model } = deps;
   const ledger = deps.ledger ?? createLedger(engine);
@@ -125,42 +132,41 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
   async function run(principal: Principal, table: IngestibleTable, input: IngestInput, batchId: string, options: IngestOptions): Promise<IngestReport> {
     const tenantId = principal.tenantId;
     const started = performance.now();
-    // Started now, awaited after the claim: the schema and the rules' lookups (reference values,
+    // Started now, beside the admission: the schema and the rules' lookups (reference values,
     // trailing maxima) do not depend on it, so the engine works on them while this thread hashes.
     const prepared = prepare(table, tenantId);
     prepared.catch(() => undefined); // awaited below; a duplicate or refused batch does not need it
     const bodySha256 = !Array.isArray(input) && options.bodySha256 ? options.bodySha256 : hashOf(input);
-    const previous = await ledger.findBatch(tenantId, batchId);
-    if (previous) {
-      if (previous.table !== table) throw conflict(batchId, previous.table, table);
-      // Batches recorded before bodies were hashed carry no hash: nothing to compare.
-      if (previous.bodySha256 && previous.bodySha256 !== bodySha256) throw reused(batchId);
-      deps.metrics?.ingestRows.inc({ status: 'duplicate' }, previous.inserted);
-      return {
-        batchId,
-        table,
-        inserted: previous.inserted,
-        quarantined: await ledger.quarantinedOf(tenantId, batchId, REPORTED_QUARANTINE),
-        quarantinedCount: previous.quarantined,
-        duplicate: true,
-      };
+    // Admission (done already? claim) runs on the engine while this thread validates the first
+    // chunk; nothing is inserted before it is through (admitted()).
+    const admission = admit(tenantId, table, batchId, bodySha256);
+    admission.catch(() => undefined); // awaited below
+    let prep: Awaited<typeof prepared>;
+    try {
+      prep = await prepared;
+    } catch (e) {
+      const a = await admission;
+      if (a.duplicate) return a.duplicate; // a finished batch needs no schema
+      throw e;
     }
-
-    // The first body to claim this id owns it; a retry (same body) may re-run it, anywhere: every
-    // chunk carries a token derived from (tenant, id, chunk), so ClickHouse stores each chunk once.
-    const held = await ledger.claim(tenantId, batchId, { table, bodySha256 });
-    if (held.table !== table) throw conflict(batchId, held.table, table);
-    if (held.bodySha256 !== bodySha256) throw reused(batchId);
-
-    const { encoder, quality } = await prepared;
+    const { encoder, quality } = prep;
     const cubes = cubesOf.get(table) ?? [];
     // From the first insert until the change signal is out, this process's refresh-key checks
     // leave these cubes alone: the signal re-evaluates them, once (live/refresh.ts).
     const endWrite = deps.signals.beginWrite(tenantId, cubes);
     try {
       return await insertAndRecord();
+    } catch (e) {
+      if (e instanceof AlreadyDone) return e.report;
+      throw e;
     } finally {
       endWrite();
+    }
+
+    /** Waits for the admission before the first insert; a finished batch ends the run with its report. */
+    async function admitted(): Promise<void> {
+      const a = await admission;
+      if (a.duplicate) throw new AlreadyDone(a.duplicate);
     }
 
     async function insertAndRecord(): Promise<IngestReport> {
@@ -200,6 +206,7 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
           while (!cursor.done) {
             cursor = walkNdjson(text, check, onBad, cursor, chunkRows - (seen - chunkStart));
             if (seen - chunkStart === chunkRows) {
+              await admitted();
               await sink.cut();
               chunkStart = seen;
             }
@@ -209,9 +216,13 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
       } else {
         for (let i = 0; i < input.length; i++) {
           check(input[i], i + 1, () => safeJson(input[i]));
-          if ((i + 1) % chunkRows === 0) await sink.cut();
+          if ((i + 1) % chunkRows === 0) {
+            await admitted();
+            await sink.cut();
+          }
         }
       }
+      await admitted();
       if (seen === 0) throw new UserError('BAD_USER_INPUT', 'the batch holds no rows: send NDJSON, one JSON object per line');
       await sink.finish();
       const inserted = sink.count;
@@ -246,6 +257,36 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
         duplicate: false,
       };
     }
+  }
+
+  /**
+   * Whether this body may insert under batch id: a finished batch gives its first report
+   * (`duplicate`), another body or table a 409; otherwise the first body to claim the id owns it.
+   * A retry (same body) may re-run it, anywhere: every chunk carries a token derived from
+   * (tenant, id, chunk), so ClickHouse stores each chunk once.
+   */
+  async function admit(tenantId: string, table: IngestibleTable, batchId: string, bodySha256: string): Promise<{ duplicate?: IngestReport }> {
+    const previous = await ledger.findBatch(tenantId, batchId);
+    if (previous) {
+      if (previous.table !== table) throw conflict(batchId, previous.table, table);
+      // Batches recorded before bodies were hashed carry no hash: nothing to compare.
+      if (previous.bodySha256 && previous.bodySha256 !== bodySha256) throw reused(batchId);
+      deps.metrics?.ingestRows.inc({ status: 'duplicate' }, previous.inserted);
+      return {
+        duplicate: {
+          batchId,
+          table,
+          inserted: previous.inserted,
+          quarantined: await ledger.quarantinedOf(tenantId, batchId, REPORTED_QUARANTINE),
+          quarantinedCount: previous.quarantined,
+          duplicate: true,
+        },
+      };
+    }
+    const held = await ledger.claim(tenantId, batchId, { table, bodySha256 });
+    if (held.table !== table) throw conflict(batchId, held.table, table);
+    if (held.bodySha256 !== bodySha256) throw reused(batchId);
+    return {};
   }
 
   function requireWrite(principal: Principal): void {

@@ -108,6 +108,24 @@ describe('exactly once per batch id', () => {
     const winner = settled[0].status === 'fulfilled' ? 7 : 8;
     expect(await totals('reuse')).toMatchObject({ n: 5, impressions: 5 * winner });
   });
+
+  it('a batch spanning many chunks inserts nothing before its admission: a reused key or a finished batch leaves storage as it was', async () => {
+    // The first chunk is validated while the claim runs. The refused body has more chunks (of 50
+    // rows) than the first: its chunks past the first's 2 carry tokens ClickHouse has not seen.
+    const t = principal('admission');
+    const first = rows(100);
+    await a.ingest(t, 'ad_performance', ndjson(first), 'k-5');
+    const other = rows(400, (i) => ({ ad_id: `other-${i}`, impressions: 7 }));
+    const err = await b.ingest(t, 'ad_performance', ndjson(other), 'k-5').catch((e: unknown) => e);
+    expect((err as UserError).code).toBe('IDEMPOTENCY_KEY_REUSED');
+    // Another instance retries the finished batch: its first report, nothing inserted again.
+    const again = await b.ingest(t, 'ad_performance', ndjson(first), 'k-5');
+    expect(again).toMatchObject({ inserted: 100, duplicate: true });
+    const { rows: raw } = await engine.query<{ n: number; others: number }>(
+      "SELECT count() AS n, countIf(ad_id LIKE 'other-%') AS others FROM strata.ad_performance WHERE tenant_id = 'admission' SETTINGS final = 0",
+    );
+    expect({ n: Number(raw[0].n), others: Number(raw[0].others) }).toEqual({ n: 100, others: 0 });
+  });
 });
 
 describe('upserts by natural key', () => {
