@@ -12,6 +12,7 @@
  * maintainer folds them in.
  */
 import { createHash } from 'node:crypto';
+import { derivable } from '../compiler/rollup/derive.js';
 import { bucketSql, ROLLUP_TENANT_COLUMN, rollupSelect, timeSourceSql } from '../compiler/rollup/build-sql.js';
 import type { ReadyRollup } from '../compiler/rollup/route.js';
 import { rollupShape, type RollupShape } from '../compiler/rollup/shape.js';
@@ -35,6 +36,8 @@ export interface PlannedRollup {
   readonly columns: readonly { readonly name: string; readonly type: string }[];
   /** TTL expression: the source table's retention, applied to the rollup's days. */
   readonly ttl?: string;
+  /** A finer rollup of the same cube this one is refreshed from (derive.ts); else the cube's table. */
+  readonly derivedFrom?: PlannedRollup;
 }
 
 export interface RollupOptions {
@@ -75,7 +78,7 @@ export async function forgetRollups(engine: Engine): Promise<void> {
 
 /** Every rollup of the model with its table name, column types and backfill SELECT (reads types only). */
 export async function planRollups(engine: Engine, model: Model, options: RollupOptions = {}): Promise<PlannedRollup[]> {
-  const out: PlannedRollup[] = [];
+  const planned: PlannedRollup[] = [];
   for (const cube of Object.values(model.cubes)) {
     for (const pre of cube.preAggregations ?? []) {
       const shape = rollupShape(model, pre);
@@ -94,7 +97,7 @@ export async function planRollups(engine: Engine, model: Model, options: RollupO
         .update(JSON.stringify([LAYOUT_VERSION, select, columns, pre.partitionGranularity, ttl ?? '']))
         .digest('hex')
         .slice(0, 10);
-      out.push({
+      planned.push({
         key: `${pre.cube}.${pre.name}`,
         pre,
         shape,
@@ -106,7 +109,26 @@ export async function planRollups(engine: Engine, model: Model, options: RollupO
       });
     }
   }
-  return out;
+  return withSources(planned);
+}
+
+/** How much a rollup keeps: more dimensions and segments, and finer buckets, keep more rows. */
+const detail = (r: PlannedRollup) => r.shape.dimensions.length + r.shape.segments.length + (r.shape.time?.granularity === 'day' ? 0.5 : 0);
+
+/**
+ * Each rollup that a finer one of its cube can compute is refreshed from it: from the least
+ * detailed such rollup that is itself read from the facts (one level; equal shapes: the first key
+ * is the source). The rest read the cube's table.
+ */
+function withSources(planned: readonly PlannedRollup[]): PlannedRollup[] {
+  const finer = (coarse: PlannedRollup, fine: PlannedRollup) =>
+    fine !== coarse && derivable(coarse, fine) && (detail(fine) > detail(coarse) || (detail(fine) === detail(coarse) && fine.key < coarse.key));
+  const roots = planned.filter((r) => !planned.some((f) => finer(r, f)));
+  return planned.map((r) => {
+    if (roots.includes(r)) return r;
+    const source = roots.filter((f) => finer(r, f)).sort((a, b) => detail(a) - detail(b) || a.key.localeCompare(b.key))[0];
+    return source ? { ...r, derivedFrom: source } : r;
+  });
 }
 
 const PARTITION: Record<PreAggregation['partitionGranularity'], (col: string) => string> = {

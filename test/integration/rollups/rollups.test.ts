@@ -13,7 +13,10 @@ import { DEMO_TENANT_IDS } from '../../../src/demo/tenants.js';
 import { createQueryService, type StrataQueryService } from '../../../src/query/query-service.js';
 import type { CellValue, QueryResult, RequestContext } from '../../../src/query/types.js';
 import type { SemanticQuery } from '../../../src/semantic/query.js';
+import { rollupSelect } from '../../../src/compiler/rollup/build-sql.js';
+import { bucketOfDay } from '../../../src/compiler/rollup/derive.js';
 import { shapeOf } from '../../../src/compiler/rollup/route.js';
+import { DIRTY_TABLE, type PlannedRollup } from '../../../src/rollups/warehouse.js';
 import { LIMITS, NOW, day, expectClose, isClose, principalFor, startCore, type Core } from '../core/harness.js';
 import { ORACLES, oracleSql } from '../core/kpi-sql.js';
 
@@ -370,5 +373,81 @@ describe('maintenance: inserts, upserts and deletions are folded in', () => {
     await core.rollups!.maintainer.refresh();
     expectSameRows(await withRollups('globex', TOTALS), facts, 'globex after its refresh');
     expect(isClose(total(await withRollups('globex', TOTALS)), total(facts))).toBe(true);
+  });
+});
+
+describe('rollups refreshed from a finer rollup', () => {
+  const planned = () => core.rollups!.report.planned;
+  const byKey = (key: string) => planned().find((r) => r.key === key)!;
+
+  /** The rollup's live rows for a tenant, states finalized, in key order. */
+  async function tableRows(r: PlannedRollup, tenant: string) {
+    const cols = r.columns.map((c) => (c.type.startsWith('AggregateFunction') ? `finalizeAggregation(\`${c.name}\`)` : `\`${c.name}\``)).join(', ');
+    return core.sql<Record<string, unknown>>(`SELECT ${cols} FROM \`${r.table}\` FINAL WHERE tenant_id = {t:String} AND _deleted = 0 ORDER BY ALL`, {
+      t: tenant,
+    });
+  }
+
+  /** The same rows computed from the facts (the rollup's own SELECT), independently of the maintainer. */
+  async function factRows(r: PlannedRollup, tenant: string) {
+    const s = rollupSelect(r.shape, { timeIsDate: r.timeIsDate, tenantId: tenant });
+    const cols = r.columns.map((c) => (c.type.startsWith('AggregateFunction') ? `finalizeAggregation(\`${c.name}\`)` : `\`${c.name}\``)).join(', ');
+    return core.sql<Record<string, unknown>>(`SELECT ${cols} FROM (${s.sql}) ORDER BY ALL SETTINGS final = 1`, s.params);
+  }
+
+  async function expectEqualToFacts(r: PlannedRollup, tenant: string) {
+    const [got, want] = [await tableRows(r, tenant), await factRows(r, tenant)];
+    expect(got.length, `${r.key}: rows`).toBe(want.length);
+    got.forEach((row, i) => {
+      for (const [k, v] of Object.entries(want[i])) {
+        if (typeof v === 'number') expectClose(row[k] as CellValue, v, `${r.key} ${k} row ${i}`);
+        else expect(row[k], `${r.key} ${k} row ${i}`).toEqual(v);
+      }
+    });
+  }
+
+  it("a day's coarser buckets in JS are the engine's (a derived rollup's buckets from its source's days)", async () => {
+    const days = Array.from({ length: 800 }, (_, i) => new Date(Date.UTC(2024, 11, 1) + i * 86_400_000).toISOString().slice(0, 10));
+    const rows = await core.sql<{ d: string; w: string; m: string; q: string; y: string }>(
+      'SELECT toString(x) AS d, toString(toMonday(x)) AS w, toString(toStartOfMonth(x)) AS m, toString(toStartOfQuarter(x)) AS q, toString(toStartOfYear(x)) AS y ' +
+        'FROM (SELECT arrayJoin({days:Array(Date)}) AS x)',
+      { days },
+    );
+    expect(rows.map((r) => [bucketOfDay('week', r.d), bucketOfDay('month', r.d), bucketOfDay('quarter', r.d), bucketOfDay('year', r.d)])).toEqual(
+      rows.map((r) => [r.w, r.m, r.q, r.y]),
+    );
+  });
+
+  it('coarser ad_performance rollups are read from daily_by_campaign; rollups with other columns from the facts', () => {
+    const campaign = byKey('ad_performance.daily_by_campaign');
+    expect(campaign.derivedFrom).toBeUndefined();
+    expect(byKey('ad_performance.daily').derivedFrom?.key).toBe(campaign.key);
+    expect(byKey('ad_performance.daily_by_platform').derivedFrom?.key).toBe(campaign.key);
+    // country and device are not in daily_by_campaign.
+    expect(byKey('ad_performance.daily_by_platform_geo').derivedFrom).toBeUndefined();
+  });
+
+  it("after an upsert, a new group and a new day, every rollup's rows equal its SELECT over the facts", async () => {
+    const [row] = await core.sql<Record<string, unknown>>("SELECT * FROM ad_performance WHERE tenant_id = 'acme' ORDER BY date, ad_id LIMIT 1");
+    const now = '2030-01-02 00:00:00.000';
+    await core.wh.engine.insert('ad_performance', [
+      { ...row, impressions: Number(row.impressions) + 9_000, cost: Number(row.cost) + 12.25, ingested_at: now },
+      { ...row, ad_id: 'acme-ad-derived', campaign_id: 'acme-cmp-derived', platform: 'linkedin', date: '2026-10-30', ingested_at: now },
+    ]);
+    await core.rollups!.maintainer.refresh('acme');
+    for (const r of planned().filter((p) => p.pre.cube === 'ad_performance')) await expectEqualToFacts(r, 'acme');
+  });
+
+  it("a derived rollup redoes its source's buckets even when its own marks are not seen yet", async () => {
+    const [row] = await core.sql<Record<string, unknown>>("SELECT * FROM ad_performance WHERE tenant_id = 'globex' ORDER BY date DESC, ad_id LIMIT 1");
+    await core.wh.engine.insert('ad_performance', [{ ...row, clicks: Number(row.clicks) + 31, ingested_at: '2030-01-03 00:00:00.000' }]);
+    // The derived rollups' marks of this insert go missing (as if committed after the run read the
+    // marks): only the source's marks say what changed.
+    const derived = planned().filter((p) => p.derivedFrom);
+    await core.wh.engine.command(`DELETE FROM ${DIRTY_TABLE} WHERE rollup IN {tables:Array(String)} AND tenant_id = 'globex'`, {
+      tables: derived.map((d) => d.table),
+    });
+    await core.rollups!.maintainer.refresh('globex');
+    for (const r of planned().filter((p) => p.pre.cube === 'ad_performance')) await expectEqualToFacts(r, 'globex');
   });
 });
