@@ -3,6 +3,7 @@
  *
  *   npx tsx bench/parts.ts ingest [--scale N] [--batches 5] [--rows 100000] [--repeat 3] [--rollups]
  *   npx tsx bench/parts.ts final [--scale N] [--rounds 20] [--ingest-batches 5]
+ *   npx tsx bench/parts.ts live [--scale N] [--subs 10000] [--changes 5] [--rollups]
  *
  * ingest: the run's ingestion scenario (bench/ingest.ts: NDJSON batches over HTTP with every
  * data-quality rule) `--repeat` times on one server, rows/s per repeat and their median.
@@ -10,6 +11,8 @@
  * FINAL (final = 1, what Strata runs on the ReplacingMergeTree fact tables) and without (final = 0:
  * a plain MergeTree read of the same parts), interleaved per round, on the data as seeded and again
  * after `--ingest-batches` (5) batches of the ingest scenario left fresh, unmerged parts.
+ * live: run.ts's live scenario (bench/live.ts) on a cached server: push latency after an ingest;
+ * with `--rollups` once the rollups are built (/ready says so), so evaluations read them.
  * Uses run.ts's dataset (bench/.data/seed-<scale>, seeded once by either) and a copy of it.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +25,7 @@ import { FIXED_DEMO_END_DATE } from '../src/demo/window.js';
 import { sameChecksum } from './checksum.js';
 import { startServerChild } from './child.js';
 import { runIngest } from './ingest.js';
+import { runLive } from './live.js';
 import { summarizeProfile } from './profile.js';
 import type { FloorSample } from './server.js';
 import { summarize } from './stats.js';
@@ -38,7 +42,7 @@ const value = (name: string, def: number) => {
   return i >= 0 ? Number(argv[i + 1]) : def;
 };
 const part = argv[0];
-if (part !== 'ingest' && part !== 'final') throw new Error('usage: bench/parts.ts ingest|final [--scale N]');
+if (part !== 'ingest' && part !== 'final' && part !== 'live') throw new Error('usage: bench/parts.ts ingest|final|live [--scale N]');
 const scale = Math.round(value('scale', 1e7 / ROWS_AT_SCALE_1) * 1000) / 1000;
 const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
@@ -93,11 +97,43 @@ async function dataset(): Promise<string> {
   return runDir;
 }
 
+/** Waits until the server's rollups are built (its /ready body says `rollups: "ready"`). */
+async function rollupsReady(url: string): Promise<void> {
+  const t0 = performance.now();
+  for (;;) {
+    const body = (await (await fetch(`${url}/ready`)).json()) as { rollups?: string };
+    if (body.rollups === 'ready') {
+      log(`rollups ready after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      return;
+    }
+    if (body.rollups === 'failed' || body.rollups === 'off') throw new Error(`rollups ${body.rollups}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 const runDir = await dataset();
 // --rollups: the production default (marker views on every insert, rollups brought up to date before the change signal).
-const server = await startServerChild({ env: env(runDir, { CACHE_TTL_MS: '0', ...(argv.includes('--rollups') ? { ROLLUPS_ENABLED: 'true' } : {}) }) });
+const subs = value('subs', 10_000);
+const server = await startServerChild({
+  env: env(runDir, {
+    // live: the cached server of run.ts's live scenario.
+    CACHE_TTL_MS: part === 'live' ? '3600000' : '0',
+    ...(part === 'live' ? { MAX_SUBSCRIPTIONS_PER_CONNECTION: String(Math.max(100, Math.ceil(subs / 10))) } : {}),
+    ...(argv.includes('--rollups') ? { ROLLUPS_ENABLED: 'true' } : {}),
+  }),
+});
 try {
-  if (part === 'ingest') {
+  if (part === 'live') {
+    if (argv.includes('--rollups')) await rollupsReady(server.url);
+    const userToken = await mintDevToken(SECRET, { tenantId: BENCH_TENANT, roles: BENCH_ROLES, expiresIn: '6h', subject: 'bench' });
+    const ingestToken = await mintDevToken(SECRET, { tenantId: BENCH_TENANT, roles: ['tenant_admin'], expiresIn: '6h', subject: 'bench-ingest' });
+    const live = await runLive({ server, userToken, ingestToken, subscriptions: subs, connections: 10, variants: 5, changes: value('changes', 5), timeoutMs: 20_000 });
+    log(
+      `live${argv.includes('--rollups') ? ' (rollups)' : ''}: ${subs} subscriptions, push p50 ${live.push.p50.toFixed(0)} ms p95 ${live.push.p95.toFixed(0)} ms; ` +
+        `probe p50 ${live.probePush?.p50.toFixed(0)} ms p95 ${live.probePush?.p95.toFixed(0)} ms; ingest p50 ${live.ingestMs.p50.toFixed(0)} ms; ` +
+        `${live.evaluationsPerChange} evaluations, ${live.statementsPerChange.toFixed(1)} statements per change; load ${os.loadavg()[0].toFixed(2)}`,
+    );
+  } else if (part === 'ingest') {
     const token = await mintDevToken(SECRET, { tenantId: BENCH_TENANT, roles: ['tenant_admin'], expiresIn: '6h', subject: 'bench-ingest' });
     const rates: number[] = [];
     const cpuPerRow: number[] = [];

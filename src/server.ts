@@ -22,12 +22,13 @@ import { createDownloadHandler, EXPORTS_PATH_PREFIX } from './reports/http.js';
 import { createLinkHandler, LINKS_PATH_PREFIX } from './links/http.js';
 import { linkAuthenticator } from './links/link-principal.js';
 import { withTenantCheck } from './tenancy/tenant-gate.js';
+import { createWriterSignals } from './rollups/writer-signals.js';
 import { createIngestService } from './ingest/ingest-service.js';
 import { createRetentionApplier } from './ingest/plan-retention.js';
 import { liveGraphQLContext } from './graphql/subscriptions.js';
 import { createDashboardLive } from './live/dashboard-live.js';
 import { createLiveService } from './live/live-service.js';
-import { type ChangeSignals, createNotifySignals } from './live/signals.js';
+import { createNotifySignals } from './live/signals.js';
 import { attachGraphQLWs } from './graphql/ws.js';
 import { createRestHandler, REST_BASE_PATH } from './rest/handler.js';
 import { createMcpHandler, MCP_PATH } from './mcp/http.js';
@@ -78,41 +79,10 @@ export async function startServer(services: Services): Promise<RunningServer> {
     catchUp: (tenantId, cubes) => services.rollups.catchUp({ tenantId, cubes }),
   });
   const dashboardLive = createDashboardLive({ query, config, logger, metrics, signals });
-  // A writer (ingestion, deletion, retention) answers as soon as its rows are in: from its first
-  // insert until the rollups of its cubes have caught up, this tenant's queries here read those
-  // cubes' facts (rollups.hold) and cached results go at once. Then the change signal goes out, so
-  // whoever it wakes (caches and live queries of every instance, alerts) reads caught-up rollups;
-  // refresh-key checks leave the change to that signal meanwhile (beginWrite).
-  const catchingUp = new Set<Promise<void>>();
-  const writerSignals: ChangeSignals = {
-    publish: async (e) => {
-      const endHold = services.rollups.hold(e.tenantId, e.cubes);
-      const endWrite = signals.beginWrite(e.tenantId, e.cubes);
-      query.invalidate(e.tenantId, e.cubes.length > 0 ? e.cubes : undefined);
-      const done = services.rollups
-        .catchUp(e)
-        .then(() => signals.publish(e))
-        .catch((err: Error) => logger.warn({ err: err.message, tenantId: e.tenantId }, 'change signal after a write failed'))
-        .finally(() => {
-          endWrite();
-          endHold();
-          catchingUp.delete(done);
-        });
-      catchingUp.add(done);
-    },
-    onChange: (h) => signals.onChange(h),
-    onResync: (h) => signals.onResync(h),
-    beginWrite: (tenantId, cubes) => {
-      const endWrite = signals.beginWrite(tenantId, cubes);
-      const endHold = services.rollups.hold(tenantId, cubes);
-      return () => {
-        endWrite();
-        endHold();
-      };
-    },
-    writeState: (tenantId, cube) => signals.writeState(tenantId, cube),
-    close: () => signals.close(),
-  };
+  // Writers (ingestion, deletion, retention) answer as soon as their rows are in; rollups catch up
+  // after, while this tenant's queries here read the facts (rollups/writer-signals.ts).
+  const writers = createWriterSignals({ signals, rollups: services.rollups, invalidate: (t, cubes) => query.invalidate(t, cubes), logger });
+  const writerSignals = writers.signals;
   const ingest = createIngestService({ engine, model, signals: writerSignals, metrics, logger });
   // Alert rules are subscribers of the change signals: a change makes the rules reading it due now (reports/alerts.ts).
   signals.onChange((e) => void services.reports.alerts.changed(e.tenantId, e.cubes));
@@ -277,7 +247,7 @@ export async function startServer(services: Services): Promise<RunningServer> {
           ),
         ]);
         // Writes answered during the drain still announce themselves (rollups caught up, signal sent).
-        await untilDeadline(Promise.allSettled([...catchingUp]), deadlineMs).catch(() => undefined);
+        await untilDeadline(writers.drain(), deadlineMs).catch(() => undefined);
         await live.close();
         dashboardLive.close();
         await signals.close?.();

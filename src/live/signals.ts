@@ -38,9 +38,16 @@ export interface LocalWrites {
   writeState(tenantId: string, cube: string): WriteState;
 }
 
+/** Who a published change reaches: everyone (default), this process only, or the other instances only. */
+export type SignalAudience = 'everyone' | 'here' | 'others';
+
 export interface ChangeSignals extends LocalWrites {
-  /** Delivered to this process's handlers before it resolves, then to other instances. */
-  publish(event: ChangeEvent): Promise<void>;
+  /**
+   * Delivered to this process's handlers before it resolves, then to other instances. `here` /
+   * `others` split the two (server.ts: this instance re-evaluates at once while its rollups are
+   * held, the other instances once the rollups caught up).
+   */
+  publish(event: ChangeEvent, to?: SignalAudience): Promise<void>;
   /** Returns the unsubscribe. Handlers run synchronously and must not throw (errors are swallowed). */
   onChange(handler: ChangeHandler): () => void;
   /**
@@ -118,8 +125,8 @@ export function createInProcessSignals(logger?: WarnLogger): ChangeSignals {
   const handlers = new Set<ChangeHandler>();
   return {
     ...createLocalWrites(),
-    async publish(event) {
-      fanOut(handlers, freezeEvent(event), logger);
+    async publish(event, to = 'everyone') {
+      if (to !== 'others') fanOut(handlers, freezeEvent(event), logger);
     },
     onChange(handler) {
       handlers.add(handler);
@@ -164,14 +171,16 @@ export async function createNotifySignals(bus: NotifyBus, options: { channel?: s
   let closed = false;
   return {
     ...createLocalWrites(),
-    async publish(event) {
+    async publish(event, to = 'everyone') {
       const e = freezeEvent(event);
-      try {
-        await bus.notify(channel, encodeChangePayload(e, origin));
-      } catch (err) {
-        logger?.warn({ err: (err as Error).message }, 'live: NOTIFY failed; delivering the change in this instance only');
+      if (to !== 'here') {
+        try {
+          await bus.notify(channel, encodeChangePayload(e, origin));
+        } catch (err) {
+          logger?.warn({ err: (err as Error).message }, 'live: NOTIFY failed; the other instances see the change on their next refresh-key check');
+        }
       }
-      fanOut(handlers, e, logger);
+      if (to !== 'others') fanOut(handlers, e, logger);
     },
     onChange(handler) {
       handlers.add(handler);
