@@ -127,7 +127,16 @@ try {
     if (argv.includes('--rollups')) await rollupsReady(server.url);
     const userToken = await mintDevToken(SECRET, { tenantId: BENCH_TENANT, roles: BENCH_ROLES, expiresIn: '6h', subject: 'bench' });
     const ingestToken = await mintDevToken(SECRET, { tenantId: BENCH_TENANT, roles: ['tenant_admin'], expiresIn: '6h', subject: 'bench-ingest' });
-    const live = await runLive({ server, userToken, ingestToken, subscriptions: subs, connections: 10, variants: 5, changes: value('changes', 5), timeoutMs: 20_000 });
+    const live = await runLive({
+      server,
+      userToken,
+      ingestToken,
+      subscriptions: subs,
+      connections: 10,
+      variants: 5,
+      changes: value('changes', 5),
+      timeoutMs: 20_000,
+    });
     log(
       `live${argv.includes('--rollups') ? ' (rollups)' : ''}: ${subs} subscriptions, push p50 ${live.push.p50.toFixed(0)} ms p95 ${live.push.p95.toFixed(0)} ms; ` +
         `probe p50 ${live.probePush?.p50.toFixed(0)} ms p95 ${live.probePush?.p95.toFixed(0)} ms; ingest p50 ${live.ingestMs.p50.toFixed(0)} ms; ` +
