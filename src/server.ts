@@ -69,23 +69,25 @@ export async function startServer(services: Services): Promise<RunningServer> {
   const { config, logger, metrics, model, query, engine, store, authenticator } = services;
 
   const signals = await createNotifySignals(store, { logger });
+  // Writers (ingestion, deletion, retention) answer as soon as their rows are in; rollups catch up
+  // after, while this tenant's queries here read the facts. Live queries here hear of a write at
+  // once, alerts and other instances once the rollups caught up (rollups/writer-signals.ts).
+  const writers = createWriterSignals({ signals, rollups: services.rollups, invalidate: (t, cubes) => query.invalidate(t, cubes), logger });
+  const writerSignals = writers.signals;
   const live = createLiveService({
     query,
     model,
     config,
     logger,
     metrics,
-    signals,
+    signals: writers.immediate,
     catchUp: (tenantId, cubes) => services.rollups.catchUp({ tenantId, cubes }),
   });
-  const dashboardLive = createDashboardLive({ query, config, logger, metrics, signals });
-  // Writers (ingestion, deletion, retention) answer as soon as their rows are in; rollups catch up
-  // after, while this tenant's queries here read the facts (rollups/writer-signals.ts).
-  const writers = createWriterSignals({ signals, rollups: services.rollups, invalidate: (t, cubes) => query.invalidate(t, cubes), logger });
-  const writerSignals = writers.signals;
+  const dashboardLive = createDashboardLive({ query, config, logger, metrics, signals: writers.immediate });
   const ingest = createIngestService({ engine, model, signals: writerSignals, metrics, logger });
-  // Alert rules are subscribers of the change signals: a change makes the rules reading it due now (reports/alerts.ts).
-  signals.onChange((e) => void services.reports.alerts.changed(e.tenantId, e.cubes));
+  // Alert rules are subscribers of the change signals: a change makes the rules reading it due (reports/alerts.ts),
+  // once every instance reads it alike (rollups caught up).
+  writers.settled.onChange((e) => void services.reports.alerts.changed(e.tenantId, e.cubes));
   // Plan retention (DATA_RETENTION_ENABLED): every tenant once the warehouse is ready, then on each plan change.
   void services.planRetention?.start(
     createRetentionApplier({ engine, model, signals: writerSignals, logger, planDays: config.retention.planDays }),

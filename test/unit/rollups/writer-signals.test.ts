@@ -1,7 +1,7 @@
 /**
- * rollups/writer-signals.ts: a writer's change reaches this instance at once (its queries read the
- * facts while the rollups are held) and the other instances only once the rollups caught up; one
- * delivery per instance either way.
+ * rollups/writer-signals.ts: a writer's change reaches this instance's live queries at once (its
+ * queries read the facts while the rollups are held), and alerts and the other instances only once
+ * the rollups caught up; one delivery per handler either way.
  */
 import { describe, expect, it } from 'vitest';
 import { type ChangeEvent, createNotifySignals, type NotifyBus } from '../../../src/live/signals.js';
@@ -24,12 +24,11 @@ function bus(): NotifyBus {
 const settle = () => new Promise((r) => setImmediate(r));
 
 describe('writer signals', () => {
-  it('this instance hears of a write at once, while held; the others once the rollups caught up', async () => {
+  it("this instance's live queries hear of a write at once, while held; alerts and the others once the rollups caught up", async () => {
     const shared = bus();
     const here = await createNotifySignals(shared);
     const there = await createNotifySignals(shared);
     const log: string[] = [];
-    here.onChange((e) => log.push(`here ${e.tenantId} ${e.cubes.join(',')}`));
     there.onChange((e) => log.push(`there ${e.tenantId} ${e.cubes.join(',')}`));
     let caughtUp!: () => void;
     const holds = new Set<string>();
@@ -46,23 +45,35 @@ describe('writer signals', () => {
       invalidate: (tenantId, cubes) => log.push(`invalidate ${tenantId} ${cubes?.join(',') ?? '*'}`),
       logger: { warn: () => undefined },
     });
-    const change: ChangeEvent = { tenantId: 'acme', cubes: ['ad_performance'] };
+    writers.immediate.onChange((e) => log.push(`live ${e.tenantId} ${e.cubes.join(',')}`));
+    writers.settled.onChange((e) => log.push(`alerts ${e.tenantId} ${e.cubes.join(',')}`));
+    const change: ChangeEvent = { tenantId: 'acme', cubes: ['ad_performance', 'ad_performance'] };
 
     await writers.signals.publish(change);
     await settle();
-    // The writer has answered: this instance re-evaluated (reading the facts: held), no other did.
-    expect(log).toEqual(['invalidate acme ad_performance', 'here acme ad_performance']);
+    // The writer has answered: this instance's live queries re-evaluated (reading the facts: held).
+    expect(log).toEqual(['invalidate acme ad_performance', 'live acme ad_performance']);
     expect([...holds]).toEqual(['acme ad_performance']);
     expect(here.writeState('acme', 'ad_performance')).toEqual({ begun: 1, open: 1 });
 
     caughtUp();
     await writers.drain();
     await settle();
-    // Cached results go again (the next read the rollups), then the others hear of it; our own
-    // notification coming back is skipped: one delivery per instance.
-    expect(log).toEqual(['invalidate acme ad_performance', 'here acme ad_performance', 'invalidate acme ad_performance', 'there acme ad_performance']);
+    // Cached results go again (the next read the rollups), then alerts and the other instance hear
+    // of it; our own notification coming back is skipped: one delivery per handler.
+    expect(log).toEqual([
+      'invalidate acme ad_performance',
+      'live acme ad_performance',
+      'invalidate acme ad_performance',
+      'alerts acme ad_performance',
+      'there acme ad_performance',
+    ]);
     expect(holds.size).toBe(0);
     expect(here.writeState('acme', 'ad_performance')).toEqual({ begun: 1, open: 0 });
+    // Another instance's change reaches every handler here, through the bus.
+    await there.publish({ tenantId: 'globex', cubes: ['web_sessions'] });
+    await settle();
+    expect(log.slice(-3).sort()).toEqual(['alerts globex web_sessions', 'live globex web_sessions', 'there globex web_sessions']);
     await Promise.all([here.close(), there.close()]);
   });
 
