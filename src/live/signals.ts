@@ -44,8 +44,8 @@ export type SignalAudience = 'everyone' | 'here' | 'others';
 export interface ChangeSignals extends LocalWrites {
   /**
    * Delivered to this process's handlers before it resolves, then to other instances. `here` /
-   * `others` split the two (server.ts: this instance re-evaluates at once while its rollups are
-   * held, the other instances once the rollups caught up).
+   * `others` split the two (rollups/writer-signals.ts tells the other instances only once the
+   * rollups caught up; this process's handlers it reaches itself).
    */
   publish(event: ChangeEvent, to?: SignalAudience): Promise<void>;
   /** Returns the unsubscribe. Handlers run synchronously and must not throw (errors are swallowed). */

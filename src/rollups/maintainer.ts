@@ -19,8 +19,8 @@
  * two fact scans instead of four for ad_performance's rollups.
  *
  * Deletions and retention remove rows without an insert: `invalidate` marks the tenant's rollups of
- * those cubes for a full rebuild. The ingestion path awaits `refreshFor` before its change signal,
- * so live subscribers and caches see the rollup and the facts agree; a background sweep folds in
+ * those cubes for a full rebuild. Writers' catch-ups (registry.catchUp, writer-signals.ts) run
+ * before other instances and alert rules hear of the change; a background sweep folds in
  * inserts made outside Strata (every rollup's refresh_key.every, default 10 s).
  */
 import { rollupSelect } from '../compiler/rollup/build-sql.js';

@@ -45,6 +45,7 @@ export function createWriterSignals(deps: WriterSignalsDeps): WriterSignals {
   const invalidate = (e: ChangeEvent) => deps.invalidate(e.tenantId, e.cubes.length > 0 ? e.cubes : undefined);
   const immediate = new Set<ChangeHandler>();
   const settled = new Set<ChangeHandler>();
+  // signals.ts's own fan-out, written again: rollups/ may import only types from live/ (the signals are injected).
   const fanOut = (handlers: Set<ChangeHandler>, e: ChangeEvent) => {
     for (const h of [...handlers]) {
       try {
