@@ -1,12 +1,12 @@
 /**
  * `npx tsx bench/catalog-first-query.ts [--runs 5]` — how long the FIRST catalog query of a fresh SQL
  * proxy takes (psql's `\dt` query, through pg, over the real cube-models), with and without the
- * spare catalog engine booted at start (catalog-engine/engines.ts warm()). Each run is a fresh
+ * engines' boot template made at start (catalog-engine/engines.ts warm()). Each run is a fresh
  * process (nothing cached across runs); prints the median of each mode.
  *
- * Modes: `cold` (no warm-up, the old behaviour), `warm-now` (first query as soon as the proxy listens:
- * it waits for the warm-up in flight), `warm` (first query once the spare engine has booted: a BI tool
- * connecting some time after start).
+ * Modes: `cold` (no warm-up), `warm-now` (first query as soon as the proxy listens, while the
+ * template is being made), `warm` (first query once the template is made: a BI tool connecting some
+ * time after start).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -49,7 +49,7 @@ async function once(mode: string): Promise<void> {
       authenticator: services.authenticator,
       logger: services.logger,
     });
-    // A BI tool connecting some time after start: the spare engine has booted by then.
+    // A BI tool connecting some time after start: the template is made by then.
     if (mode === 'warm') await warming;
     const password = await mintDevToken(SECRET, { tenantId: 'acme', roles: ['analyst'] });
     const client = new pg.Client({ host: '127.0.0.1', port: proxy.port, user: 'acme', database: 'strata', password });

@@ -105,7 +105,7 @@ export class CatalogEngines {
     };
   }
 
-  /** Boots a spare engine in the background, so even the first catalog query skips PGlite's start. */
+  /** Makes the engines' boot template in the background, so even the first catalog query skips initdb. */
   warm(): Promise<void> {
     return this.pool.warm();
   }

@@ -50,7 +50,7 @@ export async function startSqlProxy(deps: SqlProxyDeps): Promise<SqlProxy> {
     tls = createSecureContext({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) });
   }
   const engines = new CatalogEngines({ logger });
-  // PGlite takes seconds to boot: a spare engine, booted now, answers the first catalog query.
+  // PGlite's initdb takes seconds: done now, once, the first catalog query's engine boots in ~0.6 s.
   void engines.warm();
   const connections = new Map<number, Connection>();
   const sockets = new Set<Socket>();

@@ -1,10 +1,11 @@
 /**
  * The catalog engines (src/catalog-engine/: PGlite in worker threads) and the SQL proxy's use of
- * them (sqlproxy/catalog-db.ts): one engine per DDL, a time limit that restarts the engine, and
- * every statement read-only and rolled back.
+ * them (sqlproxy/catalog-db.ts): one engine per DDL, a time limit that restarts the engine, engines
+ * booted from a template with no idle engine before the first use, and every statement read-only
+ * and rolled back.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { CatalogEngineError, CatalogEnginePool } from '../../../src/catalog-engine/engines.js';
+import { type CatalogEngine, CatalogEngineError, CatalogEnginePool } from '../../../src/catalog-engine/engines.js';
 import { createLogger } from '../../../src/logger.js';
 import type { CatalogCube } from '../../../src/query/types.js';
 import { CatalogEngines } from '../../../src/sqlproxy/catalog-db.js';
@@ -32,6 +33,39 @@ describe('CatalogEnginePool', () => {
     expect(fresh).not.toBe(engine);
     expect(rowsOf(await fresh.exchange(frontend.query('SELECT 1')))).toBe(1);
   }, 60_000);
+});
+
+describe('CatalogEnginePool boot', () => {
+  const pool = new CatalogEnginePool({ logger });
+  afterAll(() => pool.close());
+  const names = async (engine: CatalogEngine, sql: string) =>
+    splitBackendMessages(await engine.exchange(frontend.query(sql)))
+      .filter((m) => m.type === 'D')
+      .map((m) => m.body.subarray(6).toString('utf8'));
+
+  it('keeps no engine after warm(); engines boot from the template, then a spare waits for the next DDL', async () => {
+    expect(await pool.state()).toEqual({ engines: 0, spare: false, template: false });
+    await pool.warm();
+    // The template is made by a process that has exited: nothing booted is held.
+    expect(await pool.state()).toEqual({ engines: 0, spare: false, template: true });
+
+    const a = await pool.forSchema('CREATE TABLE a (x int);');
+    expect(await names(a, "SELECT relname FROM pg_class WHERE relname IN ('a', 'b') ORDER BY 1")).toEqual(['a']);
+    // The template's cluster carries Strata's database (psql's \l lists it).
+    expect(await names(a, 'SELECT datname FROM pg_database WHERE datname = current_database() OR datname = $$strata$$ ORDER BY 1')).toEqual([
+      'postgres',
+      'strata',
+    ]);
+
+    // In use now: a spare boots (2 s later) and the next new DDL takes it.
+    const deadline = Date.now() + 45_000;
+    while (!(await pool.state()).spare && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(await pool.state()).toMatchObject({ engines: 1, spare: true });
+    const b = await pool.forSchema('CREATE TABLE b (y int);');
+    expect(b).not.toBe(a);
+    expect(await names(b, "SELECT relname FROM pg_class WHERE relname IN ('a', 'b') ORDER BY 1")).toEqual(['b']);
+    expect((await pool.state()).engines).toBe(2);
+  }, 90_000);
 });
 
 describe('CatalogEngines (SQL proxy)', () => {
