@@ -9,6 +9,27 @@ import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+const EXTERNAL = [
+  'chdb',
+  'chdb/*',
+  '@chdb/*',
+  '@electric-sql/pglite',
+  '@electric-sql/pglite/*',
+  'libpg-query',
+  'pg',
+  'pg-native',
+  'ws',
+  'graphql',
+  'pino',
+  'exceljs',
+  'tsx',
+  'tsx/*',
+  'esbuild',
+  'nodemailer',
+  '@clickhouse/client',
+  '@clickhouse/client-common',
+];
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 try {
   const { build } = await import('esbuild');
@@ -25,7 +46,13 @@ try {
     platform: 'node',
     target: 'node20',
     format: 'esm',
-    packages: 'external',
+    // Pure-JS dependencies are bundled (one file to load instead of hundreds: module resolution was
+    // ~0.5 s of a start); these stay packages: native or WebAssembly files found next to their
+    // code (chdb, PGlite, libpg-query), optional native add-ons (pg, ws), graphql (one instance
+    // shared by every user), and what loads lazily or spawns workers from its own files.
+    external: EXTERNAL,
+    // Bundled CommonJS packages require Node built-ins: give each chunk a real require.
+    banner: { js: "import { createRequire as __strataRequire } from 'node:module'; const require = __strataRequire(import.meta.url);" },
     sourcemap: 'linked',
     logLevel: 'warning',
   });
