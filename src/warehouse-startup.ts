@@ -118,6 +118,7 @@ export function startWarehouse(engine: Engine, options: WarehouseStartupOptions)
   // Rollups are built while queries are answered from the fact tables; routed to once built.
   const declared = options.rollups && Object.values(options.rollups.model.cubes).some((c) => (c.preAggregations?.length ?? 0) > 0);
   let rollups: RollupsStatus = declared ? 'building' : 'off';
+  let closing = false;
   const buildRollups = async () => {
     const r = options.rollups;
     if (!r || !declared) return;
@@ -154,7 +155,10 @@ export function startWarehouse(engine: Engine, options: WarehouseStartupOptions)
       rollups = 'ready';
     } catch (err) {
       rollups = 'failed';
-      logger.error({ err: (err as Error).message }, 'rollups could not be built: every query reads the fact tables');
+      // Shutting down mid-build closes the engine under it: not a failure to report. The build's
+      // lock then lapses after its lease; the next start waits that long before it takes over.
+      if (closing) logger.info({ err: (err as Error).message }, 'rollups build stopped: shutting down');
+      else logger.error({ err: (err as Error).message }, 'rollups could not be built: every query reads the fact tables');
     }
   };
   const rollupsDone = done.then(buildRollups, () => {
@@ -166,6 +170,7 @@ export function startWarehouse(engine: Engine, options: WarehouseStartupOptions)
     rollupsDone,
     rollupsStatus: () => rollups,
     close() {
+      closing = true;
       if (watcher) clearInterval(watcher);
     },
   };
