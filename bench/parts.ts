@@ -140,7 +140,8 @@ try {
     log(
       `live${argv.includes('--rollups') ? ' (rollups)' : ''}: ${subs} subscriptions, push p50 ${live.push.p50.toFixed(0)} ms p95 ${live.push.p95.toFixed(0)} ms; ` +
         `probe p50 ${live.probePush?.p50.toFixed(0)} ms p95 ${live.probePush?.p95.toFixed(0)} ms; ingest p50 ${live.ingestMs.p50.toFixed(0)} ms; ` +
-        `${live.evaluationsPerChange} evaluations, ${live.statementsPerChange.toFixed(1)} statements per change; load ${os.loadavg()[0].toFixed(2)}`,
+        `${live.evaluationsPerChange} evaluations, ${live.statementsPerChange.toFixed(1)} statements per change; ` +
+        `server RSS ${(live.rssBefore / 1024 ** 2).toFixed(0)} MiB before subscribing, ${(live.rssAfter / 1024 ** 2).toFixed(0)} MiB with them; load ${os.loadavg()[0].toFixed(2)}`,
     );
   } else if (part === 'ingest') {
     const token = await mintDevToken(SECRET, { tenantId: BENCH_TENANT, roles: ['tenant_admin'], expiresIn: '6h', subject: 'bench-ingest' });
