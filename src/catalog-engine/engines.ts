@@ -219,7 +219,7 @@ export class CatalogEnginePool {
 
   /** What the pool holds now: engines with a DDL, a booted spare, the template (tests, diagnostics). */
   async state(): Promise<{ engines: number; spare: boolean; template: boolean }> {
-    const spare = this.spare ? await Promise.race([this.spare, Promise.resolve(undefined)]) : undefined;
+    const spare = this.spare !== undefined ? await Promise.race([this.spare, Promise.resolve(undefined)]) : undefined;
     return { engines: this.engines.size, spare: Boolean(spare && !spare.dead), template: this.templateMade };
   }
 
