@@ -6,7 +6,7 @@
  * This module knows nothing about cubes or the SQL proxy: the caller brings the DDL and the bytes.
  */
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.js';
@@ -163,6 +163,8 @@ export class CatalogEnginePool {
    */
   private template?: Promise<Uint8Array | undefined>;
   private templateMade = false;
+  /** The process making the template, while it runs (stopped by close()). */
+  private templateMaker?: ChildProcess;
   /**
    * A booted, warmed engine without DDL yet: the next new DDL takes it (its first catalog query
    * answers in ~0.15 s instead of ~1 s). Kept only once the SQL door is in use (after the first
@@ -181,11 +183,12 @@ export class CatalogEnginePool {
     if (this.closed) return Promise.resolve(undefined);
     this.template ??= new Promise((resolve) => {
       const started = Date.now();
-      execFile(
+      this.templateMaker = execFile(
         process.execPath,
         [fileURLToPath(WORKER_URL), '--template'],
         { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
         (err, stdout, stderr) => {
+          this.templateMaker = undefined;
           if (err || stdout.length === 0) {
             this.opts.logger.debug({ err: err?.message ?? stderr.toString().slice(0, 500) }, 'catalog engine template failed: engines run initdb');
             return resolve(undefined);
@@ -299,6 +302,7 @@ export class CatalogEnginePool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.templateMaker?.kill();
     const spare = this.spare;
     this.spare = undefined;
     await spare?.then((db) => db?.terminate()).catch(() => undefined);
