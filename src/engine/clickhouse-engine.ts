@@ -49,6 +49,7 @@ export class ClickHouseEngine implements Engine {
   private queries = 0;
   private errors = 0;
   private closed = false;
+  private inputFormats: Promise<ReadonlySet<string>> | undefined;
 
   constructor(
     private readonly transport: Transport,
@@ -203,7 +204,7 @@ export class ClickHouseEngine implements Engine {
   ): Promise<void> {
     const sql = `INSERT INTO ${quoteIdent(table)} FORMAT ${format}`;
     if (body.length === 0) return;
-    if (format === 'JSONCompactEachRow' && !columns?.length) throw new Error('insertRaw: JSONCompactEachRow needs the column list');
+    if (format !== 'JSONEachRow' && !columns?.length) throw new Error(`insertRaw: ${format} needs the column list`);
     await this.ensureReady(sql);
     try {
       await this.transport.insertRaw(table, body, format, columns, options.deduplicationToken);
@@ -211,6 +212,16 @@ export class ClickHouseEngine implements Engine {
       this.errors++;
       throw toEngineError(err, { sql, stopReason: undefined, timeoutMs: 0 });
     }
+  }
+
+  async acceptsFormat(format: RawInsertFormat): Promise<boolean> {
+    if (!this.inputFormats) {
+      this.inputFormats = this.query<{ name: string }>('SELECT name FROM system.formats WHERE is_input', {}, { internal: true }).then(
+        ({ rows }) => new Set(rows.map((r) => r.name)),
+      );
+      this.inputFormats.catch(() => (this.inputFormats = undefined)); // asked again next time
+    }
+    return (await this.inputFormats).has(format);
   }
 
   async cancel(queryId: string): Promise<void> {

@@ -59,6 +59,7 @@ function handle(key: string, entry: Entry): Engine {
     command: (sql, params) => engine.command(sql, params),
     insert: (table, rows, options) => engine.insert(table, rows, options),
     insertRaw: (table, body, format, columns, options) => engine.insertRaw(table, body, format, columns, options),
+    acceptsFormat: (format) => engine.acceptsFormat(format),
     exportTo: (sql, params, format, file, options) => engine.exportTo(sql, params, format, file, options),
     cancel: (queryId) => engine.cancel(queryId),
     ping: () => engine.ping(),

@@ -13,8 +13,12 @@ export interface EngineQueryOptions {
   readonly internal?: boolean;
 }
 
-/** Line-delimited JSON formats the engine parses natively. Compact skips key matching: ~1.5x faster. */
-export type RawInsertFormat = 'JSONEachRow' | 'JSONCompactEachRow';
+/**
+ * Pre-serialized row formats. Line-delimited JSON the engine parses natively (compact skips key
+ * matching: ~1.5x faster); RowBinaryWithDefaults needs no parsing at all (ClickHouse >= 23.x; see
+ * Engine.acceptsFormat).
+ */
+export type RawInsertFormat = 'JSONEachRow' | 'JSONCompactEachRow' | 'RowBinaryWithDefaults';
 
 /** Per-insert options. */
 export interface InsertOptions {
@@ -49,10 +53,13 @@ export interface Engine {
   /** Insert JS objects into a table of the configured database. */
   insert(table: string, rows: readonly Record<string, unknown>[], options?: InsertOptions): Promise<void>;
   /**
-   * Insert rows already serialized: JSONEachRow (one object per line) or JSONCompactEachRow (one
-   * array per line, values in `columns` order; null in a non-Nullable column takes its default).
+   * Insert rows already serialized: JSONEachRow (one object per line), JSONCompactEachRow (one
+   * array per line, values in `columns` order; null in a non-Nullable column takes its default) or
+   * RowBinaryWithDefaults (values in `columns` order, each after a default flag).
    */
   insertRaw(table: string, body: Buffer, format: RawInsertFormat, columns?: readonly string[], options?: InsertOptions): Promise<void>;
+  /** Whether the engine reads this insert format (system.formats; asked once). Absent: JSON only. */
+  acceptsFormat?(format: RawInsertFormat): Promise<boolean>;
   /**
    * Runs a SELECT and writes its whole result to `file` in `format`, written by ClickHouse itself
    * (chDB: INTO OUTFILE; HTTP: the response streamed to disk), never held in memory. Returns bytes written.

@@ -4,7 +4,7 @@
  * answer waits for a complete warehouse; ping, stats and cancel pass through.
  */
 import { UserError } from '../errors.js';
-import type { Engine, EngineQueryOptions, ExportFormat } from './engine.js';
+import type { Engine, EngineQueryOptions, ExportFormat, RawInsertFormat } from './engine.js';
 
 /** Seconds a client is told to wait before retrying (Retry-After). */
 export const NOT_READY_RETRY_SECONDS = 2;
@@ -39,6 +39,7 @@ export function gatedEngine(engine: Engine, notReady: () => string | undefined):
       check();
       return engine.insertRaw(table, body, format, columns, options);
     },
+    ...(engine.acceptsFormat ? { acceptsFormat: (format: RawInsertFormat) => engine.acceptsFormat!(format) } : {}),
     ...(engine.exportTo
       ? {
           exportTo: async (sql: string, params: Readonly<Record<string, unknown>>, format: ExportFormat, file: string, options?: EngineQueryOptions) => {

@@ -3,7 +3,11 @@
  * A transport owns the @clickhouse/client instances and knows how to find a running query again
  * (to kill it), because chDB ignores client-supplied query ids.
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Session } from 'chdb';
@@ -81,6 +85,37 @@ const TOKEN = /^[0-9a-f-]{36}$/;
 /** Raw inserts: no deadline (chDB keeps session settings), null -> the column's default. */
 const INSERT_SETTINGS = { date_time_input_format: 'best_effort', input_format_null_as_default: 1, max_execution_time: 0 };
 
+/** A ClickHouse string literal: only backslash and quote can end it. */
+function literal(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+const SPOOL_PREFIX = 'strata-insert-';
+
+/**
+ * Where binary inserts are spooled for chDB (memory-backed /dev/shm when there is one). One
+ * directory per process, named after its pid; directories of processes that are gone (kill -9)
+ * are removed when the next one is made.
+ */
+function makeSpoolDir(): string {
+  const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  for (const name of readdirSync(base)) {
+    const pid = Number(/^strata-insert-(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    rmSync(join(base, name), { recursive: true, force: true });
+  }
+  return mkdtempSync(join(base, `${SPOOL_PREFIX}${process.pid}-`));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * chDB: libchdb binds one data directory per process. A session runs one statement at a time,
  * so cancel goes through a second session on the same path. chDB synthesises its own query ids
@@ -92,6 +127,7 @@ export function chdbTransport(path: string): Transport {
   const main = createClient({ connection: mainConnection as unknown as ClientConnection, clickhouse_settings: BASE_SETTINGS, log: SILENT });
   const control = createClient({ connection: chdbConnection(path), clickhouse_settings: BASE_SETTINGS, log: SILENT });
   let database = 'default';
+  let spool: string | undefined;
   return {
     kind: 'chdb',
     main,
@@ -111,6 +147,23 @@ export function chdbTransport(path: string): Transport {
       return { sql: `KILL QUERY WHERE Settings['log_comment'] = 'strata:${token}' ASYNC` };
     },
     async insertRaw(table, body, format, columns, deduplicationToken) {
+      if (format === 'RowBinaryWithDefaults') {
+        // chDB's inline insert data is text (a binary body is cut short), so binary rows go
+        // through a file: FROM INFILE reads it as a client would send it, same settings.
+        spool ??= makeSpoolDir();
+        const file = join(spool, `${randomUUID()}.bin`);
+        const list = columns?.length ? ` (${columns.map(quoteIdent).join(', ')})` : '';
+        const settings = `max_execution_time = 0, insert_deduplication_token = ${literal(deduplicationToken ?? '')}`;
+        await writeFile(file, body);
+        try {
+          await mainConnection.chdb.queryAsync(
+            `INSERT INTO ${quoteIdent(database)}.${quoteIdent(table)}${list} FROM INFILE ${literal(file)} SETTINGS ${settings} FORMAT ${format}`,
+          );
+        } finally {
+          await unlink(file).catch(() => undefined);
+        }
+        return;
+      }
       // chDB's native passthrough: the buffer goes to its multithreaded parser zero-copy.
       quoteIdent(table); // validates; chDB validates and quotes the (plain) names itself
       columns?.forEach(quoteIdent);
@@ -138,6 +191,7 @@ export function chdbTransport(path: string): Transport {
     },
     async close() {
       await Promise.allSettled([main.close(), control.close()]);
+      if (spool) rmSync(spool, { recursive: true, force: true });
     },
   };
 }

@@ -14,7 +14,8 @@ export type ColumnKind =
   | { readonly kind: 'int'; readonly min: number; readonly max: number }
   | { readonly kind: 'float' }
   | { readonly kind: 'bool' }
-  /** Arrays, maps, JSON...: passed through unchecked. */
+  | { readonly kind: 'stringArray' }
+  /** Other arrays, maps, JSON...: passed through unchecked. */
   | { readonly kind: 'other' };
 
 export interface ColumnSpec {
@@ -84,6 +85,7 @@ function kindOf(t: string): ColumnKind {
   if (t === 'DateTime' || t.startsWith('DateTime(')) return { kind: 'datetime', fraction: false };
   if (t.startsWith('DateTime64(')) return { kind: 'datetime', fraction: true };
   if (t === 'Bool' || t === 'Boolean') return { kind: 'bool' };
+  if (t === 'Array(String)' || t === 'Array(LowCardinality(String))') return { kind: 'stringArray' };
   if (t === 'Float32' || t === 'Float64' || t.startsWith('Decimal')) return { kind: 'float' };
   const bounds = INT_BOUNDS[t];
   if (bounds) return { kind: 'int', min: bounds[0], max: bounds[1] };

@@ -8,6 +8,7 @@
  * (clicks <= impressions, conversions <= clicks, ... when both columns exist).
  */
 import { suggest } from '../semantic/suggest.js';
+import { compileRowBinary, type RowBinaryWriter } from './row-binary.js';
 import type { ColumnSpec, TableSchema } from './table-schema.js';
 
 export const TENANT_COLUMN = 'tenant_id';
@@ -140,6 +141,8 @@ function coercerFor(c: ColumnSpec): { coerce: Coerce; expected: string; numeric:
       return { coerce: coerceFloat, expected: 'a number', numeric: true };
     case 'bool':
       return { coerce: (v) => (typeof v === 'boolean' ? v : v === 0 || v === 1 ? v === 1 : BAD), expected: 'a boolean', numeric: false };
+    case 'stringArray':
+      return { coerce: (v) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : BAD), expected: 'an array of strings', numeric: false };
     case 'other':
       return { coerce: (v) => v, expected: 'a value', numeric: false };
   }
@@ -177,6 +180,8 @@ export interface RowEncoder {
    * a Nullable column has a DEFAULT: there null and "absent" differ, so rows must go as objects.
    */
   readonly compact: boolean;
+  /** Writes an encoded row as RowBinaryWithDefaults; undefined when a column's type has no binary writer. */
+  readonly binary: RowBinaryWriter | undefined;
   encode(row: unknown): unknown[] | string;
 }
 
@@ -256,7 +261,12 @@ export function compileRowEncoder(schema: TableSchema, tenantId: string): RowEnc
     return out;
   }
 
-  return { columns, compact: !writable.some((c) => c.nullable && c.hasDefault), encode };
+  return {
+    columns,
+    compact: !writable.some((c) => c.nullable && c.hasDefault),
+    binary: compileRowBinary([...(tenantCol ? [tenantCol] : []), ...writable]),
+    encode,
+  };
 }
 
 /** Values in `columns` order -> the row object (absent values left out). */

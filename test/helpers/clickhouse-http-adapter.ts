@@ -7,7 +7,9 @@
  *
  * What it speaks — the part of the interface @clickhouse/client (1.x) uses:
  *  - GET /ping -> "Ok."; GET|POST / with the statement in the `query` URL parameter and/or the body
- *    (both: `query` + "\n" + body, which is how inserts send their rows);
+ *    (both: `query` + "\n" + body, which is how inserts send their rows; a binary body — an INSERT
+ *    ending in FORMAT RowBinary… — is written to a file and read with FROM INFILE, since chDB's
+ *    inline insert data is text);
  *  - `param_<name>` query parameters (`{name:Type}` placeholders, bound by chDB), `database`,
  *    `default_format` (else FORMAT in the SQL, else TabSeparated), `query_id` (echoed);
  *  - every other URL parameter is a setting for this request only (SET before, SET … = DEFAULT
@@ -19,6 +21,10 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Session } from 'chdb';
 
 const HTTP_ONLY = new Set([
@@ -54,8 +60,26 @@ async function withSession<T>(fn: (s: Session) => Promise<T>): Promise<T> {
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://adapter');
-  const body = await readBody(req);
-  if (url.pathname === '/ping' || (req.method === 'GET' && !url.searchParams.has('query'))) {
+  const bytes = await readBody(req);
+  const binary = BINARY_INSERT.exec(url.searchParams.get('query') ?? '');
+  if (binary && bytes.length > 0) {
+    const file = join(spool, `${randomUUID()}.bin`);
+    await writeFile(file, bytes);
+    try {
+      url.searchParams.set('query', `${binary[1]} FROM INFILE '${file}' FORMAT ${binary[2]}`);
+      return await run(req.method, url, '', res);
+    } finally {
+      await unlink(file).catch(() => undefined);
+    }
+  }
+  return run(req.method, url, bytes.toString('utf8'), res);
+}
+
+const BINARY_INSERT = /^(INSERT INTO [\s\S]*?)\s+FORMAT\s+(RowBinary\w*)\s*$/i;
+const spool = mkdtempSync(join(tmpdir(), 'strata-adapter-'));
+
+async function run(method: string | undefined, url: URL, body: string, res: ServerResponse): Promise<void> {
+  if (url.pathname === '/ping' || (method === 'GET' && !url.searchParams.has('query'))) {
     res.writeHead(200, { 'content-type': 'text/plain; charset=UTF-8' }).end('Ok.\n');
     return;
   }
@@ -138,11 +162,11 @@ function settingLiteral(v: string): string {
   return /^-?\d+(\.\d+)?$/.test(v) ? v : `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('end', () => resolve(Buffer.concat(chunks)));
     req.once('error', reject);
   });
 }
@@ -160,6 +184,7 @@ server.listen(Number(portArg ?? 0), '127.0.0.1', () => {
 const stop = () => {
   server.close();
   for (const s of free) s.close();
+  rmSync(spool, { recursive: true, force: true });
   process.exit(0);
 };
 process.once('SIGTERM', stop);

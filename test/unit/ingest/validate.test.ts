@@ -73,7 +73,8 @@ describe('row validation', () => {
     expect(parseColumnType('LowCardinality(Nullable(String))')).toEqual({ kind: { kind: 'string' }, nullable: true });
     expect(parseColumnType("DateTime('UTC')")).toEqual({ kind: { kind: 'datetime', fraction: false }, nullable: false });
     expect(parseColumnType('Int8')).toEqual({ kind: { kind: 'int', min: -128, max: 127 }, nullable: false });
-    expect(parseColumnType('Array(String)')).toEqual({ kind: { kind: 'other' }, nullable: false });
+    expect(parseColumnType('Array(String)')).toEqual({ kind: { kind: 'stringArray' }, nullable: false });
+    expect(parseColumnType('Array(UInt8)')).toEqual({ kind: { kind: 'other' }, nullable: false });
   });
 
   it('over many rows, rejects exactly the rows that break a rule', () => {
