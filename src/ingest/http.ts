@@ -16,7 +16,7 @@ import { authenticateHttp, httpRequestId, type HttpPeer, jsonErrorBody, jsonResp
 import { EngineError, ForbiddenError, UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { IngestService } from './ingest-service.js';
-import { NdjsonSegments, segmentAtLines } from './ndjson.js';
+import { LineCutter, NdjsonStream } from './ndjson.js';
 
 export interface IngestHandlerOptions {
   readonly authenticator: Authenticator;
@@ -34,8 +34,6 @@ export type IngestHandler = (request: Request, peer?: HttpPeer) => Promise<Respo
 export const DEFAULT_MAX_INGEST_BYTES = 64 * 1024 * 1024;
 export const INGEST_PATH_PREFIX = '/v1/ingest/';
 const PATH = /\/v1\/ingest\/([^/?#]+)\/?$/;
-
-class TooLarge extends Error {}
 
 const notUtf8 = () => new UserError('BAD_USER_INPUT', 'the body is not valid UTF-8');
 
@@ -66,38 +64,99 @@ async function historyRoute(ingest: IngestService, principal: Principal, resourc
   return ingest.deleteRows(principal, params.get('dimension') ?? '', params.get('value') ?? '');
 }
 
-/** The body's byte chunks as they arrived, and the sha256 of its bytes (hashed on the way: no second pass). */
-async function readBody(request: Request, max: number): Promise<{ chunks: Uint8Array[]; size: number; sha256: string }> {
+/** What the door reads: a JSON array (read whole), or an NDJSON body walked while it arrives. */
+type Body = { readonly kind: 'array'; readonly rows: readonly unknown[] } | { readonly kind: 'ndjson'; readonly stream: NdjsonStream; stop(): void };
+
+const isBlank = (b: number) => b === 32 || b === 9 || b === 10 || b === 13;
+
+/**
+ * Reads the body under the size limit. An NDJSON body is handed on as it arrives (NdjsonStream):
+ * each segment is checked (UTF-8, nesting) before it is pushed, and the hash of the bytes (taken
+ * on the way: no second pass) settles only once every byte is in and checked. The service inserts
+ * nothing before that hash (its admission needs it), so a bad byte anywhere refuses the whole batch.
+ */
+async function readBody(request: Request, max: number, json: boolean): Promise<Body> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > max) throw new TooLarge();
+  if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
   const hash = createHash('sha256');
-  const chunks: Uint8Array[] = [];
-  if (!request.body) return { chunks, size: 0, sha256: hash.digest('hex') };
-  const reader = request.body.getReader();
+  const reader = request.body?.getReader();
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
+  const next = async (): Promise<Uint8Array | undefined> => {
+    if (!reader) return undefined;
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      throw new UserError('BAD_USER_INPUT', 'the body could not be read to its end');
+    }
+    if (chunk.done) return undefined;
+    size += chunk.value.byteLength;
     if (size > max) {
       await reader.cancel().catch(() => undefined);
-      throw new TooLarge();
+      throw tooLarge(max);
     }
-    chunks.push(value);
-    hash.update(value);
+    hash.update(chunk.value);
+    return chunk.value;
+  };
+  // The first non-blank byte tells a JSON array ("[") from NDJSON.
+  const head: Uint8Array[] = [];
+  let first: number | undefined;
+  while (first === undefined) {
+    const chunk = await next();
+    if (!chunk) break;
+    head.push(chunk);
+    first = chunk.find((b) => !isBlank(b));
   }
-  return { chunks, size, sha256: hash.digest('hex') };
+  if (json && first === 91) {
+    for (let chunk = await next(); chunk; chunk = await next()) head.push(chunk);
+    const bytes = Buffer.concat(head, size);
+    // isUtf8 (native, no copy) + toString is several times faster than a fatal TextDecoder.
+    if (!isUtf8(bytes)) throw notUtf8();
+    const text = bytes.toString('utf8');
+    assertJsonTextDepth(text, 'the body');
+    try {
+      return { kind: 'array', rows: JSON.parse(text) as unknown[] };
+    } catch (e) {
+      throw new UserError('BAD_USER_INPUT', `invalid JSON array: ${(e as Error).message}`);
+    }
+  }
+  // NDJSON stays in the chunks it came in, cut at line ends (ndjson.ts): no 30 MB copy and string.
+  const stream = new NdjsonStream();
+  const cutter = new LineCutter();
+  let stopped = false;
+  const pass = (segment: Buffer) => {
+    if (!isUtf8(segment)) throw notUtf8();
+    assertNdjsonDepth(segment, 'a line of the body');
+    stream.push(segment);
+  };
+  const pump = async () => {
+    try {
+      for (const chunk of head) cutter.push(chunk).forEach(pass);
+      for (let chunk = await next(); chunk && !stopped; chunk = await next()) cutter.push(chunk).forEach(pass);
+      if (stopped) return;
+      pass(cutter.end());
+      stream.end(hash.digest('hex'));
+    } catch (e) {
+      stream.fail(e);
+      await reader?.cancel().catch(() => undefined);
+    }
+  };
+  void pump();
+  return {
+    kind: 'ndjson',
+    stream,
+    // The batch has ended (answered or refused): the rest of the body, if any, is not read.
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      stream.fail(new UserError('BAD_USER_INPUT', 'the batch ended before its body was read'));
+      void reader?.cancel().catch(() => undefined);
+    },
+  };
 }
 
-/** Whether the first non-blank byte of the body is "[" (a JSON array of rows). */
-function startsWithBracket(chunks: readonly Uint8Array[]): boolean {
-  for (const c of chunks) {
-    for (const b of c) {
-      if (b === 32 || b === 9 || b === 10 || b === 13) continue;
-      return b === 91;
-    }
-  }
-  return false;
+function tooLarge(max: number): UserError {
+  return new UserError('PAYLOAD_TOO_LARGE', `the body exceeds ${max} bytes; split the batch`, { maxBytes: max });
 }
 
 export function createIngestHandler(ingest: IngestService, options: IngestHandlerOptions): IngestHandler {
@@ -136,41 +195,17 @@ export function createIngestHandler(ingest: IngestService, options: IngestHandle
       }
       const batchId = request.headers.get('idempotency-key') ?? url.searchParams.get('batch_id') ?? undefined;
 
-      let body: Awaited<ReturnType<typeof readBody>>;
-      try {
-        body = await readBody(request, max);
-      } catch (e) {
-        if (e instanceof TooLarge) throw new UserError('PAYLOAD_TOO_LARGE', `the body exceeds ${max} bytes; split the batch`, { maxBytes: max });
-        throw new UserError('BAD_USER_INPUT', 'the body could not be read to its end');
-      }
-      const { sha256 } = body;
-
-      let rows: readonly unknown[] | NdjsonSegments;
       const contentType = request.headers.get('content-type') ?? '';
-      // Before any parse: invalid UTF-8, or a line (or array) nested beyond the edge's bound, refuses the batch.
-      if (contentType.includes('application/json') && startsWithBracket(body.chunks)) {
-        const bytes = Buffer.concat(body.chunks, body.size);
-        // isUtf8 (native, no copy) + toString is several times faster than a fatal TextDecoder.
-        if (!isUtf8(bytes)) throw notUtf8();
-        const text = bytes.toString('utf8');
-        assertJsonTextDepth(text, 'the body');
-        try {
-          rows = JSON.parse(text) as unknown[];
-        } catch (e) {
-          throw new UserError('BAD_USER_INPUT', `invalid JSON array: ${(e as Error).message}`);
-        }
-      } else {
-        // NDJSON stays in the chunks it came in, cut at line ends (ndjson.ts): no 30 MB copy and string.
-        rows = segmentAtLines(body.chunks);
-        for (const segment of rows.segments) {
-          if (!isUtf8(segment)) throw notUtf8();
-          assertNdjsonDepth(segment, 'a line of the body');
-        }
+      const body = await readBody(request, max, contentType.includes('application/json'));
+      if (body.kind === 'array') {
+        // In the request's scope: the audit of the batch records its request id, address and user agent.
+        return reply(200, await runInRequest(ctx, () => ingest.ingest(ctx.principal, table, body.rows, batchId || undefined)));
       }
-      // NDJSON: the service's body hash is the hash of these bytes, already computed (an array is hashed re-serialized, as before).
-      const hashed = rows instanceof NdjsonSegments ? { bodySha256: sha256 } : {};
-      // In the request's scope: the audit of the batch records its request id, address and user agent.
-      return reply(200, await runInRequest(ctx, () => ingest.ingest(ctx.principal, table, rows, batchId || undefined, hashed)));
+      try {
+        return reply(200, await runInRequest(ctx, () => ingest.ingest(ctx.principal, table, body.stream, batchId || undefined)));
+      } finally {
+        body.stop();
+      }
     } catch (e) {
       const pub = toPublicError(e, { logger, requestId, door: 'ingest' });
       const body = jsonErrorBody(pub, requestId, options.isDev ?? false);

@@ -14,7 +14,7 @@ import type { Model } from '../semantic/model.js';
 import { suggest } from '../semantic/suggest.js';
 import { type BatchSummary, createLedger, type Ledger, QUARANTINE_TABLE, type QuarantinedRow, type QuarantineEntry } from './ledger.js';
 import { compileQualityCheck, createQualityLookups, type QualityLookups, rulesForTable } from './quality-checks.js';
-import { type NdjsonCursor, NdjsonSegments, walkNdjson } from './ndjson.js';
+import { type NdjsonCursor, NdjsonSegments, NdjsonStream, walkNdjson } from './ndjson.js';
 import { deleteRowsByDimension, type DeletionReport } from './delete-rows.js';
 import { describeTable, type TableSchema } from './table-schema.js';
 import { createRowSink } from './sink.js';
@@ -53,8 +53,11 @@ export interface ReplayReport extends IngestReport {
   readonly replayedLines: readonly number[];
 }
 
-/** Rows: parsed values, NDJSON text, or NDJSON bytes cut at line ends (the HTTP door's body). */
-export type IngestInput = readonly unknown[] | string | NdjsonSegments;
+/**
+ * Rows: parsed values, NDJSON text, NDJSON bytes cut at line ends, or such bytes still arriving
+ * (the HTTP door's body: walked while it is read, inserted once all of it is in and hashed).
+ */
+export type IngestInput = readonly unknown[] | string | NdjsonSegments | NdjsonStream;
 
 export interface IngestService {
   ingest(principal: Principal, table: string, rows: IngestInput, batchId?: string, options?: IngestOptions): Promise<IngestReport>;
@@ -126,7 +129,9 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     const schema = await schemaOf(table);
     const encoder = compileRowEncoder(schema, tenantId);
     const quality = await compileQualityCheck(rulesOf.get(table) ?? [], schema, encoder.columns, tenantId, lookups);
-    return { encoder, quality };
+    // Binary rows when the engine reads them (ClickHouse servers before RowBinaryWithDefaults get JSON).
+    const binary = encoder.binary && (await engine.acceptsFormat?.('RowBinaryWithDefaults')) ? encoder.binary : undefined;
+    return { encoder, quality, binary };
   }
 
   async function run(principal: Principal, table: IngestibleTable, input: IngestInput, batchId: string, options: IngestOptions): Promise<IngestReport> {
@@ -136,10 +141,12 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     // trailing maxima) do not depend on it, so the engine works on them while this thread hashes.
     const prepared = prepare(table, tenantId);
     prepared.catch(() => undefined); // awaited below; a duplicate or refused batch does not need it
-    const bodySha256 = !Array.isArray(input) && options.bodySha256 ? options.bodySha256 : hashOf(input);
+    const bodySha256 =
+      input instanceof NdjsonStream ? input.sha256 : Promise.resolve(!Array.isArray(input) && options.bodySha256 ? options.bodySha256 : hashOf(input));
     // Admission (done already? claim) runs on the engine while this thread validates the first
-    // chunk; nothing is inserted before it is through (admitted()).
-    const admission = admit(tenantId, table, batchId, bodySha256);
+    // chunk (of a body still arriving: once all of it is in); nothing is inserted before it is
+    // through (admitted()).
+    const admission = bodySha256.then((sha256) => admit(tenantId, table, batchId, sha256));
     admission.catch(() => undefined); // awaited below
     let prep: Awaited<typeof prepared>;
     try {
@@ -149,7 +156,7 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
       if (a.duplicate) return a.duplicate; // a finished batch needs no schema
       throw e;
     }
-    const { encoder, quality } = prep;
+    const { encoder, quality, binary } = prep;
     const cubes = cubesOf.get(table) ?? [];
     // From the first insert until the change signal is out, this process's refresh-key checks
     // leave these cubes alone: the signal re-evaluates them, once (live/refresh.ts).
@@ -163,7 +170,7 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
       endWrite();
     }
 
-    /** Waits for the admission before the first insert; a finished batch ends the run with its report. */
+    /** Waits for the admission; a finished batch ends the run with its report. */
     async function admitted(): Promise<void> {
       const a = await admission;
       if (a.duplicate) throw new AlreadyDone(a.duplicate);
@@ -174,6 +181,9 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
         table,
         columns: encoder.columns,
         compact: encoder.compact,
+        binary,
+        // Nothing is inserted before the admission; chunks validated before it wait in the sink.
+        gate: admitted(),
         token: `ingest/${tenantId}/${batchId}`,
         onStored: (chunk, rows) => deps.logger?.debug({ tenantId, table, batchId, chunk, rows }, 'ingest: chunk stored'),
       });
@@ -191,7 +201,7 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
         }
       };
       // Validate a chunk, hand it to the engine, validate the next while ClickHouse parses.
-      if (typeof input === 'string' || input instanceof NdjsonSegments) {
+      if (typeof input === 'string' || input instanceof NdjsonSegments || input instanceof NdjsonStream) {
         // Chunks are cut every chunkRows non-blank lines of the body, wherever its segments end:
         // the same body gives the same chunks (and deduplication tokens) however it arrived.
         const onBad = (reason: string, line: number, text: string) => {
@@ -200,24 +210,26 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
         };
         let lineNo = 0;
         let chunkStart = 0;
-        for (const segment of typeof input === 'string' ? [input] : input.segments) {
+        const segments = typeof input === 'string' ? [input] : input instanceof NdjsonStream ? input.segments() : input.segments;
+        for await (const segment of segments) {
           const text = typeof segment === 'string' ? segment : segment.toString('utf8');
           let cursor: NdjsonCursor = { offset: 0, lineNo, done: false };
           while (!cursor.done) {
             cursor = walkNdjson(text, check, onBad, cursor, chunkRows - (seen - chunkStart));
             if (seen - chunkStart === chunkRows) {
-              await admitted();
               await sink.cut();
               chunkStart = seen;
             }
           }
           lineNo = cursor.lineNo;
+          // A body still arriving: let the door read on between segments (a socket left unread
+          // would slow the client, and the inserts wait for the last byte).
+          if (input instanceof NdjsonStream) await new Promise<void>((r) => setImmediate(r));
         }
       } else {
         for (let i = 0; i < input.length; i++) {
           check(input[i], i + 1, () => safeJson(input[i]));
           if ((i + 1) % chunkRows === 0) {
-            await admitted();
             await sink.cut();
           }
         }
@@ -233,7 +245,7 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
         table,
         inserted,
         quarantined: bad.length,
-        bodySha256,
+        bodySha256: await bodySha256,
         source: options.source ?? '',
         durationMs: performance.now() - started,
         replayOf: options.replayOf ?? '',
@@ -308,7 +320,7 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     return found;
   }
 
-  function hashOf(input: IngestInput): string {
+  function hashOf(input: Exclude<IngestInput, NdjsonStream>): string {
     const hash = createHash('sha256');
     if (typeof input === 'string') hash.update(input);
     else if (input instanceof NdjsonSegments) {

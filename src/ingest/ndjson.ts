@@ -71,27 +71,96 @@ export class NdjsonSegments {
  * sequence, so each segment is valid UTF-8 on its own iff the body is). Only the partial line
  * carried from one chunk to the next is copied.
  */
-export function segmentAtLines(chunks: readonly Uint8Array[]): NdjsonSegments {
-  const out: Buffer[] = [];
+export class LineCutter {
   // The current line's pieces from earlier chunks: joined once, when its line ends (a long line
   // over many chunks costs one copy, not one per chunk).
-  let carry: Buffer[] = [];
-  for (const c of chunks) {
+  private carry: Buffer[] = [];
+
+  /** The segments this chunk completes (none when it ends no line). */
+  push(c: Uint8Array): Buffer[] {
     const chunk = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
     const last = chunk.lastIndexOf(10);
     if (last === -1) {
-      if (chunk.length > 0) carry.push(chunk);
-      continue;
+      if (chunk.length > 0) this.carry.push(chunk);
+      return [];
     }
-    if (carry.length === 0) out.push(chunk.subarray(0, last));
+    const out: Buffer[] = [];
+    if (this.carry.length === 0) out.push(chunk.subarray(0, last));
     else {
       // Only the line begun in earlier chunks is copied; the lines after it stay a view.
       const first = chunk.indexOf(10);
-      out.push(Buffer.concat([...carry, chunk.subarray(0, first)]));
+      out.push(Buffer.concat([...this.carry, chunk.subarray(0, first)]));
       if (first < last) out.push(chunk.subarray(first + 1, last));
     }
-    carry = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
+    this.carry = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
+    return out;
   }
-  out.push(carry.length > 0 ? Buffer.concat(carry) : Buffer.alloc(0));
+
+  /** The last segment: what follows the body's last "\n" (possibly empty). */
+  end(): Buffer {
+    const rest = this.carry.length > 0 ? Buffer.concat(this.carry) : Buffer.alloc(0);
+    this.carry = [];
+    return rest;
+  }
+}
+
+export function segmentAtLines(chunks: readonly Uint8Array[]): NdjsonSegments {
+  const cutter = new LineCutter();
+  const out = chunks.flatMap((c) => cutter.push(c));
+  out.push(cutter.end());
   return new NdjsonSegments(out);
+}
+
+/**
+ * An NDJSON body still arriving (the HTTP door): its segments (as NdjsonSegments', each checked by
+ * the door before it is pushed) can be walked while the rest is read, and its sha256 is known once
+ * all of it has arrived and passed the checks. A failure (too large, not UTF-8, cut short) ends
+ * both: the walk throws it, the hash rejects with it.
+ */
+export class NdjsonStream {
+  readonly sha256: Promise<string>;
+  private readonly queue: Buffer[] = [];
+  private ended = false;
+  private failure: unknown;
+  private wake: (() => void) | undefined;
+  private settle!: { resolve: (sha256: string) => void; reject: (e: unknown) => void };
+
+  constructor() {
+    this.sha256 = new Promise<string>((resolve, reject) => (this.settle = { resolve, reject }));
+    this.sha256.catch(() => undefined); // a caller that stops early never awaits it
+  }
+
+  push(segment: Buffer): void {
+    this.queue.push(segment);
+    this.notify();
+  }
+
+  end(sha256: string): void {
+    this.ended = true;
+    this.settle.resolve(sha256);
+    this.notify();
+  }
+
+  fail(e: unknown): void {
+    if (this.ended || this.failure !== undefined) return;
+    this.failure = e;
+    this.settle.reject(e);
+    this.notify();
+  }
+
+  async *segments(): AsyncGenerator<Buffer> {
+    for (;;) {
+      if (this.failure !== undefined) throw this.failure;
+      const next = this.queue.shift();
+      if (next) yield next;
+      else if (this.ended) return;
+      else await new Promise<void>((r) => (this.wake = r));
+    }
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
 }
