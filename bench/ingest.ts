@@ -23,8 +23,9 @@ export interface IngestResult {
     readonly insertMs: number;
     readonly rowsPerSecond: number;
     readonly insertRowsPerSecond: number;
-    /** engine.insertRaw of the same rows as one JSONCompactEachRow buffer (what the ingest sink sends). */
+    /** engine.insertRaw of the same rows (the good ones) in the format the ingest sink sends. */
     readonly rawRowsPerSecond?: number;
+    readonly rawFormat?: string;
   };
 }
 
@@ -90,7 +91,7 @@ export async function runIngest(opts: {
   batches: number;
   rowsPerBatch: number;
   runId: string;
-  insertFloor: (ndjson: string) => Promise<{ rows: number; parseMs: number; insertMs: number; rawMs?: number }>;
+  insertFloor: (ndjson: string) => Promise<{ rows: number; parseMs: number; insertMs: number; rawMs?: number; rawRows?: number; rawFormat?: string }>;
   /** Wraps the timed HTTP batches only (a profiler), not the floor measured afterwards. */
   around?: <T>(fn: () => Promise<T>) => Promise<T>;
 }): Promise<IngestResult> {
@@ -123,12 +124,16 @@ export async function runIngest(opts: {
   let parseMs = 0;
   let insertMs = 0;
   let rawMs: number | undefined;
+  let rawRows = 0;
+  let rawFormat: string | undefined;
   for (const body of texts.slice(0, Math.min(2, texts.length))) {
     const f = await opts.insertFloor(body);
     floorRows += f.rows;
     parseMs += f.parseMs;
     insertMs += f.insertMs;
     if (f.rawMs !== undefined) rawMs = (rawMs ?? 0) + f.rawMs;
+    rawRows += f.rawRows ?? f.rows;
+    rawFormat = f.rawFormat ?? rawFormat;
   }
   return {
     batches: opts.batches,
@@ -147,7 +152,8 @@ export async function runIngest(opts: {
       insertMs,
       rowsPerSecond: floorRows / ((parseMs + insertMs) / 1000),
       insertRowsPerSecond: floorRows / (insertMs / 1000),
-      rawRowsPerSecond: rawMs === undefined ? undefined : floorRows / (rawMs / 1000),
+      rawRowsPerSecond: rawMs === undefined ? undefined : rawRows / (rawMs / 1000),
+      rawFormat,
     },
   };
 }

@@ -341,8 +341,8 @@ ${table(
     ],
     ['door / floor time', ratio(g.floor.rowsPerSecond / g.rowsPerSecond)],
     [
-      "engine.insertRaw of the same rows as one JSONCompactEachRow buffer (what the ingest sink sends: the engine's parse + write alone)",
-      g.floor.rawRowsPerSecond === undefined ? 'n/a (HTTP engine)' : `${int(g.floor.rawRowsPerSecond)} rows/s`,
+      "engine.insertRaw of the same (good) rows in one buffer, in the format the ingest sink sends (the engine's parse + write alone)",
+      g.floor.rawRowsPerSecond === undefined ? 'n/a (HTTP engine)' : `${int(g.floor.rawRowsPerSecond)} rows/s${g.floor.rawFormat ? ` (${g.floor.rawFormat})` : ''}`,
     ],
   ],
 )}

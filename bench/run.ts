@@ -492,7 +492,7 @@ async function main(): Promise<void> {
       around: (fn) => profiled(c, 'ingestion (the HTTP batches)', 'ingest', fn),
     });
     log(
-      `  ${ingest.rowsPerSecond.toFixed(0)} rows/s (engine.insert floor ${ingest.floor.rowsPerSecond.toFixed(0)} rows/s, engine.insertRaw compact ${ingest.floor.rawRowsPerSecond?.toFixed(0)} rows/s)`,
+      `  ${ingest.rowsPerSecond.toFixed(0)} rows/s (engine.insert floor ${ingest.floor.rowsPerSecond.toFixed(0)} rows/s, engine.insertRaw ${ingest.floor.rawFormat ?? ''} ${ingest.floor.rawRowsPerSecond?.toFixed(0)} rows/s)`,
     );
   } catch (e) {
     ingestError = (e as Error).message;

@@ -12,6 +12,9 @@ import { performance } from 'node:perf_hooks';
 import { expandScopes, type Principal } from '../src/auth/principal.js';
 import { loadConfig } from '../src/config.js';
 import { countDemoRows } from '../src/demo/seed.js';
+import type { ByteWriter } from '../src/ingest/row-binary.js';
+import { describeTable } from '../src/ingest/table-schema.js';
+import { compileRowEncoder } from '../src/ingest/validate.js';
 import { startServer } from '../src/server.js';
 import { createServices } from '../src/services.js';
 import type { SemanticQuery } from '../src/semantic/query.js';
@@ -93,16 +96,33 @@ async function handle(req: ControlRequest): Promise<unknown> {
       const parsed = performance.now();
       await engine.insert(req.table, rows);
       const insertMs = performance.now() - parsed;
-      // What src/ingest/sink.ts sends: the same rows as one JSONCompactEachRow buffer through
-      // engine.insertRaw (serialized outside the timer): the engine's own parse + write.
-      const columns = Object.keys(rows[0] ?? {});
-      const body = Buffer.from(
-        rows.map((r) => JSON.stringify(columns.map((c) => (c === 'tenant_id' ? `${req.tenantId}-raw` : (r as Record<string, unknown>)[c])))).join('\n'),
-      );
+      // What src/ingest/sink.ts sends: the same rows, checked and encoded as the sink does (outside
+      // the timer: RowBinaryWithDefaults when the engine reads it), through engine.insertRaw.
+      const encoder = compileRowEncoder(await describeTable(engine, req.table), `${req.tenantId}-raw`);
+      const encoded = req.ndjson.split('\n').flatMap((line) => {
+        const r = encoder.encode(JSON.parse(line));
+        return typeof r === 'string' ? [] : [r];
+      });
+      const binary = encoder.binary && (await engine.acceptsFormat?.('RowBinaryWithDefaults')) ? encoder.binary : undefined;
+      const out: ByteWriter = {
+        buf: Buffer.allocUnsafe(1 << 20),
+        pos: 0,
+        ensure(bytes) {
+          if (this.pos + bytes > this.buf.length) this.buf = Buffer.concat([this.buf.subarray(0, this.pos), Buffer.allocUnsafe(Math.max(this.buf.length, bytes))]);
+        },
+      };
+      for (const values of encoded) {
+        if (binary) binary(out, values);
+        else {
+          out.ensure(4 * 1024);
+          out.pos += out.buf.write(`${JSON.stringify(values)}\n`, out.pos);
+        }
+      }
+      const body = out.buf.subarray(0, binary ? out.pos : out.pos - 1);
       const t1 = performance.now();
-      await engine.insertRaw(req.table, body, 'JSONCompactEachRow', columns);
+      await engine.insertRaw(req.table, body, binary ? 'RowBinaryWithDefaults' : 'JSONCompactEachRow', encoder.columns);
       const rawMs = performance.now() - t1;
-      return { rows: rows.length, parseMs: parsed - t0, insertMs, rawMs };
+      return { rows: rows.length, parseMs: parsed - t0, insertMs, rawMs, rawRows: encoded.length, rawFormat: binary ? 'RowBinaryWithDefaults' : 'JSONCompactEachRow' };
     }
     case 'metrics':
       return metrics.registry.getMetricsAsJSON();
