@@ -342,7 +342,9 @@ ${table(
     ['door / floor time', ratio(g.floor.rowsPerSecond / g.rowsPerSecond)],
     [
       "engine.insertRaw of the same (good) rows in one buffer, in the format the ingest sink sends (the engine's parse + write alone)",
-      g.floor.rawRowsPerSecond === undefined ? 'n/a (HTTP engine)' : `${int(g.floor.rawRowsPerSecond)} rows/s${g.floor.rawFormat ? ` (${g.floor.rawFormat})` : ''}`,
+      g.floor.rawRowsPerSecond === undefined
+        ? 'n/a (HTTP engine)'
+        : `${int(g.floor.rawRowsPerSecond)} rows/s${g.floor.rawFormat ? ` (${g.floor.rawFormat})` : ''}`,
     ],
   ],
 )}

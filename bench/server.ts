@@ -108,7 +108,8 @@ async function handle(req: ControlRequest): Promise<unknown> {
         buf: Buffer.allocUnsafe(1 << 20),
         pos: 0,
         ensure(bytes) {
-          if (this.pos + bytes > this.buf.length) this.buf = Buffer.concat([this.buf.subarray(0, this.pos), Buffer.allocUnsafe(Math.max(this.buf.length, bytes))]);
+          if (this.pos + bytes > this.buf.length)
+            this.buf = Buffer.concat([this.buf.subarray(0, this.pos), Buffer.allocUnsafe(Math.max(this.buf.length, bytes))]);
         },
       };
       for (const values of encoded) {
@@ -122,7 +123,14 @@ async function handle(req: ControlRequest): Promise<unknown> {
       const t1 = performance.now();
       await engine.insertRaw(req.table, body, binary ? 'RowBinaryWithDefaults' : 'JSONCompactEachRow', encoder.columns);
       const rawMs = performance.now() - t1;
-      return { rows: rows.length, parseMs: parsed - t0, insertMs, rawMs, rawRows: encoded.length, rawFormat: binary ? 'RowBinaryWithDefaults' : 'JSONCompactEachRow' };
+      return {
+        rows: rows.length,
+        parseMs: parsed - t0,
+        insertMs,
+        rawMs,
+        rawRows: encoded.length,
+        rawFormat: binary ? 'RowBinaryWithDefaults' : 'JSONCompactEachRow',
+      };
     }
     case 'metrics':
       return metrics.registry.getMetricsAsJSON();
