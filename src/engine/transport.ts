@@ -93,12 +93,12 @@ function literal(text: string): string {
 const SPOOL_PREFIX = 'strata-insert-';
 
 /**
- * Where binary inserts are spooled for chDB (memory-backed /dev/shm when there is one). One
- * directory per process, named after its pid; directories of processes that are gone (kill -9)
- * are removed when the next one is made.
+ * Where binary inserts are spooled for chDB: memory-backed /dev/shm when there is one, the temp
+ * directory when not (or when /dev/shm is full: containers get 64 MB by default). One directory
+ * per process and base, named after its pid; directories of processes that are gone (kill -9) are
+ * removed when the next one is made.
  */
-function makeSpoolDir(): string {
-  const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+function makeSpoolDir(base: string): string {
   for (const name of readdirSync(base)) {
     const pid = Number(/^strata-insert-(\d+)-/.exec(name)?.[1]);
     if (!pid || pid === process.pid || alive(pid)) continue;
@@ -127,7 +127,28 @@ export function chdbTransport(path: string): Transport {
   const main = createClient({ connection: mainConnection as unknown as ClientConnection, clickhouse_settings: BASE_SETTINGS, log: SILENT });
   const control = createClient({ connection: chdbConnection(path), clickhouse_settings: BASE_SETTINGS, log: SILENT });
   let database = 'default';
-  let spool: string | undefined;
+  const spools = new Map<string, string>();
+  const spoolIn = (base: string) => {
+    let dir = spools.get(base);
+    if (!dir) spools.set(base, (dir = makeSpoolDir(base)));
+    return dir;
+  };
+  const spoolWrite = async (body: Buffer): Promise<string> => {
+    const name = `${randomUUID()}.bin`;
+    if (existsSync('/dev/shm')) {
+      const file = join(spoolIn('/dev/shm'), name);
+      try {
+        await writeFile(file, body);
+        return file;
+      } catch (e) {
+        await unlink(file).catch(() => undefined);
+        if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+      }
+    }
+    const file = join(spoolIn(tmpdir()), name);
+    await writeFile(file, body);
+    return file;
+  };
   return {
     kind: 'chdb',
     main,
@@ -150,11 +171,9 @@ export function chdbTransport(path: string): Transport {
       if (format === 'RowBinaryWithDefaults') {
         // chDB's inline insert data is text (a binary body is cut short), so binary rows go
         // through a file: FROM INFILE reads it as a client would send it, same settings.
-        spool ??= makeSpoolDir();
-        const file = join(spool, `${randomUUID()}.bin`);
         const list = columns?.length ? ` (${columns.map(quoteIdent).join(', ')})` : '';
         const settings = `max_execution_time = 0, insert_deduplication_token = ${literal(deduplicationToken ?? '')}`;
-        await writeFile(file, body);
+        const file = await spoolWrite(body);
         try {
           await mainConnection.chdb.queryAsync(
             `INSERT INTO ${quoteIdent(database)}.${quoteIdent(table)}${list} FROM INFILE ${literal(file)} SETTINGS ${settings} FORMAT ${format}`,
@@ -191,7 +210,7 @@ export function chdbTransport(path: string): Transport {
     },
     async close() {
       await Promise.allSettled([main.close(), control.close()]);
-      if (spool) rmSync(spool, { recursive: true, force: true });
+      for (const dir of spools.values()) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -159,15 +159,19 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     const { encoder, quality, binary } = prep;
     const cubes = cubesOf.get(table) ?? [];
     // From the first insert until the change signal is out, this process's refresh-key checks
-    // leave these cubes alone: the signal re-evaluates them, once (live/refresh.ts).
-    const endWrite = deps.signals.beginWrite(tenantId, cubes);
+    // leave these cubes alone: the signal re-evaluates them, once (live/refresh.ts). Opened at the
+    // admission, not before: a body still arriving (a slow or stalled client) must not hold it.
+    let endWrite: (() => void) | undefined;
+    const beginWrite = () => {
+      endWrite ??= deps.signals.beginWrite(tenantId, cubes);
+    };
     try {
       return await insertAndRecord();
     } catch (e) {
       if (e instanceof AlreadyDone) return e.report;
       throw e;
     } finally {
-      endWrite();
+      endWrite?.();
     }
 
     /** Waits for the admission; a finished batch ends the run with its report. */
@@ -183,7 +187,7 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
         compact: encoder.compact,
         binary,
         // Nothing is inserted before the admission; chunks validated before it wait in the sink.
-        gate: admitted(),
+        gate: admitted().then(beginWrite),
         token: `ingest/${tenantId}/${batchId}`,
         onStored: (chunk, rows) => deps.logger?.debug({ tenantId, table, batchId, chunk, rows }, 'ingest: chunk stored'),
       });

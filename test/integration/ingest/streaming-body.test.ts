@@ -12,7 +12,7 @@ import { migrateClickhouse } from '../../../src/engine/migrate.js';
 import { UnauthenticatedError } from '../../../src/errors.js';
 import { createIngestHandler } from '../../../src/ingest/http.js';
 import { createIngestService, type IngestService } from '../../../src/ingest/ingest-service.js';
-import { createInProcessSignals } from '../../../src/live/signals.js';
+import { type ChangeSignals, createInProcessSignals } from '../../../src/live/signals.js';
 import { createLogger } from '../../../src/logger.js';
 import { loadModel } from '../../../src/semantic/load.js';
 import { makeTempDir } from '../../helpers/clickhouse.js';
@@ -20,13 +20,15 @@ import { adRow, MODEL_YAML, ndjson, principal } from '../live/stack.js';
 
 let engine: Engine;
 let service: IngestService;
+let signals: ChangeSignals;
 
 beforeAll(async () => {
   engine = createEngine({ database: 'strata', chdbPath: `${makeTempDir()}/ch`, queryTimeoutMs: 30_000 });
   await migrateClickhouse(engine);
   const model = loadModel([{ path: 'cube-models/live-fixture.yml', text: MODEL_YAML }]);
   const logger = createLogger('silent');
-  service = createIngestService({ engine, model, signals: createInProcessSignals(logger), logger, chunkRows: 50 });
+  signals = createInProcessSignals(logger);
+  service = createIngestService({ engine, model, signals, logger, chunkRows: 50 });
 });
 afterAll(async () => {
   await engine?.close();
@@ -106,6 +108,28 @@ describe('an NDJSON body walked while it arrives', () => {
     const other = await post(p, trickle(Buffer.from(ndjson(rows(3))), 2), 'stream-1');
     expect(other).toMatchObject({ status: 409, json: { code: 'IDEMPOTENCY_KEY_REUSED' } });
     expect((await stored('stream-ok')).n).toBe(437);
+  });
+
+  it('a stalled body holds no write open: refresh-key checks go on until its rows are admitted', async () => {
+    const p = principal('stream-stall');
+    const body = Buffer.from(ndjson(rows(300)));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let sent = 0;
+    const stalling = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent === 1) await released; // the client stops after the first ~2/3 of the body
+        if (sent === 2) return controller.close();
+        controller.enqueue(new Uint8Array(sent === 0 ? body.subarray(0, 20_000) : body.subarray(20_000)));
+        sent++;
+      },
+    });
+    const pending = post(p, stalling, 'stream-stall-1');
+    await new Promise((r) => setTimeout(r, 300)); // the first piece's rows are checked and chunked meanwhile
+    expect(signals.writeState('stream-stall', 'ad_performance')).toEqual({ begun: 0, open: 0 });
+    release();
+    expect((await pending).json).toMatchObject({ inserted: 300 });
+    expect(signals.writeState('stream-stall', 'ad_performance')).toEqual({ begun: 1, open: 0 });
   });
 
   it('invalid UTF-8 at the end refuses the whole batch: no row of the chunks checked before is inserted', async () => {
