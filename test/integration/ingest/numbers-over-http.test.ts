@@ -14,7 +14,7 @@ import { createLogger } from '../../../src/logger.js';
 import { readModelFiles } from '../../../src/model-files.js';
 import { loadModel } from '../../../src/semantic/load.js';
 import { type ClickhouseHttp, startClickhouseHttp } from '../../helpers/clickhouse-http.js';
-import { adRow, ndjson, principal } from '../live/stack.js';
+import { adRows, ndjson, principal, sumOf } from '../live/stack.js';
 
 let http: ClickhouseHttp;
 let engine: Engine;
@@ -43,9 +43,8 @@ async function totals(tenant: string, final = true) {
   return { n: Number(rows[0].n), impressions: Number(rows[0].impressions), cost: Number(rows[0].cost) };
 }
 
-const rows = (n: number, over: (i: number) => Record<string, unknown> = () => ({})) =>
-  Array.from({ length: n }, (_, i) => adRow({ ad_id: `ad-${i}`, impressions: 100 + i, clicks: 1, conversions: 0, ...over(i) }));
-const sum = (xs: Record<string, unknown>[], k: string) => xs.reduce((s, r) => s + Number(r[k]), 0);
+const rows = adRows;
+const sum = sumOf;
 
 describe('numbers that stay right, over HTTP', () => {
   it('the engine reads binary rows', async () => {

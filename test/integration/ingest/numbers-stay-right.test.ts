@@ -13,7 +13,7 @@ import { createLogger } from '../../../src/logger.js';
 import { readModelFiles } from '../../../src/model-files.js';
 import { loadModel } from '../../../src/semantic/load.js';
 import { makeTempDir } from '../../helpers/clickhouse.js';
-import { adRow, ndjson, principal } from '../live/stack.js';
+import { adRow, adRows, ndjson, principal, sumOf } from '../live/stack.js';
 
 let engine: Engine;
 let a: IngestService;
@@ -42,9 +42,8 @@ async function totals(tenant: string) {
   return { n: Number(rows[0].n), impressions: Number(rows[0].impressions), cost: Number(rows[0].cost) };
 }
 
-const rows = (n: number, over: (i: number) => Record<string, unknown> = () => ({})) =>
-  Array.from({ length: n }, (_, i) => adRow({ ad_id: `ad-${i}`, impressions: 100 + i, clicks: 1, conversions: 0, ...over(i) }));
-const sum = (xs: Record<string, unknown>[], k: string) => xs.reduce((s, r) => s + Number(r[k]), 0);
+const rows = adRows;
+const sum = sumOf;
 
 describe('exactly once per batch id', () => {
   it('the same new key on two instances at once inserts one copy', async () => {

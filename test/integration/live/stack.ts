@@ -148,4 +148,11 @@ export function adRow(over: Record<string, unknown> = {}): Record<string, unknow
   };
 }
 
+/** n distinct ad rows (ad-0 …), impressions 100 + i, 1 click, no conversions; `over(i)` changes any. */
+export const adRows = (n: number, over: (i: number) => Record<string, unknown> = () => ({})) =>
+  Array.from({ length: n }, (_, i) => adRow({ ad_id: `ad-${i}`, impressions: 100 + i, clicks: 1, conversions: 0, ...over(i) }));
+
+/** The sum of one numeric field over rows (the independent side of a totals check). */
+export const sumOf = (xs: readonly Record<string, unknown>[], k: string) => xs.reduce((s, r) => s + Number(r[k]), 0);
+
 export const ndjson = (rows: unknown[]) => rows.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n');
