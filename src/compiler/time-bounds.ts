@@ -26,13 +26,35 @@ export function timeBound(params: ParamBag, tz: Expr, value: string): Expr {
 
 /** `x <= value`, as `x < next second` when value is a second's last millisecond (and that second exists in the zone). */
 export function atOrBefore(params: ParamBag, tz: Expr, x: Expr, value: string): Expr {
-  const m = LOCAL.exec(value);
   const zone = zoneOf(tz);
-  if (m && m[3] === '999' && zone) {
-    const next = DateTime.fromISO(value, { zone: 'UTC' }).plus({ milliseconds: 1 }).toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS");
-    const local = DateTime.fromISO(next, { zone });
-    // A wall time in a DST gap is moved by the zone rules: keep the exact millisecond bound instead.
-    if (local.isValid && local.toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS") === next) return binary('<', x, timeBound(params, tz, next));
+  const next = zone && value.endsWith('.999') ? nextSecond(value, zone) : undefined;
+  return next ? binary('<', x, timeBound(params, tz, next)) : binary('<=', x, timeBound(params, tz, value));
+}
+
+/**
+ * Queries repeat the same few bounds (day and month edges), and luxon's zone arithmetic cost ~60 µs
+ * per range end in a profile of the bench's uncached load: the answers are remembered (bounded).
+ */
+const nextSeconds = new Map<string, string | null>();
+const MAX_REMEMBERED = 10_000;
+
+/** The second after a local `…:59.999` wall time, or undefined when that wall time does not exist in the zone. */
+function nextSecond(value: string, zone: string): string | undefined {
+  const key = `${zone}\u0000${value}`;
+  let next = nextSeconds.get(key);
+  if (next === undefined) {
+    next = computeNextSecond(value, zone) ?? null;
+    if (nextSeconds.size >= MAX_REMEMBERED) nextSeconds.clear();
+    nextSeconds.set(key, next);
   }
-  return binary('<=', x, timeBound(params, tz, value));
+  return next ?? undefined;
+}
+
+function computeNextSecond(value: string, zone: string): string | undefined {
+  const m = LOCAL.exec(value);
+  if (!m || m[3] !== '999') return undefined;
+  const next = DateTime.fromISO(value, { zone: 'UTC' }).plus({ milliseconds: 1 }).toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS");
+  const local = DateTime.fromISO(next, { zone });
+  // A wall time in a DST gap is moved by the zone rules: keep the exact millisecond bound instead.
+  return local.isValid && local.toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS") === next ? next : undefined;
 }

@@ -39,4 +39,12 @@ describe('time bounds', () => {
       params: { p0: '2026-09-05T23:59:59.999' },
     });
   });
+
+  it('gives the same bounds when asked again (answers are remembered per zone and value)', () => {
+    for (let round = 0; round < 3; round++) {
+      expect(print((p) => atOrBefore(p, tz('America/Santiago'), x, '2026-09-05T23:59:59.999')).sql).toBe('`t`.at <= toDateTime64({p0:String}, 3, {tz:String})');
+      expect(print((p) => atOrBefore(p, tz('Europe/Berlin'), x, '2026-09-05T23:59:59.999')).params).toEqual({ p0: '2026-09-06 00:00:00' });
+      expect(print((p) => atOrBefore(p, tz('Europe/Berlin'), x, '2026-09-05T23:59:58.500')).sql).toBe('`t`.at <= toDateTime64({p0:String}, 3, {tz:String})');
+    }
+  });
 });
