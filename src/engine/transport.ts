@@ -133,16 +133,19 @@ export function chdbTransport(path: string): Transport {
     if (!dir) spools.set(base, (dir = makeSpoolDir(base)));
     return dir;
   };
+  // /dev/shm that cannot be written (read-only, no permission) is given up; a full one is tried again.
+  let shmUsable = existsSync('/dev/shm');
   const spoolWrite = async (body: Buffer): Promise<string> => {
     const name = `${randomUUID()}.bin`;
-    if (existsSync('/dev/shm')) {
-      const file = join(spoolIn('/dev/shm'), name);
+    if (shmUsable) {
+      let file: string | undefined;
       try {
+        file = join(spoolIn('/dev/shm'), name);
         await writeFile(file, body);
         return file;
       } catch (e) {
-        await unlink(file).catch(() => undefined);
-        if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+        if (file) await unlink(file).catch(() => undefined);
+        if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') shmUsable = false;
       }
     }
     const file = join(spoolIn(tmpdir()), name);
