@@ -38,8 +38,6 @@ export interface IngestOptions {
   readonly source?: string;
   /** The batch whose quarantined rows this batch re-submits. */
   readonly replayOf?: string;
-  /** sha256 (hex) of an NDJSON body's bytes when the door hashed them already (http.ts, while reading). */
-  readonly bodySha256?: string;
 }
 
 /** A quarantined row, corrected by the caller, to ingest again. */
@@ -141,8 +139,8 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     // trailing maxima) do not depend on it, so the engine works on them while this thread hashes.
     const prepared = prepare(table, tenantId);
     prepared.catch(() => undefined); // awaited below; a duplicate or refused batch does not need it
-    const bodySha256 =
-      input instanceof NdjsonStream ? input.sha256 : Promise.resolve(!Array.isArray(input) && options.bodySha256 ? options.bodySha256 : hashOf(input));
+    // A body still arriving: the door hashes its bytes as they come (settled once all are in and checked).
+    const bodySha256 = input instanceof NdjsonStream ? input.sha256 : Promise.resolve(hashOf(input));
     // Admission (done already? claim) runs on the engine while this thread validates the first
     // chunk (of a body still arriving: once all of it is in); nothing is inserted before it is
     // through (admitted()).
