@@ -121,7 +121,13 @@ function alive(pid: number): boolean {
  * so cancel goes through a second session on the same path. chDB synthesises its own query ids
  * and drops SQL comments from parameterised queries, so a query is tagged with `log_comment`.
  */
-export function chdbTransport(path: string): Transport {
+export interface ChdbTransportOptions {
+  /** Memory-backed directory for binary inserts' spool files (default /dev/shm; the temp dir when unusable). */
+  readonly spoolBase?: string;
+}
+
+export function chdbTransport(path: string, options: ChdbTransportOptions = {}): Transport {
+  const shm = options.spoolBase ?? '/dev/shm';
   mkdirSync(path, { recursive: true });
   const mainConnection = createChdbConnection({ path });
   const main = createClient({ connection: mainConnection as unknown as ClientConnection, clickhouse_settings: BASE_SETTINGS, log: SILENT });
@@ -134,13 +140,13 @@ export function chdbTransport(path: string): Transport {
     return dir;
   };
   // /dev/shm that cannot be written (read-only, no permission) is given up; a full one is tried again.
-  let shmUsable = existsSync('/dev/shm');
+  let shmUsable = existsSync(shm);
   const spoolWrite = async (body: Buffer): Promise<string> => {
     const name = `${randomUUID()}.bin`;
     if (shmUsable) {
       let file: string | undefined;
       try {
-        file = join(spoolIn('/dev/shm'), name);
+        file = join(spoolIn(shm), name);
         await writeFile(file, body);
         return file;
       } catch (e) {
