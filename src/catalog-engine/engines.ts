@@ -138,6 +138,8 @@ export interface CatalogEnginePoolOptions {
   readonly maxEngines?: number;
   /** Wall-clock limit of one exchange; the engine is restarted when it is exceeded. */
   readonly statementTimeoutMs?: number;
+  /** The command printing the template's bytes (default: this Node running catalog-worker.mjs --template). */
+  readonly templateCommand?: readonly [string, ...string[]];
 }
 
 /**
@@ -183,9 +185,10 @@ export class CatalogEnginePool {
     if (this.closed) return Promise.resolve(undefined);
     this.template ??= new Promise((resolve) => {
       const started = Date.now();
+      const [command, ...args] = this.opts.templateCommand ?? [process.execPath, fileURLToPath(WORKER_URL), '--template'];
       this.templateMaker = execFile(
-        process.execPath,
-        [fileURLToPath(WORKER_URL), '--template'],
+        command,
+        args,
         { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
         (err, stdout, stderr) => {
           this.templateMaker = undefined;

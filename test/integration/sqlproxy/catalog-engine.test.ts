@@ -4,6 +4,9 @@
  * booted from a template with no idle engine before the first use, and every statement read-only
  * and rolled back.
  */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CatalogEngine, CatalogEngineError, CatalogEnginePool } from '../../../src/catalog-engine/engines.js';
 import { createLogger } from '../../../src/logger.js';
@@ -67,6 +70,47 @@ describe('CatalogEnginePool boot', () => {
     expect((await pool.state()).engines).toBe(2);
   }, 90_000);
 });
+
+describe('CatalogEnginePool when the template cannot be made', () => {
+  it('engines run initdb themselves and work', async () => {
+    const pool = new CatalogEnginePool({ logger, templateCommand: [process.execPath, '-e', 'process.exit(3)'] });
+    try {
+      await pool.warm();
+      expect(await pool.state()).toEqual({ engines: 0, spare: false, template: false });
+      const engine = await pool.forSchema('CREATE TABLE c (z int);');
+      expect(rowsOf(await engine.exchange(frontend.query("SELECT relname FROM pg_class WHERE relname = 'c'")))).toBe(1);
+      expect((await pool.state()).template).toBe(false);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it('close() stops a template process still running', async () => {
+    const pidFile = join(tmpdir(), `strata-template-pid-${process.pid}`);
+    const hang = `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setTimeout(() => {}, 120000)`;
+    const pool = new CatalogEnginePool({ logger, templateCommand: [process.execPath, '-e', hang] });
+    const warming = pool.warm();
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(pidFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(alive(pid)).toBe(true);
+    await pool.close();
+    await warming; // settles: the pool closed without a template
+    const gone = Date.now() + 5_000;
+    while (alive(pid) && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
+    expect(alive(pid)).toBe(false);
+    rmSync(pidFile, { force: true });
+  }, 60_000);
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('CatalogEngines (SQL proxy)', () => {
   const engines = new CatalogEngines({ logger });
