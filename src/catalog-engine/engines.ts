@@ -186,21 +186,16 @@ export class CatalogEnginePool {
     this.template ??= new Promise((resolve) => {
       const started = Date.now();
       const [command, ...args] = this.opts.templateCommand ?? [process.execPath, fileURLToPath(WORKER_URL), '--template'];
-      this.templateMaker = execFile(
-        command,
-        args,
-        { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
-        (err, stdout, stderr) => {
-          this.templateMaker = undefined;
-          if (err || stdout.length === 0) {
-            this.opts.logger.debug({ err: err?.message ?? stderr.toString().slice(0, 500) }, 'catalog engine template failed: engines run initdb');
-            return resolve(undefined);
-          }
-          this.opts.logger.debug({ ms: Date.now() - started, bytes: stdout.length }, 'catalog engine template ready');
-          this.templateMade = true;
-          resolve(new Uint8Array(stdout.buffer, stdout.byteOffset, stdout.length));
-        },
-      );
+      this.templateMaker = execFile(command, args, { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024, timeout: 60_000 }, (err, stdout, stderr) => {
+        this.templateMaker = undefined;
+        if (err || stdout.length === 0) {
+          this.opts.logger.debug({ err: err?.message ?? stderr.toString().slice(0, 500) }, 'catalog engine template failed: engines run initdb');
+          return resolve(undefined);
+        }
+        this.opts.logger.debug({ ms: Date.now() - started, bytes: stdout.length }, 'catalog engine template ready');
+        this.templateMade = true;
+        resolve(new Uint8Array(stdout.buffer, stdout.byteOffset, stdout.length));
+      });
     });
     return this.template;
   }

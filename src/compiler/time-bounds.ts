@@ -51,8 +51,7 @@ function nextSecond(value: string, zone: string): string | undefined {
 }
 
 function computeNextSecond(value: string, zone: string): string | undefined {
-  const m = LOCAL.exec(value);
-  if (!m || m[3] !== '999') return undefined;
+  if (LOCAL.exec(value)?.[3] !== '999') return undefined;
   const next = DateTime.fromISO(value, { zone: 'UTC' }).plus({ milliseconds: 1 }).toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS");
   const local = DateTime.fromISO(next, { zone });
   // A wall time in a DST gap is moved by the zone rules: keep the exact millisecond bound instead.
