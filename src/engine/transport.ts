@@ -113,7 +113,8 @@ const SPOOL_PREFIX = 'strata-insert-';
  */
 function makeSpoolDir(base: string): string {
   for (const name of readdirSync(base)) {
-    const pid = Number(/^strata-insert-(\d+)-/.exec(name)?.[1]);
+    if (!name.startsWith(SPOOL_PREFIX)) continue;
+    const pid = Number(name.slice(SPOOL_PREFIX.length).split('-')[0]);
     if (!pid || pid === process.pid || alive(pid)) continue;
     rmSync(join(base, name), { recursive: true, force: true });
   }

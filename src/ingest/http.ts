@@ -197,14 +197,12 @@ export function createIngestHandler(ingest: IngestService, options: IngestHandle
 
       const contentType = request.headers.get('content-type') ?? '';
       const body = await readBody(request, max, contentType.includes('application/json'));
-      if (body.kind === 'array') {
-        // In the request's scope: the audit of the batch records its request id, address and user agent.
-        return reply(200, await runInRequest(ctx, () => ingest.ingest(ctx.principal, table, body.rows, batchId || undefined)));
-      }
+      const rows = body.kind === 'array' ? body.rows : body.stream;
       try {
-        return reply(200, await runInRequest(ctx, () => ingest.ingest(ctx.principal, table, body.stream, batchId || undefined)));
+        // In the request's scope: the audit of the batch records its request id, address and user agent.
+        return reply(200, await runInRequest(ctx, () => ingest.ingest(ctx.principal, table, rows, batchId || undefined)));
       } finally {
-        body.stop();
+        if (body.kind === 'ndjson') body.stop();
       }
     } catch (e) {
       const pub = toPublicError(e, { logger, requestId, door: 'ingest' });

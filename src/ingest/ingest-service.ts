@@ -136,7 +136,7 @@ export function createIngestService(deps: IngestServiceDeps): IngestService {
     const tenantId = principal.tenantId;
     const started = performance.now();
     // Started now, beside the admission: the schema and the rules' lookups (reference values,
-    // trailing maxima) do not depend on it, so the engine works on them while this thread hashes.
+    // trailing maxima) do not depend on it, so the engine works on them while the body arrives.
     const prepared = prepare(table, tenantId);
     prepared.catch(() => undefined); // awaited below; a duplicate or refused batch does not need it
     // A body still arriving: the door hashes its bytes as they come (settled once all are in and checked).
