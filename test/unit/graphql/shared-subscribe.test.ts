@@ -1,11 +1,6 @@
-import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
 import { GraphQLInt, GraphQLList, GraphQLObjectType, GraphQLSchema, GraphQLString, parse, specifiedRules, type ExecutionResult } from 'graphql';
-import { stringifyMessage, MessageType } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
-import type { WebSocket } from 'ws';
 import { createDocumentCache, createSharedSubscribe } from '../../../src/graphql/shared-subscribe.js';
-import { batchSends, markShared, sharedPayloadReplacer } from '../../../src/graphql/ws-fanout.js';
 
 /** A live source: every subscriber of the test's stream receives the SAME event objects. */
 function setup() {
@@ -142,58 +137,5 @@ describe('document cache (subscribe messages)', () => {
     expect('errors' in syntax && syntax.errors[0].message).toMatch(/^Syntax Error/);
     // bounded: the oldest text is parsed again
     expect(cache.check('subscription { rows { name } }')).not.toBe(a);
-  });
-});
-
-describe('WebSocket fan-out', () => {
-  /** A stand-in for ws + its TCP socket: records frames and cork/uncork calls. */
-  function fakeSocket() {
-    const sent: string[] = [];
-    const frames: { binary?: boolean }[] = [];
-    const tcp = Object.assign(new EventEmitter(), {
-      destroyed: false,
-      corks: 0,
-      cork() {
-        this.corks++;
-      },
-      uncork() {
-        this.corks--;
-      },
-    });
-    const ws = {
-      send: (data: string | Buffer, options?: { binary?: boolean } | (() => void)) => {
-        sent.push(data.toString());
-        frames.push(typeof options === 'object' ? options : {});
-      },
-    } as unknown as WebSocket;
-    batchSends(ws, tcp as unknown as Socket);
-    return { ws, tcp, sent, frames };
-  }
-
-  it('a shared payload is serialized once and spliced into each message: the bytes equal a plain serialization', () => {
-    const { ws, sent, frames } = fakeSocket();
-    const payload = markShared({ data: { rows: [{ name: 'quote " and \u2028 é', doubled: 2 }] } });
-    for (const id of ['s1', 's2']) ws.send(stringifyMessage({ id, type: MessageType.Next, payload }, sharedPayloadReplacer));
-    const plain = ['s1', 's2'].map((id) => stringifyMessage({ id, type: MessageType.Next, payload }));
-    expect(sent).toEqual(plain);
-    expect(JSON.parse(sent[1])).toEqual({ id: 's2', type: 'next', payload });
-    expect(frames).toEqual([{ binary: false }, { binary: false }]); // text frames, as graphql-ws clients expect
-  });
-
-  it('payloads not marked shared pass through untouched', () => {
-    const { ws, sent } = fakeSocket();
-    const payload = { data: { x: 1 } };
-    ws.send(stringifyMessage({ id: 'a', type: MessageType.Next, payload }, sharedPayloadReplacer));
-    expect(sent).toEqual([stringifyMessage({ id: 'a', type: MessageType.Next, payload })]);
-  });
-
-  it('sends of one event-loop turn leave in one write: the TCP socket is corked until the turn ends', async () => {
-    const { ws, tcp, sent } = fakeSocket();
-    ws.send('a');
-    ws.send('b');
-    expect(tcp.corks).toBe(1);
-    await new Promise((r) => setImmediate(r));
-    expect(tcp.corks).toBe(0);
-    expect(sent).toEqual(['a', 'b']);
   });
 });
