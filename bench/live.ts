@@ -112,6 +112,8 @@ export async function runLive(opts: {
   variants: number;
   changes: number;
   timeoutMs?: number;
+  /** A V8 CPU profile of the server's main thread over the changes (not the subscribing) is written here. */
+  profilePath?: string;
 }): Promise<LiveResult> {
   const { server } = opts;
   // Before any subscription: loading the campaigns is a change of its own.
@@ -187,6 +189,7 @@ export async function runLive(opts: {
   let delivered = 0;
   const evalBefore = await metricValue(server, 'strata_live_evaluations_total');
   const statementsBefore = await metricValue(server, 'strata_clickhouse_queries_total');
+  if (opts.profilePath) await server.call({ op: 'profile-start' });
   for (let k = 0; k < opts.changes; k++) {
     const current = { t0: performance.now(), baseline: subs.map((s) => s.received), latencies: [] as number[], remaining: expected };
     const t0Wall = performance.timeOrigin + current.t0;
@@ -208,6 +211,7 @@ export async function runLive(opts: {
     delivered += current.latencies.length;
     change = undefined;
   }
+  if (opts.profilePath) await server.call({ op: 'profile-stop', path: opts.profilePath });
   await probe.stop();
   const evaluations = (await metricValue(server, 'strata_live_evaluations_total')) - evalBefore;
   const statements = (await metricValue(server, 'strata_clickhouse_queries_total')) - statementsBefore;

@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/parts.ts ingest [--scale N] [--batches 5] [--rows 100000] [--repeat 3] [--rollups]
  *   npx tsx bench/parts.ts final [--scale N] [--rounds 20] [--ingest-batches 5]
- *   npx tsx bench/parts.ts live [--scale N] [--subs 10000] [--changes 5] [--rollups]
+ *   npx tsx bench/parts.ts live [--scale N] [--subs 10000] [--changes 5] [--rollups] [--profile]
  *
  * ingest: the run's ingestion scenario (bench/ingest.ts: NDJSON batches over HTTP with every
  * data-quality rule) `--repeat` times on one server, rows/s per repeat and their median.
@@ -12,7 +12,8 @@
  * a plain MergeTree read of the same parts), interleaved per round, on the data as seeded and again
  * after `--ingest-batches` (5) batches of the ingest scenario left fresh, unmerged parts.
  * live: run.ts's live scenario (bench/live.ts) on a cached server: push latency after an ingest;
- * with `--rollups` once the rollups are built (/ready says so), so evaluations read them.
+ * with `--rollups` once the rollups are built (/ready says so), so evaluations read them; with
+ * `--profile` a CPU profile of the server over the changes (bench/.data/live.cpuprofile), summarised.
  * Uses run.ts's dataset (bench/.data/seed-<scale>, seeded once by either) and a copy of it.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -136,7 +137,10 @@ try {
       variants: 5,
       changes: value('changes', 5),
       timeoutMs: 20_000,
+      profilePath: argv.includes('--profile') ? join(DATA, 'live.cpuprofile') : undefined,
     });
+    if (argv.includes('--profile'))
+      log(`profile ${join(DATA, 'live.cpuprofile')}:\n${JSON.stringify(summarizeProfile(join(DATA, 'live.cpuprofile'), 30), null, 1)}`);
     log(
       `live${argv.includes('--rollups') ? ' (rollups)' : ''}: ${subs} subscriptions, push p50 ${live.push.p50.toFixed(0)} ms p95 ${live.push.p95.toFixed(0)} ms; ` +
         `probe p50 ${live.probePush?.p50.toFixed(0)} ms p95 ${live.probePush?.p95.toFixed(0)} ms; ingest p50 ${live.ingestMs.p50.toFixed(0)} ms; ` +

@@ -188,3 +188,54 @@ function logical(op: 'AND' | 'OR', conds: (Expr | undefined)[]): Expr | undefine
 export function select(parts: Partial<Omit<Select, 'kind'>> & Pick<Select, 'columns'>): Select {
   return { kind: 'select', distinct: false, joins: [], groupBy: [], orderBy: [], ...parts };
 }
+
+/** The direct sub-expressions of a node (no queries: expressions never contain them). */
+export function exprChildren(node: Expr): readonly Expr[] {
+  return visitExpr<readonly Expr[]>(node, {
+    raw: () => [],
+    ident: () => [],
+    column: () => [],
+    param: () => [],
+    literal: () => [],
+    call: (n) => n.args,
+    binary: (n) => [n.left, n.right],
+    logical: (n) => n.args,
+    not: (n) => [n.arg],
+    isNull: (n) => [n.arg],
+    in: (n) => [n.arg, ...n.values],
+    ilike: (n) => [n.arg, n.pattern],
+    template: (n) => n.parts,
+    aggregate: (n) => [...(n.arg ? [n.arg] : []), ...(n.filter ? [n.filter] : [])],
+    inZone: (n) => [n.arg, n.tz],
+    truncate: (n) => [n.arg, n.tz],
+    multiIf: (n) => [...n.branches.flatMap((b) => [b.when, b.then]), n.otherwise],
+    lambda: (n) => [n.body],
+  });
+}
+
+/** Rebuilds an expression top-down: `fn` returns a replacement, or undefined to keep the node and map its children. */
+export function mapExpr(node: Expr, fn: (e: Expr) => Expr | undefined): Expr {
+  const replaced = fn(node);
+  if (replaced) return replaced;
+  const m = (e: Expr) => mapExpr(e, fn);
+  return visitExpr<Expr>(node, {
+    raw: (n) => n,
+    ident: (n) => n,
+    column: (n) => n,
+    param: (n) => n,
+    literal: (n) => n,
+    call: (n) => ({ ...n, args: n.args.map(m) }),
+    binary: (n) => ({ ...n, left: m(n.left), right: m(n.right) }),
+    logical: (n) => ({ ...n, args: n.args.map(m) }),
+    not: (n) => ({ ...n, arg: m(n.arg) }),
+    isNull: (n) => ({ ...n, arg: m(n.arg) }),
+    in: (n) => ({ ...n, arg: m(n.arg), values: n.values.map(m) }),
+    ilike: (n) => ({ ...n, arg: m(n.arg), pattern: m(n.pattern) }),
+    template: (n) => ({ ...n, parts: n.parts.map(m) }),
+    aggregate: (n) => ({ ...n, arg: n.arg && m(n.arg), filter: n.filter && m(n.filter) }),
+    inZone: (n) => ({ ...n, arg: m(n.arg), tz: m(n.tz) }),
+    truncate: (n) => ({ ...n, arg: m(n.arg), tz: m(n.tz) }),
+    multiIf: (n) => ({ ...n, branches: n.branches.map((b) => ({ when: m(b.when), then: m(b.then) })), otherwise: m(n.otherwise) }),
+    lambda: (n) => ({ ...n, body: m(n.body) }),
+  });
+}

@@ -1,12 +1,14 @@
 /**
  * Stage 6 — assemble: pick the plan's shape from the earlier stages and build it — a range split,
- * one stage (below), or several stages (multi-stage.ts) — then ORDER BY the query's order.
+ * one stage (below; grouped over lookup joins, aggregated before them: eager.ts), or several stages
+ * (multi-stage.ts) — then ORDER BY the query's order.
  */
 import type { Measure } from '../../semantic/model.js';
 import { aggregateOf, rowValueOf, measureValue } from '../measures.js';
 import { and, ident, type Select } from '../plan-tree.js';
 import type { RangeSplit } from '../split.js';
 import { orderItems } from './columns.js';
+import { aggregateBeforeJoins } from './eager.js';
 import { assembleMultiStage } from './multi-stage.js';
 import type { PlanParts, Planned } from './parts.js';
 import { assembleRangeSplit } from './range-split.js';
@@ -14,7 +16,11 @@ import { havingClause } from './where.js';
 
 export function assemblePlan(parts: PlanParts, split?: RangeSplit): Planned {
   if (split) return assembleRangeSplit(parts, split);
-  const query = parts.groups.multiStage ? assembleMultiStage(parts) : assembleOneStage(parts);
+  const query = parts.groups.multiStage
+    ? assembleMultiStage(parts)
+    : parts.query.ungrouped
+      ? assembleOneStage(parts)
+      : aggregateBeforeJoins(assembleOneStage(parts), parts.source.tree, parts.columns.dimensions.length);
   const { columns, source } = parts;
   return { query: { ...query, orderBy: orderItems(parts.query.order, columns.all) }, columns: columns.all, cubes: source.tree.cubes };
 }

@@ -236,3 +236,119 @@ describe('filters and time', () => {
     expect(Number(total)).toBe(new Set(acmeOrders.map((o) => o.customer_id)).size);
   });
 });
+
+describe('aggregated before the lookup joins (eager aggregation)', () => {
+  const sqlOf = (query: SemanticQuery, tenantId = TENANT) => compileQuery(model, normalizeQuery(model, query, options), tenantId).sql;
+  const customerOf = new Map(customers.map((c) => [c.id, c]));
+  const countryName: Record<string, string> = { FR: 'France', DE: 'Germany' };
+  /** The orders of a tenant grouped by `key`, with the measures computed in JS. */
+  function oracle(tenant: string, key: (o: Order) => string, keep: (o: Order) => boolean = () => true) {
+    const groups = new Map<string, Order[]>();
+    for (const o of orders.filter((x) => x.tenant_id === tenant && keep(x))) groups.set(key(o), [...(groups.get(key(o)) ?? []), o]);
+    return new Map(
+      [...groups].map(([k, os]) => {
+        const paid = os.filter((o) => o.paid === 1);
+        return [
+          k,
+          {
+            'orders.count': os.length,
+            'orders.revenue': round(os.reduce((s, o) => s + o.amount, 0)),
+            'orders.min_amount': round(Math.min(...os.map((o) => o.amount))),
+            'orders.max_amount': round(Math.max(...os.map((o) => o.amount))),
+            'orders.paid_count': paid.length,
+            'orders.paid_revenue': round(paid.reduce((s, o) => s + o.amount, 0)),
+            'orders.paid_ratio': round(paid.length / os.length),
+          },
+        ];
+      }),
+    );
+  }
+  const MEASURES = [
+    'orders.count',
+    'orders.revenue',
+    'orders.min_amount',
+    'orders.max_amount',
+    'orders.paid_count',
+    'orders.paid_revenue',
+    'orders.paid_ratio',
+  ];
+
+  it('measures by a lookup two joins away (NULL where the lookup has no row) equal a direct computation', async () => {
+    const query: SemanticQuery = { measures: MEASURES, dimensions: ['countries.name'], order: { 'countries.name': 'asc' } };
+    expect(sqlOf(query)).toMatch(/FROM \(\n {2}SELECT [^\n]*`__e0`/); // the root is aggregated first
+    const rows = await run(query);
+    const expected = oracle(TENANT, (o) => countryName[customerOf.get(o.customer_id)!.country_code] ?? 'NULL');
+    expect(rows.map((r) => r['countries.name'] ?? 'NULL').sort()).toEqual([...expected.keys()].sort());
+    for (const r of rows) expect(r).toEqual({ 'countries.name': r['countries.name'], ...expected.get((r['countries.name'] as string) ?? 'NULL') });
+    expect(expected.has('NULL')).toBe(true); // US customers: the LEFT JOIN's NULL group is there
+  });
+
+  it('root and lookup dimensions, a day bucket, filters on both sides and a HAVING', async () => {
+    const query: SemanticQuery = {
+      measures: ['orders.revenue', 'orders.count', 'orders.paid_ratio'],
+      dimensions: ['orders.status', 'customers.name'],
+      timeDimensions: [{ dimension: 'orders.created_at', granularity: 'day', dateRange: ['2024-01-03', '2024-01-17'] }],
+      filters: [
+        { member: 'customers.country_code', operator: 'notEquals', values: ['DE'] },
+        { member: 'orders.amount', operator: 'gt', values: ['5'] },
+        { member: 'orders.revenue', operator: 'gt', values: ['20'] },
+      ],
+      order: { 'orders.revenue': 'desc', 'orders.status': 'asc', 'customers.name': 'asc', 'orders.created_at': 'asc' },
+    };
+    const sql = sqlOf(query);
+    expect(sql).toMatch(/FROM \(\n {2}SELECT [^\n]*`__e0`/);
+    // Conditions on the root alone are applied before the aggregation, the lookup's after the join.
+    expect(sql).toMatch(/\n {2}WHERE `orders`\.amount > \{p\d+:Float64\}/);
+    expect(sql).toMatch(/\nWHERE NOT \(`customers`\.country_code = \{p\d+:String\}\) OR `customers`\.country_code IS NULL|\nWHERE .*`customers`\.country_code/);
+    const rows = await run(query);
+    const day = (o: Order) => o.created_at.slice(0, 10);
+    const keep = (o: Order) => o.amount > 5 && day(o) >= '2024-01-03' && day(o) <= '2024-01-17' && customerOf.get(o.customer_id)!.country_code !== 'DE';
+    const expected = [...oracle(TENANT, (o) => `${o.status}|${customerOf.get(o.customer_id)!.name}|${day(o)}`, keep)]
+      .filter(([, m]) => m['orders.revenue'] > 20)
+      .map(([k, m]) => {
+        const [status, name, d] = k.split('|');
+        return {
+          'orders.status': status,
+          'customers.name': name,
+          'orders.created_at.day': `${d}T00:00:00.000`,
+          'orders.revenue': m['orders.revenue'],
+          'orders.count': m['orders.count'],
+          'orders.paid_ratio': m['orders.paid_ratio'],
+        };
+      });
+    const norm = (r: Record<string, unknown>) => ({ ...r, 'orders.created_at.day': String(r['orders.created_at.day']).replace(' ', 'T') });
+    const byKey = (r: Record<string, unknown>) => `${r['orders.status']}|${r['customers.name']}|${r['orders.created_at.day']}`;
+    expect(rows.map(norm).sort((a, b) => byKey(a).localeCompare(byKey(b)))).toEqual(expected.sort((a, b) => byKey(a).localeCompare(byKey(b))));
+    expect(rows.length).toBeGreaterThan(3);
+    // ordered by revenue, descending
+    const revenues = rows.map((r) => r['orders.revenue'] as number);
+    expect(revenues).toEqual([...revenues].sort((a, b) => b - a));
+  });
+
+  it('aggregates that cannot be split keep the one-stage form and stay exact', async () => {
+    for (const measure of ['orders.avg_amount', 'orders.customers_count']) {
+      const query: SemanticQuery = { measures: [measure, 'orders.revenue'], dimensions: ['customers.name'] };
+      expect(sqlOf(query)).not.toContain('__e0');
+      const rows = await run(query);
+      for (const r of rows) {
+        const os = acmeOrders.filter((o) => customerOf.get(o.customer_id)!.name === r['customers.name']);
+        const value = measure === 'orders.avg_amount' ? round(os.reduce((s, o) => s + o.amount, 0) / os.length) : new Set(os.map((o) => o.customer_id)).size;
+        expect(Number(r[measure])).toBeCloseTo(value, 6);
+      }
+    }
+    // A measure of the lookup itself (customers.credit) is not split either.
+    expect(sqlOf({ measures: ['orders.revenue', 'customers.credit'], dimensions: ['countries.name'] })).not.toContain('__e0');
+  });
+
+  it('each tenant aggregates only its own rows before the join', async () => {
+    const query: SemanticQuery = { measures: ['orders.count', 'orders.revenue'], dimensions: ['customers.name'], order: { 'customers.name': 'asc' } };
+    const sql = sqlOf(query, 'evil');
+    expect(sql.match(/`tenant_id` = \{tenant:String\}/g)).toHaveLength(2); // orders (inside) and customers
+    const rows = await run(query, 'evil');
+    const expected = oracle('evil', (o) => customerOf.get(o.customer_id)!.name);
+    expect(rows.map((r) => [r['customers.name'], r['orders.count'], r['orders.revenue']])).toEqual(
+      [...expected].sort(([a], [b]) => a.localeCompare(b)).map(([k, m]) => [k, m['orders.count'], m['orders.revenue']]),
+    );
+    expect(rows.every((r) => ['c10', 'c11', 'c12'].includes(r['customers.name'] as string))).toBe(true);
+  });
+});

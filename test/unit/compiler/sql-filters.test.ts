@@ -271,8 +271,12 @@ describe('filter operators', () => {
   it('a filter member need not be selected and can come from a joined cube', () => {
     const c = compile({ measures: ['orders.count'], filters: [{ member: 'customers.name', operator: 'equals', values: ['Ann'] }] });
     expect(c.sql).toMatchInlineSnapshot(`
-      "SELECT count(\`orders\`.id) AS \`orders__count\`
-      FROM (SELECT * FROM strata.orders WHERE \`tenant_id\` = {tenant:String}) AS \`orders\`
+      "SELECT sum(\`orders\`.\`__e0\`) AS \`orders__count\`
+      FROM (
+        SELECT \`orders\`.\`customer_id\` AS \`customer_id\`, count(\`orders\`.id) AS \`__e0\`
+        FROM (SELECT * FROM strata.orders WHERE \`tenant_id\` = {tenant:String}) AS \`orders\`
+        GROUP BY \`customer_id\`
+      ) AS \`orders\`
       LEFT JOIN (SELECT * FROM strata.customers WHERE \`tenant_id\` = {tenant:String}) AS \`customers\` ON \`orders\`.customer_id = \`customers\`.id
       WHERE \`customers\`.name = {p0:String}
       ORDER BY \`orders__count\` DESC

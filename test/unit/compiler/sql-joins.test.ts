@@ -18,8 +18,12 @@ const scopedAliases = (sql: string) => [...sql.matchAll(TENANT_PREDICATE)].map((
 describe('joins', () => {
   it('many_to_one: a LEFT JOIN along the declared join, no fan-out handling needed', () => {
     expect(sqlOf({ measures: ['orders.revenue'], dimensions: ['customers.name', 'countries.name'] })).toMatchInlineSnapshot(`
-      "SELECT \`customers\`.name AS \`customers__name\`, \`countries\`.name AS \`countries__name\`, sum(\`orders\`.amount) AS \`orders__revenue\`
-      FROM (SELECT * FROM strata.orders WHERE \`tenant_id\` = {tenant:String}) AS \`orders\`
+      "SELECT \`customers\`.name AS \`customers__name\`, \`countries\`.name AS \`countries__name\`, sum(\`orders\`.\`__e0\`) AS \`orders__revenue\`
+      FROM (
+        SELECT \`orders\`.\`customer_id\` AS \`customer_id\`, sum(\`orders\`.amount) AS \`__e0\`
+        FROM (SELECT * FROM strata.orders WHERE \`tenant_id\` = {tenant:String}) AS \`orders\`
+        GROUP BY \`customer_id\`
+      ) AS \`orders\`
       LEFT JOIN (SELECT * FROM strata.customers WHERE \`tenant_id\` = {tenant:String}) AS \`customers\` ON \`orders\`.customer_id = \`customers\`.id
       LEFT JOIN strata.countries AS \`countries\` ON \`customers\`.country_code = \`countries\`.code
       GROUP BY \`customers__name\`, \`countries__name\`
@@ -170,11 +174,15 @@ describe('views', () => {
       filters: [{ member: 'sales.status', operator: 'equals', values: ['paid'] }],
     });
     expect(c.sql).toMatchInlineSnapshot(`
-      "SELECT \`countries\`.name AS \`sales__countries_name\`, sum(\`orders\`.amount) AS \`sales__revenue\`
-      FROM (SELECT * FROM strata.orders WHERE \`tenant_id\` = {tenant:String}) AS \`orders\`
+      "SELECT \`countries\`.name AS \`sales__countries_name\`, sum(\`orders\`.\`__e0\`) AS \`sales__revenue\`
+      FROM (
+        SELECT \`orders\`.\`customer_id\` AS \`customer_id\`, sum(\`orders\`.amount) AS \`__e0\`
+        FROM (SELECT * FROM strata.orders WHERE \`tenant_id\` = {tenant:String}) AS \`orders\`
+        WHERE \`orders\`.status = {p0:String}
+        GROUP BY \`customer_id\`
+      ) AS \`orders\`
       LEFT JOIN (SELECT * FROM strata.customers WHERE \`tenant_id\` = {tenant:String}) AS \`customers\` ON \`orders\`.customer_id = \`customers\`.id
       LEFT JOIN strata.countries AS \`countries\` ON \`customers\`.country_code = \`countries\`.code
-      WHERE \`orders\`.status = {p0:String}
       GROUP BY \`sales__countries_name\`
       ORDER BY \`sales__revenue\` DESC
       LIMIT 10000
