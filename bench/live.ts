@@ -82,7 +82,9 @@ async function metricValue(server: ServerChild, name: string): Promise<number> {
 }
 
 function changeRows(change: number): string {
-  // Dated inside every live window; a large cost moves every ad_performance widget's result.
+  // Dated inside every live window; a large cost moves every ad_performance widget's result: the
+  // change's new campaign (5M+) enters the top 10 campaigns of every window (the 10th spends ~0.9–1.2M).
+  // With less, an unchanged top 10 is rightly not pushed, and the scenario would wait for it.
   const rows = Array.from({ length: 50 }, (_, i) => ({
     date: '2026-10-30',
     platform: 'google_ads',
@@ -94,7 +96,7 @@ function changeRows(change: number): string {
     device: 'desktop',
     impressions: 1000,
     clicks: 100,
-    cost: 10_000 * (change + 1),
+    cost: 100_000 * (change + 1),
     conversions: 5,
     conversion_value: 500,
     video_views: 0,
@@ -204,6 +206,15 @@ export async function runLive(opts: {
     if (!res.ok) throw new Error(`live: ingest failed ${res.status} ${await res.text()}`);
     const deadline = performance.now() + timeoutMs;
     while (current.remaining > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    if (current.remaining > 0) {
+      // Which widgets did not get this change (a wrong scenario or a lost push): said, not hidden.
+      const missing = new Map<string, number>();
+      subs.forEach((sub, i) => {
+        const key = `query ${i % queries.length} (${widgetOf(i % queries.length)})`;
+        if (sub.affected && sub.received === current.baseline[i]) missing.set(key, (missing.get(key) ?? 0) + 1);
+      });
+      process.stderr.write(`live: change ${k} did not reach ${[...missing].map(([q, n]) => `${n} subscribers of ${q}`).join(', ')}\n`);
+    }
     // Let stragglers and any (wrong) pushes to unaffected subscribers arrive before the next change.
     await new Promise((r) => setTimeout(r, 200));
     pushes.push(...current.latencies);

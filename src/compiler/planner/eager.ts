@@ -14,6 +14,11 @@
  * dimensions and conditions read), so the joins attach to it exactly what they attached to each of
  * those rows, and sum/count of partial sums/counts (min/max of partial min/max) is the whole one.
  *
+ * Grouping sets (a fused statement, range-split.ts): the inner groups by each set's root-side
+ * dimensions, plus the join keys for a set with a lookup-side dimension, and carries the original
+ * set's mask; the outer groups by that mask and the dimensions, so sets never mix. Not applied when
+ * a condition reads a lookup (every set would have to keep the keys) or two sets would become one.
+ *
  * Applied only when every part is understood: aggregates sum / count / min / max (min and max
  * unfiltered: an empty filtered group's min would be 0, not absent) over the root alone, root
  * columns read as `{CUBE}.column`, no bare identifiers in model text (a bare name could resolve
@@ -21,7 +26,7 @@
  */
 import type { JoinTree } from '../join-tree.js';
 import { isMultiplied } from '../join-tree.js';
-import { and, column, exprChildren, ident, mapExpr, select, type Expr, type Select, type SelectColumn } from '../plan-tree.js';
+import { and, binary, call, column, exprChildren, ident, literal, mapExpr, select, type Expr, type Select, type SelectColumn } from '../plan-tree.js';
 
 /** What an expression reads: tables (aliases), root columns, aggregates; `opaque` when not understood. */
 interface Reads {
@@ -34,6 +39,12 @@ const SQL_WORDS = new Set(
   'and or not is null in like ilike between case when then else end as true false interval distinct second minute hour day week month quarter year'.split(' '),
 );
 const LEADING_COLUMN = /^\.([A-Za-z_][A-Za-z0-9_]*)/;
+/**
+ * The inner rows' set mask. Not the outer's name (split.ts SET_ALIAS, `__grouping_set`): ClickHouse
+ * names its own grouping-sets column that, and a statement with GROUPING SETS whose result is read
+ * by an outer query fails ("Not found column __grouping_set") when an alias takes the name.
+ */
+const INNER_SET = '__set_mask';
 
 /** Model text with a name that is neither a function call nor an SQL word (e.g. an unqualified column). */
 function hasBareName(text: string): boolean {
@@ -130,14 +141,14 @@ function partialAggregates(e: Expr, root: string, found: Map<string, Extract<Exp
  * The eager form of a one-stage select (see above), or the select itself when it does not apply.
  * `dimensionCount`: the select's first columns are the query's dimensions (grouped by their aliases).
  */
-export function aggregateBeforeJoins(s: Select, tree: JoinTree, dimensionCount: number): Select {
+export function aggregateBeforeJoins(s: Select, tree: JoinTree, dimensionCount: number, setAlias?: string): Select {
   const root = tree.root;
-  if (s.joins.length === 0 || s.groupingSets || s.distinct || s.from?.kind !== 'cube' || s.from.alias !== root) return s;
+  if (s.joins.length === 0 || s.distinct || s.from?.kind !== 'cube' || s.from.alias !== root) return s;
   // The root's rows must reach the aggregates once each: no join may repeat them.
   if (isMultiplied(tree, root)) return s;
   const dims = s.columns.slice(0, dimensionCount);
-  const measures = s.columns.slice(dimensionCount);
-  if (s.groupBy.length !== dims.length) return s;
+  const measures = s.columns.slice(dimensionCount).filter((c) => setAlias === undefined || c.alias !== setAlias);
+  if (s.groupBy.length !== dims.length || (s.groupingSets !== undefined) !== (setAlias !== undefined)) return s;
 
   const carried = new Set<string>();
   const innerDims: SelectColumn[] = [];
@@ -174,18 +185,25 @@ export function aggregateBeforeJoins(s: Select, tree: JoinTree, dimensionCount: 
 
   // Inner column names: dimension aliases, carried columns under their own names, partials __e<i>.
   const partialAlias = new Map([...found.keys()].map((k, i) => [k, `__e${i}`]));
-  const names = [...innerDims.map((d) => d.alias ?? ''), ...carried, ...partialAlias.values()];
+  const names = [...innerDims.map((d) => d.alias ?? ''), ...carried, ...partialAlias.values(), INNER_SET];
   if (new Set(names).size !== names.length || names.some((n) => n === '')) return s;
+
+  const innerAliases = new Set(innerDims.map((d) => d.alias!));
+  const setColumn = s.columns.find((c) => setAlias !== undefined && c.alias === setAlias)?.expr;
+  const sets = s.groupingSets && setColumn && setsBeforeJoins(s.groupingSets, setColumn, innerAliases, [...carried]);
+  if (s.groupingSets && (!sets || outerWhere.length > 0)) return s; // a lookup condition would need every set to carry the keys
 
   const inner = select({
     columns: [
       ...innerDims,
       ...[...carried].map((c) => ({ expr: column(root, c), alias: c })),
       ...[...found].map(([k, agg]) => ({ expr: agg as Expr, alias: partialAlias.get(k) })),
+      ...(sets ? [{ expr: sets.mask, alias: INNER_SET }] : []),
     ],
     from: s.from,
     where: and(...innerWhere),
     groupBy: [...innerDims.map((d) => ident(d.alias!)), ...[...carried].map((c) => ident(c))],
+    groupingSets: sets?.exprs,
   });
   const combine = (e: Expr): Expr =>
     mapExpr(e, (x) => {
@@ -193,15 +211,57 @@ export function aggregateBeforeJoins(s: Select, tree: JoinTree, dimensionCount: 
       const partial = column(root, partialAlias.get(JSON.stringify(x))!);
       return { kind: 'aggregate', fn: x.fn === 'count' ? 'sum' : x.fn, arg: partial };
     });
-  const innerAliases = new Set(innerDims.map((d) => d.alias));
   return {
     ...s,
     columns: [
-      ...dims.map((d) => (innerAliases.has(d.alias) ? { expr: column(root, d.alias!), alias: d.alias } : d)),
+      ...dims.map((d) => (innerAliases.has(d.alias!) ? { expr: column(root, d.alias!), alias: d.alias } : d)),
       ...measures.map((m) => ({ expr: combine(m.expr), alias: m.alias })),
+      // Each inner row already carries its original set's mask: the outer groups by it, so sets never mix.
+      ...(setAlias ? [{ expr: column(root, INNER_SET), alias: setAlias }] : []),
     ],
     from: { kind: 'derived', query: inner, alias: root },
     where: and(...outerWhere),
+    groupBy: setAlias ? [ident(setAlias), ...s.groupBy] : s.groupBy,
+    groupingSets: undefined,
     having: s.having && combine(s.having),
   };
+}
+
+/**
+ * The inner grouping sets: each original set's root-side dimensions, plus every carried column when
+ * it has a lookup-side dimension (the joins need the keys). The inner rows' mask is mapped to the
+ * original set's mask (`grouping()` of the original dimension columns, bit 1 = not in the set).
+ * Undefined when two original sets would become one inner set (their rows could not be told apart).
+ */
+function setsBeforeJoins(
+  original: readonly (readonly Expr[])[],
+  originalMask: Expr,
+  innerAliases: ReadonlySet<string>,
+  carried: readonly string[],
+): { exprs: Expr[][]; mask: Expr } | undefined {
+  const names = (set: readonly Expr[]) => set.map((e) => (e.kind === 'ident' ? e.name : undefined));
+  if (originalMask.kind !== 'call' || originalMask.fn !== 'grouping') return undefined;
+  const allOriginal = names(originalMask.args);
+  if ([...allOriginal, ...original.flatMap(names)].some((n) => n === undefined)) return undefined;
+  const sets = original.map((set) => {
+    const own = names(set) as string[];
+    const lookupSide = own.some((n) => !innerAliases.has(n));
+    return [...own.filter((n) => innerAliases.has(n)), ...(lookupSide ? carried : [])];
+  });
+  const keys = sets.map((set) => [...set].sort().join('\n'));
+  if (new Set(keys).size !== keys.length) return undefined;
+  const innerColumns = [...new Set(sets.flat())];
+  const maskOf = (set: readonly string[], columns: readonly string[]) =>
+    columns.reduce((mask, c, i) => (set.includes(c) ? mask : mask | (1 << (columns.length - 1 - i))), 0);
+  if (innerColumns.length === 0 || innerColumns.length > 30) return undefined;
+  const grouping = call('grouping', ...innerColumns.map((c) => ident(c)));
+  const mask: Expr = {
+    kind: 'multiIf',
+    branches: sets.map((set, k) => ({
+      when: binary('=', grouping, literal(maskOf(set, innerColumns))),
+      then: literal(maskOf(names(original[k]) as string[], allOriginal as string[])),
+    })),
+    otherwise: literal(-1),
+  };
+  return { exprs: sets.map((set) => set.map((c) => ident(c))), mask };
 }

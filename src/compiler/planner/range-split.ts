@@ -8,6 +8,7 @@ import { aggregateOf, measureValue } from '../measures.js';
 import { and, ident, type Expr, type SelectColumn } from '../plan-tree.js';
 import { renderDimension } from '../render.js';
 import { groupingSets, SET_ALIAS, SplitUnsupportedError, type RangeSplit, type SplitColumns } from '../split.js';
+import { aggregateBeforeJoins } from './eager.js';
 import type { PlanParts, Planned } from './parts.js';
 import { inDateRange } from './where.js';
 
@@ -37,12 +38,14 @@ export function assembleRangeSplit(parts: PlanParts, split: RangeSplit): Planned
   });
   const dims = columns.dimensions;
   const sets = split.sets && dims.length > 0 ? groupingSets(dims, split.sets) : undefined;
-  const query = source.select({
+  const fused = source.select({
     columns: [...dims.map((c) => ({ expr: c.expr, alias: c.alias })), ...splitColumns, ...(sets ? [{ expr: sets.column, alias: SET_ALIAS }] : [])],
     where: where.except(),
     groupBy: dims.map((c) => ident(c.alias)),
     groupingSets: sets?.exprs,
   });
+  // Lookups (campaign names…) joined to the aggregated rows rather than to every fact row (eager.ts).
+  const query = aggregateBeforeJoins(fused, source.tree, dims.length, sets ? SET_ALIAS : undefined);
   // Each range sorts and slices its own rows; the statement needs no order.
   return { query, columns: columns.all, cubes: source.tree.cubes, splits, ...(sets ? { sets: { alias: SET_ALIAS, masks: sets.masks } } : {}) };
 }

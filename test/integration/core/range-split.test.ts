@@ -229,8 +229,43 @@ describe('fusion: different dimensions over the same rows share one statement (g
         expectSameRows(together[i], alone, Boolean(queries[i].order), `query ${i}`);
       }
       expect(together.some((r) => r.rows.length > 1)).toBe(true);
+      // The campaign-name widget (aggregated before its lookup join in the fused statement) against
+      // SQL written by hand: the join on every fact row, as the model describes it.
+      for (const [w, range] of RANGES.slice(0, 3).entries()) {
+        const direct = await core.sql<{ name: string | null; cost: number }>(
+          `SELECT c.name AS name, sum(a.cost) AS cost FROM ad_performance AS a FINAL
+           LEFT JOIN (SELECT * FROM campaigns FINAL WHERE tenant_id = {t:String}) AS c ON a.tenant_id = c.tenant_id AND a.campaign_id = c.campaign_id
+           WHERE a.tenant_id = {t:String} AND a.date BETWEEN {from:String} AND {to:String}
+           GROUP BY name ORDER BY cost DESC LIMIT 5 SETTINGS join_use_nulls = 1`,
+          { t: tenant, from: range[0], to: range[1] },
+        );
+        const fused = together[w * 7 + 3];
+        expect(fused.rows.map((r) => r['campaigns.name'])).toEqual(direct.map((d) => d.name));
+        for (const [i, r] of fused.rows.entries()) expect(isClose(r['ad_performance.cost'], direct[i].cost), `range ${w} row ${i}`).toBe(true);
+      }
     },
   );
+
+  it('a condition on a lookup keeps the join under every set (no early aggregation) and stays right', async () => {
+    const active = { member: 'campaigns.status', operator: 'equals', values: ['active'] } as const;
+    const queries: SemanticQuery[] = RANGES.slice(0, 2).flatMap((r) => [
+      { ...SHAPES[2].query(r), filters: [active] },
+      { measures: ['ad_performance.cost'], dimensions: ['campaigns.name'], timeDimensions: td('ad_performance.date')(r), filters: [active] },
+    ]);
+    const before = core.wh.engine.stats().queries;
+    const batch = ctx('acme');
+    const together = await Promise.all(queries.map((q) => core.service.load(batch, q)));
+    expect(core.wh.engine.stats().queries - before).toBe(1);
+    for (let i = 0; i < queries.length; i++)
+      expectSameRows(together[i], await core.service.load(ctx('acme'), queries[i]), Boolean(queries[i].order), `query ${i}`);
+    const direct = await core.sql<{ cost: number }>(
+      `SELECT sum(a.cost) AS cost FROM ad_performance AS a FINAL
+       JOIN (SELECT * FROM campaigns FINAL WHERE tenant_id = 'acme' AND status = 'active') AS c ON a.tenant_id = c.tenant_id AND a.campaign_id = c.campaign_id
+       WHERE a.tenant_id = 'acme' AND a.date BETWEEN '2026-08-01' AND '2026-10-31'`,
+    );
+    const total = together[1].rows.reduce((sum, r) => sum + Number(r['ad_performance.cost']), 0);
+    expect(isClose(total, direct[0].cost)).toBe(true);
+  });
 
   it('a shape that cannot be fused falls back to the plain plan and stays right', async () => {
     const queries: SemanticQuery[] = [SHAPES[0].query(RANGES[0]), SHAPES[0].query(RANGES[1]), SHAPES[6].query(RANGES[0])];
