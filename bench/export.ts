@@ -152,6 +152,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const server = await startServerChild({
     env: {
       STRATA_ENV: 'production',
+      // As the image runs (Dockerfile: ENV NODE_ENV=production): libraries take their production paths
+      // (graphql-js drops its development-only instanceof checks).
+      NODE_ENV: 'production',
       JWT_SECRET: secret,
       DATA_DIR: runDir,
       HOST: '127.0.0.1',

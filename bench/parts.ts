@@ -50,6 +50,9 @@ const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOStri
 function env(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     STRATA_ENV: 'production',
+    // As the image runs (Dockerfile: ENV NODE_ENV=production): libraries take their production paths
+    // (graphql-js drops its development-only instanceof checks).
+    NODE_ENV: 'production',
     JWT_SECRET: SECRET,
     DATA_DIR: dataDir,
     HOST: '127.0.0.1',
