@@ -63,6 +63,7 @@ async function once(
       PORT: String(port),
       SQL_PROXY_PORT: String(await freePort()),
       LOG_LEVEL: 'warn',
+      ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}),
       ...extraEnv,
     },
     stdio: 'ignore',
