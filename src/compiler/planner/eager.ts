@@ -152,15 +152,11 @@ export function aggregateBeforeJoins(s: Select, tree: JoinTree, dimensionCount: 
 
   const carried = new Set<string>();
   const innerDims: SelectColumn[] = [];
-  const outerDims: SelectColumn[] = [];
   for (const d of dims) {
     const r = readsOf(d.expr, root);
     if (r.opaque) return s;
     if (onlyRoot(r, root)) innerDims.push(d);
-    else {
-      outerDims.push(d);
-      for (const c of r.rootColumns) carried.add(c);
-    }
+    else for (const c of r.rootColumns) carried.add(c); // a lookup-side dimension stays outside
   }
   const innerWhere: Expr[] = [];
   const outerWhere: Expr[] = [];
