@@ -41,6 +41,11 @@ export interface GroupingColumn {
 
 export const SET_ALIAS = '__grouping_set';
 
+/** What `grouping(columns…)` gives a row of `set` (SQL standard: bit = 1 when that column is NOT in the set; the last column is bit 0). */
+export function groupingMask(columns: readonly string[], set: readonly string[]): number {
+  return columns.reduce((mask, c, i) => (set.includes(c) ? mask : mask | (1 << (columns.length - 1 - i))), 0);
+}
+
 /**
  * GROUPING SETS over the dimension columns, and the mask `grouping(all dims)` gives each set's rows
  * (SQL standard: bit = 1 when that column is NOT in the row's set; the last argument is bit 0).
@@ -78,11 +83,12 @@ export function groupingSets(dims: readonly GroupingColumn[], sets: readonly (re
     if (!exprs.some((e) => e.length === members.length && e.every((x, k) => x.kind === 'ident' && x.name === reps[members[k]].alias))) {
       exprs.push(members.map((r) => ident(reps[r].alias)));
     }
-    let mask = 0;
-    reps.forEach((_, r) => {
-      if (!members.includes(r)) mask |= 1 << (reps.length - 1 - r);
-    });
-    masks.push(mask);
+    masks.push(
+      groupingMask(
+        reps.map((d) => d.alias),
+        members.map((r) => reps[r].alias),
+      ),
+    );
   }
   return { exprs, masks, column: call('grouping', ...reps.map((d) => ident(d.alias))) };
 }

@@ -26,6 +26,7 @@
  */
 import type { JoinTree } from '../join-tree.js';
 import { isMultiplied } from '../join-tree.js';
+import { groupingMask } from '../split.js';
 import { and, binary, call, column, exprChildren, ident, literal, mapExpr, select, type Expr, type Select, type SelectColumn } from '../plan-tree.js';
 
 /** What an expression reads: tables (aliases), root columns, aggregates; `opaque` when not understood. */
@@ -118,7 +119,7 @@ function conjuncts(e: Expr | undefined): readonly Expr[] {
   return e.kind === 'logical' && e.op === 'AND' ? e.args : [e];
 }
 
-/** Aggregates of a measure / HAVING expression; undefined when one cannot be split into partials. */
+/** Collects the aggregates of a measure / HAVING expression into `found`; false when one cannot be split into partials. */
 function partialAggregates(e: Expr, root: string, found: Map<string, Extract<Expr, { kind: 'aggregate' }>>): boolean {
   const outside = readsOf(e, root, true);
   if (outside.opaque || outside.tables.size > 0) return false;
@@ -247,15 +248,13 @@ function setsBeforeJoins(
   const keys = sets.map((set) => [...set].sort().join('\n'));
   if (new Set(keys).size !== keys.length) return undefined;
   const innerColumns = [...new Set(sets.flat())];
-  const maskOf = (set: readonly string[], columns: readonly string[]) =>
-    columns.reduce((mask, c, i) => (set.includes(c) ? mask : mask | (1 << (columns.length - 1 - i))), 0);
   if (innerColumns.length === 0 || innerColumns.length > 30) return undefined;
   const grouping = call('grouping', ...innerColumns.map((c) => ident(c)));
   const mask: Expr = {
     kind: 'multiIf',
     branches: sets.map((set, k) => ({
-      when: binary('=', grouping, literal(maskOf(set, innerColumns))),
-      then: literal(maskOf(names(original[k]) as string[], allOriginal as string[])),
+      when: binary('=', grouping, literal(groupingMask(innerColumns, set))),
+      then: literal(groupingMask(allOriginal as string[], names(original[k]) as string[])),
     })),
     otherwise: literal(-1),
   };
